@@ -1,0 +1,166 @@
+"""The ``zongjie`` command: render, validate, run and batch, with Chinese messages.
+
+Every error the toolkit raises on purpose becomes a message and a non-zero exit code;
+nothing prints a traceback unless ``ZONGJIE_DEBUG`` is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+from .errors import ZongjieError
+
+_ZH = {
+    "usage: ": "用法：",
+    "options": "选项",
+    "positional arguments": "位置参数",
+    "show this help message and exit": "显示帮助并退出",
+    "the following arguments are required: %s": "缺少必需的参数：%s",
+    "unrecognized arguments: %s": "无法识别的参数：%s",
+    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s：%(message)s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "无效的选项 %(value)r（可选：%(choices)s）",
+    "invalid %(type)s value: %(value)r": "无效的值 %(value)r",
+    "expected one argument": "需要一个值",
+    "expected at least one argument": "至少需要一个值",
+    "%(prog)s: error: %(message)s\n": "%(prog)s：错误：%(message)s\n",
+}
+argparse._ = lambda text: _ZH.get(text, text)  # argparse looks its words up through this name
+
+
+def _year(text: str) -> int:
+    if not text.isdigit() or not 1900 <= int(text) <= 2100:
+        raise argparse.ArgumentTypeError(f"年度应为四位数字，收到“{text}”")
+    return int(text)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期应写作2022-01-10，收到“{text}”") from None
+
+
+def _common(p: argparse.ArgumentParser, *, bureau: bool, out: bool = True) -> None:
+    p.add_argument("--data", type=Path, required=True, help="台账所在目录（.xlsx / .csv）")
+    p.add_argument("--params", type=Path, default=Path("parameters"), help="参数目录（含 bureaus/<单位代码>.yaml），默认 parameters")
+    if bureau:
+        p.add_argument("--bureau", required=True, help="单位代码")
+    if out:
+        p.add_argument("--year", type=_year, required=True, help="报告年度，如 2021")
+        p.add_argument("--out", type=Path, default=Path("output"), help="输出目录，默认 output")
+        p.add_argument("--final", action="store_true", help="正式稿：缺少任何数据时拒绝生成")
+        p.add_argument("--template", type=Path, default=None, help="Word 模板，默认使用内置模板")
+        p.add_argument("--date", type=_day, default=None, dest="signed_on", help="落款日期，如 2022-01-10，默认当天")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="zongjie", description="根据台账数据生成单位年度工作总结。")
+    sub = root.add_subparsers(dest="command", required=True, metavar="命令")
+    p = sub.add_parser("render", help="生成一个单位一个年度的报告（report.docx 与 figures.json）")
+    _common(p, bureau=True)
+    p = sub.add_parser("validate", help="检查台账和参数，列出全部问题")
+    _common(p, bureau=False, out=False)
+    p = sub.add_parser("run", help="用 papermill 执行报告笔记本，生成笔记本、HTML 和报告")
+    _common(p, bureau=True)
+    p = sub.add_parser("batch", help="为所有单位并行执行报告笔记本")
+    _common(p, bureau=False)
+    p.add_argument("--bureau", action="append", dest="bureaus", metavar="单位代码", help="只处理这些单位（可重复）")
+    p.add_argument("--jobs", type=int, default=None, help="并行进程数，默认每个 CPU 核一个")
+    p.add_argument("--force", action="store_true", help="重新生成未改动的单位")
+    p.add_argument("--timeout", type=int, default=600, help="每个笔记本的超时秒数，默认 600")
+    return root
+
+
+def _template(args) -> Path:
+    from .resources import default_template
+
+    return args.template or default_template()
+
+
+def cmd_render(args) -> int:
+    from . import report
+    from .validate import load_ledgers
+
+    ledgers = load_ledgers(args.data)
+    rep = report.prepare(ledgers, args.params, args.bureau, args.year, args.signed_on)
+    folder = report.write(rep, args.out, _template(args), final=args.final)
+    missing = rep.figures.missing()
+    print(f"已生成：{folder / 'report.docx'}")
+    print(f"数据来源：{folder / 'figures.json'}")
+    if missing:
+        print(f"草稿中有{len(missing)}处待补充：")
+        for f in missing:
+            print(f"- {f.label}：{f.missing}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from .errors import DataError
+    from .params import load_all
+    from .validate import load_ledgers
+
+    problems = []
+    try:
+        ledgers = load_ledgers(args.data)
+    except DataError as err:
+        problems += err.problems
+        ledgers = None
+    _, param_problems = load_all(args.params)
+    problems += param_problems
+    if problems:
+        print(DataError(problems), file=sys.stderr)
+        return 1
+    print(f"检查通过：{len(ledgers.bureaus())}个单位，"
+          f"活动{len(ledgers.activities)}条，问题{len(ledgers.problems)}条，财政指标{len(ledgers.finance)}条。")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from .execute import run_one
+
+    result = run_one(args.data, args.params, args.bureau, args.year, args.out,
+                     final=args.final, template=args.template, signed_on=args.signed_on)
+    print(result.describe())
+    return 0 if result.ok else 1
+
+
+def cmd_batch(args) -> int:
+    from .batch import run_batch
+
+    summary = run_batch(
+        args.data, args.params, args.year, args.out, bureaus=args.bureaus, jobs=args.jobs,
+        final=args.final, force=args.force, timeout=args.timeout, template=args.template,
+        signed_on=args.signed_on,
+    )
+    return 0 if summary.ok else 1
+
+
+COMMANDS = {"render": cmd_render, "validate": cmd_validate, "run": cmd_run, "batch": cmd_batch}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ZongjieError as err:
+        print(f"错误：{err}", file=sys.stderr)
+        return 1
+    except OSError as err:
+        print(f"错误：无法读写文件“{err.filename or ''}”（{err.strerror or err}）。", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("已中断。", file=sys.stderr)
+        return 130
+    except Exception as err:  # a bug: say so plainly, keep the traceback for developers
+        if os.environ.get("ZONGJIE_DEBUG"):
+            raise
+        print(f"内部错误：{type(err).__name__}: {err}\n（设置环境变量 ZONGJIE_DEBUG=1 可查看详细信息）", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Exceptions of zongjie: one root, specific ones under it, messages in Chinese.
+
+Data problems are collected as :class:`Problem` values and raised together in one
+:class:`DataError`, so a clerk sees every cell to fix in one pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+class ZongjieError(Exception):
+    """Root of every error zongjie raises on purpose; ``str()`` is a Chinese message."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in the input, located as the user sees it in the spreadsheet."""
+
+    file: str
+    message: str
+    sheet: str | None = None
+    row: int | None = None  # spreadsheet row number, header = row 1
+    column: str | None = None  # the header as the user wrote it
+    value: object = None
+    expected: str | None = None
+    table: str | None = None
+
+    def __str__(self) -> str:
+        where = [f"文件“{self.file}”"]
+        if self.sheet:
+            where.append(f"工作表“{self.sheet}”")
+        if self.row is not None:
+            where.append(f"第{self.row}行")
+        if self.column:
+            where.append(f"“{self.column}”列")
+        text = "，".join(where) + "：" + self.message
+        if self.value is not None and self.value != "":
+            text += f"，值为“{self.value}”"
+        if self.expected:
+            text += f"，应为{self.expected}"
+        return text + "。"
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["value"] = None if self.value is None else str(self.value)
+        return data
+
+
+class DataError(ZongjieError, ValueError):
+    """The ledgers or parameters break the data contract; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        lines = [f"输入数据有{len(self.problems)}处问题，请逐一修正后重试："]
+        lines += [f"{n}. {p}" for n, p in enumerate(self.problems, 1)]
+        return "\n".join(lines)
+
+
+class ParameterError(DataError):
+    """A bureau parameter file is missing, unreadable or incomplete."""
+
+
+class TemplateError(ZongjieError, ValueError):
+    """The Word template cannot be used: bad Jinja syntax or a tag that is no figure."""
+
+    def __init__(self, template: str, message: str):
+        self.template = template
+        super().__init__(f"模板“{template}”有误：{message}")
+
+
+class MissingValuesError(ZongjieError, ValueError):
+    """A final report was asked for but the data lacks some values."""
+
+    def __init__(self, bureau: str, year: int, missing: list[str]):
+        self.bureau, self.year, self.missing = bureau, year, list(missing)
+        items = "\n".join(f"- {m}" for m in self.missing)
+        super().__init__(
+            f"单位“{bureau}”{year}年的报告缺少{len(self.missing)}项数据，"
+            f"不能生成正式稿（未写出任何文件）：\n{items}"
+        )
+
+
+class NotFoundError(ZongjieError, FileNotFoundError):
+    """A folder, file, bureau or year the user named does not exist."""

@@ -1,0 +1,43 @@
+"""One bureau-year from validated ledgers to figures, narrative and files on disk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from . import render
+from .errors import NotFoundError
+from .figures import Figures, Scope, compute_figures
+from .params import BureauParams, load_bureau
+from .validate import Ledgers
+
+
+@dataclass
+class Report:
+    params: BureauParams
+    scope: Scope
+    figures: Figures
+    story: dict
+
+    @property
+    def bureau(self) -> str:
+        return self.params.code
+
+    @property
+    def year(self) -> int:
+        return self.scope.year
+
+
+def prepare(ledgers: Ledgers, params_dir: Path, bureau: str, year: int, signed_on: date | None = None) -> Report:
+    """Compute every figure of one bureau-year; the bureau must appear in the data."""
+    params = load_bureau(params_dir, bureau)
+    if bureau not in ledgers.bureaus():
+        known = "、".join(ledgers.bureaus()) or "无"
+        raise NotFoundError(f"台账中没有单位代码为“{bureau}”的任何记录。台账中的单位代码：{known}。")
+    scope = Scope.of(ledgers, params, year, signed_on)
+    return Report(params, scope, compute_figures(scope), render.narrative(params, year))
+
+
+def write(report: Report, out: Path, template: Path, *, final: bool = False) -> Path:
+    return render.write_report(report.figures, report.story, template, out, final=final)

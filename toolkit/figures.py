@@ -7,17 +7,17 @@ rule kinds (a parameter, the first dated activity, a count of a kind, an indicat
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Callable, Iterable
 
 import pandas as pd
 from markupsafe import Markup, escape
 
 from . import formatting as fmt
+from .ledgers import Ledgers
 from .params import BureauParams
-from .validate import Ledgers
 
 MISSING_MARK = "【待补充：{}】"
 _RUN_CLOSE = '</w:t></w:r>'
@@ -273,7 +273,11 @@ def problem_examples(key: str, label: str, source: str, status: str, n: int = 2)
 
 
 _UNITS = {
-    "万元": (fmt.wan, 2), "万元取整": (fmt.wan, 0), "亿元": (fmt.yi, 2), "人次": (lambda v, p: fmt.count(v), 0),
+    "万元": (fmt.wan, 2),
+    # 民生配套资金: the template keeps only “约…元”, so the text carries 万 (约1235万元)
+    "万元取整": (lambda v, p: fmt.wan(v, p) + "万", 0),
+    "亿元": (fmt.yi, 2),
+    "人次": (lambda v, p: fmt.count(v), 0),
 }
 
 

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from . import render
+from .checks import Finding, previous_year, run_checks
 from .errors import NotFoundError
 from .figures import Figures, Scope, compute_figures
 from .params import BureauParams, load_bureau
@@ -19,6 +20,8 @@ class Report:
     scope: Scope
     figures: Figures
     story: dict
+    findings: list[Finding]
+    previous: Figures | None = None
 
     @property
     def bureau(self) -> str:
@@ -30,13 +33,16 @@ class Report:
 
 
 def prepare(ledgers: Ledgers, params_dir: Path, bureau: str, year: int, signed_on: date | None = None) -> Report:
-    """Compute every figure of one bureau-year; the bureau must appear in the data."""
+    """Compute and check every figure of one bureau-year; the bureau must appear in the data."""
     params = load_bureau(params_dir, bureau)
     if bureau not in ledgers.bureaus():
         known = "、".join(ledgers.bureaus()) or "无"
         raise NotFoundError(f"台账中没有单位代码为“{bureau}”的任何记录。台账中的单位代码：{known}。")
     scope = Scope.of(ledgers, params, year, signed_on)
-    return Report(params, scope, compute_figures(scope), render.narrative(params, year))
+    figures = compute_figures(scope)
+    previous = previous_year(scope, ledgers)
+    findings = run_checks(figures, previous)
+    return Report(params, scope, figures, render.narrative(params, year), findings, previous)
 
 
 def write(report: Report, out: Path, template: Path, *, final: bool = False) -> Path:

@@ -17,6 +17,7 @@ import pandera.pandas as pa
 
 from .contract import COUNT_INDICATORS, COUNT_UNITS, MONEY_UNITS, Column, Table
 from .errors import DataError, Problem
+from .ledgers import Ledgers
 from .load import RawTable
 
 _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
@@ -238,27 +239,6 @@ def _schema_problems(ctx: _Context, typed: pd.DataFrame, unparsed: set[tuple[int
             continue
         seen.add(key)
         ctx.problem(row, column, message, value, expected)
-
-
-@dataclass
-class Ledgers:
-    """The three validated tables, typed, each row keeping its source location."""
-
-    activities: pd.DataFrame
-    problems: pd.DataFrame
-    finance: pd.DataFrame
-
-    def bureaus(self) -> list[str]:
-        codes = set()
-        for frame in (self.activities, self.problems, self.finance):
-            codes.update(frame["bureau"].dropna())
-        return sorted(codes)
-
-    def years(self) -> list[int]:
-        years = {d.year for d in self.activities["date"].dropna()}
-        years |= {d.year for d in self.problems["raised_on"].dropna()}
-        years |= set(int(y) for y in self.finance["year"].dropna())
-        return sorted(years)
 
 
 def _finance_amounts(finance: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,91 @@
+"""Shared fixtures: the project's paths, the sample ledgers, and a tiny ledger writer."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+PARAMS = ROOT / "parameters"
+EXPECTED = ROOT / "tests" / "data" / "expected"
+SEED = Path("/work/shared/reference/seed-report.txt")
+SEED = SEED if SEED.is_file() else ROOT.parent / "shared" / "reference" / "seed-report.txt"
+
+
+def pytest_collection_modifyitems(items):
+    """Mark each test with its tier (its folder) so a plain run shows what ran."""
+    for item in items:
+        tier = Path(str(item.fspath)).parent.name
+        if tier in ("integration", "e2e"):
+            item.add_marker(getattr(pytest.mark, tier))
+
+
+@pytest.fixture(scope="session")
+def sample_ledgers():
+    from toolkit.validate import load_ledgers
+
+    return load_ledgers(SAMPLE)
+
+
+def expected_cases() -> list[tuple[str, int]]:
+    cases = []
+    for path in sorted(EXPECTED.glob("*.json")):
+        bureau, year = path.stem.rsplit("-", 1)
+        cases.append((bureau, int(year)))
+    return cases
+
+
+def expected_texts(bureau: str, year: int) -> dict[str, str]:
+    return json.loads((EXPECTED / f"{bureau}-{year}.json").read_text(encoding="utf-8"))
+
+
+# A minimal valid ledger set for one bureau, one table per CSV, Chinese headers.
+ACTIVITIES = [
+    {"单位代码": "demo", "日期": "2021-03-05", "活动类型": "部署会", "活动名称": "部署会"},
+    {"单位代码": "demo", "日期": "2021-03-12", "活动类型": "方案审定"},
+    {"单位代码": "demo", "日期": "2021-04-08", "活动类型": "宣讲", "参加对象": "第一党支部"},
+    {"单位代码": "demo", "日期": "2021-04-20", "活动类型": "参观学习", "参加对象": "青年干部", "地点": "某县革命历史陈列馆"},
+    {"单位代码": "demo", "日期": "2021-05-10", "结束日期": "2021-05-12", "活动类型": "参观学习", "参加对象": "全体党员", "地点": "某县烈士纪念馆"},
+    {"单位代码": "demo", "日期": "2021-06-01", "活动类型": "文明交通志愿服务"},
+    {"单位代码": "demo", "日期": "2021-06-02", "活动类型": "入户走访"},
+    {"单位代码": "demo", "日期": "2021-06-03", "活动类型": "演练"},
+    {"单位代码": "demo", "日期": "2021-07-01", "活动类型": "开放日", "人数": "30"},
+]
+PROBLEMS = [
+    {"单位代码": "demo", "问题编号": "D1", "来源": "大调研", "收集日期": "2021-05-01", "办理状态": "已解决", "办结日期": "2021-06-01", "问题描述": "甲"},
+    {"单位代码": "demo", "问题编号": "D2", "来源": "大调研", "收集日期": "2021-05-02", "办理状态": "长期坚持", "问题描述": "乙"},
+    {"单位代码": "demo", "问题编号": "K1", "来源": "开放日", "收集日期": "2021-07-01", "办理状态": "已解决", "办结日期": "2021-07-05", "问题描述": "丙"},
+]
+FINANCE = [
+    {"单位代码": "demo", "年度": "2021", "指标": name, "截至月份": "11" if name == "农林水事务支出" else "", "数值": "1000", "计量单位": "人次" if name == "资助贫困学生人次" else "万元"}
+    for name in (
+        "财政总收入", "税收收入", "一般公共预算收入", "民生配套资金", "寄宿生营养餐补助资金", "贫困学生资助金",
+        "资助贫困学生人次", "支农支出预算", "农林水事务支出", "惠农补贴资金", "民生工程项目资金",
+    )
+]
+
+
+def write_csv(path: Path, rows: list[dict], encoding: str = "utf-8") -> Path:
+    headers = list(dict.fromkeys(k for r in rows for k in r))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding=encoding, newline="") as handle:
+        writer = csv.DictWriter(handle, headers)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def minimal(tmp_path):
+    """A folder with the minimal ledger set and parameters for bureau ``demo``; returns (data, params)."""
+    data, params = tmp_path / "data", tmp_path / "params"
+    write_csv(data / "活动台账.csv", ACTIVITIES)
+    write_csv(data / "问题台账.csv", PROBLEMS)
+    write_csv(data / "财政指标.csv", FINANCE)
+    (params / "bureaus").mkdir(parents=True)
+    (params / "bureaus" / "demo.yaml").write_text("name: 某县财政局\noffice_director: 张三\nliaison: 李四\n", encoding="utf-8")
+    return data, params

@@ -103,34 +103,43 @@ class Scope:
     problems: pd.DataFrame
     finance: pd.DataFrame
     signed_on: date
+    _kinds: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, ledgers: Ledgers, params: BureauParams, year: int, signed_on: date | None = None) -> Scope:
         act = ledgers.activities
         prob = ledgers.problems
         fin = ledgers.finance
-        in_year = lambda s: s.map(lambda d: d is not None and d.year == year)  # noqa: E731
+
+        def in_year(dates: pd.Series) -> pd.Series:
+            return dates.map(lambda d: d is not None and d.year == year).astype(bool)
+
+        order = ["_file", "_sheet", "_row"]
         return cls(
             params.code, year, params,
-            act[(act["bureau"] == params.code) & in_year(act["date"])],
-            prob[(prob["bureau"] == params.code) & in_year(prob["raised_on"])],
+            act[(act["bureau"] == params.code) & in_year(act["date"])].sort_values(["date", *order], kind="stable"),
+            prob[(prob["bureau"] == params.code) & in_year(prob["raised_on"])].sort_values(["raised_on", *order], kind="stable"),
             fin[(fin["bureau"] == params.code) & (fin["year"] == year)],
             signed_on or params.signed_on(year) or date.today(),
         )
 
     def kind(self, kind: str, audience: str | None = None) -> pd.DataFrame:
-        rows = self.activities[self.activities["kind"] == kind]
-        if audience is not None:
-            rows = rows[rows["audience"] == audience]
-        return rows.sort_values(["date", "_file", "_sheet", "_row"], kind="stable")
+        """Activities of one kind (and audience), earliest first, ties in ledger order."""
+        key = (kind, audience)
+        if key not in self._kinds:
+            rows = self.activities[self.activities["kind"] == kind]
+            if audience is not None:
+                rows = rows[rows["audience"] == audience]
+            self._kinds[key] = rows
+        return self._kinds[key]
 
 
 def sources_of(table: str, rows: pd.DataFrame) -> list[Source]:
     """Group rows by file and sheet, keeping spreadsheet row numbers."""
-    out = []
-    for (file, sheet), group in rows.groupby(["_file", "_sheet"], sort=True):
-        out.append(Source(table, file, sheet, tuple(sorted(int(r) for r in group["_row"]))))
-    return out
+    groups: dict[tuple[str, str], list[int]] = {}
+    for file, sheet, row in zip(rows["_file"], rows["_sheet"], rows["_row"]):
+        groups.setdefault((file, sheet), []).append(int(row))
+    return [Source(table, f, s, tuple(sorted(r))) for (f, s), r in sorted(groups.items())]
 
 
 # --- rule kinds -----------------------------------------------------------------
@@ -246,7 +255,7 @@ def _problems(s: Scope, source: str, status: str | None) -> pd.DataFrame:
     rows = s.problems[s.problems["source"] == source]
     if status is not None:
         rows = rows[rows["status"] == status]
-    return rows.sort_values(["raised_on", "_file", "_sheet", "_row"], kind="stable")
+    return rows
 
 
 def _problem_label(source: str, status: str | None) -> str:

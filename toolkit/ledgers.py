@@ -22,12 +22,22 @@ class Ledgers:
     finance: pd.DataFrame
 
     def bureaus(self) -> list[str]:
+        if getattr(self, "_bureaus", None) is None:
+            self._bureaus = self._find_bureaus()
+        return self._bureaus
+
+    def _find_bureaus(self) -> list[str]:
         codes = set()
         for frame in (self.activities, self.problems, self.finance):
             codes.update(frame["bureau"].dropna())
         return sorted(codes)
 
     def years(self) -> list[int]:
+        if getattr(self, "_years", None) is None:
+            self._years = self._find_years()
+        return self._years
+
+    def _find_years(self) -> list[int]:
         years = {d.year for d in self.activities["date"].dropna()}
         years |= {d.year for d in self.problems["raised_on"].dropna()}
         years |= set(int(y) for y in self.finance["year"].dropna())

@@ -97,9 +97,8 @@ def load_template(path: Path) -> bytes:
 
 def render_docx(figures: Figures, story: dict, template: Path, *, final: bool = False) -> bytes:
     """The rendered report as bytes; with ``final`` refuse when any value is missing."""
-    missing = figures.missing()
-    if final and missing:
-        raise MissingValuesError(figures.bureau, figures.year, [f"{f.label}：{f.missing}" for f in missing])
+    if final and figures.missing():
+        raise MissingValuesError(figures.bureau, figures.year, [f"{f.label}：{f.missing}" for f in figures.missing()])
     doc = DocxTemplate(io.BytesIO(load_template(template)))
     context = {**figures, "narrative": story}
     try:
@@ -111,12 +110,22 @@ def render_docx(figures: Figures, story: dict, template: Path, *, final: bool = 
     return buffer.getvalue()
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a report is an ordinary file
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -127,18 +136,28 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def figures_json(figures: Figures) -> bytes:
-    return json.dumps(figures.to_dict(), ensure_ascii=False, indent=2).encode("utf-8")
+def figures_json(figures: Figures, findings: list | None = None) -> bytes:
+    """Every figure with value, text, status and source rows, plus the checks' findings."""
+    data = figures.to_dict()
+    data["missing"] = [f.key for f in figures.missing()]
+    data["findings"] = [f.to_dict() for f in findings or []]
+    return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
 
 
 def report_dir(out: Path, year: int, bureau: str) -> Path:
     return Path(out) / str(year) / bureau
 
 
-def write_report(figures: Figures, story: dict, template: Path, out: Path, *, final: bool = False) -> Path:
-    """Render and write ``report.docx`` and ``figures.json``; return the folder."""
-    docx = render_docx(figures, story, template, final=final)  # raises before anything is written
+def write_report(
+    figures: Figures, story: dict, template: Path, out: Path, *, final: bool = False,
+    docx: bytes | None = None, findings: list | None = None,
+) -> Path:
+    """Render (unless ``docx`` is already rendered) and write ``report.docx`` and ``figures.json``."""
+    missing = figures.missing()
+    if final and missing:  # refuse before anything is written
+        raise MissingValuesError(figures.bureau, figures.year, [f"{f.label}：{f.missing}" for f in missing])
+    docx = docx if docx is not None else render_docx(figures, story, template, final=final)
     folder = report_dir(out, figures.year, figures.bureau)
     atomic_write(folder / "report.docx", docx)
-    atomic_write(folder / "figures.json", figures_json(figures))
+    atomic_write(folder / "figures.json", figures_json(figures, findings))
     return folder

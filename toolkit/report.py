@@ -11,7 +11,7 @@ from .checks import Finding, previous_year, run_checks
 from .errors import NotFoundError
 from .figures import Figures, Scope, compute_figures
 from .params import BureauParams, load_bureau
-from .validate import Ledgers
+from .ledgers import Ledgers
 
 
 @dataclass
@@ -46,4 +46,4 @@ def prepare(ledgers: Ledgers, params_dir: Path, bureau: str, year: int, signed_o
 
 
 def write(report: Report, out: Path, template: Path, *, final: bool = False) -> Path:
-    return render.write_report(report.figures, report.story, template, out, final=final)
+    return render.write_report(report.figures, report.story, template, out, final=final, findings=report.findings)

@@ -1,0 +1,93 @@
+"""Charts for reviewers, drawn with matplotlib's object API (no pyplot, no display needed).
+
+Chinese labels need a CJK font from a system package (Debian ``fonts-noto-cjk``);
+nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from decimal import Decimal
+
+from .figures import Figures, Scope
+
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "AR PL UKai CN", "FandolFang")
+#: Finance indicators compared against last year, with the figure keys that hold them.
+FINANCE_KEYS = (
+    "fiscal_revenue", "tax_revenue", "general_budget_revenue", "livelihood_funds", "agri_budget",
+    "agri_spending", "farm_subsidy_funds", "livelihood_project_funds", "student_aid_funds", "boarding_meal_funds",
+)
+
+
+def cjk_font() -> str | None:
+    """The first installed CJK font family, refreshing matplotlib's cache once if needed."""
+    from matplotlib import font_manager
+
+    def find(manager) -> str | None:
+        names = {f.name for f in manager.ttflist}
+        return next((n for n in CJK_FONTS if n in names), None)
+
+    found = find(font_manager.fontManager)
+    if found is None:  # fonts installed after matplotlib built its cache
+        font_manager.fontManager = font_manager._load_fontmanager(try_read_cache=False)
+        found = find(font_manager.fontManager)
+    return found
+
+
+def _figure(width: float, height: float):
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    font = cjk_font()
+    if font:
+        matplotlib.rcParams["font.sans-serif"] = [font, *matplotlib.rcParams["font.sans-serif"]]
+        matplotlib.rcParams["font.family"] = "sans-serif"
+    matplotlib.rcParams["axes.unicode_minus"] = False
+    return Figure(figsize=(width, height), dpi=110, layout="constrained")
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def activities_per_month(scope: Scope) -> bytes:
+    """Bar chart: activities recorded each month of the report year, by kind."""
+    rows = scope.activities
+    counts = Counter((d.month, k) for d, k in zip(rows["date"], rows["kind"]))
+    kinds = [k for k, _ in Counter(rows["kind"]).most_common()]
+    fig = _figure(7.5, 3.4)
+    ax = fig.add_subplot()
+    months = list(range(1, 13))
+    bottom = [0] * 12
+    for kind in kinds:
+        heights = [counts.get((m, kind), 0) for m in months]
+        ax.bar(months, heights, bottom=bottom, label=kind)
+        bottom = [b + h for b, h in zip(bottom, heights)]
+    ax.set_xticks(months, [f"{m}月" for m in months])
+    ax.set_ylabel("活动次数")
+    ax.set_title(f"{scope.params.name}{scope.year}年各月活动")
+    if kinds:
+        ax.legend(fontsize=7, ncols=2, loc="upper left", frameon=False)
+    return _png(fig)
+
+
+def finance_against_previous(figures: Figures, previous: Figures | None) -> bytes:
+    """Horizontal bars: this year's finance indicators (万元) beside last year's."""
+    keys = [k for k in FINANCE_KEYS if k in figures and figures[k].value is not None]
+    wan = lambda f: float(Decimal(f.value) / 10_000) if f is not None and f.value is not None else 0.0  # noqa: E731
+    fig = _figure(7.5, 0.42 * max(len(keys), 3) + 1)
+    ax = fig.add_subplot()
+    y = list(range(len(keys)))
+    ax.barh([i + 0.2 for i in y], [wan(figures[k]) for k in keys], height=0.4, label=f"{figures.year}年")
+    if previous is not None:
+        ax.barh([i - 0.2 for i in y], [wan(previous.get(k)) for k in keys], height=0.4, label=f"{previous.year}年")
+    ax.set_yticks(y, [figures[k].label for k in keys])
+    ax.invert_yaxis()
+    ax.set_xlabel("万元")
+    ax.set_xscale("symlog")
+    ax.set_title("财政指标与上年对比" if previous is not None else "财政指标（无上年数据）")
+    ax.legend(frameon=False)
+    return _png(fig)

@@ -1,0 +1,196 @@
+"""Execute the report notebook with papermill and export it for reviewers.
+
+Kernels talk over IPC sockets in a private folder instead of TCP ports, so parallel
+runs cannot race for a port (papermill #511). Parameters are injected as readable
+Chinese, and the HTML export loads nothing from the internet.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+
+import nbformat
+from jupyter_client.manager import AsyncKernelManager
+from papermill.translators import PythonTranslator, papermill_translators
+
+from .present import RESULT_MIME
+from .render import atomic_write, report_dir
+from .resources import PACKAGE, notebook
+
+_EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.I)
+
+
+class ReadablePythonTranslator(PythonTranslator):
+    """Write string parameters as Python literals that keep Chinese readable, not ``\\u`` escapes."""
+
+    @classmethod
+    def translate_str(cls, val: str) -> str:
+        return repr(val)
+
+
+papermill_translators.register("python", ReadablePythonTranslator)
+
+
+class IPCKernelManager(AsyncKernelManager):
+    """A kernel on IPC sockets under a private folder: no ports, so no collisions."""
+
+    ipc_root: Path | None = None
+
+    def __init__(self, **kwargs):
+        root = self.ipc_root or Path(tempfile.gettempdir())
+        kwargs.setdefault("transport", "ipc")
+        kwargs.setdefault("ip", str(root / uuid.uuid4().hex[:12]))
+        super().__init__(**kwargs)
+
+
+def ipc_kernel_manager(root: Path) -> type[IPCKernelManager]:
+    return type("IPCKernelManager", (IPCKernelManager,), {"ipc_root": Path(root)})
+
+
+@dataclass
+class RunResult:
+    """What one notebook run produced, sent back from batch workers as a value."""
+
+    bureau: str
+    year: int
+    ok: bool = False
+    error: str = ""
+    missing: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    overrides: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    skipped: bool = False
+    folder: str = ""
+    fingerprint: str = ""
+    memory_mb: dict = field(default_factory=dict)
+
+    def describe(self) -> str:
+        head = f"{self.bureau} {self.year}年："
+        if not self.ok:
+            return head + f"失败。{self.error}"
+        lines = [head + f"完成（{self.seconds:.1f}秒），文件在 {self.folder}"]
+        if self.missing:
+            lines.append(f"  待补充{len(self.missing)}项：" + "；".join(self.missing))
+        if self.warnings:
+            lines.append(f"  提示{len(self.warnings)}条：" + "；".join(self.warnings))
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def parameters(data, params, bureau: str, year: int, out, *, final: bool = False, template=None,
+               signed_on: date | None = None, ledger_cache=None) -> dict:
+    """The notebook's parameters, paths made absolute so the kernel's folder does not matter."""
+    return {
+        "bureau": bureau, "year": int(year), "data": str(Path(data).resolve()),
+        "params": str(Path(params).resolve()), "out": str(Path(out).resolve()), "final": bool(final),
+        "template": str(Path(template).resolve()) if template else "",
+        "signed_on": signed_on.isoformat() if signed_on else "",
+        "ledger_cache": str(Path(ledger_cache).resolve()) if ledger_cache else "",
+    }
+
+
+def notebook_result(nb) -> dict:
+    """The result record the notebook displayed last (missing values, warnings, overrides)."""
+    found = {}
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if RESULT_MIME in data:
+                found = data[RESULT_MIME]
+    return dict(found)
+
+
+def error_of(nb, exc: BaseException) -> str:
+    """A short message for a failed run: the notebook's own exception text when it has one."""
+    ename, evalue = getattr(exc, "ename", ""), getattr(exc, "evalue", "")
+    if evalue:
+        return evalue if ename in ("MissingValuesError", "DataError", "TemplateError", "ParameterError", "NotFoundError") else f"{ename}: {evalue}"
+    if type(exc).__name__ in ("CellTimeoutError", "DeadKernelError", "TimeoutError"):
+        return f"笔记本执行超时或内核退出（{type(exc).__name__}）"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def export_html(nb, path: Path) -> None:
+    """Write the executed notebook as HTML without inputs and with no internet resources."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        template_name="offline", extra_template_basedirs=[str(PACKAGE / "nbtemplates")],
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, embed_images=True,
+    )
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:  # the batch's result record is data, not something to show
+        cell["outputs"] = [o for o in cell.get("outputs", []) if RESULT_MIME not in o.get("data", {})]
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.parent.name}})
+    body = body.replace('<html lang="en">', '<html lang="zh-CN">')
+    if _EXTERNAL.search(body):
+        raise RuntimeError("HTML export references an external resource")
+    atomic_write(path, body.encode("utf-8"))
+
+
+def execute(nb_params: dict, output: Path, *, ipc_root: Path, timeout: int = 600, source: Path | None = None):
+    """Run the notebook through papermill; return (executed notebook, exception or None)."""
+    import papermill
+
+    deadline = _Deadline(timeout)
+    error = None
+    try:
+        papermill.execute_notebook(
+            str(source or notebook()), str(output), parameters=nb_params, kernel_name="python3",
+            progress_bar=False, language="python", cwd=str(output.parent),
+            kernel_manager_class=ipc_kernel_manager(ipc_root), timeout_func=deadline,
+        )
+    except Exception as exc:  # the executed notebook on disk shows what failed
+        error = exc
+    nb = nbformat.read(output, as_version=4) if output.is_file() else None
+    return nb, error
+
+
+class _Deadline:
+    """nbclient's per-cell timeout made into one budget for the whole notebook."""
+
+    def __init__(self, seconds: int):
+        self.seconds, self.start = seconds, None
+
+    def __call__(self, cell) -> int:
+        now = time.monotonic()
+        self.start = self.start or now
+        return max(1, int(self.seconds - (now - self.start)))
+
+
+def run_one(data, params, bureau: str, year: int, out, *, final: bool = False, template=None,
+            signed_on: date | None = None, ledger_cache=None, timeout: int = 600) -> RunResult:
+    """Execute the report notebook for one bureau-year into ``<out>/<year>/<bureau>/``."""
+    start = time.monotonic()
+    folder = report_dir(out, year, bureau)
+    folder.mkdir(parents=True, exist_ok=True)
+    nb_params = parameters(data, params, bureau, year, out, final=final, template=template,
+                           signed_on=signed_on, ledger_cache=ledger_cache)
+    result = RunResult(bureau, int(year), folder=str(folder))
+    ipc_root = Path(tempfile.mkdtemp(prefix="zongjie-ipc-"))
+    try:
+        nb, error = execute(nb_params, folder / "report.ipynb", ipc_root=ipc_root, timeout=timeout)
+    finally:
+        shutil.rmtree(ipc_root, ignore_errors=True)
+    if nb is not None:
+        record = notebook_result(nb)
+        result.missing = record.get("missing", [])
+        result.warnings = record.get("warnings", [])
+        result.overrides = record.get("overrides", [])
+        export_html(nb, folder / "report.html")
+    result.ok = error is None
+    result.error = "" if error is None else error_of(nb, error)
+    result.seconds = round(time.monotonic() - start, 2)
+    atomic_write(folder / "result.json", json.dumps(result.to_dict(), ensure_ascii=False, indent=2).encode())
+    return result

@@ -1,0 +1,113 @@
+"""What the report notebook calls: each step of the pipeline, displayed for a reviewer.
+
+This module sits at the edge beside ``review`` and ``cli``: it may import IPython; the
+library modules do not. Every function displays plain HTML first, so the executed
+notebook and its HTML export read the same without widgets.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from IPython import get_ipython
+from IPython.display import HTML, Image, Markdown, display
+
+from . import charts, present, render
+from .errors import DataError
+from .ledgers import Ledgers
+from .report import Report, prepare
+from .resources import default_template
+
+TABLE_CSS = """<style>
+.zongjie-table { border-collapse: collapse; font-size: 13px; }
+.zongjie-table th, .zongjie-table td { border: 1px solid #ccc; padding: 2px 6px; text-align: left; vertical-align: top; }
+.zongjie-table th { background: #f3f3f3; }
+mark { background: #ffeb3b; }
+</style>"""
+
+
+def setup() -> None:
+    """Short error messages instead of tracebacks: reviewers read the message, not the stack."""
+    shell = get_ipython()
+    if shell is not None:
+        shell.run_line_magic("xmode", "Minimal")
+    display(HTML(TABLE_CSS))
+
+
+def load(data: str, ledger_cache: str = "") -> Ledgers:
+    """Load and validate the ledgers (or read the batch's validated copy); show the result."""
+    if ledger_cache:
+        ledgers = Ledgers.read(Path(ledger_cache))
+        display(Markdown("台账已在批量运行开始时统一读取并校验，**未发现问题**。"))
+    else:
+        from .validate import load_ledgers
+
+        try:
+            ledgers = load_ledgers(Path(data))
+        except DataError as err:
+            display(Markdown(f"**台账有{len(err.problems)}处问题，未生成报告。** 请按下表逐一修正："))
+            display(HTML(present.problems_table(err.problems)))
+            raise
+        display(Markdown("台账校验通过，**未发现问题**。"))
+    display(HTML(present.ledger_summary(ledgers)))
+    return ledgers
+
+
+def figures(ledgers: Ledgers, params: str, bureau: str, year: int, signed_on: str = "") -> Report:
+    """Compute and show every figure of the report with its sources and status."""
+    rep = prepare(ledgers, Path(params), bureau, int(year), date.fromisoformat(signed_on) if signed_on else None)
+    counts = {s: sum(f.status == s for f in rep.figures.values()) for s in present.STATUS}
+    display(Markdown(
+        f"**{rep.params.name}{rep.year}年**：共{len(rep.figures)}项数据，"
+        + "，".join(f"{present.STATUS[s]}{n}项" for s, n in counts.items() if n)
+    ))
+    display(HTML(present.figures_table(rep.figures)))
+    publish_result(rep)
+    return rep
+
+
+def publish_result(rep: Report) -> None:
+    """A machine-readable record of the run for the batch summary (missing, warnings, overrides)."""
+    record = {
+        "missing": [f"{f.label}：{f.missing}" for f in rep.figures.missing()],
+        "warnings": [f"{rep.figures[x.key].label if x.key in rep.figures else ''}：{x.message}" for x in rep.findings],
+        "overrides": [f"{f.label}：{f.override.get('old')}→{f.text}" for f in rep.figures.values() if f.override],
+    }
+    display({present.RESULT_MIME: record}, raw=True)
+
+
+def checks(rep: Report) -> None:
+    display(HTML(present.findings_table(rep.findings, rep.figures)))
+
+
+def show_charts(rep: Report) -> None:
+    if charts.cjk_font() is None:
+        display(Markdown("未找到中文字体，图中文字可能无法显示（请安装 fonts-noto-cjk）。"))
+    display(Image(charts.activities_per_month(rep.scope)))
+    display(Image(charts.finance_against_previous(rep.figures, rep.previous)))
+
+
+@dataclass
+class Draft:
+    docx: bytes
+    template: Path
+
+
+def preview(rep: Report, template: str = "") -> Draft:
+    """Render the report (as a draft) and show its paragraphs."""
+    path = Path(template) if template else default_template()
+    docx = render.render_docx(rep.figures, rep.story, path)
+    display(HTML(present.preview_html(docx)))
+    return Draft(docx, path)
+
+
+def write(rep: Report, draft: Draft, out: str, final: bool = False) -> Path:
+    """Write report.docx and figures.json; a final report with missing values is refused."""
+    folder = render.write_report(rep.figures, rep.story, draft.template, Path(out), final=final, docx=draft.docx, findings=rep.findings)
+    kind = "正式稿" if final else "草稿"
+    link = Path(os.path.relpath(folder / "report.docx", Path.cwd())).as_posix()
+    display(Markdown(f"已生成{kind}：[report.docx]({link})；每个数据的来源见同目录的 `figures.json`。"))
+    return folder

@@ -1,0 +1,93 @@
+"""Plain-HTML views of the pipeline's values for reviewers.
+
+Plain tables read everywhere: in JupyterLab, in the exported HTML, with or without
+widgets. Every text a reviewer reads is Chinese.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+
+import pandas as pd
+
+from .checks import Finding
+from .errors import Problem
+from .figures import Figures
+from .ledgers import Ledgers
+
+#: Mimetype of the record a notebook run displays for the batch summary.
+RESULT_MIME = "application/vnd.zongjie.result+json"
+STATUS = {"ok": "正常", "warning": "需核实", "missing": "缺失", "overridden": "已修改"}
+_CSS = "zongjie-table"
+
+
+def _table(frame: pd.DataFrame) -> str:
+    return frame.to_html(index=False, escape=True, border=0, classes=_CSS, na_rep="")
+
+
+def problems_table(problems: list[Problem]) -> str:
+    frame = pd.DataFrame(
+        [(p.file, p.sheet or "", p.row or "", p.column or "", "" if p.value is None else str(p.value), p.message, p.expected or "")
+         for p in problems],
+        columns=["文件", "工作表", "行", "列", "值", "问题", "应为"],
+    )
+    return _table(frame)
+
+
+def ledger_summary(ledgers: Ledgers) -> str:
+    """Rows read per table and file."""
+    parts = []
+    for name, frame in (("活动台账", ledgers.activities), ("问题台账", ledgers.problems), ("财政指标", ledgers.finance)):
+        for (file, sheet), group in frame.groupby(["_file", "_sheet"], sort=True):
+            parts.append((name, file, sheet, len(group), "、".join(sorted(set(group["bureau"])))))
+    return _table(pd.DataFrame(parts, columns=["台账", "文件", "工作表", "行数", "单位"]))
+
+
+def figures_frame(figures: Figures) -> pd.DataFrame:
+    rows = []
+    for f in figures.values():
+        note = f.missing or "；".join(f.warnings)
+        if f.override:
+            note = f"已修改：原值“{f.override.get('old')}”，原因：{f.override.get('reason')}" + (f"；{note}" if note else "")
+        rows.append({
+            "代码": f.key, "数据项": f.label, "报告中的写法": str(f), "来源": "；".join(str(s) for s in f.sources),
+            "计算规则": f.rule, "状态": STATUS[f.status], "说明": note,
+        })
+    return pd.DataFrame(rows)
+
+
+def figures_table(figures: Figures) -> str:
+    return _table(figures_frame(figures))
+
+
+def findings_table(findings: list[Finding], figures: Figures) -> str:
+    if not findings:
+        return "<p>未发现需要核实的数据。</p>"
+    frame = pd.DataFrame(
+        [(figures[f.key].label if f.key in figures else "", f.message) for f in findings], columns=["数据项", "提示"]
+    )
+    return _table(frame)
+
+
+def preview_html(docx: bytes) -> str:
+    """The rendered document's paragraphs, missing values marked."""
+    from docx import Document
+
+    doc = Document(io.BytesIO(docx))
+    out = ['<div class="zongjie-preview" style="font-family:serif;max-width:48em;line-height:1.8">']
+    for paragraph in doc.paragraphs:
+        style = paragraph.style.style_id if paragraph.style is not None else ""
+        text = html.escape(paragraph.text)
+        text = re.sub(r"【待补充：[^】]*】", lambda m: f"<mark>{m.group(0)}</mark>", text)
+        if style == "ZJTitle":
+            out.append(f'<h3 style="text-align:center">{text}</h3>')
+        elif style.startswith("ZJHeading"):
+            out.append(f"<p><b>{text}</b></p>")
+        elif style.startswith("ZJSignature"):
+            out.append(f'<p style="text-align:right">{text}</p>')
+        elif text:
+            out.append(f'<p style="text-indent:2em;margin:0">{text}</p>')
+    out.append("</div>")
+    return "\n".join(out)

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from docx import Document
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
@@ -89,3 +90,54 @@ def minimal(tmp_path):
     (params / "bureaus").mkdir(parents=True)
     (params / "bureaus" / "demo.yaml").write_text("name: 某县财政局\noffice_director: 张三\nliaison: 李四\n", encoding="utf-8")
     return data, params
+
+
+# (text in the reference, how it reads once filled); the three allowed corrections included.
+_FILLS = [
+    ("XX财政局紧紧围绕", "{bureau_name}紧紧围绕"),
+    ("xx月xx日，局党委书记", "{kickoff_date}，局党委书记"),
+    ("xx同志任办公室主任，xx同志为联络员", "{office_director}同志任办公室主任，{liaison}同志为联络员"),
+    ("xx月xx日，经局党委会", "{plan_date}，经局党委会"),
+    ("xx月，局党委宣讲团下沉到xx个党支部", "{lecture_months}，局党委宣讲团下沉到{lecture_branches}个党支部"),
+    ("xx月xx日，组织局青年干部参观xx革命历史陈列馆，xx月xx日至xx日，组织全体党员先后参观xx纪念馆",
+     "{youth_visit_date}，组织局青年干部参观{youth_visit_venue}，{members_visit_dates}，组织全体党员先后参观{members_visit_venue}"),
+    ("共收集问题xx条，已解决xx条，长期坚持解决xx条", "共收集问题{survey_collected}条，已解决{survey_resolved}条，长期坚持解决{survey_longterm}条"),
+    ("文明交通志愿服务xx次，“双提升”入户走访xx次，积极安排人员参与核算检测信息系统运用实战演练xx次",
+     "文明交通志愿服务{traffic_volunteer_count}次，“双提升”入户走访{home_visit_count}次，积极安排人员参与核酸检测信息系统运用实战演练{drill_count}次"),
+    ("民生配套资金约xx元", "民生配套资金约{livelihood_funds}元"),
+    ("寄宿生营养餐补助资金xx万元", "寄宿生营养餐补助资金{boarding_meal_funds}万元"),
+    ("贫困学生资助金xx万元，资助贫困学生xx人次", "贫困学生资助金{student_aid_funds}万元，资助贫困学生{student_aid_persons}人次"),
+    ("年初支农支出预算xx万元，1-11月，农林水事务实际支出xx万元；发放各项惠农补贴资金xx万元，对项目类工程共拨付民生工程项目资金xx万元",
+     "年初支农支出预算{agri_budget}万元，1-{through_month}月，农林水事务实际支出{agri_spending}万元；发放各项惠农补贴资金{farm_subsidy_funds}万元，对项目类工程共拨付民生工程项目资金{livelihood_project_funds}万元"),
+    ("客商等xx名，收集问题xx个，贸易税收奖励兑现不够及时、财政评审工程项目不够快、等xx个问题",
+     "客商等{open_day_visitors}名，收集问题{open_day_problems}个，{open_day_examples}等{open_day_resolved}个问题"),
+    ("人们立场", "人民立场"),
+    ("财政总收入xx亿元，税收收入xx亿元，一般公共预算收入xx亿元",
+     "财政总收入{fiscal_revenue}亿元，税收收入{tax_revenue}亿元，一般公共预算收入{general_budget_revenue}亿元"),
+    ("2021年", "{year}年"),
+]
+
+
+def filled_reference(values: dict[str, str]) -> list[str]:
+    text = SEED.read_text(encoding="utf-8")
+    for before, after in _FILLS:
+        assert before in text, before
+        text = text.replace(before, after)
+    assert "xx" not in text.lower()
+    text = text.format(**values)
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def paragraphs(docx: bytes, tmp_path: Path) -> list:
+    path = tmp_path / "r.docx"
+    path.write_bytes(docx)
+    return Document(str(path)).paragraphs
+
+
+def body_of(paras) -> list[str]:
+    """The body: after the title and its blank line, before the blank line and signature."""
+    texts = [p.text for p in paras]
+    assert texts[1] == "" and texts[-3] == ""
+    return [t.strip() for t in texts[2:-3]]
+
+

@@ -48,8 +48,9 @@ def test_rows_of_other_years_do_not_count(sample_ledgers):
 
 
 def test_missing_indicator_is_missing_not_guessed(minimal):
-    from toolkit.validate import load_ledgers
     from conftest import FINANCE, write_csv
+
+    from toolkit.validate import load_ledgers
 
     data, params = minimal
     write_csv(data / "财政指标.csv", [r for r in FINANCE if r["指标"] != "税收收入"])
@@ -62,8 +63,9 @@ def test_missing_indicator_is_missing_not_guessed(minimal):
 
 
 def test_open_day_examples_take_first_two_resolved_by_date(minimal):
-    from toolkit.validate import load_ledgers
     from conftest import PROBLEMS, write_csv
+
+    from toolkit.validate import load_ledgers
 
     data, params = minimal
     extra = [

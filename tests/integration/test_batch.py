@@ -1,0 +1,113 @@
+"""A real batch: papermill kernels over the sample bureaus plus one that lacks an indicator."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ACTIVITIES, FINANCE, PARAMS, PROBLEMS, SAMPLE, body_of, expected_texts, filled_reference, paragraphs, write_csv
+
+BUREAUS = ["fengling", "hedong", "meiling", "qingshan", "yunshui", "lacking"]
+
+
+def zongjie(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "toolkit.cli", *map(str, args)], capture_output=True, text=True, timeout=900)
+
+
+def _as(rows: list[dict], code: str) -> list[dict]:
+    return [dict(r, 单位代码=code) for r in rows]
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    """Sample data (in a folder with a Chinese name) plus bureau ``lacking`` without 税收收入; --final."""
+    root = tmp_path_factory.mktemp("batch")
+    data, params, out = root / "台账数据", root / "params", root / "out"
+    shutil.copytree(SAMPLE, data)
+    shutil.copytree(PARAMS, params)
+    write_csv(data / "新增" / "activities-lacking.csv", _as(ACTIVITIES, "lacking"))
+    write_csv(data / "新增" / "problems-lacking.csv", _as(PROBLEMS, "lacking"))
+    write_csv(data / "新增" / "finance-lacking.csv", _as([r for r in FINANCE if r["指标"] != "税收收入"], "lacking"))
+    (params / "bureaus" / "lacking.yaml").write_text("name: 缺数县财政局\noffice_director: 甲\nliaison: 乙\n", encoding="utf-8")
+    args = ["batch", "--data", data, "--params", params, "--year", 2021, "--out", out, "--final", "--jobs", 2, "--date", "2022-01-10"]
+    first = zongjie(*args)
+    return {"root": root, "data": data, "params": params, "out": out / "2021", "args": args, "first": first}
+
+
+def summary_rows(out: Path) -> dict[str, dict]:
+    text = (out / "summary.csv").read_text(encoding="utf-8-sig")
+    return {row["bureau"]: row for row in csv.DictReader(text.splitlines())}
+
+
+def test_batch_exit_code_and_summary(batch):
+    result = batch["first"]
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    rows = summary_rows(batch["out"])
+    assert sorted(rows) == sorted(BUREAUS)
+    assert {b: rows[b]["status"] for b in BUREAUS} == {**{b: "ok" for b in BUREAUS[:-1]}, "lacking": "failed"}
+    assert "税收收入" in rows["lacking"]["error"]
+    assert float(rows["qingshan"]["seconds"]) > 0
+
+
+def test_failed_bureau_is_isolated_and_keeps_its_notebook(batch):
+    folder = batch["out"] / "lacking"
+    assert (folder / "report.ipynb").is_file() and (folder / "report.html").is_file()
+    assert not (folder / "report.docx").exists() and not (folder / "figures.json").exists()
+    nb = json.loads((folder / "report.ipynb").read_text(encoding="utf-8"))
+    errors = [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert errors and errors[0]["ename"] == "MissingValuesError" and "税收收入" in errors[0]["evalue"]
+
+
+@pytest.mark.parametrize("bureau", BUREAUS[:-1])
+def test_each_report_matches_reference(batch, bureau, tmp_path):
+    docx = (batch["out"] / bureau / "report.docx").read_bytes()
+    assert body_of(paragraphs(docx, tmp_path)) == filled_reference(expected_texts(bureau, 2021))
+
+
+def test_executed_notebook_outputs_hold_the_figures(batch):
+    nb = json.loads((batch["out"] / "qingshan" / "report.ipynb").read_text(encoding="utf-8"))
+    shown = json.dumps([c.get("outputs", []) for c in nb["cells"]], ensure_ascii=False)
+    expected = expected_texts("qingshan", 2021)
+    for key in ("fiscal_revenue", "kickoff_date", "members_visit_dates", "youth_visit_venue", "open_day_examples"):
+        assert expected[key] in shown, key
+    assert "县级财政局台账.xlsx" in shown  # sources are shown
+    injected = next("".join(c["source"]) for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", []))
+    assert "台账数据" in injected and "\\u" not in injected, injected
+
+
+def test_html_is_offline_and_readable(batch):
+    page = (batch["out"] / "qingshan" / "report.html").read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page, re.I)
+    assert "cdn" not in page.lower() and "@import url(" not in page
+    assert "<table" in page and "19.37" in page and "报告数据" in page
+    assert "bureau = " not in page  # inputs hidden
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', page)) == 2  # both charts embedded
+
+
+def test_index_links_every_bureau(batch):
+    page = (batch["out"] / "index.html").read_text(encoding="utf-8")
+    for bureau in BUREAUS:
+        assert f'href="{bureau}/report.html"' in page
+    assert 'href="qingshan/report.docx"' in page and 'href="lacking/report.docx"' not in page
+    assert "失败" in page and "成功" in page
+
+
+def test_rerun_skips_unchanged_bureaus(batch):
+    params = batch["params"]
+    yaml_path = params / "bureaus" / "hedong.yaml"
+    yaml_path.write_text(yaml_path.read_text(encoding="utf-8").replace("赵丽娟", "赵丽"), encoding="utf-8")
+    again = zongjie(*batch["args"])
+    assert again.returncode == 1
+    rows = summary_rows(batch["out"])
+    reused = {b for b, r in rows.items() if r["reused"]}
+    assert reused == {"fengling", "meiling", "qingshan", "yunshui"}
+    assert rows["lacking"]["status"] == "failed"
+    paras = paragraphs((batch["out"] / "hedong" / "report.docx").read_bytes(), batch["root"])
+    assert "赵丽同志为联络员" in "".join(p.text for p in paras)

@@ -10,8 +10,8 @@ from . import render
 from .checks import Finding, previous_year, run_checks
 from .errors import NotFoundError
 from .figures import Figures, Scope, compute_figures
-from .params import BureauParams, load_bureau
 from .ledgers import Ledgers
+from .params import BureauParams, load_bureau
 
 
 @dataclass

@@ -11,7 +11,18 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ACTIVITIES, FINANCE, PARAMS, PROBLEMS, SAMPLE, body_of, expected_texts, filled_reference, paragraphs, write_csv
+from conftest import (
+    ACTIVITIES,
+    FINANCE,
+    PARAMS,
+    PROBLEMS,
+    SAMPLE,
+    body_of,
+    expected_texts,
+    filled_reference,
+    paragraphs,
+    write_csv,
+)
 
 BUREAUS = ["fengling", "hedong", "meiling", "qingshan", "yunshui", "lacking"]
 

@@ -26,6 +26,7 @@ from . import __version__
 from .errors import NotFoundError
 from .execute import RunResult, run_one
 from .load import find_sources
+from .overrides import overrides_path
 from .params import bureau_dir, list_bureaus, load_all
 from .render import atomic_write, report_dir
 from .resources import PACKAGE, default_template, notebook
@@ -61,10 +62,6 @@ def _files_digest(paths: list[Path], base: Path) -> bytes:
     return h.digest()
 
 
-def overrides_file(params_dir: Path, bureau: str, year: int) -> Path:
-    return Path(params_dir) / "overrides" / f"{bureau}-{year}.yaml"
-
-
 def fingerprints(data: Path, params: Path, year: int, codes: list[str], template: Path, options: dict) -> dict[str, str]:
     """A digest per bureau of everything its report depends on."""
     shared = _digest(
@@ -76,7 +73,7 @@ def fingerprints(data: Path, params: Path, year: int, codes: list[str], template
     )
     out = {}
     for code in codes:
-        own = [bureau_dir(params) / f"{code}.yaml", overrides_file(params, code, year)]
+        own = [bureau_dir(params) / f"{code}.yaml", overrides_path(params, code, year)]
         out[code] = _digest(shared.encode(), *(p.read_bytes() if p.is_file() else b"" for p in own))
     return out
 

@@ -111,3 +111,12 @@ def write(rep: Report, draft: Draft, out: str, final: bool = False) -> Path:
     link = Path(os.path.relpath(folder / "report.docx", Path.cwd())).as_posix()
     display(Markdown(f"已生成{kind}：[report.docx]({link})；每个数据的来源见同目录的 `figures.json`。"))
     return folder
+
+
+def review(ledgers: Ledgers, params: str, out: str, bureau: str, year: int, template: str = ""):
+    """Show the interactive review panel (JupyterLab); its state is kept in the executed notebook."""
+    from .review import ReviewPanel
+
+    panel = ReviewPanel(ledgers, params, out, bureau=bureau, year=int(year), template=template or None)
+    display(panel.widget)
+    return panel

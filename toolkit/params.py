@@ -105,3 +105,40 @@ def load_all(params_dir: Path) -> tuple[dict[str, BureauParams], list[Problem]]:
         except ParameterError as err:
             problems += err.problems
     return found, problems
+
+
+class _Literal(str):
+    """A multi-line string dumped in YAML's readable ``|`` block style."""
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Dumper.add_representer(
+    _Literal, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style="|")
+)
+
+
+def save_narrative(params: BureauParams, year: int, texts: dict[str, str]) -> None:
+    """Store a year's own narrative (problems / next_steps) in the bureau's parameter file.
+
+    Empty texts remove the entry, so the template's default paragraphs apply again.
+    The file's leading comment lines are kept.
+    """
+    from .render import atomic_write
+
+    raw = params.path.read_text(encoding="utf-8")
+    comments = "".join(line for line in raw.splitlines(keepends=True) if line.startswith("#"))
+    values = dict(params.values)
+    narrative = {k: v for k, v in (values.get("narrative") or {}).items() if str(k) != str(year)}
+    block = {k: _Literal(v.strip() + "\n") for k, v in texts.items() if k in NARRATIVE_KEYS and v and v.strip()}
+    if block:
+        narrative[int(year)] = block
+    if narrative:
+        values["narrative"] = dict(sorted(narrative.items(), key=lambda kv: str(kv[0])))
+    else:
+        values.pop("narrative", None)
+    body = yaml.dump(values, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000)
+    atomic_write(params.path, (comments + body).encode("utf-8"))
+    params.values = values

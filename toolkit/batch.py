@@ -111,6 +111,15 @@ def _work(job: dict) -> RunResult:
     return result
 
 
+def _work_overview(job: dict) -> RunResult:
+    from .execute import run_overview
+
+    try:
+        return run_overview(**job)
+    except Exception as exc:  # the overview must not take the bureaus' results down with it
+        return RunResult("overview", job["year"], ok=False, error=f"{type(exc).__name__}: {exc}")
+
+
 def run_batch(
     data, params, year: int, out, *, bureaus: list[str] | None = None, jobs: int | None = None,
     final: bool = False, force: bool = False, timeout: int = 600, template=None,
@@ -149,9 +158,21 @@ def run_batch(
             })
     if results:
         print(f"跳过{len(results)}个未改动的单位：{'、'.join(results)}（加 --force 可重新生成）", file=sys.stderr)
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(pending) or 1))
-    if pending:
-        results.update(_run_parallel(pending, workers, progress))
+    overview_print = _digest(*(prints[c].encode() for c in sorted(prints)))
+    stamp = year_dir / ".zongjie" / "overview.fingerprint"
+    overview = None
+    if force or not (year_dir / "overview.html").is_file() or not stamp.is_file() or stamp.read_text() != overview_print:
+        overview = {"data": data, "params": params, "year": year, "out": out, "ledger_cache": cache, "timeout": timeout}
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(pending) + (overview is not None)))
+    if pending or overview:
+        done = _run_parallel(pending, workers, progress, overview)
+        overview_result = done.pop("overview", None)
+        results.update(done)
+        if overview_result is not None and overview_result.ok:
+            atomic_write(stamp, overview_print.encode())
+        elif overview_result is not None:
+            stamp.unlink(missing_ok=True)
+            print(f"汇总笔记本执行失败：{overview_result.error}", file=sys.stderr)
     summary = BatchSummary(year, [results[c] for c in codes], year_dir)
     names = {code: p.name for code, p in load_all(params)[0].items()}
     write_summary(summary, names)
@@ -159,20 +180,23 @@ def run_batch(
     return summary
 
 
-def _run_parallel(pending: list[dict], workers: int, progress: bool) -> dict[str, RunResult]:
+def _run_parallel(pending: list[dict], workers: int, progress: bool, overview: dict | None) -> dict[str, RunResult]:
+    """Run the bureaus' notebooks (and the overview) in worker processes; results by bureau."""
     from tqdm import tqdm
 
     results = {}
     context = multiprocessing.get_context("spawn")  # no forked ZMQ or thread state in workers
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = {pool.submit(_work, dict(job)): job["bureau"] for job in pending}
+        if overview is not None:
+            futures[pool.submit(_work_overview, overview)] = "overview"
         with tqdm(total=len(futures), desc="生成报告", unit="个单位", disable=not progress, file=sys.stderr) as bar:
             for future in as_completed(futures):
                 code = futures[future]
                 try:
                     results[code] = future.result()
                 except Exception as exc:  # the worker process itself died
-                    year = next(j["year"] for j in pending if j["bureau"] == code)
+                    year = next((j["year"] for j in pending if j["bureau"] == code), overview and overview["year"])
                     results[code] = RunResult(code, year, ok=False, error=f"工作进程异常退出（{type(exc).__name__}: {exc}）")
                 bar.set_postfix_str(f"{code}：{'成功' if results[code].ok else '失败'}")
                 bar.update()

@@ -91,3 +91,44 @@ def finance_against_previous(figures: Figures, previous: Figures | None) -> byte
     ax.set_title("财政指标与上年对比" if previous is not None else "财政指标（无上年数据）")
     ax.legend(frameon=False)
     return _png(fig)
+
+
+def compare_bureaus(reports: dict, keys: tuple[str, ...] = ("fiscal_revenue", "tax_revenue", "general_budget_revenue")) -> bytes:
+    """Grouped bars: the main revenue indicators (亿元) of every bureau, side by side."""
+    good = {c: r for c, r in reports.items() if not isinstance(r, Exception)}
+    fig = _figure(7.5, 3.6)
+    ax = fig.add_subplot()
+    names = [r.params.name for r in good.values()]
+    width = 0.8 / max(len(keys), 1)
+    for i, key in enumerate(keys):
+        values = [float(Decimal(r.figures[key].value) / 100_000_000) if r.figures[key].value is not None else 0.0
+                  for r in good.values()]
+        label = next(iter(good.values())).figures[key].label if good else key
+        ax.bar([x + i * width for x in range(len(names))], values, width=width, label=label)
+    ax.set_xticks([x + width * (len(keys) - 1) / 2 for x in range(len(names))], names, fontsize=8)
+    ax.set_ylabel("亿元")
+    ax.set_title("各单位主要收入指标")
+    ax.legend(frameon=False, fontsize=8)
+    return _png(fig)
+
+
+def attention_counts(reports: dict) -> bytes:
+    """Stacked bars: missing values, warnings and overrides per bureau."""
+    good = {c: r for c, r in reports.items() if not isinstance(r, Exception)}
+    names = [r.params.name for r in good.values()]
+    series = {
+        "待补充": [len(r.figures.missing()) for r in good.values()],
+        "提示": [len(r.findings) for r in good.values()],
+        "已修改": [sum(1 for f in r.figures.values() if f.override) for r in good.values()],
+    }
+    fig = _figure(7.5, 3.0)
+    ax = fig.add_subplot()
+    bottom = [0] * len(names)
+    for label, values in series.items():
+        ax.bar(names, values, bottom=bottom, label=label)
+        bottom = [b + v for b, v in zip(bottom, values)]
+    ax.set_ylabel("项数")
+    ax.set_title("各单位需关注的数据")
+    ax.tick_params(axis="x", labelsize=8)
+    ax.legend(frameon=False, fontsize=8)
+    return _png(fig)

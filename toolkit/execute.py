@@ -169,6 +169,18 @@ class _Deadline:
         return max(1, int(self.seconds - (now - self.start)))
 
 
+def _execute_and_export(source: Path, nb_params: dict, output: Path, timeout: int):
+    """Execute ``source`` into ``output`` (kernel on private IPC sockets) and export its HTML beside it."""
+    ipc_root = Path(tempfile.mkdtemp(prefix="zongjie-ipc-"))
+    try:
+        nb, error = execute(nb_params, output, ipc_root=ipc_root, timeout=timeout, source=source)
+    finally:
+        shutil.rmtree(ipc_root, ignore_errors=True)
+    if nb is not None:
+        export_html(nb, output.with_suffix(".html"))
+    return nb, error
+
+
 def run_one(data, params, bureau: str, year: int, out, *, final: bool = False, template=None,
             signed_on: date | None = None, ledger_cache=None, timeout: int = 600) -> RunResult:
     """Execute the report notebook for one bureau-year into ``<out>/<year>/<bureau>/``."""
@@ -178,19 +190,30 @@ def run_one(data, params, bureau: str, year: int, out, *, final: bool = False, t
     nb_params = parameters(data, params, bureau, year, out, final=final, template=template,
                            signed_on=signed_on, ledger_cache=ledger_cache)
     result = RunResult(bureau, int(year), folder=str(folder))
-    ipc_root = Path(tempfile.mkdtemp(prefix="zongjie-ipc-"))
-    try:
-        nb, error = execute(nb_params, folder / "report.ipynb", ipc_root=ipc_root, timeout=timeout)
-    finally:
-        shutil.rmtree(ipc_root, ignore_errors=True)
+    nb, error = _execute_and_export(notebook(), nb_params, folder / "report.ipynb", timeout)
     if nb is not None:
         record = notebook_result(nb)
         result.missing = record.get("missing", [])
         result.warnings = record.get("warnings", [])
         result.overrides = record.get("overrides", [])
-        export_html(nb, folder / "report.html")
     result.ok = error is None
     result.error = "" if error is None else error_of(nb, error)
     result.seconds = round(time.monotonic() - start, 2)
     atomic_write(folder / "result.json", json.dumps(result.to_dict(), ensure_ascii=False, indent=2).encode())
+    return result
+
+
+def run_overview(data, params, year: int, out, *, ledger_cache=None, timeout: int = 600) -> RunResult:
+    """Execute the overview notebook (every bureau side by side) into ``<out>/<year>/overview.ipynb``."""
+    start = time.monotonic()
+    folder = Path(out) / str(year)
+    folder.mkdir(parents=True, exist_ok=True)
+    nb_params = {
+        "year": int(year), "data": str(Path(data).resolve()), "params": str(Path(params).resolve()),
+        "ledger_cache": str(Path(ledger_cache).resolve()) if ledger_cache else "",
+    }
+    nb, error = _execute_and_export(notebook("overview.ipynb"), nb_params, folder / "overview.ipynb", timeout)
+    result = RunResult("overview", int(year), ok=error is None, folder=str(folder))
+    result.error = "" if error is None else error_of(nb, error)
+    result.seconds = round(time.monotonic() - start, 2)
     return result

@@ -120,3 +120,21 @@ def review(ledgers: Ledgers, params: str, out: str, bureau: str, year: int, temp
     panel = ReviewPanel(ledgers, params, out, bureau=bureau, year=int(year), template=template or None)
     display(panel.widget)
     return panel
+
+
+def overview(ledgers: Ledgers, params: str, year: int) -> dict:
+    """Every bureau of the year side by side: figures, then missing values, warnings, overrides."""
+    from .params import list_bureaus
+    from .report import prepare_all
+
+    codes = [c for c in list_bureaus(Path(params)) if c in ledgers.bureaus()]
+    reports = prepare_all(ledgers, Path(params), int(year), codes)
+    display(Markdown(f"**{year}年**：{len(codes)}个单位。"))
+    display(HTML(present.overview_status(reports)))
+    display(HTML(present.overview_figures(reports)))
+    return reports
+
+
+def overview_charts(reports: dict) -> None:
+    display(Image(charts.compare_bureaus(reports)))
+    display(Image(charts.attention_counts(reports)))

@@ -91,3 +91,38 @@ def preview_html(docx: bytes) -> str:
             out.append(f'<p style="text-indent:2em;margin:0">{text}</p>')
     out.append("</div>")
     return "\n".join(out)
+
+
+def overview_figures(reports: dict) -> str:
+    """Figures side by side: one row per figure, one column per bureau; missing ones marked."""
+    good = {code: r for code, r in reports.items() if not isinstance(r, Exception)}
+    if not good:
+        return "<p>没有可以计算的单位。</p>"
+    first = next(iter(good.values()))
+    columns = {code: r.params.name for code, r in good.items()}
+    rows = []
+    for key, figure in first.figures.items():
+        row = {"数据项": figure.label}
+        for code, r in good.items():
+            f = r.figures[key]
+            mark = {"missing": "（缺）", "warning": "（!）", "overridden": "（改）"}.get(f.status, "")
+            row[columns[code]] = f"{f}{mark}" if f.text is not None else "【待补充】"
+        rows.append(row)
+    return _table(pd.DataFrame(rows))
+
+
+def overview_status(reports: dict) -> str:
+    """Per bureau: missing values, warnings and overrides, each listed."""
+    rows = []
+    for code, r in reports.items():
+        if isinstance(r, Exception):
+            rows.append((code, "", "无法计算", "", "", str(r)))
+            continue
+        figs = r.figures.values()
+        rows.append((
+            code, r.params.name, STATUS["missing"] if r.figures.missing() else STATUS["ok"],
+            "；".join(f.label for f in figs if f.text is None),
+            "；".join(f"{r.figures[x.key].label if x.key in r.figures else ''}：{x.message}" for x in r.findings),
+            "；".join(f"{f.label}：{f.override.get('computed')}→{f.text}（{f.override.get('reason')}）" for f in figs if f.override),
+        ))
+    return _table(pd.DataFrame(rows, columns=["单位代码", "单位名称", "状态", "待补充", "提示", "已修改"]))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import render
 from .checks import Finding, previous_year, run_checks
-from .errors import NotFoundError
+from .errors import NotFoundError, ZongjieError
 from .figures import Figures, Scope, compute_figures
 from .ledgers import Ledgers
 from .overrides import apply_overrides, load_overrides, overrides_path
@@ -49,3 +49,14 @@ def prepare(ledgers: Ledgers, params_dir: Path, bureau: str, year: int, signed_o
 
 def write(report: Report, out: Path, template: Path, *, final: bool = False) -> Path:
     return render.write_report(report.figures, report.story, template, out, final=final, findings=report.findings)
+
+
+def prepare_all(ledgers: Ledgers, params_dir: Path, year: int, codes: list[str]) -> dict[str, Report | ZongjieError]:
+    """Every bureau's report for one year; a bureau that cannot be computed maps to its error."""
+    out: dict[str, Report | ZongjieError] = {}
+    for code in codes:
+        try:
+            out[code] = prepare(ledgers, params_dir, code, year)
+        except ZongjieError as err:
+            out[code] = err
+    return out

@@ -103,10 +103,10 @@ def main() -> None:
         sample = jobs[: args.sequential] if args.sequential else jobs
         seq_wall = seq_cpu = 0.0
         for code, year in sample:
-            w, c, code = timed([str(BIN / "papermill"), "--no-progress-bar", str(ROOT / "notebooks" / "report.ipynb"),
+            w, c, rc = timed([str(BIN / "papermill"), "--no-progress-bar", str(ROOT / "notebooks" / "report.ipynb"),
                              str(tmp / f"seq-{code}-{year}.ipynb"), "-p", "bureau", code, "-p", "year", str(year),
                              "-p", "data", str(data), "-p", "params", str(params), "-p", "out", str(tmp / "seq")])
-            if code != 0:
+            if rc != 0:
                 sys.exit(f"papermill failed for {code} {year}")
             seq_wall, seq_cpu = seq_wall + w, seq_cpu + c
         scale = len(jobs) / len(sample)
@@ -115,8 +115,8 @@ def main() -> None:
         empty = empty_notebook(tmp / "empty.ipynb")
         floor_wall = floor_cpu = 0.0
         for i in range(args.floor_runs):
-            w, c, code = timed([str(BIN / "papermill"), "--no-progress-bar", str(empty), str(tmp / f"empty-{i}.ipynb")])
-            if code != 0:
+            w, c, rc = timed([str(BIN / "papermill"), "--no-progress-bar", str(empty), str(tmp / f"empty-{i}.ipynb")])
+            if rc != 0:
                 sys.exit("papermill failed on the empty notebook")
             floor_wall, floor_cpu = floor_wall + w, floor_cpu + c
         floor_wall, floor_cpu = floor_wall / args.floor_runs, floor_cpu / args.floor_runs

@@ -1,0 +1,103 @@
+"""Overrides with an audit trail, and a bureau's own narrative, applied everywhere."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date, datetime
+
+import pytest
+import yaml
+from conftest import PARAMS, body_of, paragraphs
+
+from toolkit import report
+from toolkit.errors import ParameterError
+from toolkit.overrides import overrides_path, remove_override, save_override
+from toolkit.params import load_bureau, save_narrative
+from toolkit.render import render_docx
+from toolkit.resources import default_template
+
+
+@pytest.fixture
+def params(tmp_path):
+    target = tmp_path / "parameters"
+    shutil.copytree(PARAMS, target)
+    return target
+
+
+def _prepare(ledgers, params, bureau="hedong", year=2021):
+    return report.prepare(ledgers, params, bureau, year, date(2022, 1, 10))
+
+
+def test_override_is_saved_with_audit_and_applied(sample_ledgers, params, tmp_path):
+    before = _prepare(sample_ledgers, params)
+    entry = save_override(params, before.figures, "fiscal_revenue", "20.5", "以决算数为准", "张三",
+                          now=datetime(2022, 1, 5, 9, 30))
+    stored = yaml.safe_load(overrides_path(params, "hedong", 2021).read_text(encoding="utf-8"))
+    assert stored["overrides"]["fiscal_revenue"] == entry == {
+        "label": "财政总收入", "old": before.figures["fiscal_revenue"].text, "new": "20.5",
+        "reason": "以决算数为准", "by": "张三", "at": "2022-01-05T09:30:00",
+    }
+    after = _prepare(sample_ledgers, params)
+    figure = after.figures["fiscal_revenue"]
+    assert (figure.text, figure.status) == ("20.5", "overridden")
+    assert figure.override["computed"] == before.figures["fiscal_revenue"].text
+    docx = render_docx(after.figures, after.story, default_template())
+    assert "财政总收入20.5亿元" in "".join(body_of(paragraphs(docx, tmp_path)))
+    folder = report.write(after, tmp_path / "out", default_template())
+    record = next(f for f in json.loads((folder / "figures.json").read_text(encoding="utf-8"))["figures"]
+                  if f["key"] == "fiscal_revenue")
+    assert record["status"] == "overridden" and record["override"]["reason"] == "以决算数为准"
+
+    assert remove_override(params, "hedong", 2021, "fiscal_revenue")
+    assert not overrides_path(params, "hedong", 2021).exists()
+    assert _prepare(sample_ledgers, params).figures["fiscal_revenue"].status != "overridden"
+
+
+def test_override_fills_a_missing_value(minimal):
+    from conftest import FINANCE, write_csv
+
+    from toolkit.validate import load_ledgers
+
+    data, params = minimal
+    write_csv(data / "财政指标.csv", [r for r in FINANCE if r["指标"] != "税收收入"])
+    ledgers = load_ledgers(data)
+    rep = report.prepare(ledgers, params, "demo", 2021)
+    save_override(params, rep.figures, "tax_revenue", "0.1", "台账漏记，按决算补", "李四")
+    again = report.prepare(ledgers, params, "demo", 2021)
+    assert not again.figures.missing() and again.figures["tax_revenue"].text == "0.1"
+
+
+def test_stale_override_is_flagged(sample_ledgers, params):
+    rep = _prepare(sample_ledgers, params)
+    save_override(params, rep.figures, "drill_count", "9", "补记", "王五")
+    path = overrides_path(params, "hedong", 2021)
+    stored = yaml.safe_load(path.read_text(encoding="utf-8"))
+    stored["overrides"]["drill_count"]["old"] = "7"  # as if the ledger said 7 when the override was made
+    path.write_text(yaml.safe_dump(stored, allow_unicode=True), encoding="utf-8")
+    figure = _prepare(sample_ledgers, params).figures["drill_count"]
+    assert any("修改时台账计算值为“7”" in w for w in figure.warnings)
+
+
+def test_override_needs_reason_and_known_key(sample_ledgers, params):
+    rep = _prepare(sample_ledgers, params)
+    with pytest.raises(ParameterError, match="修改原因"):
+        save_override(params, rep.figures, "fiscal_revenue", "1", " ", "张三")
+    path = overrides_path(params, "hedong", 2021)
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("overrides:\n  no_such_figure: {new: '1', reason: x}\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match="no_such_figure"):
+        _prepare(sample_ledgers, params)
+
+
+def test_narrative_saved_to_parameters_keeps_comments(sample_ledgers, params, tmp_path):
+    bureau = load_bureau(params, "hedong")
+    save_narrative(bureau, 2021, {"problems": "一是自定义问题。\n\n二是另一个问题。", "next_steps": ""})
+    text = (params / "bureaus" / "hedong.yaml").read_text(encoding="utf-8")
+    assert text.startswith("# ") and "problems: |" in text
+    rep = _prepare(sample_ledgers, params)
+    body = body_of(paragraphs(render_docx(rep.figures, rep.story, default_template()), tmp_path))
+    assert "一是自定义问题。" in body and "二是另一个问题。" in body
+    assert any(p.startswith("（一）丰富载体模式") for p in body)  # next steps keep the default
+    save_narrative(load_bureau(params, "hedong"), 2021, {"problems": "", "next_steps": ""})
+    assert "narrative" not in yaml.safe_load((params / "bureaus" / "hedong.yaml").read_text(encoding="utf-8"))

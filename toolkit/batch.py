@@ -78,18 +78,24 @@ def fingerprints(data: Path, params: Path, year: int, codes: list[str], template
     return out
 
 
-def _previous(folder: Path, fingerprint: str) -> RunResult | None:
-    path = folder / "result.json"
+def _recorded(folder: Path) -> RunResult | None:
+    """The result a bureau's last run left in its folder, if any."""
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
+        record = json.loads((folder / "result.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
-    if record.get("fingerprint") != fingerprint or not record.get("ok"):
-        return None
-    if not all((folder / name).is_file() for name in ("report.docx", "report.html", "report.ipynb")):
         return None
     known = {k: v for k, v in record.items() if k in RunResult.__dataclass_fields__}
     return RunResult(**{**known, "skipped": True})
+
+
+def _previous(folder: Path, fingerprint: str) -> RunResult | None:
+    """The last result when it succeeded with exactly these inputs, so the run can be skipped."""
+    result = _recorded(folder)
+    if result is None or result.fingerprint != fingerprint or not result.ok:
+        return None
+    if not all((folder / name).is_file() for name in ("report.docx", "report.html", "report.ipynb")):
+        return None
+    return result
 
 
 def _work(job: dict) -> RunResult:
@@ -175,7 +181,9 @@ def run_batch(
             print(f"汇总笔记本执行失败：{overview_result.error}", file=sys.stderr)
     summary = BatchSummary(year, [results[c] for c in codes], year_dir)
     names = {code: p.name for code, p in load_all(params)[0].items()}
-    write_summary(summary, names)
+    # the year's summary lists every bureau run so far, not only those of this run
+    earlier = [r for c in known if c not in results and (r := _recorded(report_dir(out, year, c)))]
+    write_summary(BatchSummary(year, sorted(summary.results + earlier, key=lambda r: r.bureau), year_dir), names)
     _print_summary(summary, time.monotonic() - start)
     return summary
 

@@ -194,7 +194,10 @@ def lab_server(lab_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     )
     port, token = free_port(), secrets.token_hex(16)
     command = [
-        sys.executable, "-m", "jupyter", "lab",
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
         "--no-browser",
         "--allow-root",
         f"--port={port}",
@@ -346,32 +349,38 @@ class Lab:
     def run_all(self, timeout: float = 180.0) -> None:
         """Run every cell through Run ▸ Run All Cells, then wait for the kernel to finish."""
         self.wait_idle()
+        before = self.prompts()
         self.page.locator(".jp-NotebookPanel .jp-Notebook").first.click(position={"x": 5, "y": 5})
         self.page.locator(".lm-MenuBar-item", has_text=re.compile(r"^\s*Run\s*$")).click()
         item = self.page.locator('.lm-Menu [data-command="runmenu:run-all"]')
         item.wait_for(state="visible")
         item.click()
-        self.accept_kernel_dialog()
-        self.wait_done(timeout)
+        self.wait_done(before, timeout)
 
-    def wait_done(self, timeout: float = 180.0) -> None:
-        """Wait until no cell shows ``[*]`` and the kernel is idle; fail if a cell stopped the run."""
+    def wait_done(self, before: list[str], timeout: float = 180.0) -> None:
+        """Wait until the run has started and ended (no cell shows ``[*]``) and the kernel is idle.
+
+        ``before`` holds the prompts from before the run, so outputs saved in the notebook
+        are not mistaken for a finished run. Fails if a cell stopped the run.
+        """
         deadline = time.monotonic() + timeout
+        seen_running = False
         while True:
             self.accept_kernel_dialog()
             prompts = self.prompts()
-            started = prompts and re.fullmatch(r"\[\d+\]:", prompts[0])
-            if started and not any("*" in p for p in prompts):
+            if any("*" in p for p in prompts):
+                seen_running = True
+            elif prompts and (seen_running or prompts != before) and re.fullmatch(r"\[\d+\]:", prompts[0]):
                 break
             if time.monotonic() > deadline:
                 pytest.fail(f"cells still running after {timeout:.0f} s: {prompts}")
-            self.page.wait_for_timeout(500)
+            self.page.wait_for_timeout(200)
         self.wait_idle(max(deadline - time.monotonic(), 10))
         pending = [i for i, p in enumerate(self.prompts()) if not re.fullmatch(r"\[\d+\]:", p)]
         if pending:
             errors = self.page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
             detail = "\n---\n".join(errors.all_inner_texts())[-3000:]
-            pytest.fail(f"run stopped before code cells {pending}; error output:\n{detail}")
+            pytest.fail(f"the run stopped before code cells {pending} (0-based); error output:\n{detail}")
 
     def widget(self, css_class: str) -> Any:
         """The element that carries one of the panel's fixed classes (e.g. ``zj-grid``)."""

@@ -57,7 +57,10 @@ def test_review_panel_override_and_generate(lab: Lab, lab_server: LabServer):
     detail = lab.widget("zj-detail")
     expect(detail).to_contain_text("fiscal_revenue", timeout=30 * SECOND)
     expect(detail).to_contain_text("县级财政局台账.xlsx")
-    expect(detail.locator("table tr")).not_to_have_count(0)
+    ledger_row = detail.locator("table tbody tr").first
+    shows_row = "zj-detail shows the ledger row fiscal_revenue comes from (bureau and indicator filled in)"
+    expect(ledger_row, shows_row).to_contain_text("hedong")
+    expect(ledger_row, shows_row).to_contain_text("财政总收入")
     value = lab.widget("zj-override-value").locator("input")
     expect(value).to_have_value(old)  # the panel fills in the current text; type only after it has
     lab.shot("figure-selected", detail)
@@ -78,6 +81,7 @@ def test_review_panel_override_and_generate(lab: Lab, lab_server: LabServer):
     lab.widget("zj-generate").click()
     result = lab.widget("zj-result")
     expect(result).to_contain_text("report.docx", timeout=90 * SECOND)
+    expect(result.locator("a", has_text="report.docx")).to_be_visible()
     expect(result).to_contain_text(f"财政总收入{NEW_VALUE}亿元")
     expect(status).to_contain_text("报告已生成")
     lab.shot("generated", result)

@@ -122,3 +122,32 @@ def test_rerun_skips_unchanged_bureaus(batch):
     assert rows["lacking"]["status"] == "failed"
     paras = paragraphs((batch["out"] / "hedong" / "report.docx").read_bytes(), batch["root"])
     assert "赵丽同志为联络员" in "".join(p.text for p in paras)
+
+
+def test_override_reaches_report_figures_notebook_and_summary(batch):
+    from toolkit import report
+    from toolkit.overrides import save_override
+    from toolkit.validate import load_ledgers
+
+    rep = report.prepare(load_ledgers(batch["data"]), batch["params"], "meiling", 2021)
+    save_override(batch["params"], rep.figures, "tax_revenue", "9.99", "以税务部门数据为准", "审核员")
+    result = zongjie(*batch["args"], "--bureau", "meiling")
+    assert result.returncode == 0, result.stderr
+    folder = batch["out"] / "meiling"
+    text = "".join(p.text for p in paragraphs((folder / "report.docx").read_bytes(), batch["root"]))
+    assert "税收收入9.99亿元" in text
+    figures = json.loads((folder / "figures.json").read_text(encoding="utf-8"))
+    assert next(f for f in figures["figures"] if f["key"] == "tax_revenue")["status"] == "overridden"
+    nb = (folder / "report.ipynb").read_text(encoding="utf-8")
+    assert "已修改" in nb and "以税务部门数据为准" in nb
+    rows = summary_rows(batch["out"])
+    assert "税收收入" in rows["meiling"]["overrides"] and "9.99" in rows["meiling"]["overrides"]
+    assert sorted(rows) == sorted(BUREAUS)  # earlier bureaus stay listed
+
+
+def test_overview_is_run_and_linked(batch):
+    page = (batch["out"] / "overview.html").read_text(encoding="utf-8")
+    for name in ("青山县财政局", "河东县财政局", "缺数县财政局"):
+        assert name in page
+    assert "待补充" in page and "税收收入" in page
+    assert 'href="overview.html"' in (batch["out"] / "index.html").read_text(encoding="utf-8")

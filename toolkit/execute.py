@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import re
 import shutil
 import tempfile
@@ -20,6 +21,8 @@ from pathlib import Path
 
 import nbformat
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+from papermill.engines import NBClientEngine, papermill_engines
 from papermill.translators import PythonTranslator, papermill_translators
 
 from .present import RESULT_MIME
@@ -54,6 +57,87 @@ class IPCKernelManager(AsyncKernelManager):
 
 def ipc_kernel_manager(root: Path) -> type[IPCKernelManager]:
     return type("IPCKernelManager", (IPCKernelManager,), {"ipc_root": Path(root)})
+
+
+_RESET = """\
+import os as _os, sys as _sys
+if "ipywidgets" in _sys.modules:
+    _sys.modules["ipywidgets"].Widget.close_all()
+_os.chdir({folder!r})
+get_ipython().run_line_magic("reset", "-f")
+"""
+
+
+class KernelSlot:
+    """One kernel a batch worker keeps across notebooks, so imports are paid once, not per bureau.
+
+    Before each notebook the user namespace is cleared (``%reset -f``), widgets are
+    closed and the working folder is set; after any failure the kernel is discarded,
+    so a broken bureau cannot leave state behind for the next one.
+    """
+
+    def __init__(self, ipc_root: Path):
+        self.ipc_root, self.km = Path(ipc_root), None
+
+    def manager(self, folder: Path) -> AsyncKernelManager:
+        if self.km is not None and self.km.has_kernel:
+            try:
+                run_sync(self._reset)(folder)
+                return self.km
+            except Exception:  # a kernel that cannot be reset is replaced, never reused
+                self.discard()
+        self.km = ipc_kernel_manager(self.ipc_root)(kernel_name="python3")
+        return self.km
+
+    async def _reset(self, folder: Path) -> None:
+        client = self.km.client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=60)
+            reply = await client.execute_interactive(_RESET.format(folder=str(folder)), timeout=60, output_hook=lambda m: None)
+            if reply["content"]["status"] != "ok":
+                raise RuntimeError(f"kernel reset failed: {reply['content'].get('evalue')}")
+        finally:
+            client.stop_channels()
+
+    def peak_kb(self) -> int:
+        """The kernel process's peak resident memory (VmHWM), 0 when unknown."""
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        try:
+            status = Path(f"/proc/{process.pid}/status").read_text()
+        except (AttributeError, OSError):
+            return 0
+        match = re.search(r"VmHWM:\s+(\d+) kB", status)
+        return int(match.group(1)) if match else 0
+
+    def discard(self) -> None:
+        if self.km is not None and self.km.has_kernel:
+            run_sync(self.km.shutdown_kernel)(now=True)
+        self.km = None
+
+
+class ReusingEngine(NBClientEngine):
+    """papermill's nbclient engine, closing its kernel client when the kernel is not its own."""
+
+    @classmethod
+    def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
+                                 start_timeout=60, execution_timeout=None, **kwargs):
+        from papermill.clientwrap import PapermillNotebookClient
+        from papermill.utils import merge_kwargs, remove_args
+
+        kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
+        final = merge_kwargs(kwargs, timeout=execution_timeout, startup_timeout=start_timeout, kernel_name=kernel_name,
+                             log=logging.getLogger("papermill"), log_output=log_output, stdout_file=stdout_file,
+                             stderr_file=stderr_file)
+        client = PapermillNotebookClient(nb_man, **final)
+        try:
+            return client.execute()
+        finally:
+            if client.kc is not None and not client.owns_km:
+                client.kc.stop_channels()
+
+
+papermill_engines.register("zongjie", ReusingEngine)
 
 
 @dataclass
@@ -139,17 +223,22 @@ def export_html(nb, path: Path) -> None:
     atomic_write(path, body.encode("utf-8"))
 
 
-def execute(nb_params: dict, output: Path, *, ipc_root: Path, timeout: int = 600, source: Path | None = None):
+def execute(nb_params: dict, output: Path, *, ipc_root: Path, timeout: int = 600, source: Path | None = None,
+            kernel: KernelSlot | None = None):
     """Run the notebook through papermill; return (executed notebook, exception or None)."""
     import papermill
 
     deadline = _Deadline(timeout)
     error = None
+    if kernel is not None:
+        manager = {"km": kernel.manager(output.parent)}
+    else:
+        manager = {"kernel_manager_class": ipc_kernel_manager(ipc_root)}
     try:
         papermill.execute_notebook(
             str(source or notebook()), str(output), parameters=nb_params, kernel_name="python3",
-            progress_bar=False, language="python", cwd=str(output.parent),
-            kernel_manager_class=ipc_kernel_manager(ipc_root), timeout_func=deadline,
+            progress_bar=False, language="python", cwd=str(output.parent), engine_name="zongjie",
+            timeout_func=deadline, **manager,
         )
     except Exception as exc:  # the executed notebook on disk shows what failed
         error = exc
@@ -169,20 +258,34 @@ class _Deadline:
         return max(1, int(self.seconds - (now - self.start)))
 
 
-def _execute_and_export(source: Path, nb_params: dict, output: Path, timeout: int):
-    """Execute ``source`` into ``output`` (kernel on private IPC sockets) and export its HTML beside it."""
-    ipc_root = Path(tempfile.mkdtemp(prefix="zongjie-ipc-"))
-    try:
-        nb, error = execute(nb_params, output, ipc_root=ipc_root, timeout=timeout, source=source)
-    finally:
-        shutil.rmtree(ipc_root, ignore_errors=True)
+def _execute_and_export(source: Path, nb_params: dict, output: Path, timeout: int, kernel: KernelSlot | None = None):
+    """Execute ``source`` into ``output`` (kernel on private IPC sockets) and export its HTML beside it.
+
+    With a ``kernel`` slot the kernel is reused (and discarded if the run fails);
+    without one, a kernel is started for this notebook alone.
+    """
+    if kernel is not None:
+        try:
+            nb, error = execute(nb_params, output, ipc_root=kernel.ipc_root, timeout=timeout, source=source, kernel=kernel)
+        except Exception:
+            kernel.discard()
+            raise
+        if error is not None:
+            kernel.discard()
+    else:
+        ipc_root = Path(tempfile.mkdtemp(prefix="zongjie-ipc-"))
+        try:
+            nb, error = execute(nb_params, output, ipc_root=ipc_root, timeout=timeout, source=source)
+        finally:
+            shutil.rmtree(ipc_root, ignore_errors=True)
     if nb is not None:
         export_html(nb, output.with_suffix(".html"))
     return nb, error
 
 
 def run_one(data, params, bureau: str, year: int, out, *, final: bool = False, template=None,
-            signed_on: date | None = None, ledger_cache=None, timeout: int = 600) -> RunResult:
+            signed_on: date | None = None, ledger_cache=None, timeout: int = 600,
+            kernel: KernelSlot | None = None) -> RunResult:
     """Execute the report notebook for one bureau-year into ``<out>/<year>/<bureau>/``."""
     start = time.monotonic()
     folder = report_dir(out, year, bureau)
@@ -190,7 +293,7 @@ def run_one(data, params, bureau: str, year: int, out, *, final: bool = False, t
     nb_params = parameters(data, params, bureau, year, out, final=final, template=template,
                            signed_on=signed_on, ledger_cache=ledger_cache)
     result = RunResult(bureau, int(year), folder=str(folder))
-    nb, error = _execute_and_export(notebook(), nb_params, folder / "report.ipynb", timeout)
+    nb, error = _execute_and_export(notebook(), nb_params, folder / "report.ipynb", timeout, kernel)
     if nb is not None:
         record = notebook_result(nb)
         result.missing = record.get("missing", [])
@@ -203,7 +306,8 @@ def run_one(data, params, bureau: str, year: int, out, *, final: bool = False, t
     return result
 
 
-def run_overview(data, params, year: int, out, *, ledger_cache=None, timeout: int = 600) -> RunResult:
+def run_overview(data, params, year: int, out, *, ledger_cache=None, timeout: int = 600,
+                 kernel: KernelSlot | None = None) -> RunResult:
     """Execute the overview notebook (every bureau side by side) into ``<out>/<year>/overview.ipynb``."""
     start = time.monotonic()
     folder = Path(out) / str(year)
@@ -212,7 +316,7 @@ def run_overview(data, params, year: int, out, *, ledger_cache=None, timeout: in
         "year": int(year), "data": str(Path(data).resolve()), "params": str(Path(params).resolve()),
         "ledger_cache": str(Path(ledger_cache).resolve()) if ledger_cache else "",
     }
-    nb, error = _execute_and_export(notebook("overview.ipynb"), nb_params, folder / "overview.ipynb", timeout)
+    nb, error = _execute_and_export(notebook("overview.ipynb"), nb_params, folder / "overview.ipynb", timeout, kernel)
     result = RunResult("overview", int(year), ok=error is None, folder=str(folder))
     result.error = "" if error is None else error_of(nb, error)
     result.seconds = round(time.monotonic() - start, 2)

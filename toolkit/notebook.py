@@ -23,8 +23,10 @@ from .resources import default_template
 
 TABLE_CSS = """<style>
 .zongjie-table { border-collapse: collapse; font-size: 13px; }
-.zongjie-table th, .zongjie-table td { border: 1px solid #ccc; padding: 2px 6px; text-align: left; vertical-align: top; }
-.zongjie-table th { background: #f3f3f3; }
+.zongjie-table th, .zongjie-table td { border: 1px solid #ccc !important; padding: 2px 6px !important;
+  text-align: left !important; vertical-align: top !important; }
+.zongjie-table th { background: #f3f3f3; white-space: nowrap; }
+.zongjie-table td:first-child { white-space: nowrap; }
 mark { background: #ffeb3b; }
 </style>"""
 
@@ -33,7 +35,7 @@ def setup() -> None:
     """Short error messages instead of tracebacks: reviewers read the message, not the stack."""
     shell = get_ipython()
     if shell is not None:
-        shell.run_line_magic("xmode", "Minimal")
+        shell.InteractiveTB.set_mode("Minimal")  # like %xmode Minimal, without printing a notice
     display(HTML(TABLE_CSS))
 
 

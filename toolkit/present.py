@@ -52,8 +52,8 @@ def figures_frame(figures: Figures) -> pd.DataFrame:
         if f.override:
             note = f"已修改：原值“{f.override.get('old')}”，原因：{f.override.get('reason')}" + (f"；{note}" if note else "")
         rows.append({
-            "代码": f.key, "数据项": f.label, "报告中的写法": str(f), "来源": "；".join(str(s) for s in f.sources),
-            "计算规则": f.rule, "状态": STATUS[f.status], "说明": note,
+            "数据项": f.label, "报告中的写法": str(f), "状态": STATUS[f.status], "说明": note,
+            "来源": "；".join(str(s) for s in f.sources), "计算规则": f.rule, "代码": f.key,
         })
     return pd.DataFrame(rows)
 

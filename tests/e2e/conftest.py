@@ -21,6 +21,11 @@ from typing import Any
 
 import pytest
 
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the browser fixture skips the tests (or fails them on CI)
+    expect = None
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts" / "e2e"
 USER_FOLDERS = ("notebooks", "parameters", "data", "templates")
@@ -180,7 +185,7 @@ def lab_server(lab_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     """A real JupyterLab server rooted at the project copy, isolated from the user's settings."""
     home = tmp_path_factory.mktemp("jupyter")
     settings, workspaces, runtime = home / "settings", home / "workspaces", home / "runtime"
-    for folder in (settings, workspaces, runtime, home / "config", home / "ipython"):
+    for folder in (settings, workspaces, runtime, home / "config", home / "data", home / "ipython"):
         folder.mkdir()
     write_lab_settings(settings)
     env = dict(
@@ -189,6 +194,7 @@ def lab_server(lab_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         JUPYTERLAB_WORKSPACES_DIR=str(workspaces),
         JUPYTER_RUNTIME_DIR=str(runtime),
         JUPYTER_CONFIG_DIR=str(home / "config"),
+        JUPYTER_DATA_DIR=str(home / "data"),
         IPYTHONDIR=str(home / "ipython"),
         PYTHONWARNINGS="ignore",
     )
@@ -257,10 +263,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     setattr(item, f"rep_{report.when}", report)
 
 
-def artifact_dir(node: pytest.Item) -> Path:
-    """``tests/artifacts/e2e/<test name>/``, emptied for a new run."""
-    name = re.sub(r"[^\w.-]+", "_", node.name)
-    folder = ARTIFACTS / name
+def artifact_folder(node: pytest.Item) -> Path:
+    """``tests/artifacts/e2e/<test name>/``."""
+    return ARTIFACTS / re.sub(r"[^\w.-]+", "_", node.name)
+
+
+def fresh_artifact_folder(node: pytest.Item) -> Path:
+    """The test's artifact folder, emptied for a new run."""
+    folder = artifact_folder(node)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     return folder
@@ -272,7 +282,7 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
     page = context.new_page()
     page.set_default_timeout(30_000)
-    folder = artifact_dir(request.node)
+    folder = fresh_artifact_folder(request.node)
     messages: list[str] = []
     page.on("console", lambda msg: messages.append(f"[{msg.type}] {msg.text}"))
     page.on("pageerror", lambda err: messages.append(f"[pageerror] {err}"))
@@ -283,7 +293,7 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
         if report is None or report.failed:
             try:
                 page.screenshot(path=str(folder / "failure.png"))
-            except Exception:  # noqa: BLE001 - the page may already be gone
+            except Exception:  # the page may already be gone
                 pass
             (folder / "console.log").write_text("\n".join(messages), encoding="utf-8")
         context.close()
@@ -390,7 +400,7 @@ class Lab:
 @pytest.fixture
 def lab(page: Any, lab_server: LabServer, request: pytest.FixtureRequest) -> Iterator[Lab]:
     """A JupyterLab page in its own workspace; the notebooks' kernels are shut down afterwards."""
-    folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name)
+    folder = artifact_folder(request.node)
     workspace = "e2e-" + re.sub(r"[^\w-]+", "-", request.node.name)[:40] + "-" + secrets.token_hex(3)
     try:
         yield Lab(page=page, server=lab_server, artifacts=folder, workspace=workspace)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from playwright.sync_api import expect
+from .conftest import Lab, LabServer, expect
 
 SOURCE = """\
 import ipywidgets as widgets
@@ -34,7 +34,7 @@ def write_notebook(path: Path, *sources: str) -> None:
     path.write_text(json.dumps(notebook, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
-def test_widget_notebook_runs_and_responds(lab, lab_server):
+def test_widget_notebook_runs_and_responds(lab: Lab, lab_server: LabServer):
     write_notebook(lab_server.root / "e2e-harness" / "harness.ipynb", "x = 1 + 1", SOURCE)
 
     lab.open("e2e-harness/harness.ipynb")

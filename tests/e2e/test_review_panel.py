@@ -7,9 +7,8 @@ from datetime import datetime
 
 import yaml
 from docx import Document
-from playwright.sync_api import expect
 
-from .conftest import ROOT, Lab, LabServer
+from .conftest import ROOT, Lab, LabServer, expect
 
 NOTEBOOK = "notebooks/report.ipynb"
 EXPECTED = ROOT / "tests" / "data" / "expected"

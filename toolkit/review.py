@@ -16,6 +16,7 @@ from pathlib import Path
 
 import ipywidgets as w
 import pandas as pd
+from IPython.display import HTML, display
 
 from . import present, render
 from .errors import ZongjieError
@@ -54,6 +55,7 @@ class ReviewPanel:
         self.ledgers, self.params, self.out = ledgers, Path(params), Path(out)
         self.template = Path(template) if template else default_template()
         self.report: Report | None = None
+        self.last_rendered: Path | None = None
         codes = [c for c in list_bureaus(self.params) if c in ledgers.bureaus()]
         years = ledgers.years()
         self.bureau = _styled(w.Dropdown(options=codes, value=bureau if bureau in codes else codes[0], description="单位"), "zj-bureau")
@@ -70,7 +72,7 @@ class ReviewPanel:
         self.next_steps = _styled(w.Textarea(description="下一步打算", layout=w.Layout(width="100%", height="120px")), "zj-narrative-next")
         self.save_text = _styled(w.Button(description="保存文字", icon="save"), "zj-narrative-save")
         self.generate = _styled(w.Button(description="生成报告", button_style="primary", icon="file"), "zj-generate")
-        self.result = _styled(w.HTML(), "zj-result")
+        self.result = _styled(w.Output(), "zj-result")  # rendered by JupyterLab, so its links resolve
         self.grid = _styled(w.HTML(), "zj-grid")
         self.status = _styled(w.HTML(), "zj-status")
         for label in (self.value, self.reason, self.by):
@@ -113,7 +115,7 @@ class ReviewPanel:
         texts = self.report.params.narrative(self.report.year)
         self.problems.value = texts.get("problems", "")
         self.next_steps.value = texts.get("next_steps", "")
-        self.result.value = ""
+        self.result.clear_output()
         self._refresh()
         return f"已载入{self.report.params.name}{self.report.year}年"
 
@@ -151,10 +153,13 @@ class ReviewPanel:
         )
         docx = (folder / "report.docx").read_bytes()
         link = Path(os.path.relpath(folder / "report.docx", Path.cwd())).as_posix()
-        self.result.value = (
-            f'<p>已生成：<a href="{html.escape(link)}" target="_blank">{html.escape(link)}</a></p>'
-            + present.preview_html(docx)
-        )
+        self.result.clear_output()
+        with self.result:
+            display(HTML(
+                f'<p>已生成：<a href="{html.escape(link)}" download="report.docx">{html.escape(link)}</a></p>'
+                + present.preview_html(docx)
+            ))
+        self.last_rendered = folder / "report.docx"
         return "报告已生成"
 
     # --- views ----------------------------------------------------------------------
@@ -202,7 +207,8 @@ class ReviewPanel:
             return title
         frame = getattr(self.ledgers, source.table)
         rows = frame[(frame["_file"] == source.file) & (frame["_sheet"] == source.sheet) & frame["_row"].isin(source.rows)]
-        shown = rows[list(columns)].rename(columns=columns).astype(object).where(pd.notna(rows[list(columns)]), "")
+        picked = rows[list(columns)].astype(object)
+        shown = picked.where(pd.notna(picked), "").rename(columns=columns)
         return title + shown.to_html(index=False, border=0, classes="zongjie-table")
 
 

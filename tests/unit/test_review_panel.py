@@ -40,6 +40,7 @@ def test_filter_and_detail_show_sources(panel):
     panel.figures.value = "fiscal_revenue"
     assert "县级财政局台账.xlsx" in panel.detail.value and "财政总收入" in panel.detail.value
     assert "<table" in panel.detail.value  # the ledger rows themselves
+    assert "财政总收入</td>" in panel.detail.value and "亿元</td>" in panel.detail.value
 
 
 def test_override_then_generate(panel, tmp_path):
@@ -52,8 +53,8 @@ def test_override_then_generate(panel, tmp_path):
     entry = yaml.safe_load((tmp_path / "parameters/overrides/hedong-2021.yaml").read_text(encoding="utf-8"))["overrides"]["fiscal_revenue"]
     assert entry["by"] == "测试员" and entry["new"] == "20.5"
     panel.generate.click()
-    assert "report.docx" in panel.result.value and "财政总收入20.5亿元" in panel.result.value
-    assert (tmp_path / "out/2021/hedong/report.docx").is_file()
+    assert "报告已生成" in panel.status.value
+    assert panel.last_rendered == tmp_path / "out/2021/hedong/report.docx" and panel.last_rendered.is_file()
 
 
 def test_bad_override_shows_a_message_not_a_traceback(panel):

@@ -56,8 +56,8 @@ def _png(fig) -> bytes:
 def activities_per_month(scope: Scope) -> bytes:
     """Bar chart: activities recorded each month of the report year, by kind."""
     rows = scope.activities
-    counts = Counter((d.month, k) for d, k in zip(rows["date"], rows["kind"]))
-    kinds = [k for k, _ in Counter(rows["kind"]).most_common()]
+    counts = Counter((r["date"].month, r["kind"]) for r in rows)
+    kinds = [k for k, _ in Counter(r["kind"] for r in rows).most_common()]
     fig = _figure(7.5, 3.4)
     ax = fig.add_subplot()
     months = list(range(1, 13))

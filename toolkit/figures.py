@@ -92,54 +92,56 @@ class Figure:
         }
 
 
+Row = dict  # one ledger row: canonical columns plus _file, _sheet, _row
+
+
 @dataclass
 class Scope:
-    """The rows of one bureau and one year, and its parameters."""
+    """The rows of one bureau and one year (plain records, earliest first), and its parameters.
+
+    Rows are records rather than data frames: a report reads a few dozen rows, where
+    Python lists are faster than pandas' per-call overhead.
+    """
 
     bureau: str
     year: int
     params: BureauParams
-    activities: pd.DataFrame
-    problems: pd.DataFrame
-    finance: pd.DataFrame
+    activities: list[Row]
+    problems: list[Row]
+    finance: dict[str, Row]  # indicator → row
     signed_on: date
     _kinds: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, ledgers: Ledgers, params: BureauParams, year: int, signed_on: date | None = None) -> Scope:
-        act = ledgers.activities
-        prob = ledgers.problems
-        fin = ledgers.finance
+        def rows(frame: pd.DataFrame, date_column: str) -> list[Row]:
+            mine = frame[frame["bureau"] == params.code].to_dict("records")
+            dated = [r for r in mine if r[date_column] is not None and r[date_column].year == year]
+            return sorted(dated, key=lambda r: (r[date_column], r["_file"], r["_sheet"], r["_row"]))
 
-        def in_year(dates: pd.Series) -> pd.Series:
-            return dates.map(lambda d: d is not None and d.year == year).astype(bool)
-
-        order = ["_file", "_sheet", "_row"]
+        finance = ledgers.finance
+        finance = finance[(finance["bureau"] == params.code) & (finance["year"] == year)].to_dict("records")
         return cls(
-            params.code, year, params,
-            act[(act["bureau"] == params.code) & in_year(act["date"])].sort_values(["date", *order], kind="stable"),
-            prob[(prob["bureau"] == params.code) & in_year(prob["raised_on"])].sort_values(["raised_on", *order], kind="stable"),
-            fin[(fin["bureau"] == params.code) & (fin["year"] == year)],
-            signed_on or params.signed_on(year) or date.today(),
+            params.code, year, params, rows(ledgers.activities, "date"), rows(ledgers.problems, "raised_on"),
+            {r["indicator"]: r for r in finance}, signed_on or params.signed_on(year) or date.today(),
         )
 
-    def kind(self, kind: str, audience: str | None = None) -> pd.DataFrame:
+    def kind(self, kind: str, audience: str | None = None) -> list[Row]:
         """Activities of one kind (and audience), earliest first, ties in ledger order."""
         key = (kind, audience)
         if key not in self._kinds:
-            rows = self.activities[self.activities["kind"] == kind]
-            if audience is not None:
-                rows = rows[rows["audience"] == audience]
-            self._kinds[key] = rows
+            self._kinds[key] = [
+                r for r in self.activities if r["kind"] == kind and (audience is None or r["audience"] == audience)
+            ]
         return self._kinds[key]
 
 
-def sources_of(table: str, rows: pd.DataFrame) -> list[Source]:
+def sources_of(table: str, rows: list[Row]) -> list[Source]:
     """Group rows by file and sheet, keeping spreadsheet row numbers."""
     groups: dict[tuple[str, str], list[int]] = {}
-    for file, sheet, row in zip(rows["_file"], rows["_sheet"], rows["_row"]):
-        groups.setdefault((file, sheet), []).append(int(row))
-    return [Source(table, f, s, tuple(sorted(r))) for (f, s), r in sorted(groups.items())]
+    for r in rows:
+        groups.setdefault((r["_file"], r["_sheet"]), []).append(int(r["_row"]))
+    return [Source(table, f, s, tuple(sorted(n))) for (f, s), n in sorted(groups.items())]
 
 
 # --- rule kinds -----------------------------------------------------------------
@@ -179,11 +181,10 @@ def _activity_label(kind: str, audience: str | None) -> str:
 def first_date(key: str, label: str, kind: str, audience: str | None = None) -> Spec:
     def compute(s: Scope) -> Result:
         rows = s.kind(kind, audience)
-        if rows.empty:
+        if not rows:
             return _none(f"活动台账中没有{s.year}年{_activity_label(kind, audience)}的记录")
-        first = rows.iloc[:1]
-        day = first["date"].iloc[0]
-        return day, fmt.month_day(day, s.year), sources_of("activities", first), None
+        day = rows[0]["date"]
+        return day, fmt.month_day(day, s.year), sources_of("activities", rows[:1]), None
 
     return Spec(key, label, f"活动台账中{_activity_label(kind, audience)}、当年最早一条的日期", compute)
 
@@ -191,11 +192,10 @@ def first_date(key: str, label: str, kind: str, audience: str | None = None) -> 
 def first_venue(key: str, label: str, kind: str, audience: str | None = None) -> Spec:
     def compute(s: Scope) -> Result:
         rows = s.kind(kind, audience)
-        if rows.empty:
+        if not rows:
             return _none(f"活动台账中没有{s.year}年{_activity_label(kind, audience)}的记录")
-        first = rows.iloc[:1]
-        venue = first["venue"].iloc[0]
-        src = sources_of("activities", first)
+        venue = rows[0]["venue"]
+        src = sources_of("activities", rows[:1])
         return (venue, venue, src, None) if venue else _none("该活动的“地点”为空", src)
 
     return Spec(key, label, f"活动台账中{_activity_label(kind, audience)}、当年最早一条的地点", compute)
@@ -204,11 +204,10 @@ def first_venue(key: str, label: str, kind: str, audience: str | None = None) ->
 def first_span(key: str, label: str, kind: str, audience: str | None = None) -> Spec:
     def compute(s: Scope) -> Result:
         rows = s.kind(kind, audience)
-        if rows.empty:
+        if not rows:
             return _none(f"活动台账中没有{s.year}年{_activity_label(kind, audience)}的记录")
-        first = rows.iloc[:1]
-        start, end = first["date"].iloc[0], first["end_date"].iloc[0]
-        return (start, end), fmt.date_range(start, end, s.year), sources_of("activities", first), None
+        start, end = rows[0]["date"], rows[0]["end_date"]
+        return (start, end), fmt.date_range(start, end, s.year), sources_of("activities", rows[:1]), None
 
     return Spec(key, label, f"活动台账中{_activity_label(kind, audience)}、当年最早一条的日期至结束日期", compute)
 
@@ -216,10 +215,10 @@ def first_span(key: str, label: str, kind: str, audience: str | None = None) -> 
 def month_span(key: str, label: str, kind: str) -> Spec:
     def compute(s: Scope) -> Result:
         rows = s.kind(kind)
-        if rows.empty:
+        if not rows:
             return _none(f"活动台账中没有{s.year}年{_activity_label(kind, None)}的记录")
-        ends = [e if e is not None else d for d, e in zip(rows["date"], rows["end_date"])]
-        first, last = min(rows["date"]), max(ends)
+        first = rows[0]["date"]
+        last = max(r["end_date"] or r["date"] for r in rows)
         return (first, last), fmt.month_range(first, last), sources_of("activities", rows), None
 
     return Spec(key, label, f"活动台账中{_activity_label(kind, None)}的首末月份", compute)
@@ -228,7 +227,7 @@ def month_span(key: str, label: str, kind: str) -> Spec:
 def distinct(key: str, label: str, kind: str, column: str) -> Spec:
     def compute(s: Scope) -> Result:
         rows = s.kind(kind)
-        n = rows[column].dropna().nunique()
+        n = len({r[column] for r in rows if r[column] is not None})
         return n, fmt.count(n), sources_of("activities", rows), None
 
     return Spec(key, label, f"活动台账中{_activity_label(kind, None)}的不同“参加对象”个数", compute)
@@ -245,17 +244,14 @@ def activity_count(key: str, label: str, kind: str) -> Spec:
 def activity_sum(key: str, label: str, kind: str, column: str) -> Spec:
     def compute(s: Scope) -> Result:
         rows = s.kind(kind)
-        total = int(sum(v for v in rows[column] if v is not None))
+        total = int(sum(r[column] for r in rows if r[column] is not None))
         return total, fmt.count(total), sources_of("activities", rows), None
 
     return Spec(key, label, f"活动台账中当年{_activity_label(kind, None)}的“人数”合计", compute)
 
 
-def _problems(s: Scope, source: str, status: str | None) -> pd.DataFrame:
-    rows = s.problems[s.problems["source"] == source]
-    if status is not None:
-        rows = rows[rows["status"] == status]
-    return rows
+def _problems(s: Scope, source: str, status: str | None) -> list[Row]:
+    return [r for r in s.problems if r["source"] == source and (status is None or r["status"] == status)]
 
 
 def _problem_label(source: str, status: str | None) -> str:
@@ -272,10 +268,10 @@ def problem_count(key: str, label: str, source: str, status: str | None = None) 
 
 def problem_examples(key: str, label: str, source: str, status: str, n: int = 2) -> Spec:
     def compute(s: Scope) -> Result:
-        rows = _problems(s, source, status).iloc[:n]
-        if rows.empty:
+        rows = _problems(s, source, status)[:n]
+        if not rows:
             return _none(f"问题台账中没有{s.year}年{_problem_label(source, status)}的问题")
-        names = [str(v).rstrip("。；;，,、") for v in rows["summary"]]
+        names = [str(r["summary"]).rstrip("。；;，,、") for r in rows]
         return names, "、".join(names), sources_of("problems", rows), None
 
     return Spec(key, label, f"问题台账中{_problem_label(source, status)}、按收集日期最早的{n}个问题的描述", compute)
@@ -295,11 +291,10 @@ def indicator(key: str, label: str, name: str, unit: str) -> Spec:
     write, places = _UNITS[unit]
 
     def compute(s: Scope) -> Result:
-        rows = s.finance[s.finance["indicator"] == name]
-        if rows.empty:
+        row = s.finance.get(name)
+        if row is None:
             return _none(f"财政指标中没有{s.year}年“{name}”")
-        amount = rows["amount"].iloc[0]
-        return amount, write(amount, places), sources_of("finance", rows), None
+        return row["amount"], write(row["amount"], places), sources_of("finance", [row]), None
 
     shown = "万元（取整）" if unit == "万元取整" else unit
     return Spec(key, label, f"财政指标中当年“{name}”的数值，折算为{shown}", compute)
@@ -307,11 +302,11 @@ def indicator(key: str, label: str, name: str, unit: str) -> Spec:
 
 def through_month(key: str, label: str, name: str) -> Spec:
     def compute(s: Scope) -> Result:
-        rows = s.finance[s.finance["indicator"] == name]
-        if rows.empty:
+        row = s.finance.get(name)
+        if row is None:
             return _none(f"财政指标中没有{s.year}年“{name}”，无法确定截至月份")
-        month = int(rows["through_month"].iloc[0])
-        return month, str(month), sources_of("finance", rows), None
+        month = int(row["through_month"])
+        return month, str(month), sources_of("finance", [row]), None
 
     return Spec(key, label, f"财政指标中当年“{name}”的截至月份（空白为12）", compute)
 

@@ -8,6 +8,7 @@ Every widget carries a ``zj-…`` CSS class so browser tests can find it.
 
 from __future__ import annotations
 
+import base64
 import getpass
 import html
 import os
@@ -16,7 +17,6 @@ from pathlib import Path
 
 import ipywidgets as w
 import pandas as pd
-from IPython.display import HTML, display
 
 from . import present, render
 from .errors import ZongjieError
@@ -72,7 +72,7 @@ class ReviewPanel:
         self.next_steps = _styled(w.Textarea(description="下一步打算", layout=w.Layout(width="100%", height="120px")), "zj-narrative-next")
         self.save_text = _styled(w.Button(description="保存文字", icon="save"), "zj-narrative-save")
         self.generate = _styled(w.Button(description="生成报告", button_style="primary", icon="file"), "zj-generate")
-        self.result = _styled(w.Output(), "zj-result")  # rendered by JupyterLab, so its links resolve
+        self.result = _styled(w.HTML(), "zj-result")
         self.grid = _styled(w.HTML(), "zj-grid")
         self.status = _styled(w.HTML(), "zj-status")
         for label in (self.value, self.reason, self.by):
@@ -115,7 +115,7 @@ class ReviewPanel:
         texts = self.report.params.narrative(self.report.year)
         self.problems.value = texts.get("problems", "")
         self.next_steps.value = texts.get("next_steps", "")
-        self.result.clear_output()
+        self.result.value = ""
         self._refresh()
         return f"已载入{self.report.params.name}{self.report.year}年"
 
@@ -152,13 +152,13 @@ class ReviewPanel:
             self.report.figures, self.report.story, self.template, self.out, findings=self.report.findings
         )
         docx = (folder / "report.docx").read_bytes()
-        link = Path(os.path.relpath(folder / "report.docx", Path.cwd())).as_posix()
-        self.result.clear_output()
-        with self.result:
-            display(HTML(
-                f'<p>已生成：<a href="{html.escape(link)}" download="report.docx">{html.escape(link)}</a></p>'
-                + present.preview_html(docx)
-            ))
+        # A data: link downloads the very file just written, whatever the server's paths are.
+        href = "data:application/vnd.openxmlformats-officedocument.wordprocessingml.document;base64," + base64.b64encode(docx).decode()
+        shown = Path(os.path.relpath(folder / "report.docx", Path.cwd())).as_posix()
+        self.result.value = (
+            f'<p>已生成：{html.escape(shown)}　<a href="{href}" download="{html.escape(self.report.bureau)}-{self.report.year}-report.docx">'
+            f"下载 report.docx</a></p>" + present.preview_html(docx)
+        )
         self.last_rendered = folder / "report.docx"
         return "报告已生成"
 

@@ -89,6 +89,9 @@ def test_executed_notebook_outputs_hold_the_figures(batch):
     for key in ("fiscal_revenue", "kickoff_date", "members_visit_dates", "youth_visit_venue", "open_day_examples"):
         assert expected[key] in shown, key
     assert "县级财政局台账.xlsx" in shown  # sources are shown
+    state = nb["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    models = [m for m in state.values() if m["model_name"] == "DropdownModel"]
+    assert any("qingshan" in m["state"].get("_options_labels", []) for m in models)  # the review panel's state is kept
     injected = next("".join(c["source"]) for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", []))
     assert "台账数据" in injected and "\\u" not in injected, injected
 

@@ -54,6 +54,8 @@ def test_override_then_generate(panel, tmp_path):
     assert entry["by"] == "测试员" and entry["new"] == "20.5"
     panel.generate.click()
     assert "报告已生成" in panel.status.value
+    assert "report.docx" in panel.result.value and "财政总收入20.5亿元" in panel.result.value
+    assert 'href="data:application/vnd.openxmlformats' in panel.result.value
     assert panel.last_rendered == tmp_path / "out/2021/hedong/report.docx" and panel.last_rendered.is_file()
 
 

@@ -15,23 +15,20 @@ import io
 import json
 import multiprocessing
 import os
-import shutil
 import sys
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date
-from multiprocessing.util import Finalize
 from pathlib import Path
 
-from . import __version__
+from . import __version__, worker
 from .errors import NotFoundError
-from .execute import KernelSlot, RunResult, run_one
+from .execute import RunResult
 from .load import find_sources
+from .outputs import atomic_write, report_dir
 from .overrides import overrides_path
 from .params import bureau_dir, list_bureaus, load_all
-from .render import atomic_write, report_dir
 from .resources import PACKAGE, default_template, notebook
 
 SUMMARY_COLUMNS = ["bureau", "name", "status", "missing", "warnings", "overrides", "error", "seconds", "reused"]
@@ -99,49 +96,6 @@ def _previous(folder: Path, fingerprint: str) -> RunResult | None:
     if not all((folder / name).is_file() for name in ("report.docx", "report.html", "report.ipynb")):
         return None
     return result
-
-
-_KERNEL: KernelSlot | None = None
-
-
-def _kernel() -> KernelSlot:
-    """This worker's kernel slot; its IPC folder goes when the worker exits."""
-    global _KERNEL
-    if _KERNEL is None:
-        root = Path(tempfile.mkdtemp(prefix="zongjie-ipc-"))
-        _KERNEL = KernelSlot(root)
-        # pool workers leave through multiprocessing's exit hooks, not atexit
-        Finalize(_KERNEL, shutil.rmtree, args=(root, True), exitpriority=1)
-        Finalize(_KERNEL, _KERNEL.discard, exitpriority=2)
-    return _KERNEL
-
-
-def _work(job: dict) -> RunResult:
-    """One bureau in a worker process; every failure comes back as a value."""
-    import resource
-
-    fingerprint = job.pop("fingerprint")
-    try:
-        result = run_one(**job, kernel=_kernel())
-    except Exception as exc:  # isolation: a broken bureau must not stop the others
-        result = RunResult(job["bureau"], job["year"], ok=False, error=f"{type(exc).__name__}: {exc}")
-    result.fingerprint = fingerprint
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    kernels = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, _kernel().peak_kb())
-    result.memory_mb = {"worker": round(own / 1024, 1), "kernel": round(kernels / 1024, 1)}
-    folder = report_dir(job["out"], job["year"], job["bureau"])
-    folder.mkdir(parents=True, exist_ok=True)
-    atomic_write(folder / "result.json", json.dumps(result.to_dict(), ensure_ascii=False, indent=2).encode())
-    return result
-
-
-def _work_overview(job: dict) -> RunResult:
-    from .execute import run_overview
-
-    try:
-        return run_overview(**job, kernel=_kernel())
-    except Exception as exc:  # the overview must not take the bureaus' results down with it
-        return RunResult("overview", job["year"], ok=False, error=f"{type(exc).__name__}: {exc}")
 
 
 def run_batch(
@@ -213,9 +167,9 @@ def _run_parallel(pending: list[dict], workers: int, progress: bool, overview: d
     results = {}
     context = multiprocessing.get_context("spawn")  # no forked ZMQ or thread state in workers
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = {pool.submit(_work, dict(job)): job["bureau"] for job in pending}
+        futures = {pool.submit(worker.run_bureau, dict(job)): job["bureau"] for job in pending}
         if overview is not None:
-            futures[pool.submit(_work_overview, overview)] = "overview"
+            futures[pool.submit(worker.run_overview, overview)] = "overview"
         with tqdm(total=len(futures), desc="生成报告", unit="个单位", disable=not progress, file=sys.stderr) as bar:
             for future in as_completed(futures):
                 code = futures[future]

@@ -25,8 +25,7 @@ from jupyter_core.utils import run_sync
 from papermill.engines import NBClientEngine, papermill_engines
 from papermill.translators import PythonTranslator, papermill_translators
 
-from .present import RESULT_MIME
-from .render import atomic_write, report_dir
+from .outputs import RESULT_MIME, atomic_write, report_dir
 from .resources import PACKAGE, notebook
 
 _EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.I)

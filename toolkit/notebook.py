@@ -18,6 +18,7 @@ from IPython.display import HTML, Image, Markdown, display
 from . import charts, present, render
 from .errors import DataError
 from .ledgers import Ledgers
+from .outputs import RESULT_MIME
 from .report import Report, prepare
 from .resources import default_template
 
@@ -78,7 +79,7 @@ def publish_result(rep: Report) -> None:
         "warnings": [f"{rep.figures[x.key].label if x.key in rep.figures else ''}：{x.message}" for x in rep.findings],
         "overrides": [f"{f.label}：{f.override.get('old')}→{f.text}" for f in rep.figures.values() if f.override],
     }
-    display({present.RESULT_MIME: record}, raw=True)
+    display({RESULT_MIME: record}, raw=True)
 
 
 def checks(rep: Report) -> None:

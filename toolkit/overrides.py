@@ -14,7 +14,7 @@ import yaml
 
 from .errors import ParameterError, Problem
 from .figures import Figures
-from .render import atomic_write
+from .outputs import atomic_write
 
 HEADER = "# 人工修改记录：由审核面板写入。删除某一项即撤销该项修改。\n"
 

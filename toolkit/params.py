@@ -126,7 +126,7 @@ def save_narrative(params: BureauParams, year: int, texts: dict[str, str]) -> No
     Empty texts remove the entry, so the template's default paragraphs apply again.
     The file's leading comment lines are kept.
     """
-    from .render import atomic_write
+    from .outputs import atomic_write
 
     raw = params.path.read_text(encoding="utf-8")
     comments = "".join(line for line in raw.splitlines(keepends=True) if line.startswith("#"))

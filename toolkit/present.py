@@ -17,8 +17,6 @@ from .errors import Problem
 from .figures import Figures
 from .ledgers import Ledgers
 
-#: Mimetype of the record a notebook run displays for the batch summary.
-RESULT_MIME = "application/vnd.zongjie.result+json"
 STATUS = {"ok": "正常", "warning": "需核实", "missing": "缺失", "overridden": "已修改"}
 _CSS = "zongjie-table"
 

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +21,7 @@ from markupsafe import Markup, escape
 
 from .errors import MissingValuesError, TemplateError
 from .figures import KEYS, Figures
+from .outputs import atomic_write, report_dir
 from .params import BureauParams
 
 #: Character style of run-in 楷体 headings such as ``（一）丰富载体模式，确保学习取得实效。``
@@ -110,42 +109,12 @@ def render_docx(figures: Figures, story: dict, template: Path, *, final: bool = 
     return buffer.getvalue()
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _umask()
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a report is an ordinary file
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def figures_json(figures: Figures, findings: list | None = None) -> bytes:
     """Every figure with value, text, status and source rows, plus the checks' findings."""
     data = figures.to_dict()
     data["missing"] = [f.key for f in figures.missing()]
     data["findings"] = [f.to_dict() for f in findings or []]
     return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
-
-
-def report_dir(out: Path, year: int, bureau: str) -> Path:
-    return Path(out) / str(year) / bureau
 
 
 def write_report(

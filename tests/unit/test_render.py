@@ -121,7 +121,7 @@ def test_template_runs_sandboxed(sample_ledgers, tmp_path):
 
 
 def test_atomic_write_leaves_old_file_on_failure(tmp_path, monkeypatch):
-    from toolkit import render
+    from toolkit import outputs
 
     target = tmp_path / "report.docx"
     target.write_bytes(b"old")
@@ -129,8 +129,8 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path, monkeypatch):
     def broken_fsync(fd):
         raise OSError("disk full")
 
-    monkeypatch.setattr(render.os, "fsync", broken_fsync)
+    monkeypatch.setattr(outputs.os, "fsync", broken_fsync)
     with pytest.raises(OSError):
-        render.atomic_write(target, b"new")
+        outputs.atomic_write(target, b"new")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.docx"]

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from python_calamine import CalamineWorkbook
 
 from .contract import TABLES, Table, normalise_header, table_for_name
 from .errors import DataError, NotFoundError, Problem
@@ -64,11 +63,9 @@ def _sheets(path: Path, shown: str, problems: list[Problem]) -> list[tuple[str, 
         rows = _read_csv(path, shown, problems)
         return [] if rows is None else [("", rows)]
     try:
-        book = CalamineWorkbook.from_path(str(path))
-        return [
-            (name, book.get_sheet_by_name(name).to_python(skip_empty_area=False))
-            for name in book.sheet_names
-        ]
+        sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine="calamine")
+        # raw cells, row positions kept (blank rows stay as all-NaN rows, so numbering is exact)
+        return [(name, frame.astype(object).where(frame.notna(), None).values.tolist()) for name, frame in sheets.items()]
     except Exception as exc:  # calamine raises several unrelated types for broken files
         problems.append(Problem(shown, f"无法读取Excel文件（{type(exc).__name__}）", expected="可用Excel打开的.xlsx工作簿"))
         return []

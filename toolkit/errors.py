@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from .contract import TABLES
+
 
 class ZongjieError(Exception):
     """Root of every error zongjie raises on purpose; ``str()`` is a Chinese message."""
@@ -30,6 +32,9 @@ class Problem:
         where = [f"文件“{self.file}”"]
         if self.sheet:
             where.append(f"工作表“{self.sheet}”")
+        label = TABLES[self.table].zh if self.table in TABLES else None
+        if label and label != self.sheet:
+            where[-1] += f"（{label}）"
         if self.row is not None:
             where.append(f"第{self.row}行")
         if self.column:

@@ -178,7 +178,8 @@ def _run_parallel(pending: list[dict], workers: int, progress: bool, overview: d
                 except Exception as exc:  # the worker process itself died
                     year = next((j["year"] for j in pending if j["bureau"] == code), overview and overview["year"])
                     results[code] = RunResult(code, year, ok=False, error=f"工作进程异常退出（{type(exc).__name__}: {exc}）")
-                bar.set_postfix_str(f"{code}：{'成功' if results[code].ok else '失败'}")
+                shown = "各单位汇总" if code == "overview" else code
+                bar.set_postfix_str(f"{shown}：{'成功' if results[code].ok else '失败'}")
                 bar.update()
     return results
 

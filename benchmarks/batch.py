@@ -75,7 +75,9 @@ def empty_notebook(path: Path) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--copies", type=int, default=4, help="copies of the 5 sample bureaus (4 → 40 bureau-years)")
-    parser.add_argument("--sequential", type=int, default=0, help="time only this many sequential calls and extrapolate (0: all)")
+    parser.add_argument(
+        "--sequential", type=int, default=0, help="time only this many sequential calls and extrapolate (0: all)"
+    )
     parser.add_argument("--floor-runs", type=int, default=5)
     args = parser.parse_args()
 
@@ -87,8 +89,21 @@ def main() -> None:
 
         wall = cpu = 0.0
         for year in YEARS:
-            w, c, code = timed([str(BIN / "zongjie"), "batch", "--data", str(data), "--params", str(params),
-                                "--year", str(year), "--out", str(tmp / "batch"), "--force"])
+            w, c, code = timed(
+                [
+                    str(BIN / "zongjie"),
+                    "batch",
+                    "--data",
+                    str(data),
+                    "--params",
+                    str(params),
+                    "--year",
+                    str(year),
+                    "--out",
+                    str(tmp / "batch"),
+                    "--force",
+                ]
+            )
             wall, cpu = wall + w, cpu + c
             if code != 0:
                 print(f"batch for {year} exited {code}", file=sys.stderr)
@@ -103,9 +118,29 @@ def main() -> None:
         sample = jobs[: args.sequential] if args.sequential else jobs
         seq_wall = seq_cpu = 0.0
         for code, year in sample:
-            w, c, rc = timed([str(BIN / "papermill"), "--no-progress-bar", str(ROOT / "notebooks" / "report.ipynb"),
-                             str(tmp / f"seq-{code}-{year}.ipynb"), "-p", "bureau", code, "-p", "year", str(year),
-                             "-p", "data", str(data), "-p", "params", str(params), "-p", "out", str(tmp / "seq")])
+            w, c, rc = timed(
+                [
+                    str(BIN / "papermill"),
+                    "--no-progress-bar",
+                    str(ROOT / "notebooks" / "report.ipynb"),
+                    str(tmp / f"seq-{code}-{year}.ipynb"),
+                    "-p",
+                    "bureau",
+                    code,
+                    "-p",
+                    "year",
+                    str(year),
+                    "-p",
+                    "data",
+                    str(data),
+                    "-p",
+                    "params",
+                    str(params),
+                    "-p",
+                    "out",
+                    str(tmp / "seq"),
+                ]
+            )
             if rc != 0:
                 sys.exit(f"papermill failed for {code} {year}")
             seq_wall, seq_cpu = seq_wall + w, seq_cpu + c
@@ -124,12 +159,18 @@ def main() -> None:
     n = len(jobs)
     worker = max(m.get("worker", 0) for m in memory)
     kernel = max(m.get("kernel", 0) for m in memory)
-    print(f"batch (zongjie batch, {YEARS[0]} and {YEARS[1]})   wall {wall:7.1f} s   cpu {cpu:7.1f} s   "
-          f"per report: wall {wall / n:5.2f} s, cpu {cpu / n:5.2f} s   ({ok}/{len(codes)} ok in 2021)")
+    print(
+        f"batch (zongjie batch, {YEARS[0]} and {YEARS[1]})   wall {wall:7.1f} s   cpu {cpu:7.1f} s   "
+        f"per report: wall {wall / n:5.2f} s, cpu {cpu / n:5.2f} s   ({ok}/{len(codes)} ok in 2021)"
+    )
     extrapolated = f" (extrapolated from {len(sample)})" if scale != 1 else ""
-    print(f"sequential papermill CLI loop        wall {seq_wall:7.1f} s   cpu {seq_cpu:7.1f} s   "
-          f"per report: wall {seq_wall / n:5.2f} s, cpu {seq_cpu / n:5.2f} s{extrapolated}")
-    print(f"empty notebook via papermill (floor) wall {floor_wall:7.2f} s   cpu {floor_cpu:7.2f} s   (mean of {args.floor_runs})")
+    print(
+        f"sequential papermill CLI loop        wall {seq_wall:7.1f} s   cpu {seq_cpu:7.1f} s   "
+        f"per report: wall {seq_wall / n:5.2f} s, cpu {seq_cpu / n:5.2f} s{extrapolated}"
+    )
+    print(
+        f"empty notebook via papermill (floor) wall {floor_wall:7.2f} s   cpu {floor_cpu:7.2f} s   (mean of {args.floor_runs})"
+    )
     print(f"speed-up of batch over loop          {seq_wall / wall:5.2f}×   (goal ≥ 3×)")
     print(f"report CPU / floor CPU               {cpu / n / floor_cpu:5.2f}×   (goal ≤ 1.5×)")
     print(f"peak memory: worker {worker:.0f} MB, its kernels {kernel:.0f} MB   (goal < 300 MB a worker)")

@@ -146,10 +146,7 @@ def _parse_paragraph(kind: str, text: str, number: int) -> Paragraph:
 
 
 def _rfonts(east_asia: str, latin: str = FONT_LATIN) -> str:
-    return (
-        f'<w:rFonts w:ascii="{latin}" w:eastAsia="{east_asia}" '
-        f'w:hAnsi="{latin}" w:cs="{latin}"/>'
-    )
+    return f'<w:rFonts w:ascii="{latin}" w:eastAsia="{east_asia}" w:hAnsi="{latin}" w:cs="{latin}"/>'
 
 
 def _size(half_points: int) -> str:
@@ -221,10 +218,8 @@ def custom_styles_xml() -> list[str]:
             SIGNATURE_NAME_STYLE_ID,
             "ZJ Signature Name",
             # Bureau name: flush right, two characters in from the right edge.
-            f'<w:pPr><w:ind {NO_FIRST_LINE} w:rightChars="200" w:right="640"/>'
-            '<w:jc w:val="right"/></w:pPr>',
-            f'<w:basedOn w:val="Normal"/><w:next w:val="{SIGNATURE_DATE_STYLE_ID}"/>'
-            "<w:qFormat/>",
+            f'<w:pPr><w:ind {NO_FIRST_LINE} w:rightChars="200" w:right="640"/><w:jc w:val="right"/></w:pPr>',
+            f'<w:basedOn w:val="Normal"/><w:next w:val="{SIGNATURE_DATE_STYLE_ID}"/><w:qFormat/>',
         ),
         _style_xml(
             "paragraph",
@@ -235,8 +230,7 @@ def custom_styles_xml() -> list[str]:
             # with no indent: it ends 2 characters right of where the name ends, which
             # gives the rule exactly when both are equally wide (e.g. 兴国县财政局 and
             # 2022年1月10日 are both about 6 characters) and stays close otherwise.
-            f'<w:pPr><w:ind {NO_FIRST_LINE} w:rightChars="0" w:right="0"/>'
-            '<w:jc w:val="right"/></w:pPr>',
+            f'<w:pPr><w:ind {NO_FIRST_LINE} w:rightChars="0" w:right="0"/><w:jc w:val="right"/></w:pPr>',
             based_on_normal,
         ),
         _style_xml(
@@ -265,9 +259,7 @@ def _set_doc_defaults(styles) -> None:
         '<w:lang w:val="en-US" w:eastAsia="zh-CN" w:bidi="ar-SA"/>',
     ):
         r_pr.append(parse_xml(_with_ns(xml)))
-    spacing = styles.find(
-        qn("w:docDefaults") + "/" + qn("w:pPrDefault") + "/" + qn("w:pPr") + "/" + qn("w:spacing")
-    )
+    spacing = styles.find(qn("w:docDefaults") + "/" + qn("w:pPrDefault") + "/" + qn("w:pPr") + "/" + qn("w:spacing"))
     for attr in list(spacing.attrib):
         del spacing.attrib[attr]
     spacing.set(qn("w:after"), "0")
@@ -277,7 +269,7 @@ def _set_doc_defaults(styles) -> None:
 
 def _with_ns(xml: str) -> str:
     """Add the w namespace declaration to a single-element XML snippet."""
-    return re.sub(r"^<(w:[A-Za-z]+)", lambda m: f'<{m[1]} {nsdecls("w")}', xml, count=1)
+    return re.sub(r"^<(w:[A-Za-z]+)", lambda m: f"<{m[1]} {nsdecls('w')}", xml, count=1)
 
 
 def setup_styles(doc: DocumentObject) -> None:

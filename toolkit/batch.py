@@ -62,7 +62,9 @@ def _files_digest(paths: list[Path], base: Path) -> bytes:
     return h.digest()
 
 
-def fingerprints(data: Path, params: Path, year: int, codes: list[str], template: Path, options: dict) -> dict[str, str]:
+def fingerprints(
+    data: Path, params: Path, year: int, codes: list[str], template: Path, options: dict
+) -> dict[str, str]:
     """A digest per bureau of everything its report depends on."""
     shared = _digest(
         _files_digest(find_sources(data), data),
@@ -99,9 +101,19 @@ def _previous(folder: Path, fingerprint: str) -> RunResult | None:
 
 
 def run_batch(
-    data, params, year: int, out, *, bureaus: list[str] | None = None, jobs: int | None = None,
-    final: bool = False, force: bool = False, timeout: int = 600, template=None,
-    signed_on: date | None = None, progress: bool = True,
+    data,
+    params,
+    year: int,
+    out,
+    *,
+    bureaus: list[str] | None = None,
+    jobs: int | None = None,
+    final: bool = False,
+    force: bool = False,
+    timeout: int = 600,
+    template=None,
+    signed_on: date | None = None,
+    progress: bool = True,
 ) -> BatchSummary:
     """Run every bureau (or those named) for one year; write summary.csv and index.html."""
     from .validate import load_ledgers
@@ -129,17 +141,32 @@ def run_batch(
         if previous is not None:
             results[code] = previous
         else:
-            pending.append({
-                "data": data, "params": params, "bureau": code, "year": year, "out": out, "final": final,
-                "template": template, "signed_on": signed_on, "ledger_cache": cache, "timeout": timeout,
-                "fingerprint": prints[code],
-            })
+            pending.append(
+                {
+                    "data": data,
+                    "params": params,
+                    "bureau": code,
+                    "year": year,
+                    "out": out,
+                    "final": final,
+                    "template": template,
+                    "signed_on": signed_on,
+                    "ledger_cache": cache,
+                    "timeout": timeout,
+                    "fingerprint": prints[code],
+                }
+            )
     if results:
         print(f"跳过{len(results)}个未改动的单位：{'、'.join(results)}（加 --force 可重新生成）", file=sys.stderr)
     overview_print = _digest(*(prints[c].encode() for c in sorted(prints)))
     stamp = year_dir / ".zongjie" / "overview.fingerprint"
     overview = None
-    if force or not (year_dir / "overview.html").is_file() or not stamp.is_file() or stamp.read_text() != overview_print:
+    if (
+        force
+        or not (year_dir / "overview.html").is_file()
+        or not stamp.is_file()
+        or stamp.read_text() != overview_print
+    ):
         overview = {"data": data, "params": params, "year": year, "out": out, "ledger_cache": cache, "timeout": timeout}
     workers = max(1, min(jobs or os.cpu_count() or 1, len(pending) + (overview is not None)))
     if pending or overview:
@@ -177,7 +204,9 @@ def _run_parallel(pending: list[dict], workers: int, progress: bool, overview: d
                     results[code] = future.result()
                 except Exception as exc:  # the worker process itself died
                     year = next((j["year"] for j in pending if j["bureau"] == code), overview and overview["year"])
-                    results[code] = RunResult(code, year, ok=False, error=f"工作进程异常退出（{type(exc).__name__}: {exc}）")
+                    results[code] = RunResult(
+                        code, year, ok=False, error=f"工作进程异常退出（{type(exc).__name__}: {exc}）"
+                    )
                 shown = "各单位汇总" if code == "overview" else code
                 bar.set_postfix_str(f"{shown}：{'成功' if results[code].ok else '失败'}")
                 bar.update()
@@ -194,10 +223,19 @@ def write_summary(summary: BatchSummary, names: dict[str, str]) -> None:
     writer = csv.writer(buffer)
     writer.writerow(SUMMARY_COLUMNS)
     for r in summary.results:
-        writer.writerow([
-            r.bureau, names.get(r.bureau, ""), _status(r), "；".join(r.missing), "；".join(r.warnings),
-            "；".join(r.overrides), r.error, f"{r.seconds:.1f}", "是" if r.skipped else "",
-        ])
+        writer.writerow(
+            [
+                r.bureau,
+                names.get(r.bureau, ""),
+                _status(r),
+                "；".join(r.missing),
+                "；".join(r.warnings),
+                "；".join(r.overrides),
+                r.error,
+                f"{r.seconds:.1f}",
+                "是" if r.skipped else "",
+            ]
+        )
     atomic_write(summary.folder / "summary.csv", buffer.getvalue().encode("utf-8-sig"))
     atomic_write(summary.folder / "index.html", index_html(summary, names).encode("utf-8"))
 
@@ -211,7 +249,7 @@ def index_html(summary: BatchSummary, names: dict[str, str]) -> str:
             links.append(f'<a href="{e(r.bureau)}/report.docx">Word 报告</a>')
         status = STATUS_ZH[_status(r)] + ("（未改动，沿用上次结果）" if r.skipped else "")
         rows.append(
-            f"<tr class=\"{_status(r)}\"><td>{e(r.bureau)}</td><td>{e(names.get(r.bureau, ''))}</td><td>{status}</td>"
+            f'<tr class="{_status(r)}"><td>{e(r.bureau)}</td><td>{e(names.get(r.bureau, ""))}</td><td>{status}</td>'
             f"<td>{len(r.missing)}</td><td>{len(r.warnings)}</td><td>{len(r.overrides)}</td>"
             f"<td>{' | '.join(links)}</td><td>{e(r.error)}</td></tr>"
         )
@@ -238,7 +276,9 @@ th {{ background: #f3f3f3; }} tr.failed td {{ background: #fdecea; }}
 
 def _print_summary(summary: BatchSummary, seconds: float) -> None:
     ok = sum(r.ok for r in summary.results)
-    print(f"{summary.year}年：{len(summary.results)}个单位，成功{ok}个，失败{len(summary.results) - ok}个，用时{seconds:.1f}秒。")
+    print(
+        f"{summary.year}年：{len(summary.results)}个单位，成功{ok}个，失败{len(summary.results) - ok}个，用时{seconds:.1f}秒。"
+    )
     for r in summary.results:
         if not r.ok:
             print(f"- {r.bureau} 失败：{r.error}")

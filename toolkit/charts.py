@@ -12,11 +12,26 @@ from decimal import Decimal
 
 from .figures import Figures, Scope
 
-CJK_FONTS = ("Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "AR PL UKai CN", "FandolFang")
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Serif CJK SC",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+    "AR PL UKai CN",
+    "FandolFang",
+)
 #: Finance indicators compared against last year, with the figure keys that hold them.
 FINANCE_KEYS = (
-    "fiscal_revenue", "tax_revenue", "general_budget_revenue", "livelihood_funds", "agri_budget",
-    "agri_spending", "farm_subsidy_funds", "livelihood_project_funds", "student_aid_funds", "boarding_meal_funds",
+    "fiscal_revenue",
+    "tax_revenue",
+    "general_budget_revenue",
+    "livelihood_funds",
+    "agri_budget",
+    "agri_spending",
+    "farm_subsidy_funds",
+    "livelihood_project_funds",
+    "student_aid_funds",
+    "boarding_meal_funds",
 )
 
 
@@ -93,7 +108,9 @@ def finance_against_previous(figures: Figures, previous: Figures | None) -> byte
     return _png(fig)
 
 
-def compare_bureaus(reports: dict, keys: tuple[str, ...] = ("fiscal_revenue", "tax_revenue", "general_budget_revenue")) -> bytes:
+def compare_bureaus(
+    reports: dict, keys: tuple[str, ...] = ("fiscal_revenue", "tax_revenue", "general_budget_revenue")
+) -> bytes:
     """Grouped bars: the main revenue indicators (亿元) of every bureau, side by side."""
     good = {c: r for c, r in reports.items() if not isinstance(r, Exception)}
     fig = _figure(7.5, 3.6)
@@ -101,8 +118,10 @@ def compare_bureaus(reports: dict, keys: tuple[str, ...] = ("fiscal_revenue", "t
     names = [r.params.name for r in good.values()]
     width = 0.8 / max(len(keys), 1)
     for i, key in enumerate(keys):
-        values = [float(Decimal(r.figures[key].value) / 100_000_000) if r.figures[key].value is not None else 0.0
-                  for r in good.values()]
+        values = [
+            float(Decimal(r.figures[key].value) / 100_000_000) if r.figures[key].value is not None else 0.0
+            for r in good.values()
+        ]
         label = next(iter(good.values())).figures[key].label if good else key
         ax.bar([x + i * width for x in range(len(names))], values, width=width, label=label)
     ax.set_xticks([x + width * (len(keys) - 1) / 2 for x in range(len(names))], names, fontsize=8)

@@ -32,10 +32,14 @@ def _number(f: Figure | None) -> Decimal | None:
 
 
 def survey_totals(figures: Figures) -> list[Finding]:
-    collected, resolved, longterm = (_number(figures.get(k)) for k in ("survey_collected", "survey_resolved", "survey_longterm"))
+    collected, resolved, longterm = (
+        _number(figures.get(k)) for k in ("survey_collected", "survey_resolved", "survey_longterm")
+    )
     if None in (collected, resolved, longterm) or resolved + longterm <= collected:
         return []
-    return [Finding("survey_collected", f"已解决（{resolved}）与长期坚持（{longterm}）之和超过收集问题总数（{collected}）")]
+    return [
+        Finding("survey_collected", f"已解决（{resolved}）与长期坚持（{longterm}）之和超过收集问题总数（{collected}）")
+    ]
 
 
 def dates_in_year(figures: Figures) -> list[Finding]:
@@ -81,7 +85,9 @@ def change_against(figures: Figures, previous: Figures | None) -> list[Finding]:
         change = (now - before) / before
         if abs(change) > CHANGE_LIMIT:
             word = "增长" if change > 0 else "下降"
-            found.append(Finding(key, f"比{previous.year}年（{previous[key].text}）{word}{abs(change):.1%}，超过30%，请核实"))
+            found.append(
+                Finding(key, f"比{previous.year}年（{previous[key].text}）{word}{abs(change):.1%}，超过30%，请核实")
+            )
     return found
 
 
@@ -96,8 +102,11 @@ def previous_year(scope: Scope, ledgers) -> Figures | None:
 def run_checks(figures: Figures, previous: Figures | None = None) -> list[Finding]:
     """Every check; each finding is also added to its figure's warnings."""
     findings = [
-        *survey_totals(figures), *dates_in_year(figures), *spending_against_budget(figures),
-        *zero_counts(figures), *change_against(figures, previous),
+        *survey_totals(figures),
+        *dates_in_year(figures),
+        *spending_against_budget(figures),
+        *zero_counts(figures),
+        *change_against(figures, previous),
     ]
     for finding in findings:
         if finding.key in figures and finding.message not in figures[finding.key].warnings:

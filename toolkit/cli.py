@@ -46,7 +46,12 @@ def _day(text: str) -> date:
 
 def _common(p: argparse.ArgumentParser, *, bureau: bool, out: bool = True) -> None:
     p.add_argument("--data", type=Path, required=True, help="台账所在目录（.xlsx / .csv）")
-    p.add_argument("--params", type=Path, default=Path("parameters"), help="参数目录（含 bureaus/<单位代码>.yaml），默认 parameters")
+    p.add_argument(
+        "--params",
+        type=Path,
+        default=Path("parameters"),
+        help="参数目录（含 bureaus/<单位代码>.yaml），默认 parameters",
+    )
     if bureau:
         p.add_argument("--bureau", required=True, help="单位代码")
     if out:
@@ -114,16 +119,26 @@ def cmd_validate(args) -> int:
     if problems:
         print(DataError(problems), file=sys.stderr)
         return 1
-    print(f"检查通过：{len(ledgers.bureaus())}个单位，"
-          f"活动{len(ledgers.activities)}条，问题{len(ledgers.problems)}条，财政指标{len(ledgers.finance)}条。")
+    print(
+        f"检查通过：{len(ledgers.bureaus())}个单位，"
+        f"活动{len(ledgers.activities)}条，问题{len(ledgers.problems)}条，财政指标{len(ledgers.finance)}条。"
+    )
     return 0
 
 
 def cmd_run(args) -> int:
     from .execute import run_one
 
-    result = run_one(args.data, args.params, args.bureau, args.year, args.out,
-                     final=args.final, template=args.template, signed_on=args.signed_on)
+    result = run_one(
+        args.data,
+        args.params,
+        args.bureau,
+        args.year,
+        args.out,
+        final=args.final,
+        template=args.template,
+        signed_on=args.signed_on,
+    )
     print(result.describe())
     return 0 if result.ok else 1
 
@@ -132,8 +147,16 @@ def cmd_batch(args) -> int:
     from .batch import run_batch
 
     summary = run_batch(
-        args.data, args.params, args.year, args.out, bureaus=args.bureaus, jobs=args.jobs,
-        final=args.final, force=args.force, timeout=args.timeout, template=args.template,
+        args.data,
+        args.params,
+        args.year,
+        args.out,
+        bureaus=args.bureaus,
+        jobs=args.jobs,
+        final=args.final,
+        force=args.force,
+        timeout=args.timeout,
+        template=args.template,
         signed_on=args.signed_on,
     )
     return 0 if summary.ok else 1
@@ -158,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # a bug: say so plainly, keep the traceback for developers
         if os.environ.get("ZONGJIE_DEBUG"):
             raise
-        print(f"内部错误：{type(err).__name__}: {err}\n（设置环境变量 ZONGJIE_DEBUG=1 可查看详细信息）", file=sys.stderr)
+        print(
+            f"内部错误：{type(err).__name__}: {err}\n（设置环境变量 ZONGJIE_DEBUG=1 可查看详细信息）", file=sys.stderr
+        )
         return 2
 
 

@@ -48,15 +48,33 @@ def normalise_header(text: object) -> str:
 
 
 ACTIVITY_KINDS = (
-    "部署会", "方案审定", "宣讲", "交流会", "参观学习", "观影学习",
-    "文明交通志愿服务", "入户走访", "演练", "开放日", "调研", "其他",
+    "部署会",
+    "方案审定",
+    "宣讲",
+    "交流会",
+    "参观学习",
+    "观影学习",
+    "文明交通志愿服务",
+    "入户走访",
+    "演练",
+    "开放日",
+    "调研",
+    "其他",
 )
 PROBLEM_SOURCES = ("大调研", "开放日", "其他")
 PROBLEM_STATUSES = ("已解决", "长期坚持", "办理中")
 INDICATORS = (
-    "财政总收入", "税收收入", "一般公共预算收入", "民生配套资金",
-    "寄宿生营养餐补助资金", "贫困学生资助金", "资助贫困学生人次", "支农支出预算",
-    "农林水事务支出", "惠农补贴资金", "民生工程项目资金",
+    "财政总收入",
+    "税收收入",
+    "一般公共预算收入",
+    "民生配套资金",
+    "寄宿生营养餐补助资金",
+    "贫困学生资助金",
+    "资助贫困学生人次",
+    "支农支出预算",
+    "农林水事务支出",
+    "惠农补贴资金",
+    "民生工程项目资金",
 )
 #: Indicators counted in persons; every other indicator is an amount of money.
 COUNT_INDICATORS = ("资助贫困学生人次",)
@@ -66,36 +84,48 @@ UNITS = (*MONEY_UNITS, *COUNT_UNITS)
 
 _BUREAU = Column("bureau", "单位代码", "bureau", True, expected="以字母或数字开头、由字母、数字、“-”“_”组成的单位代码")
 
-ACTIVITIES = Table("activities", "活动台账", (
-    _BUREAU,
-    Column("date", "日期", "date", True),
-    Column("end_date", "结束日期", "date"),
-    Column("kind", "活动类型", "enum", True, ACTIVITY_KINDS),
-    Column("title", "活动名称", "text"),
-    Column("audience", "参加对象", "text"),
-    Column("venue", "地点", "text"),
-    Column("participants", "人数", "int", expected="不小于0的整数"),
-    Column("notes", "备注", "text"),
-))
+ACTIVITIES = Table(
+    "activities",
+    "活动台账",
+    (
+        _BUREAU,
+        Column("date", "日期", "date", True),
+        Column("end_date", "结束日期", "date"),
+        Column("kind", "活动类型", "enum", True, ACTIVITY_KINDS),
+        Column("title", "活动名称", "text"),
+        Column("audience", "参加对象", "text"),
+        Column("venue", "地点", "text"),
+        Column("participants", "人数", "int", expected="不小于0的整数"),
+        Column("notes", "备注", "text"),
+    ),
+)
 
-PROBLEMS = Table("problems", "问题台账", (
-    _BUREAU,
-    Column("id", "问题编号", "text", True),
-    Column("source", "来源", "enum", True, PROBLEM_SOURCES),
-    Column("raised_on", "收集日期", "date", True),
-    Column("status", "办理状态", "enum", True, PROBLEM_STATUSES),
-    Column("resolved_on", "办结日期", "date"),
-    Column("summary", "问题描述", "text", True),
-))
+PROBLEMS = Table(
+    "problems",
+    "问题台账",
+    (
+        _BUREAU,
+        Column("id", "问题编号", "text", True),
+        Column("source", "来源", "enum", True, PROBLEM_SOURCES),
+        Column("raised_on", "收集日期", "date", True),
+        Column("status", "办理状态", "enum", True, PROBLEM_STATUSES),
+        Column("resolved_on", "办结日期", "date"),
+        Column("summary", "问题描述", "text", True),
+    ),
+)
 
-FINANCE = Table("finance", "财政指标", (
-    _BUREAU,
-    Column("year", "年度", "year", True, expected="四位数的年份"),
-    Column("indicator", "指标", "enum", True, INDICATORS),
-    Column("through_month", "截至月份", "month", expected="1至12的整数（空白表示12）"),
-    Column("value", "数值", "number", True, expected="不小于0的数"),
-    Column("unit", "计量单位", "enum", True, UNITS),
-))
+FINANCE = Table(
+    "finance",
+    "财政指标",
+    (
+        _BUREAU,
+        Column("year", "年度", "year", True, expected="四位数的年份"),
+        Column("indicator", "指标", "enum", True, INDICATORS),
+        Column("through_month", "截至月份", "month", expected="1至12的整数（空白表示12）"),
+        Column("value", "数值", "number", True, expected="不小于0的数"),
+        Column("unit", "计量单位", "enum", True, UNITS),
+    ),
+)
 
 TABLES: dict[str, Table] = {t.name: t for t in (ACTIVITIES, PROBLEMS, FINANCE)}
 

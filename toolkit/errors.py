@@ -84,8 +84,7 @@ class MissingValuesError(ZongjieError, ValueError):
         self.bureau, self.year, self.missing = bureau, year, list(missing)
         items = "\n".join(f"- {m}" for m in self.missing)
         super().__init__(
-            f"单位“{bureau}”{year}年的报告缺少{len(self.missing)}项数据，"
-            f"不能生成正式稿（未写出任何文件）：\n{items}"
+            f"单位“{bureau}”{year}年的报告缺少{len(self.missing)}项数据，不能生成正式稿（未写出任何文件）：\n{items}"
         )
 
 

@@ -93,7 +93,9 @@ class KernelSlot:
         client.start_channels()
         try:
             await client.wait_for_ready(timeout=60)
-            reply = await client.execute_interactive(_RESET.format(folder=str(folder)), timeout=60, output_hook=lambda m: None)
+            reply = await client.execute_interactive(
+                _RESET.format(folder=str(folder)), timeout=60, output_hook=lambda m: None
+            )
             if reply["content"]["status"] != "ok":
                 raise RuntimeError(f"kernel reset failed: {reply['content'].get('evalue')}")
         finally:
@@ -119,15 +121,31 @@ class ReusingEngine(NBClientEngine):
     """papermill's nbclient engine, closing its kernel client when the kernel is not its own."""
 
     @classmethod
-    def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
-                                 start_timeout=60, execution_timeout=None, **kwargs):
+    def execute_managed_notebook(
+        cls,
+        nb_man,
+        kernel_name,
+        log_output=False,
+        stdout_file=None,
+        stderr_file=None,
+        start_timeout=60,
+        execution_timeout=None,
+        **kwargs,
+    ):
         from papermill.clientwrap import PapermillNotebookClient
         from papermill.utils import merge_kwargs, remove_args
 
         kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
-        final = merge_kwargs(kwargs, timeout=execution_timeout, startup_timeout=start_timeout, kernel_name=kernel_name,
-                             log=logging.getLogger("papermill"), log_output=log_output, stdout_file=stdout_file,
-                             stderr_file=stderr_file)
+        final = merge_kwargs(
+            kwargs,
+            timeout=execution_timeout,
+            startup_timeout=start_timeout,
+            kernel_name=kernel_name,
+            log=logging.getLogger("papermill"),
+            log_output=log_output,
+            stdout_file=stdout_file,
+            stderr_file=stderr_file,
+        )
         client = PapermillNotebookClient(nb_man, **final)
         try:
             return client.execute()
@@ -171,12 +189,26 @@ class RunResult:
         return asdict(self)
 
 
-def parameters(data, params, bureau: str, year: int, out, *, final: bool = False, template=None,
-               signed_on: date | None = None, ledger_cache=None) -> dict:
+def parameters(
+    data,
+    params,
+    bureau: str,
+    year: int,
+    out,
+    *,
+    final: bool = False,
+    template=None,
+    signed_on: date | None = None,
+    ledger_cache=None,
+) -> dict:
     """The notebook's parameters, paths made absolute so the kernel's folder does not matter."""
     return {
-        "bureau": bureau, "year": int(year), "data": str(Path(data).resolve()),
-        "params": str(Path(params).resolve()), "out": str(Path(out).resolve()), "final": bool(final),
+        "bureau": bureau,
+        "year": int(year),
+        "data": str(Path(data).resolve()),
+        "params": str(Path(params).resolve()),
+        "out": str(Path(out).resolve()),
+        "final": bool(final),
         "template": str(Path(template).resolve()) if template else "",
         "signed_on": signed_on.isoformat() if signed_on else "",
         "ledger_cache": str(Path(ledger_cache).resolve()) if ledger_cache else "",
@@ -194,11 +226,15 @@ def notebook_result(nb) -> dict:
     return dict(found)
 
 
-def error_of(nb, exc: BaseException) -> str:
+def error_of(exc: BaseException) -> str:
     """A short message for a failed run: the notebook's own exception text when it has one."""
     ename, evalue = getattr(exc, "ename", ""), getattr(exc, "evalue", "")
     if evalue:
-        return evalue if ename in ("MissingValuesError", "DataError", "TemplateError", "ParameterError", "NotFoundError") else f"{ename}: {evalue}"
+        return (
+            evalue
+            if ename in ("MissingValuesError", "DataError", "TemplateError", "ParameterError", "NotFoundError")
+            else f"{ename}: {evalue}"
+        )
     if type(exc).__name__ in ("CellTimeoutError", "DeadKernelError", "TimeoutError"):
         return f"笔记本执行超时或内核退出（{type(exc).__name__}）"
     return f"{type(exc).__name__}: {exc}"
@@ -209,8 +245,12 @@ def export_html(nb, path: Path) -> None:
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(
-        template_name="offline", extra_template_basedirs=[str(PACKAGE / "nbtemplates")],
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, embed_images=True,
+        template_name="offline",
+        extra_template_basedirs=[str(PACKAGE / "nbtemplates")],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
     )
     nb = copy.deepcopy(nb)
     for cell in nb.cells:  # the batch's result record is data, not something to show
@@ -218,12 +258,19 @@ def export_html(nb, path: Path) -> None:
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.parent.name}})
     body = body.replace('<html lang="en">', '<html lang="zh-CN">')
     if _EXTERNAL.search(body):
-        raise RuntimeError("HTML export references an external resource")
+        raise RuntimeError("导出的HTML引用了外部网络资源，已拒绝写出（内网无法打开）")
     atomic_write(path, body.encode("utf-8"))
 
 
-def execute(nb_params: dict, output: Path, *, ipc_root: Path, timeout: int = 600, source: Path | None = None,
-            kernel: KernelSlot | None = None):
+def execute(
+    nb_params: dict,
+    output: Path,
+    *,
+    ipc_root: Path,
+    timeout: int = 600,
+    source: Path | None = None,
+    kernel: KernelSlot | None = None,
+):
     """Run the notebook through papermill; return (executed notebook, exception or None)."""
     import papermill
 
@@ -235,9 +282,16 @@ def execute(nb_params: dict, output: Path, *, ipc_root: Path, timeout: int = 600
         manager = {"kernel_manager_class": ipc_kernel_manager(ipc_root)}
     try:
         papermill.execute_notebook(
-            str(source or notebook()), str(output), parameters=nb_params, kernel_name="python3",
-            progress_bar=False, language="python", cwd=str(output.parent), engine_name="zongjie",
-            timeout_func=deadline, **manager,
+            str(source or notebook()),
+            str(output),
+            parameters=nb_params,
+            kernel_name="python3",
+            progress_bar=False,
+            language="python",
+            cwd=str(output.parent),
+            engine_name="zongjie",
+            timeout_func=deadline,
+            **manager,
         )
     except Exception as exc:  # the executed notebook on disk shows what failed
         error = exc
@@ -265,7 +319,9 @@ def _execute_and_export(source: Path, nb_params: dict, output: Path, timeout: in
     """
     if kernel is not None:
         try:
-            nb, error = execute(nb_params, output, ipc_root=kernel.ipc_root, timeout=timeout, source=source, kernel=kernel)
+            nb, error = execute(
+                nb_params, output, ipc_root=kernel.ipc_root, timeout=timeout, source=source, kernel=kernel
+            )
         except Exception:
             kernel.discard()
             raise
@@ -282,15 +338,27 @@ def _execute_and_export(source: Path, nb_params: dict, output: Path, timeout: in
     return nb, error
 
 
-def run_one(data, params, bureau: str, year: int, out, *, final: bool = False, template=None,
-            signed_on: date | None = None, ledger_cache=None, timeout: int = 600,
-            kernel: KernelSlot | None = None) -> RunResult:
+def run_one(
+    data,
+    params,
+    bureau: str,
+    year: int,
+    out,
+    *,
+    final: bool = False,
+    template=None,
+    signed_on: date | None = None,
+    ledger_cache=None,
+    timeout: int = 600,
+    kernel: KernelSlot | None = None,
+) -> RunResult:
     """Execute the report notebook for one bureau-year into ``<out>/<year>/<bureau>/``."""
     start = time.monotonic()
     folder = report_dir(out, year, bureau)
     folder.mkdir(parents=True, exist_ok=True)
-    nb_params = parameters(data, params, bureau, year, out, final=final, template=template,
-                           signed_on=signed_on, ledger_cache=ledger_cache)
+    nb_params = parameters(
+        data, params, bureau, year, out, final=final, template=template, signed_on=signed_on, ledger_cache=ledger_cache
+    )
     result = RunResult(bureau, int(year), folder=str(folder))
     nb, error = _execute_and_export(notebook(), nb_params, folder / "report.ipynb", timeout, kernel)
     if nb is not None:
@@ -299,24 +367,27 @@ def run_one(data, params, bureau: str, year: int, out, *, final: bool = False, t
         result.warnings = record.get("warnings", [])
         result.overrides = record.get("overrides", [])
     result.ok = error is None
-    result.error = "" if error is None else error_of(nb, error)
+    result.error = "" if error is None else error_of(error)
     result.seconds = round(time.monotonic() - start, 2)
     atomic_write(folder / "result.json", json.dumps(result.to_dict(), ensure_ascii=False, indent=2).encode())
     return result
 
 
-def run_overview(data, params, year: int, out, *, ledger_cache=None, timeout: int = 600,
-                 kernel: KernelSlot | None = None) -> RunResult:
+def run_overview(
+    data, params, year: int, out, *, ledger_cache=None, timeout: int = 600, kernel: KernelSlot | None = None
+) -> RunResult:
     """Execute the overview notebook (every bureau side by side) into ``<out>/<year>/overview.ipynb``."""
     start = time.monotonic()
     folder = Path(out) / str(year)
     folder.mkdir(parents=True, exist_ok=True)
     nb_params = {
-        "year": int(year), "data": str(Path(data).resolve()), "params": str(Path(params).resolve()),
+        "year": int(year),
+        "data": str(Path(data).resolve()),
+        "params": str(Path(params).resolve()),
         "ledger_cache": str(Path(ledger_cache).resolve()) if ledger_cache else "",
     }
     nb, error = _execute_and_export(notebook("overview.ipynb"), nb_params, folder / "overview.ipynb", timeout, kernel)
     result = RunResult("overview", int(year), ok=error is None, folder=str(folder))
-    result.error = "" if error is None else error_of(nb, error)
+    result.error = "" if error is None else error_of(error)
     result.seconds = round(time.monotonic() - start, 2)
     return result

@@ -20,7 +20,7 @@ from .ledgers import Ledgers
 from .params import BureauParams
 
 MISSING_MARK = "【待补充：{}】"
-_RUN_CLOSE = '</w:t></w:r>'
+_RUN_CLOSE = "</w:t></w:r>"
 _RUN_OPEN = '<w:r><w:t xml:space="preserve">'
 
 
@@ -83,9 +83,15 @@ class Figure:
         elif isinstance(value, (list, tuple)):
             value = [v.isoformat() if isinstance(v, date) else v for v in value]
         return {
-            "key": self.key, "label": self.label, "value": value, "text": self.text,
-            "status": self.status, "rule": self.rule, "missing": self.missing,
-            "warnings": self.warnings, "override": self.override,
+            "key": self.key,
+            "label": self.label,
+            "value": value,
+            "text": self.text,
+            "status": self.status,
+            "rule": self.rule,
+            "missing": self.missing,
+            "warnings": self.warnings,
+            "override": self.override,
             "sources": [
                 {"table": s.table, "file": s.file, "sheet": s.sheet, "rows": list(s.rows)} for s in self.sources
             ],
@@ -122,8 +128,13 @@ class Scope:
         finance = ledgers.finance
         finance = finance[(finance["bureau"] == params.code) & (finance["year"] == year)].to_dict("records")
         return cls(
-            params.code, year, params, rows(ledgers.activities, "date"), rows(ledgers.problems, "raised_on"),
-            {r["indicator"]: r for r in finance}, signed_on or params.signed_on(year) or date.today(),
+            params.code,
+            year,
+            params,
+            rows(ledgers.activities, "date"),
+            rows(ledgers.problems, "raised_on"),
+            {r["indicator"]: r for r in finance},
+            signed_on or params.signed_on(year) or date.today(),
         )
 
     def kind(self, kind: str, audience: str | None = None) -> list[Row]:
@@ -317,7 +328,9 @@ def report_year(key: str, label: str) -> Spec:
 
 def signature_date(key: str, label: str) -> Spec:
     return Spec(
-        key, label, "参数文件 signed_on 中当年的落款日期，未填写时为生成当天",
+        key,
+        label,
+        "参数文件 signed_on 中当年的落款日期，未填写时为生成当天",
         lambda s: (s.signed_on, fmt.full_date(s.signed_on), [], None),
     )
 

@@ -39,7 +39,8 @@ def find_sources(data_dir: Path) -> list[Path]:
     if not data_dir.is_dir():
         raise NotFoundError(f"找不到数据目录“{data_dir}”。")
     files = [
-        p for p in sorted(data_dir.rglob("*"))
+        p
+        for p in sorted(data_dir.rglob("*"))
         if p.is_file() and p.suffix.lower() in (".xlsx", ".csv") and not p.name.startswith(("~$", "."))
     ]
     return files
@@ -65,14 +66,20 @@ def _sheets(path: Path, shown: str, problems: list[Problem]) -> list[tuple[str, 
     try:
         sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine="calamine")
         # raw cells, row positions kept (blank rows stay as all-NaN rows, so numbering is exact)
-        return [(name, frame.astype(object).where(frame.notna(), None).values.tolist()) for name, frame in sheets.items()]
+        return [
+            (name, frame.astype(object).where(frame.notna(), None).values.tolist()) for name, frame in sheets.items()
+        ]
     except Exception as exc:  # calamine raises several unrelated types for broken files
-        problems.append(Problem(shown, f"无法读取Excel文件（{type(exc).__name__}）", expected="可用Excel打开的.xlsx工作簿"))
+        problems.append(
+            Problem(shown, f"无法读取Excel文件（{type(exc).__name__}）", expected="可用Excel打开的.xlsx工作簿")
+        )
         return []
 
 
 def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip()) or (isinstance(value, float) and value != value)
+    return (
+        value is None or (isinstance(value, str) and not value.strip()) or (isinstance(value, float) and value != value)
+    )
 
 
 def _frame_from_rows(
@@ -93,19 +100,31 @@ def _frame_from_rows(
         if canonical is None:
             continue  # extra columns are kept by the user but ignored here
         if canonical in positions:
-            problems.append(Problem(
-                shown, f"表头重复：“{written[canonical]}”与“{header}”是同一列", sheet or None,
-                start + 1, str(header), table=table.name,
-            ))
+            problems.append(
+                Problem(
+                    shown,
+                    f"表头重复：“{written[canonical]}”与“{header}”是同一列",
+                    sheet or None,
+                    start + 1,
+                    str(header),
+                    table=table.name,
+                )
+            )
             continue
         positions[canonical] = pos
         written[canonical] = str(header).strip()
     missing = [c for c in table.columns if c.required and c.name not in positions]
     for c in missing:
-        problems.append(Problem(
-            shown, f"缺少必填列“{c.zh}”（或英文“{c.name}”）", sheet or None, start + 1,
-            table=table.name, expected=f"{table.zh}包含“{c.zh}”列",
-        ))
+        problems.append(
+            Problem(
+                shown,
+                f"缺少必填列“{c.zh}”（或英文“{c.name}”）",
+                sheet or None,
+                start + 1,
+                table=table.name,
+                expected=f"{table.zh}包含“{c.zh}”列",
+            )
+        )
     if missing:
         return None
     records = []
@@ -141,13 +160,14 @@ def load_tables(data_dir: Path) -> dict[str, RawTable]:
                 headers[table.name][(shown, sheet)] = got[1]
     for name, table in TABLES.items():
         if not parts[name] and not any(p.table == name for p in problems):
-            problems.append(Problem(
-                str(data_dir), f"找不到{table.zh}", expected=f"名为“{table.zh}”或“{table.name}”的工作表或CSV文件",
-                table=name,
-            ))
+            problems.append(
+                Problem(
+                    str(data_dir),
+                    f"找不到{table.zh}",
+                    expected=f"名为“{table.zh}”或“{table.name}”的工作表或CSV文件",
+                    table=name,
+                )
+            )
     if problems:
         raise DataError(problems)
-    return {
-        name: RawTable(TABLES[name], pd.concat(parts[name], ignore_index=True), headers[name])
-        for name in TABLES
-    }
+    return {name: RawTable(TABLES[name], pd.concat(parts[name], ignore_index=True), headers[name]) for name in TABLES}

@@ -63,10 +63,12 @@ def figures(ledgers: Ledgers, params: str, bureau: str, year: int, signed_on: st
     """Compute and show every figure of the report with its sources and status."""
     rep = prepare(ledgers, Path(params), bureau, int(year), date.fromisoformat(signed_on) if signed_on else None)
     counts = {s: sum(f.status == s for f in rep.figures.values()) for s in present.STATUS}
-    display(Markdown(
-        f"**{rep.params.name}{rep.year}年**：共{len(rep.figures)}项数据，"
-        + "，".join(f"{present.STATUS[s]}{n}项" for s, n in counts.items() if n)
-    ))
+    display(
+        Markdown(
+            f"**{rep.params.name}{rep.year}年**：共{len(rep.figures)}项数据，"
+            + "，".join(f"{present.STATUS[s]}{n}项" for s, n in counts.items() if n)
+        )
+    )
     display(HTML(present.figures_table(rep.figures)))
     publish_result(rep)
     return rep
@@ -109,7 +111,9 @@ def preview(rep: Report, template: str = "") -> Draft:
 
 def write(rep: Report, draft: Draft, out: str, final: bool = False) -> Path:
     """Write report.docx and figures.json; a final report with missing values is refused."""
-    folder = render.write_report(rep.figures, rep.story, draft.template, Path(out), final=final, docx=draft.docx, findings=rep.findings)
+    folder = render.write_report(
+        rep.figures, rep.story, draft.template, Path(out), final=final, docx=draft.docx, findings=rep.findings
+    )
     kind = "正式稿" if final else "草稿"
     link = Path(os.path.relpath(folder / "report.docx", Path.cwd())).as_posix()
     display(Markdown(f"已生成{kind}：[report.docx]({link})；每个数据的来源见同目录的 `figures.json`。"))

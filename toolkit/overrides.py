@@ -34,7 +34,9 @@ def load_overrides(params_dir: Path, bureau: str, year: int) -> dict[str, dict]:
         raise ParameterError([Problem(path.as_posix(), "无法读取修改记录", expected="UTF-8编码的合法YAML")]) from None
     entries = data.get("overrides") if isinstance(data, dict) else None
     if not isinstance(entries, dict):
-        raise ParameterError([Problem(path.as_posix(), "修改记录格式不对", expected="“overrides:”下按数据代码列出各项修改")])
+        raise ParameterError(
+            [Problem(path.as_posix(), "修改记录格式不对", expected="“overrides:”下按数据代码列出各项修改")]
+        )
     return {str(k): v for k, v in entries.items()}
 
 
@@ -66,8 +68,12 @@ def save_override(
     figure = figures[key]
     computed = figure.override["computed"] if figure.override else figure.text
     entry = {
-        "label": figure.label, "old": computed, "new": str(new).strip(), "reason": str(reason).strip(),
-        "by": str(by).strip(), "at": (now or datetime.now()).isoformat(timespec="seconds"),
+        "label": figure.label,
+        "old": computed,
+        "new": str(new).strip(),
+        "reason": str(reason).strip(),
+        "by": str(by).strip(),
+        "at": (now or datetime.now()).isoformat(timespec="seconds"),
     }
     entries = load_overrides(params_dir, figures.bureau, figures.year)
     entries[key] = entry
@@ -87,7 +93,9 @@ def apply_overrides(figures: Figures, entries: dict[str, dict], source: Path) ->
     """Print each override's value, keep what the data gave, and flag stale corrections."""
     unknown = [k for k in entries if k not in figures]
     if unknown:
-        raise ParameterError([Problem(source.as_posix(), "修改记录中有未知的数据项", column=k, value=k) for k in unknown])
+        raise ParameterError(
+            [Problem(source.as_posix(), "修改记录中有未知的数据项", column=k, value=k) for k in unknown]
+        )
     for key, entry in entries.items():
         figure = figures[key]
         computed = figure.text

@@ -33,7 +33,9 @@ class BureauParams:
 
     def narrative(self, year: int) -> dict[str, str]:
         """This year's narrative texts keyed by ``problems`` / ``next_steps``."""
-        block = (self.values.get("narrative") or {}).get(year) or (self.values.get("narrative") or {}).get(str(year)) or {}
+        block = (
+            (self.values.get("narrative") or {}).get(year) or (self.values.get("narrative") or {}).get(str(year)) or {}
+        )
         return {k: str(v).strip() for k, v in block.items() if k in NARRATIVE_KEYS and v and str(v).strip()}
 
     def signed_on(self, year: int) -> date | None:
@@ -70,8 +72,14 @@ def _read_yaml(path: Path, shown: str) -> tuple[dict, list[Problem]]:
 def check_bureau(params: BureauParams, shown: str) -> list[Problem]:
     problems = []
     if not CODE.match(params.code):
-        problems.append(Problem(shown, "文件名不是合法的单位代码", value=params.code,
-                                expected="以字母或数字开头、由字母、数字、“-”“_”组成"))
+        problems.append(
+            Problem(
+                shown,
+                "文件名不是合法的单位代码",
+                value=params.code,
+                expected="以字母或数字开头、由字母、数字、“-”“_”组成",
+            )
+        )
     for key in KEYS:
         value = params.values.get(key)
         if value is not None and not isinstance(value, (str, int)):

@@ -27,8 +27,18 @@ def _table(frame: pd.DataFrame) -> str:
 
 def problems_table(problems: list[Problem]) -> str:
     frame = pd.DataFrame(
-        [(p.file, p.sheet or "", p.row or "", p.column or "", "" if p.value is None else str(p.value), p.message, p.expected or "")
-         for p in problems],
+        [
+            (
+                p.file,
+                p.sheet or "",
+                p.row or "",
+                p.column or "",
+                "" if p.value is None else str(p.value),
+                p.message,
+                p.expected or "",
+            )
+            for p in problems
+        ],
         columns=["文件", "工作表", "行", "列", "值", "问题", "应为"],
     )
     return _table(frame)
@@ -37,7 +47,11 @@ def problems_table(problems: list[Problem]) -> str:
 def ledger_summary(ledgers: Ledgers) -> str:
     """Rows read per table and file."""
     parts = []
-    for name, frame in (("活动台账", ledgers.activities), ("问题台账", ledgers.problems), ("财政指标", ledgers.finance)):
+    for name, frame in (
+        ("活动台账", ledgers.activities),
+        ("问题台账", ledgers.problems),
+        ("财政指标", ledgers.finance),
+    ):
         for (file, sheet), group in frame.groupby(["_file", "_sheet"], sort=True):
             parts.append((name, file, sheet, len(group), "、".join(sorted(set(group["bureau"])))))
     return _table(pd.DataFrame(parts, columns=["台账", "文件", "工作表", "行数", "单位"]))
@@ -48,11 +62,20 @@ def figures_frame(figures: Figures) -> pd.DataFrame:
     for f in figures.values():
         note = f.missing or "；".join(f.warnings)
         if f.override:
-            note = f"已修改：原值“{f.override.get('old')}”，原因：{f.override.get('reason')}" + (f"；{note}" if note else "")
-        rows.append({
-            "数据项": f.label, "报告中的写法": str(f), "状态": STATUS[f.status], "说明": note,
-            "来源": "；".join(str(s) for s in f.sources), "计算规则": f.rule, "代码": f.key,
-        })
+            note = f"已修改：原值“{f.override.get('old')}”，原因：{f.override.get('reason')}" + (
+                f"；{note}" if note else ""
+            )
+        rows.append(
+            {
+                "数据项": f.label,
+                "报告中的写法": str(f),
+                "状态": STATUS[f.status],
+                "说明": note,
+                "来源": "；".join(str(s) for s in f.sources),
+                "计算规则": f.rule,
+                "代码": f.key,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -117,10 +140,18 @@ def overview_status(reports: dict) -> str:
             rows.append((code, "", "无法计算", "", "", str(r)))
             continue
         figs = r.figures.values()
-        rows.append((
-            code, r.params.name, STATUS["missing"] if r.figures.missing() else STATUS["ok"],
-            "；".join(f.label for f in figs if f.text is None),
-            "；".join(f"{r.figures[x.key].label if x.key in r.figures else ''}：{x.message}" for x in r.findings),
-            "；".join(f"{f.label}：{f.override.get('computed')}→{f.text}（{f.override.get('reason')}）" for f in figs if f.override),
-        ))
+        rows.append(
+            (
+                code,
+                r.params.name,
+                STATUS["missing"] if r.figures.missing() else STATUS["ok"],
+                "；".join(f.label for f in figs if f.text is None),
+                "；".join(f"{r.figures[x.key].label if x.key in r.figures else ''}：{x.message}" for x in r.findings),
+                "；".join(
+                    f"{f.label}：{f.override.get('computed')}→{f.text}（{f.override.get('reason')}）"
+                    for f in figs
+                    if f.override
+                ),
+            )
+        )
     return _table(pd.DataFrame(rows, columns=["单位代码", "单位名称", "状态", "待补充", "提示", "已修改"]))

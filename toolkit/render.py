@@ -118,8 +118,14 @@ def figures_json(figures: Figures, findings: list | None = None) -> bytes:
 
 
 def write_report(
-    figures: Figures, story: dict, template: Path, out: Path, *, final: bool = False,
-    docx: bytes | None = None, findings: list | None = None,
+    figures: Figures,
+    story: dict,
+    template: Path,
+    out: Path,
+    *,
+    final: bool = False,
+    docx: bytes | None = None,
+    findings: list | None = None,
 ) -> Path:
     """Render (unless ``docx`` is already rendered) and write ``report.docx`` and ``figures.json``."""
     missing = figures.missing()

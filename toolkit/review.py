@@ -28,12 +28,36 @@ from .report import Report, prepare
 from .resources import default_template
 
 _LEDGER_COLUMNS = {
-    "activities": {"_row": "行", "bureau": "单位代码", "date": "日期", "end_date": "结束日期", "kind": "活动类型",
-                   "title": "活动名称", "audience": "参加对象", "venue": "地点", "participants": "人数"},
-    "problems": {"_row": "行", "bureau": "单位代码", "id": "问题编号", "source": "来源", "raised_on": "收集日期",
-                 "status": "办理状态", "resolved_on": "办结日期", "summary": "问题描述"},
-    "finance": {"_row": "行", "bureau": "单位代码", "year": "年度", "indicator": "指标", "through_month": "截至月份",
-                "value": "数值", "unit": "计量单位"},
+    "activities": {
+        "_row": "行",
+        "bureau": "单位代码",
+        "date": "日期",
+        "end_date": "结束日期",
+        "kind": "活动类型",
+        "title": "活动名称",
+        "audience": "参加对象",
+        "venue": "地点",
+        "participants": "人数",
+    },
+    "problems": {
+        "_row": "行",
+        "bureau": "单位代码",
+        "id": "问题编号",
+        "source": "来源",
+        "raised_on": "收集日期",
+        "status": "办理状态",
+        "resolved_on": "办结日期",
+        "summary": "问题描述",
+    },
+    "finance": {
+        "_row": "行",
+        "bureau": "单位代码",
+        "year": "年度",
+        "indicator": "指标",
+        "through_month": "截至月份",
+        "value": "数值",
+        "unit": "计量单位",
+    },
 }
 FILTERS = {"全部": None, "需关注": ("warning", "missing", "overridden")}
 
@@ -50,16 +74,29 @@ def _styled(widget: w.DOMWidget, css: str) -> w.DOMWidget:
 class ReviewPanel:
     """Widgets over one :class:`Report` at a time; every action recomputes in process."""
 
-    def __init__(self, ledgers: Ledgers, params: str | Path, out: str | Path, *, bureau: str | None = None,
-                 year: int | None = None, template: str | Path | None = None, user: str | None = None):
+    def __init__(
+        self,
+        ledgers: Ledgers,
+        params: str | Path,
+        out: str | Path,
+        *,
+        bureau: str | None = None,
+        year: int | None = None,
+        template: str | Path | None = None,
+        user: str | None = None,
+    ):
         self.ledgers, self.params, self.out = ledgers, Path(params), Path(out)
         self.template = Path(template) if template else default_template()
         self.report: Report | None = None
         self.last_rendered: Path | None = None
         codes = [c for c in list_bureaus(self.params) if c in ledgers.bureaus()]
         years = ledgers.years()
-        self.bureau = _styled(w.Dropdown(options=codes, value=bureau if bureau in codes else codes[0], description="单位"), "zj-bureau")
-        self.year = _styled(w.Dropdown(options=years, value=int(year) if year in years else years[-1], description="年度"), "zj-year")
+        self.bureau = _styled(
+            w.Dropdown(options=codes, value=bureau if bureau in codes else codes[0], description="单位"), "zj-bureau"
+        )
+        self.year = _styled(
+            w.Dropdown(options=years, value=int(year) if year in years else years[-1], description="年度"), "zj-year"
+        )
         self.filter = _styled(w.ToggleButtons(options=list(FILTERS), value="全部", description="显示"), "zj-filter")
         self.figures = _styled(w.Select(options=[], rows=18, layout=w.Layout(width="420px")), "zj-figures")
         self.detail = _styled(w.HTML(layout=w.Layout(width="100%")), "zj-detail")
@@ -68,8 +105,12 @@ class ReviewPanel:
         self.by = _styled(w.Text(description="修改人", value=user or _user()), "zj-override-by")
         self.save = _styled(w.Button(description="保存修改", button_style="warning", icon="save"), "zj-override-save")
         self.remove = _styled(w.Button(description="撤销修改", icon="undo"), "zj-override-remove")
-        self.problems = _styled(w.Textarea(description="存在的问题", layout=w.Layout(width="100%", height="120px")), "zj-narrative-problems")
-        self.next_steps = _styled(w.Textarea(description="下一步打算", layout=w.Layout(width="100%", height="120px")), "zj-narrative-next")
+        self.problems = _styled(
+            w.Textarea(description="存在的问题", layout=w.Layout(width="100%", height="120px")), "zj-narrative-problems"
+        )
+        self.next_steps = _styled(
+            w.Textarea(description="下一步打算", layout=w.Layout(width="100%", height="120px")), "zj-narrative-next"
+        )
         self.save_text = _styled(w.Button(description="保存文字", icon="save"), "zj-narrative-save")
         self.generate = _styled(w.Button(description="生成报告", button_style="primary", icon="file"), "zj-generate")
         self.result = _styled(w.HTML(), "zj-result")
@@ -85,16 +126,27 @@ class ReviewPanel:
         self.remove.on_click(lambda _: self._act(self.remove_override))
         self.save_text.on_click(lambda _: self._act(self.save_narrative))
         self.generate.on_click(lambda _: self._act(self.render))
-        self.widget = _styled(w.VBox([
-            w.HBox([self.bureau, self.year]), self.filter,
-            w.HBox([self.figures, self.detail]),
-            w.HTML("<b>修改选中的数据</b>（保存到 parameters/overrides，所有生成方式都会采用）"),
-            w.HBox([self.value, self.reason, self.by]), w.HBox([self.save, self.remove]),
-            w.HTML("<b>本单位本年度的文字</b>（留空则使用模板中的默认段落）"),
-            self.problems, self.next_steps, self.save_text,
-            w.HBox([self.generate, self.status]), self.result,
-            w.HTML("<b>全部数据</b>"), self.grid,
-        ]), "zj-panel")
+        self.widget = _styled(
+            w.VBox(
+                [
+                    w.HBox([self.bureau, self.year]),
+                    self.filter,
+                    w.HBox([self.figures, self.detail]),
+                    w.HTML("<b>修改选中的数据</b>（保存到 parameters/overrides，所有生成方式都会采用）"),
+                    w.HBox([self.value, self.reason, self.by]),
+                    w.HBox([self.save, self.remove]),
+                    w.HTML("<b>本单位本年度的文字</b>（留空则使用模板中的默认段落）"),
+                    self.problems,
+                    self.next_steps,
+                    self.save_text,
+                    w.HBox([self.generate, self.status]),
+                    self.result,
+                    w.HTML("<b>全部数据</b>"),
+                    self.grid,
+                ]
+            ),
+            "zj-panel",
+        )
         self._act(self.load)
 
     # --- actions --------------------------------------------------------------------
@@ -153,7 +205,10 @@ class ReviewPanel:
         )
         docx = (folder / "report.docx").read_bytes()
         # A data: link downloads the very file just written, whatever the server's paths are.
-        href = "data:application/vnd.openxmlformats-officedocument.wordprocessingml.document;base64," + base64.b64encode(docx).decode()
+        href = (
+            "data:application/vnd.openxmlformats-officedocument.wordprocessingml.document;base64,"
+            + base64.b64encode(docx).decode()
+        )
         shown = Path(os.path.relpath(folder / "report.docx", Path.cwd())).as_posix()
         self.result.value = (
             f'<p>已生成：{html.escape(shown)}　<a href="{href}" download="{html.escape(self.report.bureau)}-{self.report.year}-report.docx">'
@@ -206,7 +261,9 @@ class ReviewPanel:
         if columns is None:
             return title
         frame = getattr(self.ledgers, source.table)
-        rows = frame[(frame["_file"] == source.file) & (frame["_sheet"] == source.sheet) & frame["_row"].isin(source.rows)]
+        rows = frame[
+            (frame["_file"] == source.file) & (frame["_sheet"] == source.sheet) & frame["_row"].isin(source.rows)
+        ]
         picked = rows[list(columns)].astype(object)
         shown = picked.where(pd.notna(picked), "").rename(columns=columns)
         return title + shown.to_html(index=False, border=0, classes="zongjie-table")

@@ -107,8 +107,14 @@ def _year(value: object) -> int | None:
 
 
 _PARSERS = {
-    "bureau": _text, "text": _text, "enum": _text,
-    "date": parse_date, "int": _whole, "number": parse_decimal, "year": _year, "month": _whole,
+    "bureau": _text,
+    "text": _text,
+    "enum": _text,
+    "date": parse_date,
+    "int": _whole,
+    "number": parse_decimal,
+    "year": _year,
+    "month": _whole,
 }
 
 
@@ -120,10 +126,18 @@ class _Context:
     def problem(self, row: pd.Series, column: str | None, message: str, value: object, expected: str | None) -> None:
         file, sheet = row["_file"], row["_sheet"]
         header = self.raw.header(file, sheet, column) if column else None
-        self.problems.append(Problem(
-            file, message, sheet or None, int(row["_row"]), header,
-            "" if value is None else value, expected, self.raw.table.name,
-        ))
+        self.problems.append(
+            Problem(
+                file,
+                message,
+                sheet or None,
+                int(row["_row"]),
+                header,
+                "" if value is None else value,
+                expected,
+                self.raw.table.name,
+            )
+        )
 
 
 def _expected(column: Column) -> str:
@@ -166,7 +180,10 @@ def _schema(table: Table) -> pa.DataFrameSchema:
         columns[c.name] = pa.Column(None, checks, nullable=not c.required, required=True)
     unique = {"problems": ["bureau", "id"], "finance": ["bureau", "year", "indicator"]}.get(table.name)
     return pa.DataFrameSchema(
-        columns, checks=_cross_checks(table.name), unique=unique, report_duplicates="all",
+        columns,
+        checks=_cross_checks(table.name),
+        unique=unique,
+        report_duplicates="all",
     )
 
 
@@ -225,7 +242,9 @@ def _schema_problems(ctx: _Context, typed: pd.DataFrame, unparsed: set[tuple[int
             what = "问题编号" if table.name == "problems" else "指标"
             column = "id" if table.name == "problems" else "indicator"
             value = row[column]
-            message = f"同一单位的{what}重复出现" + ("（同一年度同一指标只能有一行，不会自动相加）" if table.name == "finance" else "")
+            message = f"同一单位的{what}重复出现" + (
+                "（同一年度同一指标只能有一行，不会自动相加）" if table.name == "finance" else ""
+            )
             expected = "每个单位每年每项指标一行" if table.name == "finance" else "同一单位内唯一的问题编号"
         else:
             key = (index, column)

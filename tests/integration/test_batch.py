@@ -28,7 +28,9 @@ BUREAUS = ["fengling", "hedong", "meiling", "qingshan", "yunshui", "lacking"]
 
 
 def zongjie(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "toolkit.cli", *map(str, args)], capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "toolkit.cli", *map(str, args)], capture_output=True, text=True, timeout=900
+    )
 
 
 def _as(rows: list[dict], code: str) -> list[dict]:
@@ -45,8 +47,25 @@ def batch(tmp_path_factory):
     write_csv(data / "新增" / "activities-lacking.csv", _as(ACTIVITIES, "lacking"))
     write_csv(data / "新增" / "problems-lacking.csv", _as(PROBLEMS, "lacking"))
     write_csv(data / "新增" / "finance-lacking.csv", _as([r for r in FINANCE if r["指标"] != "税收收入"], "lacking"))
-    (params / "bureaus" / "lacking.yaml").write_text("name: 缺数县财政局\noffice_director: 甲\nliaison: 乙\n", encoding="utf-8")
-    args = ["batch", "--data", data, "--params", params, "--year", 2021, "--out", out, "--final", "--jobs", 2, "--date", "2022-01-10"]
+    (params / "bureaus" / "lacking.yaml").write_text(
+        "name: 缺数县财政局\noffice_director: 甲\nliaison: 乙\n", encoding="utf-8"
+    )
+    args = [
+        "batch",
+        "--data",
+        data,
+        "--params",
+        params,
+        "--year",
+        2021,
+        "--out",
+        out,
+        "--final",
+        "--jobs",
+        2,
+        "--date",
+        "2022-01-10",
+    ]
     first = zongjie(*args)
     return {"root": root, "data": data, "params": params, "out": out / "2021", "args": args, "first": first}
 

@@ -16,8 +16,22 @@ def zongjie(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_render_writes_report_and_figures(tmp_path):
-    result = zongjie("render", "--data", SAMPLE, "--params", PARAMS, "--bureau", "hedong", "--year", 2021,
-                     "--out", tmp_path, "--final", "--date", "2022-01-10")
+    result = zongjie(
+        "render",
+        "--data",
+        SAMPLE,
+        "--params",
+        PARAMS,
+        "--bureau",
+        "hedong",
+        "--year",
+        2021,
+        "--out",
+        tmp_path,
+        "--final",
+        "--date",
+        "2022-01-10",
+    )
     assert result.returncode == 0, result.stderr
     folder = tmp_path / "2021" / "hedong"
     assert sorted(p.name for p in folder.iterdir()) == ["figures.json", "report.docx"]

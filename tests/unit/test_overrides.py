@@ -31,13 +31,22 @@ def _prepare(ledgers, params, bureau="hedong", year=2021):
 
 def test_override_is_saved_with_audit_and_applied(sample_ledgers, params, tmp_path):
     before = _prepare(sample_ledgers, params)
-    entry = save_override(params, before.figures, "fiscal_revenue", "20.5", "以决算数为准", "张三",
-                          now=datetime(2022, 1, 5, 9, 30))
+    entry = save_override(
+        params, before.figures, "fiscal_revenue", "20.5", "以决算数为准", "张三", now=datetime(2022, 1, 5, 9, 30)
+    )
     stored = yaml.safe_load(overrides_path(params, "hedong", 2021).read_text(encoding="utf-8"))
-    assert stored["overrides"]["fiscal_revenue"] == entry == {
-        "label": "财政总收入", "old": before.figures["fiscal_revenue"].text, "new": "20.5",
-        "reason": "以决算数为准", "by": "张三", "at": "2022-01-05T09:30:00",
-    }
+    assert (
+        stored["overrides"]["fiscal_revenue"]
+        == entry
+        == {
+            "label": "财政总收入",
+            "old": before.figures["fiscal_revenue"].text,
+            "new": "20.5",
+            "reason": "以决算数为准",
+            "by": "张三",
+            "at": "2022-01-05T09:30:00",
+        }
+    )
     after = _prepare(sample_ledgers, params)
     figure = after.figures["fiscal_revenue"]
     assert (figure.text, figure.status) == ("20.5", "overridden")
@@ -45,8 +54,11 @@ def test_override_is_saved_with_audit_and_applied(sample_ledgers, params, tmp_pa
     docx = render_docx(after.figures, after.story, default_template())
     assert "财政总收入20.5亿元" in "".join(body_of(paragraphs(docx, tmp_path)))
     folder = report.write(after, tmp_path / "out", default_template())
-    record = next(f for f in json.loads((folder / "figures.json").read_text(encoding="utf-8"))["figures"]
-                  if f["key"] == "fiscal_revenue")
+    record = next(
+        f
+        for f in json.loads((folder / "figures.json").read_text(encoding="utf-8"))["figures"]
+        if f["key"] == "fiscal_revenue"
+    )
     assert record["status"] == "overridden" and record["override"]["reason"] == "以决算数为准"
 
     assert remove_override(params, "hedong", 2021, "fiscal_revenue")

@@ -17,6 +17,7 @@ from toolkit.resources import default_template
 
 SIGNED = date(2022, 1, 10)
 
+
 def _render(ledgers, bureau, year, **kw) -> tuple[report.Report, bytes]:
     rep = report.prepare(ledgers, PARAMS, bureau, year, SIGNED)
     return rep, render_docx(rep.figures, rep.story, default_template(), **kw)

@@ -21,9 +21,26 @@ def panel(sample_ledgers, tmp_path, monkeypatch):
 
 def test_every_widget_has_a_css_class(panel):
     classes = {c for widget in vars(panel).values() if hasattr(widget, "_dom_classes") for c in widget._dom_classes}
-    assert {"zj-panel", "zj-bureau", "zj-year", "zj-filter", "zj-figures", "zj-detail", "zj-grid", "zj-override-value",
-            "zj-override-reason", "zj-override-by", "zj-override-save", "zj-override-remove", "zj-narrative-problems",
-            "zj-narrative-next", "zj-narrative-save", "zj-generate", "zj-result", "zj-status"} <= classes
+    assert {
+        "zj-panel",
+        "zj-bureau",
+        "zj-year",
+        "zj-filter",
+        "zj-figures",
+        "zj-detail",
+        "zj-grid",
+        "zj-override-value",
+        "zj-override-reason",
+        "zj-override-by",
+        "zj-override-save",
+        "zj-override-remove",
+        "zj-narrative-problems",
+        "zj-narrative-next",
+        "zj-narrative-save",
+        "zj-generate",
+        "zj-result",
+        "zj-status",
+    } <= classes
 
 
 def test_switching_bureau_recomputes(panel):
@@ -50,7 +67,9 @@ def test_override_then_generate(panel, tmp_path):
     panel.save.click()
     assert "已保存" in panel.status.value
     assert ("已修改｜财政总收入：20.5", "fiscal_revenue") in panel.figures.options
-    entry = yaml.safe_load((tmp_path / "parameters/overrides/hedong-2021.yaml").read_text(encoding="utf-8"))["overrides"]["fiscal_revenue"]
+    entry = yaml.safe_load((tmp_path / "parameters/overrides/hedong-2021.yaml").read_text(encoding="utf-8"))[
+        "overrides"
+    ]["fiscal_revenue"]
     assert entry["by"] == "测试员" and entry["new"] == "20.5"
     panel.generate.click()
     assert "报告已生成" in panel.status.value

@@ -176,4 +176,8 @@ def test_every_problem_is_reported_not_just_the_first(minimal):
     _break(data, "活动台账", ACTIVITIES, 1, 日期="2021-13-01", 活动类型="联欢")
     _break(data, "财政指标", FINANCE, 2, 数值="-1")
     problems = _problems(data)
-    assert {(p.file, p.column) for p in problems} == {("活动台账.csv", "日期"), ("活动台账.csv", "活动类型"), ("财政指标.csv", "数值")}
+    assert {(p.file, p.column) for p in problems} == {
+        ("活动台账.csv", "日期"),
+        ("活动台账.csv", "活动类型"),
+        ("财政指标.csv", "数值"),
+    }

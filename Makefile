@@ -28,6 +28,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check toolkit tests benchmarks scripts templates
+	$(BIN)/ruff format --check --quiet toolkit tests benchmarks scripts templates
 	$(BIN)/pytest
 
 lint: $(STAMP)

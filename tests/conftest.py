@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from docx import Document
 
+from toolkit.contract import INDICATORS
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
 PARAMS = ROOT / "parameters"
@@ -106,19 +108,7 @@ FINANCE = [
         "数值": "1000",
         "计量单位": "人次" if name == "资助贫困学生人次" else "万元",
     }
-    for name in (
-        "财政总收入",
-        "税收收入",
-        "一般公共预算收入",
-        "民生配套资金",
-        "寄宿生营养餐补助资金",
-        "贫困学生资助金",
-        "资助贫困学生人次",
-        "支农支出预算",
-        "农林水事务支出",
-        "惠农补贴资金",
-        "民生工程项目资金",
-    )
+    for name in INDICATORS
 ]
 
 

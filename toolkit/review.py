@@ -20,7 +20,7 @@ import pandas as pd
 
 from . import present, render
 from .errors import ZongjieError
-from .figures import Figure
+from .figures import Figure, Figures
 from .ledgers import Ledgers
 from .overrides import remove_override, save_override
 from .params import NARRATIVE_KEYS, list_bureaus, save_narrative
@@ -168,7 +168,7 @@ class ReviewPanel:
         self.problems.value = texts.get("problems", "")
         self.next_steps.value = texts.get("next_steps", "")
         self.result.value = ""
-        self._refresh()
+        self._refresh_list()
         return f"已载入{self.report.params.name}{self.report.year}年"
 
     def selected(self) -> Figure | None:
@@ -219,13 +219,12 @@ class ReviewPanel:
 
     # --- views ----------------------------------------------------------------------
 
-    def _refresh(self) -> None:
-        self._refresh_list()
-        self.grid.value = present.figures_table(self.report.figures)
-
     def _refresh_list(self) -> None:
+        """The listbox and the grid, both showing what the filter asks for."""
         wanted = FILTERS[self.filter.value]
         figures = [f for f in self.report.figures.values() if wanted is None or f.status in wanted]
+        shown = Figures(self.report.bureau, self.report.year, figures)
+        self.grid.value = present.figures_table(shown) if figures else "<p>没有需要关注的数据。</p>"
         keep = self.figures.value
         self.figures.options = [(_label(f), f.key) for f in figures]
         keys = [f.key for f in figures]

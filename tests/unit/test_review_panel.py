@@ -53,6 +53,7 @@ def test_switching_bureau_recomputes(panel):
 def test_filter_and_detail_show_sources(panel):
     panel.filter.value = "需关注"
     assert all(not label.startswith("正常") for label, _ in panel.figures.options)
+    assert "需核实" in panel.grid.value and "青山县财政局" not in panel.grid.value  # the grid follows the filter
     panel.filter.value = "全部"
     panel.figures.value = "fiscal_revenue"
     assert "县级财政局台账.xlsx" in panel.detail.value and "财政总收入" in panel.detail.value

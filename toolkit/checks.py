@@ -94,7 +94,7 @@ def change_against(figures: Figures, previous: Figures | None) -> list[Finding]:
 def previous_year(scope: Scope, ledgers) -> Figures | None:
     """Last year's figures for the same bureau, when the data holds that year."""
     year = scope.year - 1
-    if year not in ledgers.years():
+    if year not in ledgers.years:
         return None
     return compute_figures(Scope.of(ledgers, scope.params, year, scope.signed_on))
 

@@ -120,7 +120,7 @@ def cmd_validate(args) -> int:
         print(DataError(problems), file=sys.stderr)
         return 1
     print(
-        f"检查通过：{len(ledgers.bureaus())}个单位，"
+        f"检查通过：{len(ledgers.bureaus)}个单位，"
         f"活动{len(ledgers.activities)}条，问题{len(ledgers.problems)}条，财政指标{len(ledgers.finance)}条。"
     )
     return 0

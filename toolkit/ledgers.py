@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pickle
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -21,23 +22,17 @@ class Ledgers:
     problems: pd.DataFrame
     finance: pd.DataFrame
 
+    @cached_property
     def bureaus(self) -> list[str]:
-        if getattr(self, "_bureaus", None) is None:
-            self._bureaus = self._find_bureaus()
-        return self._bureaus
-
-    def _find_bureaus(self) -> list[str]:
+        """Every bureau code in any table, sorted."""
         codes = set()
         for frame in (self.activities, self.problems, self.finance):
             codes.update(frame["bureau"].dropna())
         return sorted(codes)
 
+    @cached_property
     def years(self) -> list[int]:
-        if getattr(self, "_years", None) is None:
-            self._years = self._find_years()
-        return self._years
-
-    def _find_years(self) -> list[int]:
+        """Every year any row belongs to, sorted."""
         years = {d.year for d in self.activities["date"].dropna()}
         years |= {d.year for d in self.problems["raised_on"].dropna()}
         years |= set(int(y) for y in self.finance["year"].dropna())

@@ -134,7 +134,7 @@ def overview(ledgers: Ledgers, params: str, year: int) -> dict:
     from .params import list_bureaus
     from .report import prepare_all
 
-    codes = [c for c in list_bureaus(Path(params)) if c in ledgers.bureaus()]
+    codes = [c for c in list_bureaus(Path(params)) if c in ledgers.bureaus]
     reports = prepare_all(ledgers, Path(params), int(year), codes)
     display(Markdown(f"**{year}年**：{len(codes)}个单位。"))
     display(HTML(present.overview_status(reports)))

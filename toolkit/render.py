@@ -94,10 +94,17 @@ def load_template(path: Path) -> bytes:
     return _checked_template_bytes(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
 
 
+def refuse_missing(figures: Figures) -> None:
+    """A final report may not lack any value: raise, naming every missing one."""
+    missing = figures.missing()
+    if missing:
+        raise MissingValuesError(figures.bureau, figures.year, [f"{f.label}：{f.missing}" for f in missing])
+
+
 def render_docx(figures: Figures, story: dict, template: Path, *, final: bool = False) -> bytes:
     """The rendered report as bytes; with ``final`` refuse when any value is missing."""
-    if final and figures.missing():
-        raise MissingValuesError(figures.bureau, figures.year, [f"{f.label}：{f.missing}" for f in figures.missing()])
+    if final:
+        refuse_missing(figures)
     doc = DocxTemplate(io.BytesIO(load_template(template)))
     context = {**figures, "narrative": story}
     try:
@@ -128,9 +135,8 @@ def write_report(
     findings: list | None = None,
 ) -> Path:
     """Render (unless ``docx`` is already rendered) and write ``report.docx`` and ``figures.json``."""
-    missing = figures.missing()
-    if final and missing:  # refuse before anything is written
-        raise MissingValuesError(figures.bureau, figures.year, [f"{f.label}：{f.missing}" for f in missing])
+    if final:
+        refuse_missing(figures)  # before anything is written
     docx = docx if docx is not None else render_docx(figures, story, template, final=final)
     folder = report_dir(out, figures.year, figures.bureau)
     atomic_write(folder / "report.docx", docx)

@@ -36,8 +36,8 @@ class Report:
 def prepare(ledgers: Ledgers, params_dir: Path, bureau: str, year: int, signed_on: date | None = None) -> Report:
     """Compute and check every figure of one bureau-year; the bureau must appear in the data."""
     params = load_bureau(params_dir, bureau)
-    if bureau not in ledgers.bureaus():
-        known = "、".join(ledgers.bureaus()) or "无"
+    if bureau not in ledgers.bureaus:
+        known = "、".join(ledgers.bureaus) or "无"
         raise NotFoundError(f"台账中没有单位代码为“{bureau}”的任何记录。台账中的单位代码：{known}。")
     scope = Scope.of(ledgers, params, year, signed_on)
     figures = compute_figures(scope)

@@ -89,8 +89,8 @@ class ReviewPanel:
         self.template = Path(template) if template else default_template()
         self.report: Report | None = None
         self.last_rendered: Path | None = None
-        codes = [c for c in list_bureaus(self.params) if c in ledgers.bureaus()]
-        years = ledgers.years()
+        codes = [c for c in list_bureaus(self.params) if c in ledgers.bureaus]
+        years = ledgers.years
         self.bureau = _styled(
             w.Dropdown(options=codes, value=bureau if bureau in codes else codes[0], description="单位"), "zj-bureau"
         )

@@ -2,7 +2,7 @@
 
 Usage: python templates/build.py [--source PATH] [--out PATH]
 
-The layout follows GB/T 9704-2012 (see the project's gbt9704 notes). Fonts, sizes,
+The layout follows GB/T 9704-2012 (see docs/gbt9704.md). Fonts, sizes,
 indents and line spacing live in styles, never in direct run formatting, so that
 paragraphs and runs created by docxtpl at render time inherit them.
 
@@ -39,19 +39,21 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Twips
 
+from toolkit import styles
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_SOURCE = HERE / "report.source.txt"
 DEFAULT_OUT = HERE / "report.docx"
 
-# Style ids used by the toolkit.
-BODY_STYLE_ID = "Normal"
-TITLE_STYLE_ID = "ZJTitle"
-HEADING1_STYLE_ID = "ZJHeading1"
-HEADING2_STYLE_ID = "ZJHeading2"
-RUN_IN_KAI_STYLE_ID = "ZJRunInKai"
-SIGNATURE_NAME_STYLE_ID = "ZJSignatureName"
-SIGNATURE_DATE_STYLE_ID = "ZJSignatureDate"
-PAGE_NUMBER_STYLE_ID = "ZJPageNumber"
+# Style ids used by the toolkit (defined once, in toolkit/styles.py).
+BODY_STYLE_ID = styles.BODY
+TITLE_STYLE_ID = styles.TITLE
+HEADING1_STYLE_ID = styles.HEADING1
+HEADING2_STYLE_ID = styles.HEADING2
+RUN_IN_KAI_STYLE_ID = styles.RUN_IN_KAI
+SIGNATURE_NAME_STYLE_ID = styles.SIGNATURE_NAME
+SIGNATURE_DATE_STYLE_ID = styles.SIGNATURE_DATE
+PAGE_NUMBER_STYLE_ID = styles.PAGE_NUMBER
 
 # Fonts (Windows names, as installed where the report is opened).
 FONT_LATIN = "Times New Roman"

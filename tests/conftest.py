@@ -15,8 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
 PARAMS = ROOT / "parameters"
 EXPECTED = ROOT / "tests" / "data" / "expected"
-SEED = Path("/work/shared/reference/seed-report.txt")
-SEED = SEED if SEED.is_file() else ROOT.parent / "shared" / "reference" / "seed-report.txt"
+SEED = ROOT / "tests" / "data" / "reference" / "seed-report.txt"
 
 
 def pytest_collection_modifyitems(items):

@@ -6,11 +6,17 @@ nothing is downloaded at run time.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
+from typing import ParamSpec
 
 from .figures import Figures, Scope
+
+P = ParamSpec("P")
 
 CJK_FONTS = (
     "Noto Sans CJK SC",
@@ -35,30 +41,59 @@ FINANCE_KEYS = (
 )
 
 
+#: Parts of font file names that mark the CJK families above, for fonts installed after matplotlib's cache.
+_CJK_FILES = ("cjk", "sourcehan", "wqy", "ukai", "uming", "fandol")
+
+
 def cjk_font() -> str | None:
-    """The first installed CJK font family, refreshing matplotlib's cache once if needed."""
+    """The first installed CJK font family; registers system CJK fonts the cache does not know yet."""
     from matplotlib import font_manager
 
-    def find(manager) -> str | None:
-        names = {f.name for f in manager.ttflist}
+    def find() -> str | None:
+        names = {f.name for f in font_manager.fontManager.ttflist}
         return next((n for n in CJK_FONTS if n in names), None)
 
-    found = find(font_manager.fontManager)
+    found = find()
     if found is None:  # fonts installed after matplotlib built its cache
-        font_manager.fontManager = font_manager._load_fontmanager(try_read_cache=False)
-        found = find(font_manager.fontManager)
+        known = {f.fname for f in font_manager.fontManager.ttflist}
+        for path in font_manager.findSystemFonts():
+            if path not in known and any(part in Path(path).name.lower() for part in _CJK_FILES):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        found = find()
     return found
 
 
-def _figure(width: float, height: float):
+def _rc() -> dict:
+    """Chart settings, applied with ``rc_context`` only while a chart is drawn."""
     import matplotlib
-    from matplotlib.figure import Figure
 
+    rc: dict = {"axes.unicode_minus": False}
     font = cjk_font()
     if font:
-        matplotlib.rcParams["font.sans-serif"] = [font, *matplotlib.rcParams["font.sans-serif"]]
-        matplotlib.rcParams["font.family"] = "sans-serif"
-    matplotlib.rcParams["axes.unicode_minus"] = False
+        rc["font.family"] = "sans-serif"
+        rc["font.sans-serif"] = [font, *matplotlib.rcParams["font.sans-serif"]]
+    return rc
+
+
+def _styled(chart: Callable[P, bytes]) -> Callable[P, bytes]:
+    """Draw ``chart`` inside matplotlib's ``rc_context``: no process-wide setting changes."""
+
+    @functools.wraps(chart)
+    def draw(*args: P.args, **kwargs: P.kwargs) -> bytes:
+        import matplotlib
+
+        with matplotlib.rc_context(_rc()):
+            return chart(*args, **kwargs)
+
+    return draw
+
+
+def _figure(width: float, height: float):
+    from matplotlib.figure import Figure
+
     return Figure(figsize=(width, height), dpi=110, layout="constrained")
 
 
@@ -68,6 +103,7 @@ def _png(fig) -> bytes:
     return buffer.getvalue()
 
 
+@_styled
 def activities_per_month(scope: Scope) -> bytes:
     """Bar chart: activities recorded each month of the report year, by kind."""
     rows = scope.activities
@@ -89,6 +125,7 @@ def activities_per_month(scope: Scope) -> bytes:
     return _png(fig)
 
 
+@_styled
 def finance_against_previous(figures: Figures, previous: Figures | None) -> bytes:
     """Horizontal bars: this year's finance indicators (万元) beside last year's."""
     keys = [k for k in FINANCE_KEYS if k in figures and figures[k].value is not None]
@@ -108,6 +145,7 @@ def finance_against_previous(figures: Figures, previous: Figures | None) -> byte
     return _png(fig)
 
 
+@_styled
 def compare_bureaus(
     reports: dict, keys: tuple[str, ...] = ("fiscal_revenue", "tax_revenue", "general_budget_revenue")
 ) -> bytes:
@@ -131,6 +169,7 @@ def compare_bureaus(
     return _png(fig)
 
 
+@_styled
 def attention_counts(reports: dict) -> bytes:
     """Stacked bars: missing values, warnings and overrides per bureau."""
     good = {c: r for c, r in reports.items() if not isinstance(r, Exception)}

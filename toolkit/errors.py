@@ -90,3 +90,11 @@ class MissingValuesError(ZongjieError, ValueError):
 
 class NotFoundError(ZongjieError, FileNotFoundError):
     """A folder, file, bureau or year the user named does not exist."""
+
+
+class FigureValueError(DataError):
+    """A value that must never reach a report (None, nan, NaT, a boolean, inf, empty text).
+
+    Raised by :func:`toolkit.formatting.figure_text`, the one place a figure's text is
+    made; it means a computation went wrong, never that the report should print it.
+    """

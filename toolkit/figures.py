@@ -13,20 +13,21 @@ from datetime import date
 from decimal import Decimal
 
 import pandas as pd
-from markupsafe import Markup, escape
 
 from . import formatting as fmt
 from .ledgers import Ledgers
 from .params import BureauParams
 
 MISSING_MARK = "【待补充：{}】"
-_RUN_CLOSE = "</w:t></w:r>"
-_RUN_OPEN = '<w:r><w:t xml:space="preserve">'
 
 
 @dataclass(frozen=True)
 class Source:
-    """Ledger rows a figure was computed from."""
+    """Rows a figure was computed from: ledger rows, or a key of a parameter file.
+
+    ``file`` is relative to the data folder (ledgers) or the parameters folder
+    (parameter files); for a parameter, ``sheet`` holds the key and ``rows`` is empty.
+    """
 
     table: str
     file: str
@@ -34,14 +35,32 @@ class Source:
     rows: tuple[int, ...]
 
     def __str__(self) -> str:
+        if self.table == "parameters":
+            return f"{self.file} 键“{self.sheet}”"
         sheet = f"“{self.sheet}”" if self.sheet else ""
         rows = "、".join(str(r) for r in self.rows)
         return f"{self.file}{sheet} 第{rows}行"
 
 
+def _json_value(value: object) -> object:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    return value
+
+
 @dataclass
 class Figure:
-    """One value of the report that knows its text, its rule and where it came from."""
+    """One value of the report: its typed value (the one truth), its text, rule and sources.
+
+    ``value`` is what checks, charts and ``figures.json`` read; ``text`` is always
+    made from it by :func:`toolkit.formatting.figure_text` with the figure's ``form``,
+    also after an override. How a missing value looks in Word is the render layer's
+    business.
+    """
 
     key: str
     label: str
@@ -51,7 +70,8 @@ class Figure:
     sources: list[Source] = field(default_factory=list)
     missing: str | None = None  # why the data cannot fill it
     warnings: list[str] = field(default_factory=list)
-    override: dict | None = None
+    override: dict | None = None  # the audit entry, plus what the data gave
+    form: fmt.Form = field(default_factory=lambda: fmt.Form("text"))
 
     @property
     def status(self) -> str:
@@ -64,34 +84,21 @@ class Figure:
     def __str__(self) -> str:
         return self.text if self.text is not None else MISSING_MARK.format(self.label)
 
-    def __html__(self) -> Markup:
-        """Inside a docx run: plain text, or a highlighted marker in a run of its own."""
-        if self.text is not None:
-            return escape(self.text)
-        marker = escape(MISSING_MARK.format(self.label))
-        return Markup(
-            f'{_RUN_CLOSE}<w:r><w:rPr><w:highlight w:val="yellow"/></w:rPr>'
-            f'<w:t xml:space="preserve">{marker}</w:t></w:r>{_RUN_OPEN}'
-        )
-
     def to_dict(self) -> dict:
-        value = self.value
-        if isinstance(value, Decimal):
-            value = format(value, "f")
-        elif isinstance(value, date):
-            value = value.isoformat()
-        elif isinstance(value, (list, tuple)):
-            value = [v.isoformat() if isinstance(v, date) else v for v in value]
+        override = None
+        if self.override:
+            override = {k: _json_value(v) for k, v in self.override.items()}
         return {
             "key": self.key,
             "label": self.label,
-            "value": value,
+            "kind": self.form.kind,
+            "value": _json_value(self.value),
             "text": self.text,
             "status": self.status,
             "rule": self.rule,
             "missing": self.missing,
             "warnings": self.warnings,
-            "override": self.override,
+            "override": override,
             "sources": [
                 {"table": s.table, "file": s.file, "sheet": s.sheet, "rows": list(s.rows)} for s in self.sources
             ],
@@ -99,6 +106,14 @@ class Figure:
 
 
 Row = dict  # one ledger row: canonical columns plus _file, _sheet, _row
+
+
+def _clean(row: Row) -> Row:
+    """A record with pandas' missing markers (NaN, NaT, NA) as None, so none reaches a figure."""
+    return {
+        k: (None if v is not None and not isinstance(v, (str, list, tuple)) and pd.isna(v) else v)
+        for k, v in row.items()
+    }
 
 
 @dataclass
@@ -121,7 +136,7 @@ class Scope:
     @classmethod
     def of(cls, ledgers: Ledgers, params: BureauParams, year: int, signed_on: date | None = None) -> Scope:
         def rows(frame: pd.DataFrame, date_column: str) -> list[Row]:
-            mine = frame[frame["bureau"] == params.code].to_dict("records")
+            mine = [_clean(r) for r in frame[frame["bureau"] == params.code].to_dict("records")]
             dated = [r for r in mine if r[date_column] is not None and r[date_column].year == year]
             return sorted(dated, key=lambda r: (r[date_column], r["_file"], r["_sheet"], r["_row"]))
 
@@ -133,7 +148,7 @@ class Scope:
             params,
             rows(ledgers.activities, "date"),
             rows(ledgers.problems, "raised_on"),
-            {r["indicator"]: r for r in finance},
+            {r["indicator"]: _clean(r) for r in finance},
             signed_on or params.signed_on(year) or date.today(),
         )
 
@@ -157,30 +172,48 @@ def sources_of(table: str, rows: list[Row]) -> list[Source]:
 
 # --- rule kinds -----------------------------------------------------------------
 
-Result = tuple[object, str | None, list[Source], str | None]  # value, text, sources, missing reason
+Result = tuple[object, list[Source], str | None]  # value, sources, missing reason
 
 
 @dataclass(frozen=True)
 class Spec:
+    """One blank of a report: its key and label, its rule in words, and how it is computed and written."""
+
     key: str
     label: str
     rule: str
     compute: Callable[[Scope], Result]
+    kind: fmt.Kind = "text"
+    unit: str = ""
+    full: bool = False
+
+    def form(self, year: int | None) -> fmt.Form:
+        return fmt.Form(self.kind, self.unit, year, self.full)
 
     def figure(self, scope: Scope) -> Figure:
-        value, text, sources, missing = self.compute(scope)
-        return Figure(self.key, self.label, self.rule, value, text, sources, missing)
+        value, sources, missing = self.compute(scope)
+        form = self.form(scope.year)
+        if missing is not None:
+            return Figure(self.key, self.label, self.rule, None, None, sources, missing, form=form)
+        where = sources[0].file if sources else ""
+        text = fmt.figure_text(value, form, label=self.label, where=where)
+        return Figure(self.key, self.label, self.rule, value, text, sources, None, form=form)
 
 
 def _none(reason: str, sources: list[Source] | None = None) -> Result:
-    return None, None, sources or [], reason
+    return None, sources or [], reason
+
+
+def _param_source(s: Scope, yaml_key: str) -> Source:
+    path = s.params.path
+    return Source("parameters", path.relative_to(path.parent.parent).as_posix(), yaml_key, ())
 
 
 def param(key: str, label: str, yaml_key: str) -> Spec:
     def compute(s: Scope) -> Result:
         value = s.params.get(yaml_key)
-        src = [Source("parameters", s.params.path.as_posix(), yaml_key, ())]
-        return (value, value, src, None) if value else _none(f"参数文件未填写“{yaml_key}”", src)
+        src = [_param_source(s, yaml_key)]
+        return (value, src, None) if value else _none(f"参数文件未填写“{yaml_key}”", src)
 
     return Spec(key, label, f"单位参数文件中的“{yaml_key}”", compute)
 
@@ -189,25 +222,28 @@ def _activity_label(kind: str, audience: str | None) -> str:
     return f"活动类型为“{kind}”" + (f"、参加对象为“{audience}”" if audience else "")
 
 
+def _no_activity(s: Scope, kind: str, audience: str | None) -> Result:
+    return _none(f"活动台账中没有{s.year}年{_activity_label(kind, audience)}的记录")
+
+
 def first_date(key: str, label: str, kind: str, audience: str | None = None) -> Spec:
     def compute(s: Scope) -> Result:
         rows = s.kind(kind, audience)
         if not rows:
-            return _none(f"活动台账中没有{s.year}年{_activity_label(kind, audience)}的记录")
-        day = rows[0]["date"]
-        return day, fmt.month_day(day, s.year), sources_of("activities", rows[:1]), None
+            return _no_activity(s, kind, audience)
+        return rows[0]["date"], sources_of("activities", rows[:1]), None
 
-    return Spec(key, label, f"活动台账中{_activity_label(kind, audience)}、当年最早一条的日期", compute)
+    return Spec(key, label, f"活动台账中{_activity_label(kind, audience)}、当年最早一条的日期", compute, "date")
 
 
 def first_venue(key: str, label: str, kind: str, audience: str | None = None) -> Spec:
     def compute(s: Scope) -> Result:
         rows = s.kind(kind, audience)
         if not rows:
-            return _none(f"活动台账中没有{s.year}年{_activity_label(kind, audience)}的记录")
+            return _no_activity(s, kind, audience)
         venue = rows[0]["venue"]
         src = sources_of("activities", rows[:1])
-        return (venue, venue, src, None) if venue else _none("该活动的“地点”为空", src)
+        return (venue, src, None) if venue else _none("该活动的“地点”为空", src)
 
     return Spec(key, label, f"活动台账中{_activity_label(kind, audience)}、当年最早一条的地点", compute)
 
@@ -216,49 +252,49 @@ def first_span(key: str, label: str, kind: str, audience: str | None = None) -> 
     def compute(s: Scope) -> Result:
         rows = s.kind(kind, audience)
         if not rows:
-            return _none(f"活动台账中没有{s.year}年{_activity_label(kind, audience)}的记录")
-        start, end = rows[0]["date"], rows[0]["end_date"]
-        return (start, end), fmt.date_range(start, end, s.year), sources_of("activities", rows[:1]), None
+            return _no_activity(s, kind, audience)
+        return (rows[0]["date"], rows[0]["end_date"]), sources_of("activities", rows[:1]), None
 
-    return Spec(key, label, f"活动台账中{_activity_label(kind, audience)}、当年最早一条的日期至结束日期", compute)
+    rule = f"活动台账中{_activity_label(kind, audience)}、当年最早一条的日期至结束日期"
+    return Spec(key, label, rule, compute, "date_span")
 
 
 def month_span(key: str, label: str, kind: str) -> Spec:
     def compute(s: Scope) -> Result:
         rows = s.kind(kind)
         if not rows:
-            return _none(f"活动台账中没有{s.year}年{_activity_label(kind, None)}的记录")
+            return _no_activity(s, kind, None)
         first = rows[0]["date"]
         last = max(r["end_date"] or r["date"] for r in rows)
-        return (first, last), fmt.month_range(first, last), sources_of("activities", rows), None
+        return (first, last), sources_of("activities", rows), None
 
-    return Spec(key, label, f"活动台账中{_activity_label(kind, None)}的首末月份", compute)
+    return Spec(key, label, f"活动台账中{_activity_label(kind, None)}的首末月份", compute, "month_span")
 
 
 def distinct(key: str, label: str, kind: str, column: str) -> Spec:
     def compute(s: Scope) -> Result:
         rows = s.kind(kind)
         n = len({r[column] for r in rows if r[column] is not None})
-        return n, fmt.count(n), sources_of("activities", rows), None
+        return n, sources_of("activities", rows), None
 
-    return Spec(key, label, f"活动台账中{_activity_label(kind, None)}的不同“参加对象”个数", compute)
+    return Spec(key, label, f"活动台账中{_activity_label(kind, None)}的不同“参加对象”个数", compute, "count")
 
 
 def activity_count(key: str, label: str, kind: str) -> Spec:
     def compute(s: Scope) -> Result:
         rows = s.kind(kind)
-        return len(rows), fmt.count(len(rows)), sources_of("activities", rows), None
+        return len(rows), sources_of("activities", rows), None
 
-    return Spec(key, label, f"活动台账中当年{_activity_label(kind, None)}的条数", compute)
+    return Spec(key, label, f"活动台账中当年{_activity_label(kind, None)}的条数", compute, "count")
 
 
 def activity_sum(key: str, label: str, kind: str, column: str) -> Spec:
     def compute(s: Scope) -> Result:
         rows = s.kind(kind)
         total = int(sum(r[column] for r in rows if r[column] is not None))
-        return total, fmt.count(total), sources_of("activities", rows), None
+        return total, sources_of("activities", rows), None
 
-    return Spec(key, label, f"活动台账中当年{_activity_label(kind, None)}的“人数”合计", compute)
+    return Spec(key, label, f"活动台账中当年{_activity_label(kind, None)}的“人数”合计", compute, "count")
 
 
 def _problems(s: Scope, source: str, status: str | None) -> list[Row]:
@@ -272,9 +308,10 @@ def _problem_label(source: str, status: str | None) -> str:
 def problem_count(key: str, label: str, source: str, status: str | None = None) -> Spec:
     def compute(s: Scope) -> Result:
         rows = _problems(s, source, status)
-        return len(rows), fmt.count(len(rows)), sources_of("problems", rows), None
+        return len(rows), sources_of("problems", rows), None
 
-    return Spec(key, label, f"问题台账中当年收集、{_problem_label(source, status)}的问题条数", compute)
+    rule = f"问题台账中当年收集、{_problem_label(source, status)}的问题条数"
+    return Spec(key, label, rule, compute, "count")
 
 
 def problem_examples(key: str, label: str, source: str, status: str, n: int = 2) -> Spec:
@@ -283,32 +320,34 @@ def problem_examples(key: str, label: str, source: str, status: str, n: int = 2)
         if not rows:
             return _none(f"问题台账中没有{s.year}年{_problem_label(source, status)}的问题")
         names = [str(r["summary"]).rstrip("。；;，,、") for r in rows]
-        return names, "、".join(names), sources_of("problems", rows), None
+        return names, sources_of("problems", rows), None
 
-    return Spec(key, label, f"问题台账中{_problem_label(source, status)}、按收集日期最早的{n}个问题的描述", compute)
+    rule = f"问题台账中{_problem_label(source, status)}、按收集日期最早的{n}个问题的描述"
+    return Spec(key, label, rule, compute, "list")
 
 
-_UNITS = {
-    "万元": (fmt.wan, 2),
-    # 民生配套资金: the template keeps only “约…元”, so the text carries 万 (约1235万元)
-    "万元取整": (lambda v, p: fmt.wan(v, p) + "万", 0),
-    "亿元": (fmt.yi, 2),
-    "人次": (lambda v, p: fmt.count(v), 0),
-}
+#: Units an indicator may be written in (see formatting.AMOUNT_UNITS), and 人次 for counts.
+INDICATOR_UNITS = ("万元", "万元取整", "亿元", "元", "人次")
 
 
 def indicator(key: str, label: str, name: str, unit: str) -> Spec:
-    """A finance indicator written in ``unit`` (万元, 万元取整, 亿元 or 人次)."""
-    write, places = _UNITS[unit]
+    """A finance indicator written in ``unit`` (万元, 万元取整, 亿元, 元 or 人次)."""
+    if unit not in INDICATOR_UNITS:
+        raise ValueError(unit)
+    counted = unit == "人次"
 
     def compute(s: Scope) -> Result:
         row = s.finance.get(name)
         if row is None:
             return _none(f"财政指标中没有{s.year}年“{name}”")
-        return row["amount"], write(row["amount"], places), sources_of("finance", [row]), None
+        amount = row["amount"]
+        if counted and amount is not None and amount == int(amount):
+            amount = int(amount)
+        return amount, sources_of("finance", [row]), None
 
     shown = "万元（取整）" if unit == "万元取整" else unit
-    return Spec(key, label, f"财政指标中当年“{name}”的数值，折算为{shown}", compute)
+    rule = f"财政指标中当年“{name}”的数值，折算为{shown}"
+    return Spec(key, label, rule, compute, "count" if counted else "amount", "人次" if counted else unit)
 
 
 def through_month(key: str, label: str, name: str) -> Spec:
@@ -316,14 +355,13 @@ def through_month(key: str, label: str, name: str) -> Spec:
         row = s.finance.get(name)
         if row is None:
             return _none(f"财政指标中没有{s.year}年“{name}”，无法确定截至月份")
-        month = int(row["through_month"])
-        return month, str(month), sources_of("finance", [row]), None
+        return int(row["through_month"]), sources_of("finance", [row]), None
 
-    return Spec(key, label, f"财政指标中当年“{name}”的截至月份（空白为12）", compute)
+    return Spec(key, label, f"财政指标中当年“{name}”的截至月份（空白为12）", compute, "month")
 
 
 def report_year(key: str, label: str) -> Spec:
-    return Spec(key, label, "报告年度（运行参数）", lambda s: (s.year, str(s.year), [], None))
+    return Spec(key, label, "报告年度（运行参数）", lambda s: (s.year, [], None), "year")
 
 
 def signature_date(key: str, label: str) -> Spec:
@@ -331,7 +369,9 @@ def signature_date(key: str, label: str) -> Spec:
         key,
         label,
         "参数文件 signed_on 中当年的落款日期，未填写时为生成当天",
-        lambda s: (s.signed_on, fmt.full_date(s.signed_on), [], None),
+        lambda s: (s.signed_on, [], None),
+        "date",
+        full=True,
     )
 
 
@@ -386,6 +426,10 @@ class Figures(dict):
 
     def missing(self) -> list[Figure]:
         return [f for f in self.values() if f.text is None]
+
+    def values_by_key(self) -> dict[str, object]:
+        """Every figure's typed value (None when missing), for checks and charts."""
+        return {k: f.value if f.text is not None else None for k, f in self.items()}
 
     def to_dict(self) -> dict:
         return {"bureau": self.bureau, "year": self.year, "figures": [f.to_dict() for f in self.values()]}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .contract import TABLES, Table, normalise_header, table_for_name
+from .contract import META_COLUMNS, TABLES, Table, normalise_header, table_for_name
 from .errors import DataError, NotFoundError, Problem
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # gb18030 is a superset of GBK
@@ -135,7 +135,7 @@ def _frame_from_rows(
             continue  # empty rows are skipped
         cells.update(_file=shown, _sheet=sheet, _row=i + 1)
         records.append(cells)
-    columns = [c.name for c in table.columns] + ["_file", "_sheet", "_row"]
+    columns = [c.name for c in table.columns] + list(META_COLUMNS)
     return pd.DataFrame.from_records(records, columns=columns), written
 
 

@@ -1,43 +1,111 @@
 """Analysts' corrections of figures, with an audit trail.
 
 ``<params>/overrides/<bureau>-<year>.yaml`` holds, per figure key, the value the data
-gave, the value to print instead, why, who and when. Every render, run and batch
-applies it; deleting an entry removes the correction.
+gave (``old``), the value to print instead (``new``), why (``reason``), who (``by``)
+and when (``at``). Every render, run and batch applies it; deleting an entry removes
+the correction.
+
+A correction sets the figure's typed value (an amount in 元, a count, a date …),
+read by the figure's form, and the text is written from that value; so checks,
+charts, ``figures.json`` and the notebook all see the corrected value. A value that
+cannot be read (empty, ``yes``, ``二十亿左右``, ``20.1万元`` for an 亿元 figure) is
+refused with the form expected.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
 import yaml
 
 from .errors import ParameterError, Problem
-from .figures import Figures
+from .figures import CATALOGUE, Figures, Spec
+from .formatting import Form, Refused, figure_text
 from .outputs import atomic_write
+from .yamlfile import Mapping, read_yaml
 
 HEADER = "# 人工修改记录：由审核面板写入。删除某一项即撤销该项修改。\n"
+REQUIRED = {"new": "修改后的值", "reason": "修改原因", "by": "修改人"}
+_NAME = re.compile(r"^(?P<bureau>[A-Za-z0-9][A-Za-z0-9_-]*)-(?P<year>\d{4})$")
 
 
 def overrides_path(params_dir: Path, bureau: str, year: int) -> Path:
     return Path(params_dir) / "overrides" / f"{bureau}-{year}.yaml"
 
 
+def shown_path(params_dir: Path, path: Path) -> str:
+    """A parameter file as messages name it: relative to the parameters folder."""
+    try:
+        return Path(path).relative_to(Path(params_dir)).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
+
+
+def _line(mapping: object, key: object) -> int | None:
+    return mapping.line(key) if isinstance(mapping, Mapping) else None
+
+
+def _entries(path: Path, shown: str) -> tuple[Mapping, list[Problem]]:
+    """Entries of one file, and every problem of its structure (not yet of its values)."""
+    data, problems = read_yaml(path, shown)
+    if problems:
+        return Mapping(), problems
+    if data is None:
+        return Mapping(), []
+    entries = data.get("overrides") if isinstance(data, dict) else None
+    if not isinstance(entries, dict):
+        return Mapping(), [Problem(shown, "修改记录格式不对", expected="“overrides:”下按数据代码列出各项修改")]
+    found = Mapping()
+    found.lines = {str(k): _line(entries, k) for k in entries}
+    for key, entry in entries.items():
+        row = _line(entries, key)
+        if not isinstance(entry, dict):
+            problems.append(
+                Problem(
+                    shown,
+                    "这一项修改不是“键: 值”的形式",
+                    row=row,
+                    column=str(key),
+                    value=entry,
+                    expected="含 new、reason、by 的映射",
+                )
+            )
+            continue
+        for field, zh in REQUIRED.items():
+            if field == "new":
+                continue  # read by the figure's form, which names what is expected
+            value = entry.get(field)
+            if value is None or isinstance(value, (dict, list)) or not str(value).strip():
+                problems.append(Problem(shown, f"缺少{zh}（{field}）", row=_line(entry, field) or row, column=str(key)))
+        found[str(key)] = entry
+    return found, problems
+
+
 def load_overrides(params_dir: Path, bureau: str, year: int) -> dict[str, dict]:
-    """Figure key → entry; an absent file means no overrides."""
+    """Figure key → entry; an absent file means no overrides. Raise on a malformed file."""
     path = overrides_path(params_dir, bureau, year)
     if not path.is_file():
         return {}
+    entries, problems = _entries(path, shown_path(params_dir, path))
+    if problems:
+        raise ParameterError(problems)
+    return entries
+
+
+def parse_new(entry: dict, form: Form, where: str, key: str, row: int | None = None) -> object:
+    """The typed value of an entry's ``new``; raise ParameterError naming file, key and value."""
+    raw = entry.get("new")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError):
-        raise ParameterError([Problem(path.as_posix(), "无法读取修改记录", expected="UTF-8编码的合法YAML")]) from None
-    entries = data.get("overrides") if isinstance(data, dict) else None
-    if not isinstance(entries, dict):
+        return form.parse(raw)
+    except Refused as refused:
+        shown = "（空）" if raw is None or raw == "" else raw
+        message = f"数据项“{key}”的修改后的值（new）不能使用：{refused.message}"
         raise ParameterError(
-            [Problem(path.as_posix(), "修改记录格式不对", expected="“overrides:”下按数据代码列出各项修改")]
-        )
-    return {str(k): v for k, v in entries.items()}
+            [Problem(where, message, row=row, column=key, value=shown, expected=refused.expected)]
+        ) from None
 
 
 def _write(params_dir: Path, bureau: str, year: int, entries: dict[str, dict]) -> None:
@@ -45,24 +113,29 @@ def _write(params_dir: Path, bureau: str, year: int, entries: dict[str, dict]) -
     if not entries:
         path.unlink(missing_ok=True)
         return
-    body = yaml.safe_dump({"overrides": entries}, allow_unicode=True, sort_keys=False)
+    plain = {k: dict(v) for k, v in entries.items()}
+    body = yaml.safe_dump({"overrides": plain}, allow_unicode=True, sort_keys=False)
     atomic_write(path, (HEADER + body).encode("utf-8"))
 
 
 def save_override(
     params_dir: Path, figures: Figures, key: str, new: str, reason: str, by: str, *, now: datetime | None = None
 ) -> dict:
-    """Record that ``key`` prints ``new`` instead of what the data gives; return the entry."""
-    where = overrides_path(params_dir, figures.bureau, figures.year).as_posix()
+    """Record that ``key`` takes the value ``new`` instead of what the data gives; return the entry."""
+    path = overrides_path(params_dir, figures.bureau, figures.year)
+    where = shown_path(params_dir, path)
     problems = []
     if key not in figures:
         problems.append(Problem(where, "没有这个数据项", column=key, value=key))
-    if not str(new).strip():
-        problems.append(Problem(where, "修改后的值不能为空", column=key))
     if not str(reason).strip():
         problems.append(Problem(where, "请填写修改原因", column=key))
     if not str(by).strip():
         problems.append(Problem(where, "请填写修改人", column=key))
+    if key in figures:
+        try:
+            parse_new({"new": new}, figures[key].form, where, key)
+        except ParameterError as err:
+            problems += err.problems
     if problems:
         raise ParameterError(problems)
     figure = figures[key]
@@ -89,21 +162,70 @@ def remove_override(params_dir: Path, bureau: str, year: int, key: str) -> bool:
     return True
 
 
-def apply_overrides(figures: Figures, entries: dict[str, dict], source: Path) -> None:
-    """Print each override's value, keep what the data gave, and flag stale corrections."""
-    unknown = [k for k in entries if k not in figures]
-    if unknown:
-        raise ParameterError(
-            [Problem(source.as_posix(), "修改记录中有未知的数据项", column=k, value=k) for k in unknown]
-        )
+def apply_overrides(figures: Figures, entries: dict[str, dict], source: Path | str) -> None:
+    """Set each corrected figure's value (text written from it), keep what the data gave, flag stale ones.
+
+    Every problem (unknown key, unreadable value) is raised together before any figure changes.
+    """
+    where = source if isinstance(source, str) else Path(source).as_posix()
+    problems = [
+        Problem(where, "修改记录中有未知的数据项", row=_line(entries, k), column=k, value=k)
+        for k in entries
+        if k not in figures
+    ]
+    values = {}
+    for key, entry in entries.items():
+        if key in figures:
+            try:
+                values[key] = parse_new(entry, figures[key].form, where, key, _line(entries, key))
+            except ParameterError as err:
+                problems += err.problems
+    if problems:
+        raise ParameterError(problems)
     for key, entry in entries.items():
         figure = figures[key]
-        computed = figure.text
-        figure.override = {**entry, "computed": computed}
-        figure.text = str(entry.get("new", "")).strip() or computed
-        if isinstance(figure.value, int) and figure.text.isdigit():
-            figure.value = int(figure.text)
-        figure.missing = None if figure.text is not None else figure.missing
-        if entry.get("old") != computed:
+        computed, computed_value = figure.text, figure.value if figure.text is not None else None
+        figure.value = values[key]
+        figure.text = figure_text(figure.value, figure.form, label=figure.label, where=where)
+        figure.override = {**entry, "computed": computed, "computed_value": computed_value}
+        figure.missing = None
+        if str(entry.get("old")) != str(computed) and not (entry.get("old") is None and computed is None):
             now = computed if computed is not None else "缺失"
             figure.warnings.append(f"修改时台账计算值为“{entry.get('old')}”，现为“{now}”，请确认修改是否仍然适用")
+
+
+def apply_saved(figures: Figures, params_dir: Path) -> None:
+    """Apply the bureau-year's saved overrides to ``figures`` (nothing when there are none)."""
+    path = overrides_path(params_dir, figures.bureau, figures.year)
+    apply_overrides(figures, load_overrides(params_dir, figures.bureau, figures.year), shown_path(params_dir, path))
+
+
+def check_all(params_dir: Path, catalogue: Iterable[Spec] = CATALOGUE) -> list[Problem]:
+    """Every problem of every override file under ``params_dir``: structure, unknown keys, unreadable values."""
+    folder = Path(params_dir) / "overrides"
+    if not folder.is_dir():
+        return []
+    specs = {spec.key: spec for spec in catalogue}
+    problems: list[Problem] = []
+    for path in sorted(folder.glob("*.yaml")):
+        shown = shown_path(params_dir, path)
+        match = _NAME.match(path.stem)
+        if not match:
+            problems.append(
+                Problem(shown, "文件名不是“单位代码-年度.yaml”", value=path.name, expected="如“qingshan-2022.yaml”")
+            )
+            continue
+        year = int(match["year"])
+        entries, found = _entries(path, shown)
+        problems += found
+        for key, entry in entries.items():
+            row = _line(entries, key)
+            spec = specs.get(key)
+            if spec is None:
+                problems.append(Problem(shown, "修改记录中有未知的数据项", row=row, column=key, value=key))
+                continue
+            try:
+                parse_new(entry, spec.form(year), shown, key, row)
+            except ParameterError as err:
+                problems += err.problems
+    return problems

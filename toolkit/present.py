@@ -12,7 +12,9 @@ import re
 
 import pandas as pd
 
+from . import styles
 from .checks import Finding
+from .contract import TABLES
 from .errors import Problem
 from .figures import Figures
 from .ledgers import Ledgers
@@ -47,11 +49,8 @@ def problems_table(problems: list[Problem]) -> str:
 def ledger_summary(ledgers: Ledgers) -> str:
     """Rows read per table and file."""
     parts = []
-    for name, frame in (
-        ("活动台账", ledgers.activities),
-        ("问题台账", ledgers.problems),
-        ("财政指标", ledgers.finance),
-    ):
+    for table in TABLES.values():
+        name, frame = table.zh, getattr(ledgers, table.name)
         for (file, sheet), group in frame.groupby(["_file", "_sheet"], sort=True):
             parts.append((name, file, sheet, len(group), "、".join(sorted(set(group["bureau"])))))
     return _table(pd.DataFrame(parts, columns=["台账", "文件", "工作表", "行数", "单位"]))
@@ -102,11 +101,11 @@ def preview_html(docx: bytes) -> str:
         style = paragraph.style.style_id if paragraph.style is not None else ""
         text = html.escape(paragraph.text)
         text = re.sub(r"【待补充：[^】]*】", lambda m: f"<mark>{m.group(0)}</mark>", text)
-        if style == "ZJTitle":
+        if style == styles.TITLE:
             out.append(f'<h3 style="text-align:center">{text}</h3>')
-        elif style.startswith("ZJHeading"):
+        elif style in styles.HEADINGS:
             out.append(f"<p><b>{text}</b></p>")
-        elif style.startswith("ZJSignature"):
+        elif style in styles.SIGNATURES:
             out.append(f'<p style="text-align:right">{text}</p>')
         elif text:
             out.append(f'<p style="text-indent:2em;margin:0">{text}</p>')

@@ -7,6 +7,7 @@ show as highlighted ``【待补充：…】`` in a draft; a final render refuses
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import re
@@ -15,19 +16,27 @@ from functools import lru_cache
 from pathlib import Path
 
 import jinja2
+from docx.enum.text import WD_COLOR_INDEX
+from docx.opc.part import XmlPart
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
 from jinja2.sandbox import SandboxedEnvironment
-from markupsafe import Markup, escape
 
+from . import styles
 from .errors import MissingValuesError, TemplateError
-from .figures import KEYS, Figures
+from .figures import KEYS, MISSING_MARK, Figures
 from .outputs import atomic_write, report_dir
 from .params import BureauParams
 
-#: Character style of run-in 楷体 headings such as ``（一）丰富载体模式，确保学习取得实效。``
-RUN_IN_STYLE = "ZJRunInKai"
 _RUN_IN = re.compile(r"^(（[一二三四五六七八九十]+）[^。]{1,40}。)(.*)$", re.S)
 CONTEXT_NAMES = frozenset(KEYS) | {"narrative"}
+
+# Marks around text that gets a run of its own after rendering (private-use characters,
+# never typed in a template): a missing value (highlighted) and a run-in 楷体 heading.
+_MISSING_OPEN, _MISSING_CLOSE = "\ue000", "\ue001"
+_RUN_IN_OPEN, _RUN_IN_CLOSE = "\ue002", "\ue003"
+_MARKED = re.compile("(\ue000[^\ue001]*\ue001|\ue002[^\ue003]*\ue003)")
 
 
 @dataclass(frozen=True)
@@ -37,18 +46,11 @@ class NarrativeParagraph:
     text: str
 
     def __str__(self) -> str:
-        return self.text
-
-    def __html__(self) -> Markup:
         match = _RUN_IN.match(self.text)
         if not match:
-            return escape(self.text)
+            return self.text
         head, body = match.groups()
-        return Markup(
-            f'</w:t></w:r><w:r><w:rPr><w:rStyle w:val="{RUN_IN_STYLE}"/></w:rPr>'
-            f'<w:t xml:space="preserve">{escape(head)}</w:t></w:r>'
-            f'<w:r><w:t xml:space="preserve">{escape(body)}'
-        )
+        return f"{_RUN_IN_OPEN}{head}{_RUN_IN_CLOSE}{body}"
 
 
 def paragraphs(text: str | None) -> list[NarrativeParagraph]:
@@ -62,6 +64,66 @@ def paragraphs(text: str | None) -> list[NarrativeParagraph]:
 def narrative(params: BureauParams, year: int) -> dict[str, list[NarrativeParagraph]]:
     texts = params.narrative(year)
     return {"problems": paragraphs(texts.get("problems")), "next_steps": paragraphs(texts.get("next_steps"))}
+
+
+def figure_context(figures: Figures) -> dict[str, str]:
+    """What a template sees for each figure: its text, or a marked 【待补充：…】 for a missing one."""
+    return {
+        key: f.text if f.text is not None else f"{_MISSING_OPEN}{MISSING_MARK.format(f.label)}{_MISSING_CLOSE}"
+        for key, f in figures.items()
+    }
+
+
+def _split_marked_runs(element) -> None:
+    """Give each marked piece of text a run of its own, keeping the run's own formatting.
+
+    A missing value's run is highlighted yellow; a run-in heading's run takes the 楷体
+    character style. Text before and after stays in runs with the original formatting,
+    so a tag the user made bold in Word stays bold.
+    """
+    for t in list(element.iter(qn("w:t"))):
+        text = t.text or ""
+        if not any(c in text for c in (_MISSING_OPEN, _RUN_IN_OPEN)):
+            continue
+        run = t.getparent()
+        children = list(run)
+        after = children[children.index(t) + 1 :]
+        rpr = run.find(qn("w:rPr"))
+        anchor = run
+        run.remove(t)
+        for child in after:
+            run.remove(child)
+        for piece in (p for p in _MARKED.split(text) if p):
+            new = _new_run(rpr)
+            if piece[0] == _MISSING_OPEN:
+                new.get_or_add_rPr().highlight_val = WD_COLOR_INDEX.YELLOW
+                piece = piece[1:-1]
+            elif piece[0] == _RUN_IN_OPEN:
+                new.get_or_add_rPr().style = styles.RUN_IN_KAI
+                piece = piece[1:-1]
+            new.append(_text(piece))
+            anchor.addnext(new)
+            anchor = new
+        if after:
+            tail = _new_run(rpr)
+            tail.extend(after)
+            anchor.addnext(tail)
+        if all(child.tag == qn("w:rPr") for child in run):
+            run.getparent().remove(run)
+
+
+def _new_run(rpr):
+    run = OxmlElement("w:r")
+    if rpr is not None:
+        run.append(copy.deepcopy(rpr))
+    return run
+
+
+def _text(piece: str):
+    t = OxmlElement("w:t")
+    t.text = piece
+    t.set(qn("xml:space"), "preserve")
+    return t
 
 
 def _environment() -> SandboxedEnvironment:
@@ -106,11 +168,14 @@ def render_docx(figures: Figures, story: dict, template: Path, *, final: bool = 
     if final:
         refuse_missing(figures)
     doc = DocxTemplate(io.BytesIO(load_template(template)))
-    context = {**figures, "narrative": story}
+    context = {**figure_context(figures), "narrative": story}
     try:
         doc.render(context, _environment(), autoescape=True)
     except jinja2.TemplateError as exc:
         raise TemplateError(Path(template).name, f"渲染失败（{exc}）") from None
+    for part in doc.docx.part.package.iter_parts():
+        if isinstance(part, XmlPart):
+            _split_marked_runs(part.element)
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from . import render
 from .checks import Finding, previous_year, run_checks
-from .errors import NotFoundError, ZongjieError
+from .errors import NotFoundError, ParameterError, ZongjieError
 from .figures import Figures, Scope, compute_figures
 from .ledgers import Ledgers
-from .overrides import apply_overrides, load_overrides, overrides_path
+from .overrides import apply_saved
 from .params import BureauParams, load_bureau
 
 
@@ -41,8 +41,13 @@ def prepare(ledgers: Ledgers, params_dir: Path, bureau: str, year: int, signed_o
         raise NotFoundError(f"台账中没有单位代码为“{bureau}”的任何记录。台账中的单位代码：{known}。")
     scope = Scope.of(ledgers, params, year, signed_on)
     figures = compute_figures(scope)
-    apply_overrides(figures, load_overrides(params_dir, bureau, year), overrides_path(params_dir, bureau, year))
+    apply_saved(figures, params_dir)
     previous = previous_year(scope, ledgers)
+    if previous is not None:
+        try:  # last year as corrected, when its corrections can be read (else they surface in its own run)
+            apply_saved(previous, params_dir)
+        except ParameterError:
+            pass
     findings = run_checks(figures, previous)
     return Report(params, scope, figures, render.narrative(params, year), findings, previous)
 

@@ -19,6 +19,7 @@ import ipywidgets as w
 import pandas as pd
 
 from . import present, render
+from .contract import TABLES
 from .errors import ZongjieError
 from .figures import Figure, Figures
 from .ledgers import Ledgers
@@ -27,38 +28,8 @@ from .params import NARRATIVE_KEYS, list_bureaus, save_narrative
 from .report import Report, prepare
 from .resources import default_template
 
-_LEDGER_COLUMNS = {
-    "activities": {
-        "_row": "行",
-        "bureau": "单位代码",
-        "date": "日期",
-        "end_date": "结束日期",
-        "kind": "活动类型",
-        "title": "活动名称",
-        "audience": "参加对象",
-        "venue": "地点",
-        "participants": "人数",
-    },
-    "problems": {
-        "_row": "行",
-        "bureau": "单位代码",
-        "id": "问题编号",
-        "source": "来源",
-        "raised_on": "收集日期",
-        "status": "办理状态",
-        "resolved_on": "办结日期",
-        "summary": "问题描述",
-    },
-    "finance": {
-        "_row": "行",
-        "bureau": "单位代码",
-        "year": "年度",
-        "indicator": "指标",
-        "through_month": "截至月份",
-        "value": "数值",
-        "unit": "计量单位",
-    },
-}
+#: Columns shown for a figure's ledger rows: the row number, then the contract's columns by their Chinese header.
+_LEDGER_COLUMNS = {name: {"_row": "行", **{c.name: c.zh for c in table.columns}} for name, table in TABLES.items()}
 FILTERS = {"全部": None, "需关注": ("warning", "missing", "overridden")}
 
 
@@ -273,7 +244,3 @@ def _user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return ""
-
-
-def panel(ledgers: Ledgers, params: str | Path, out: str | Path, **kwargs) -> ReviewPanel:
-    return ReviewPanel(ledgers, params, out, **kwargs)

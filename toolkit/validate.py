@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 import pandas as pd
 import pandera.pandas as pa
 
-from .contract import COUNT_INDICATORS, COUNT_UNITS, MONEY_UNITS, Column, Table
+from .contract import COUNT_INDICATORS, COUNT_UNITS, META_COLUMNS, MONEY_UNITS, Column, Table
 from .errors import DataError, Problem
 from .ledgers import Ledgers
 from .load import RawTable
@@ -149,7 +149,7 @@ def _expected(column: Column) -> str:
 def _parse_cells(ctx: _Context) -> tuple[pd.DataFrame, set[tuple[int, str]]]:
     """Typed cells, and the (index, column) of those that could not be read."""
     frame = ctx.raw.frame
-    typed = frame[["_file", "_sheet", "_row"]].copy()
+    typed = frame[list(META_COLUMNS)].copy()
     unparsed: set[tuple[int, str]] = set()
     for column in ctx.raw.table.columns:
         parse = _PARSERS[column.type]
@@ -214,7 +214,7 @@ def _cross_checks(table: str) -> list[pa.Check]:
 def _schema_problems(ctx: _Context, typed: pd.DataFrame, unparsed: set[tuple[int, str]]) -> None:
     table = ctx.raw.table
     try:
-        _schema(table).validate(typed.drop(columns=["_file", "_sheet", "_row"]), lazy=True)
+        _schema(table).validate(typed.drop(columns=list(META_COLUMNS)), lazy=True)
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from datetime import date, datetime
+from decimal import Decimal
 
 import pytest
 import yaml
@@ -113,3 +114,52 @@ def test_narrative_saved_to_parameters_keeps_comments(sample_ledgers, params, tm
     assert any(p.startswith("（一）丰富载体模式") for p in body)  # next steps keep the default
     save_narrative(load_bureau(params, "hedong"), 2021, {"problems": "", "next_steps": ""})
     assert "narrative" not in yaml.safe_load((params / "bureaus" / "hedong.yaml").read_text(encoding="utf-8"))
+
+
+def _record(folder, key):
+    figures = json.loads((folder / "figures.json").read_text(encoding="utf-8"))
+    return next(f for f in figures["figures"] if f["key"] == key), figures["findings"]
+
+
+def test_override_sets_the_value_checks_and_figures_json_see(sample_ledgers, params, tmp_path):
+    """One truth per figure: a corrected revenue far from last year's is what the >30% check reads."""
+    plain = _prepare(sample_ledgers, params, year=2022)
+    last_year = plain.previous["fiscal_revenue"].value
+    assert not any(f.key == "fiscal_revenue" for f in plain.findings)
+    far = (last_year * 3 / 100_000_000).quantize(Decimal("0.01"))  # three times last year, in 亿元
+    save_override(params, plain.figures, "fiscal_revenue", f"{far}亿元", "以决算数为准", "张三")
+
+    after = _prepare(sample_ledgers, params, year=2022)
+    figure = after.figures["fiscal_revenue"]
+    assert figure.value == far * 100_000_000 and figure.text == str(far).rstrip("0").rstrip(".")
+    assert figure.status == "overridden" and figure.override["computed_value"] == plain.figures["fiscal_revenue"].value
+    change = [f for f in after.findings if f.key == "fiscal_revenue"]
+    assert change and "超过30%" in change[0].message and "增长" in change[0].message
+
+    folder = report.write(after, tmp_path / "out", default_template())
+    record, findings = _record(folder, "fiscal_revenue")
+    assert Decimal(record["value"]) == far * 100_000_000
+    assert record["status"] == "overridden" and record["override"]["by"] == "张三"
+    assert any(f["key"] == "fiscal_revenue" and "超过30%" in f["message"] for f in findings)
+
+
+@pytest.mark.parametrize(
+    ("key", "new", "value", "text"),
+    [
+        ("drill_count", "9次", 9, "9"),
+        ("drill_count", 12, 12, "12"),
+        ("kickoff_date", "2021-03-08", date(2021, 3, 8), "3月8日"),
+        ("kickoff_date", "3月9日", date(2021, 3, 9), "3月9日"),
+        ("members_visit_dates", "5月30日至6月2日", (date(2021, 5, 30), date(2021, 6, 2)), "5月30日至6月2日"),
+        ("lecture_months", "4至7月", (date(2021, 4, 1), date(2021, 7, 1)), "4至7月"),
+        ("boarding_meal_funds", "356.1", Decimal("3561000.0"), "356.1"),
+        ("livelihood_funds", "1300万元", Decimal("13000000"), "1300万"),
+        ("through_month", "10月", 10, "10"),
+        ("youth_visit_venue", "某某纪念馆", "某某纪念馆", "某某纪念馆"),
+    ],
+)
+def test_override_value_is_typed_by_the_figures_kind(sample_ledgers, params, key, new, value, text):
+    rep = _prepare(sample_ledgers, params)
+    save_override(params, rep.figures, key, new, "核对原始记录", "张三")
+    figure = _prepare(sample_ledgers, params).figures[key]
+    assert (figure.value, figure.text, figure.status) == (value, text, "overridden")

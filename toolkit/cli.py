@@ -91,6 +91,12 @@ def cmd_render(args) -> int:
     from .validate import load_ledgers
 
     ledgers = load_ledgers(args.data)
+    if ledgers.notices:
+        print(
+            f"提示：台账中有{len(ledgers.notices)}处内容未作为数据读取（副本、隐藏工作表、标题行、合计行或多余的列），"
+            "详见 zongjie validate。",
+            file=sys.stderr,
+        )
     rep = report.prepare(ledgers, args.params, args.bureau, args.year, args.signed_on)
     folder = report.write(rep, args.out, _template(args), final=args.final)
     missing = rep.figures.missing()
@@ -105,17 +111,21 @@ def cmd_render(args) -> int:
 
 def cmd_validate(args) -> int:
     from .errors import DataError
-    from .params import load_all
-    from .validate import load_ledgers
+    from .params import list_bureaus, load_all
+    from .validate import check_codes, load_ledgers
 
-    problems = []
+    problems, notices = [], []
+    known = list_bureaus(args.params)
     try:
-        ledgers = load_ledgers(args.data)
+        ledgers = load_ledgers(args.data, known, notices)
     except DataError as err:
         problems += err.problems
         ledgers = None
+    if ledgers is not None:
+        problems += check_codes(ledgers, known)
     _, param_problems = load_all(args.params)
     problems += param_problems
+    print_notices(notices)
     if problems:
         print(DataError(problems), file=sys.stderr)
         return 1
@@ -124,6 +134,14 @@ def cmd_validate(args) -> int:
         f"活动{len(ledgers.activities)}条，问题{len(ledgers.problems)}条，财政指标{len(ledgers.finance)}条。"
     )
     return 0
+
+
+def print_notices(notices, file=None) -> None:
+    """What the loader skipped on purpose (copies, hidden sheets, title and 合计 rows, extra columns)."""
+    if notices:
+        print(f"提示：读取台账时有{len(notices)}处内容未作为数据读取：", file=file)
+        for n, notice in enumerate(notices, 1):
+            print(f"{n}. {notice}", file=file)
 
 
 def cmd_run(args) -> int:

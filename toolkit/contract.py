@@ -131,17 +131,3 @@ TABLES: dict[str, Table] = {t.name: t for t in (ACTIVITIES, PROBLEMS, FINANCE)}
 
 #: Source-location columns added to every loaded frame.
 META_COLUMNS = ("_file", "_sheet", "_row")
-
-
-def table_for_name(name: str) -> Table | None:
-    """The table a sheet name or file stem stands for, by its Chinese or English name.
-
-    A stem may carry a suffix after a separator (``活动台账-青山``, ``activities_2022``),
-    since offices keep one file per bureau or year.
-    """
-    key = normalise_header(name)
-    for table in TABLES.values():
-        for label in (table.name, table.zh):
-            if key == label or (key.startswith(label) and key[len(label)] in "-_.（( 　"):
-                return table
-    return None

@@ -39,6 +39,9 @@ class Problem:
             where.append(f"第{self.row}行")
         if self.column:
             where.append(f"“{self.column}”列")
+        cell = getattr(self, "cell", None)
+        if cell:
+            where.append(f"单元格{cell}")
         text = "，".join(where) + "：" + self.message
         if self.value is not None and self.value != "":
             text += f"，值为“{self.value}”"
@@ -50,6 +53,39 @@ class Problem:
         data = asdict(self)
         data["value"] = None if self.value is None else str(self.value)
         return data
+
+
+@dataclass(frozen=True)
+class CellProblem(Problem):
+    """A problem in one row of a ledger: which bureau the row belongs to and which cell."""
+
+    bureau: str | None = None  # the row's bureau code, when it can be read
+    cell: str | None = None  # the cell as Excel names it (``D7``); None when the whole row is meant
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the loader skipped or assumed on purpose, shown so nothing is lost unseen."""
+
+    file: str
+    message: str
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    kind: str = ""  # ignored_file, ignored_sheet, ignored_column, header_row, total_row, footer_row
+
+    def __str__(self) -> str:
+        where = [f"文件“{self.file}”"]
+        if self.sheet:
+            where.append(f"工作表“{self.sheet}”")
+        if self.row is not None:
+            where.append(f"第{self.row}行")
+        if self.column:
+            where.append(f"“{self.column}”列")
+        return "，".join(where) + "：" + self.message
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 class DataError(ZongjieError, ValueError):

@@ -7,11 +7,13 @@ every notebook reads the result) does not import the validation library.
 from __future__ import annotations
 
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
+
+from .errors import NotFoundError, Notice
 
 
 @dataclass
@@ -21,6 +23,7 @@ class Ledgers:
     activities: pd.DataFrame
     problems: pd.DataFrame
     finance: pd.DataFrame
+    notices: list[Notice] = field(default_factory=list)  # what the loader skipped on purpose
 
     @cached_property
     def bureaus(self) -> list[str]:
@@ -33,10 +36,32 @@ class Ledgers:
     @cached_property
     def years(self) -> list[int]:
         """Every year any row belongs to, sorted."""
-        years = {d.year for d in self.activities["date"].dropna()}
-        years |= {d.year for d in self.problems["raised_on"].dropna()}
-        years |= set(int(y) for y in self.finance["year"].dropna())
-        return sorted(years)
+        return sorted(set().union(*self._years_by_bureau.values()))
+
+    @cached_property
+    def _years_by_bureau(self) -> dict[str, set[int]]:
+        out: dict[str, set[int]] = {}
+        for frame, column in ((self.activities, "date"), (self.problems, "raised_on")):
+            for code, day in zip(frame["bureau"], frame[column]):
+                if code is not None and day is not None:
+                    out.setdefault(code, set()).add(day.year)
+        for code, year in zip(self.finance["bureau"], self.finance["year"]):
+            if code is not None and year is not None:
+                out.setdefault(code, set()).add(int(year))
+        return out
+
+    def years_of(self, bureau: str) -> list[int]:
+        """The years a bureau has any row in."""
+        return sorted(self._years_by_bureau.get(bureau, ()))
+
+    def require_year(self, year: int, bureau: str | None = None) -> None:
+        """Raise, naming the years that do have data, when ``year`` has none (for ``bureau``)."""
+        years = self.years if bureau is None else self.years_of(bureau)
+        if int(year) in years:
+            return
+        have = "、".join(f"{y}年" for y in years) or "无"
+        who = "台账" if bureau is None else f"台账中单位“{bureau}”"
+        raise NotFoundError(f"{who}没有{year}年的任何数据，无法生成{year}年的报告。有数据的年度：{have}。")
 
     def save(self, path: Path) -> None:
         Path(path).write_bytes(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL))

@@ -55,8 +55,20 @@ def load(data: str, ledger_cache: str = "") -> Ledgers:
             display(HTML(present.problems_table(err.problems)))
             raise
         display(Markdown("台账校验通过，**未发现问题**。"))
+    show_notices(ledgers.notices)
     display(HTML(present.ledger_summary(ledgers)))
     return ledgers
+
+
+def show_notices(notices: list) -> None:
+    """What the loader skipped on purpose: copies, hidden sheets, title and 合计 rows, extra columns."""
+    if not notices:
+        return
+    import html
+
+    items = "".join(f"<li>{html.escape(str(n))}</li>" for n in notices)
+    display(Markdown(f"**提示：台账中有{len(notices)}处内容未作为数据读取**，请确认无误："))
+    display(HTML(f"<ul>{items}</ul>"))
 
 
 def figures(ledgers: Ledgers, params: str, bureau: str, year: int, signed_on: str = "") -> Report:

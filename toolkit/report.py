@@ -39,6 +39,7 @@ def prepare(ledgers: Ledgers, params_dir: Path, bureau: str, year: int, signed_o
     if bureau not in ledgers.bureaus:
         known = "、".join(ledgers.bureaus) or "无"
         raise NotFoundError(f"台账中没有单位代码为“{bureau}”的任何记录。台账中的单位代码：{known}。")
+    ledgers.require_year(year, bureau)
     scope = Scope.of(ledgers, params, year, signed_on)
     figures = compute_figures(scope)
     apply_saved(figures, params_dir)

@@ -1,0 +1,403 @@
+"""Ledgers as offices really make them: openpyxl-written workbooks with blank cells among
+dates, copied and hidden sheets, backup files, annotated headers, title rows, 合计 rows,
+formulas without cached values, case-variant codes, hostile workbooks.
+
+Each defect of issue #8 (items 1, 3-7) has its regression test here.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+import zlib
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from conftest import ACTIVITIES, FINANCE, PROBLEMS, write_csv
+
+from toolkit import report
+from toolkit.errors import CellProblem, DataError, NotFoundError
+from toolkit.validate import check_codes, load_ledgers, load_ledgers_per_bureau
+
+openpyxl = pytest.importorskip("openpyxl")
+
+BAD_TEXT = ("nan", "NaT", "None", "True", "False", "inf")
+
+
+def _value(text: str | None):
+    """Ledger text as an office types it: real dates and numbers, None for blank."""
+    if text is None or text == "":
+        return None
+    if len(text) == 10 and text[4] == "-":
+        return date.fromisoformat(text)
+    if text.isdigit():
+        return int(text)
+    return text
+
+
+def activity_rows(rows: list[dict] = ACTIVITIES, headers: list[str] | None = None) -> list[list]:
+    headers = headers or ["单位代码", "日期", "结束日期", "活动类型", "活动名称", "参加对象", "地点", "人数", "备注"]
+    keys = [re.sub(r"[（(【].*$", "", h) for h in headers]
+    return [headers] + [[_value(r.get(k)) for k in keys] for r in rows]
+
+
+def write_book(path: Path, sheets: list[tuple[str, list[list]]], hidden: tuple[str, ...] = ()) -> Path:
+    """A workbook written with openpyxl, as scripts and some offices write them."""
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets:
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+        if name in hidden:
+            sheet.sheet_state = "hidden"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+    return path
+
+
+def activities_book(data: Path, sheets: list[tuple[str, list[list]]], name="活动台账.xlsx", **kw) -> Path:
+    (data / "活动台账.csv").unlink(missing_ok=True)
+    return write_book(data / name, sheets, **kw)
+
+
+def assert_clean_figures(rep) -> None:
+    for f in rep.figures.values():
+        if f.text is None:
+            continue
+        assert not any(bad in str(f.text) for bad in BAD_TEXT), (f.key, f.text)
+
+
+# --- 1. blank cells among real dates -------------------------------------------------
+
+
+def test_blank_end_dates_among_real_excel_dates_reach_figures_as_none(minimal):
+    data, params = minimal
+    rows = [dict(r) for r in ACTIVITIES]
+    rows.append({"单位代码": "demo", "日期": "2021-06-15", "活动类型": "宣讲", "参加对象": "第二党支部"})
+    rows.append(
+        {
+            "单位代码": "demo",
+            "日期": "2021-06-20",
+            "结束日期": "2021-06-21",
+            "活动类型": "宣讲",
+            "参加对象": "第三党支部",
+        }
+    )
+    activities_book(data, [("活动台账", activity_rows(rows))])
+    ledgers = load_ledgers(data)
+    ends = ledgers.activities["end_date"].tolist()
+    assert all(v is None or type(v) is date for v in ends)
+    assert ends.count(None) == len(rows) - 2 and date(2021, 5, 12) in ends
+    rep = report.prepare(ledgers, params, "demo", 2021)
+    assert_clean_figures(rep)
+    months = rep.figures["lecture_months"].text
+    assert months.startswith("4") and months.endswith("6月")
+
+
+# --- 3. copies, hidden sheets, backup files ---------------------------------------------
+
+
+def test_copied_hidden_and_backup_tables_are_ignored_and_listed(minimal):
+    data, _ = minimal
+    rows = activity_rows()
+    activities_book(
+        data,
+        [("活动台账", rows), ("活动台账 (2)", rows), ("活动台账（旧）", rows), ("说明", [["本表由办公室填写"]])],
+        hidden=("活动台账 (2)",),
+    )
+    write_book(data / "活动台账-备份.xlsx", [("活动台账", rows)])
+    write_book(data / "旧" / "县局台账 - 副本.xlsx", [("活动台账", rows)])
+    ledgers = load_ledgers(data)
+    assert len(ledgers.activities) == len(ACTIVITIES)
+    ignored = {(n.file, n.sheet, n.kind) for n in ledgers.notices if n.kind.startswith("ignored_")}
+    assert ("活动台账.xlsx", "活动台账 (2)", "ignored_sheet") in ignored
+    assert ("活动台账.xlsx", "活动台账（旧）", "ignored_sheet") in ignored
+    assert ("活动台账-备份.xlsx", None, "ignored_file") in ignored
+    assert ("旧/县局台账 - 副本.xlsx", None, "ignored_file") in ignored
+    assert not any(n.sheet == "说明" for n in ledgers.notices)
+
+
+def test_a_hidden_sheet_is_not_read_even_under_the_table_name(minimal):
+    data, _ = minimal
+    activities_book(data, [("活动台账", activity_rows()), ("activities", activity_rows())], hidden=("activities",))
+    ledgers = load_ledgers(data)
+    assert len(ledgers.activities) == len(ACTIVITIES)
+    assert [n.sheet for n in ledgers.notices if n.kind == "ignored_sheet"] == ["activities"]
+
+
+def test_per_bureau_suffixes_are_still_tables(minimal):
+    data, _ = minimal
+    (data / "活动台账.csv").unlink()
+    write_csv(data / "活动台账-青山.csv", ACTIVITIES[:4])
+    write_csv(data / "activities_2021.csv", ACTIVITIES[4:])
+    assert len(load_ledgers(data).activities) == len(ACTIVITIES)
+
+
+def test_identical_rows_from_two_sources_are_an_error_naming_both(minimal):
+    data, _ = minimal
+    write_csv(data / "活动台账-二.csv", [ACTIVITIES[2]])
+    with pytest.raises(DataError) as caught:
+        load_ledgers(data)
+    (problem,) = caught.value.problems
+    places = {("活动台账-二.csv", 2), ("活动台账.csv", 4)}
+    (other,) = places - {(problem.file, problem.row)}
+    assert problem.bureau == "demo" and "重复" in problem.message
+    assert f"“{other[0]}”第{other[1]}行" in problem.message
+
+
+# --- 4. headers as people write them ----------------------------------------------------
+
+
+def test_bracketed_header_notes_are_recognised_and_unknown_columns_listed_once(minimal):
+    data, params = minimal
+    headers = ["单位代码", "日期", "结束日期（选填）", "活动类型", "参加对象", "地点（场所）", "人数（人）", "录入人"]
+    rows = activity_rows(headers=headers)
+    for row in rows[1:]:
+        row[-1] = "王芳"
+    activities_book(data, [("活动台账", rows)])
+    ledgers = load_ledgers(data)
+    acts = ledgers.activities
+    assert acts["participants"].dropna().tolist() == [30]
+    assert date(2021, 5, 12) in acts["end_date"].tolist()
+    assert "某县烈士纪念馆" in acts["venue"].tolist()
+    ignored = [n for n in ledgers.notices if n.kind == "ignored_column"]
+    assert [(n.column, n.row) for n in ignored] == [("录入人", 1)]
+    rep = report.prepare(ledgers, params, "demo", 2021)
+    assert rep.figures["open_day_visitors"].value == 30
+
+
+def test_a_note_after_a_required_header_is_only_a_note(minimal):
+    data, _ = minimal
+    rows = activity_rows(headers=["单位代码", "日期", "活动类型"])
+    rows[0] = ["单位代码(必填)", "日期【开始】", "活动类型 (见说明)"]
+    activities_book(data, [("活动台账", rows)])
+    assert len(load_ledgers(data).activities) == len(ACTIVITIES)
+
+
+# --- 5. silent losses ---------------------------------------------------------------
+
+
+def test_formula_without_cached_value_is_a_problem_naming_the_cell(minimal):
+    data, _ = minimal
+    rows = activity_rows()
+    rows[-1][7] = "=10+20"  # 人数 of the 开放日 row, written by a script: no cached value
+    activities_book(data, [("活动台账", rows)])
+    with pytest.raises(DataError) as caught:
+        load_ledgers(data)
+    (problem,) = caught.value.problems
+    assert isinstance(problem, CellProblem)
+    assert (problem.sheet, problem.row, problem.column, problem.cell) == (
+        "活动台账",
+        len(rows),
+        "人数",
+        f"H{len(rows)}",
+    )
+    assert "公式" in str(problem) and problem.bureau == "demo"
+
+
+def test_case_variant_bureau_code_is_an_error_on_its_cell(minimal):
+    data, _ = minimal
+    rows = activity_rows()
+    rows[3][0] = "Demo"
+    activities_book(data, [("活动台账", rows)])
+    with pytest.raises(DataError) as caught:
+        load_ledgers(data)
+    (problem,) = caught.value.problems
+    assert (problem.row, problem.cell, problem.value, problem.bureau) == (4, "A4", "Demo", "demo")
+    assert "大小写" in problem.message
+
+
+def test_case_variant_of_a_parameter_file_is_an_error_too(minimal):
+    data, _ = minimal
+    for name, rows in (("活动台账", ACTIVITIES), ("问题台账", PROBLEMS), ("财政指标", FINANCE)):
+        write_csv(data / f"{name}.csv", [dict(r, 单位代码="DEMO") for r in rows])
+    with pytest.raises(DataError) as caught:
+        load_ledgers(data, known_codes=["demo"])
+    assert {p.bureau for p in caught.value.problems} == {"demo"}
+    assert len(caught.value.problems) == len(ACTIVITIES) + len(PROBLEMS) + len(FINANCE)
+    (found,) = check_codes(load_ledgers(data), ["demo"])
+    assert found.bureau == "demo" and "DEMO" in found.message and "大小写" in found.message
+
+
+def test_codes_without_a_parameter_file_are_named(minimal):
+    data, _ = minimal
+    write_csv(data / "活动台账-其他.csv", [dict(ACTIVITIES[0], 单位代码="qingshna")])
+    found = check_codes(load_ledgers(data), ["demo"])
+    assert [(p.value, p.bureau, p.file) for p in found] == [("qingshna", "qingshna", "活动台账-其他.csv")]
+    assert "qingshna.yaml" in found[0].message
+
+
+def test_year_without_data_names_the_years_that_have_data(minimal):
+    data, _ = minimal
+    ledgers = load_ledgers(data)
+    ledgers.require_year(2021)
+    with pytest.raises(NotFoundError, match="2035") as caught:
+        ledgers.require_year(2035)
+    assert "2021年" in str(caught.value)
+    with pytest.raises(NotFoundError, match="demo"):
+        ledgers.require_year(2020, "demo")
+
+
+def test_render_of_a_year_without_data_fails_with_the_years(minimal, tmp_path):
+    from toolkit.cli import main
+
+    data, params = minimal
+    out = tmp_path / "out"
+    argv = ["render", "--data", str(data), "--params", str(params), "--bureau", "demo", "--year", "2035"]
+    assert main([*argv, "--out", str(out)]) == 1
+    assert not out.exists()
+
+
+# --- 6. hostile workbooks -----------------------------------------------------------
+
+
+def test_stray_cell_at_xfd1048576_in_an_unrelated_sheet_is_never_read(minimal):
+    data, _ = minimal
+    path = activities_book(data, [("活动台账", activity_rows()), ("草稿", [["x"]])])
+    book = openpyxl.load_workbook(path)
+    book["草稿"]["XFD1048576"] = "远处的一个单元格"
+    book.save(path)
+    assert len(load_ledgers(data).activities) == len(ACTIVITIES)
+
+
+def test_stray_cell_at_xfd1048576_in_a_table_sheet_is_too_large(minimal):
+    data, _ = minimal
+    path = activities_book(data, [("活动台账", activity_rows())])
+    book = openpyxl.load_workbook(path)
+    book["活动台账"]["XFD1048576"] = 1
+    book.save(path)
+    with pytest.raises(DataError) as caught:
+        load_ledgers(data)
+    (problem,) = caught.value.problems
+    assert problem.file == "活动台账.xlsx" and problem.sheet == "活动台账"
+    assert "文件过大或已损坏" in problem.message and "XFD1048576" in problem.message
+
+
+def _bomb(path: Path, megabytes: int) -> Path:
+    """A zip whose one part inflates ~1000:1, named .xlsx."""
+    chunk = b"<c>0</c>" * (1024 * 128)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    body = b"".join(compressor.compress(chunk) for _ in range(megabytes)) + compressor.flush()
+    size, crc = len(chunk) * megabytes, 0
+    for _ in range(megabytes):
+        crc = zlib.crc32(chunk, crc)
+    with zipfile.ZipFile(path, "w") as z:
+        info = zipfile.ZipInfo("xl/worksheets/sheet1.xml")
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.file_size, info.CRC, info.compress_size = size, crc, len(body)
+        z.writestr("[Content_Types].xml", "<Types/>")
+        # write the pre-compressed part as is
+        z.fp.write(info.FileHeader())  # type: ignore[union-attr]
+        info.header_offset = z.fp.tell() - len(info.FileHeader())  # type: ignore[union-attr]
+        z.fp.write(body)  # type: ignore[union-attr]
+        z.filelist.append(info)
+        z.NameToInfo[info.filename] = info
+        z.start_dir = z.fp.tell()  # type: ignore[union-attr]
+    return path
+
+
+def test_zip_bomb_named_xlsx_is_too_large_for_that_file(minimal):
+    data, _ = minimal
+    _bomb(data / "活动台账-青山.xlsx", 64)
+    with pytest.raises(DataError) as caught:
+        load_ledgers(data)
+    messages = [str(p) for p in caught.value.problems if p.file == "活动台账-青山.xlsx"]
+    assert len(messages) == 1 and "文件过大或已损坏" in messages[0]
+
+
+def test_a_text_file_named_xlsx_is_reported_not_crashed(minimal):
+    data, _ = minimal
+    (data / "财政指标-2.xlsx").write_text("not a workbook", encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        load_ledgers(data)
+    assert [p.file for p in caught.value.problems] == ["财政指标-2.xlsx"]
+    assert "文件过大或已损坏" in caught.value.problems[0].message
+
+
+# --- 7. title rows, totals, footers ----------------------------------------------------
+
+
+def test_title_row_above_the_header_is_a_notice_not_an_error(minimal):
+    data, _ = minimal
+    rows = [["《2021年党史学习教育活动台账》"], [None]] + activity_rows()
+    path = activities_book(data, [("活动台账", rows)])
+    book = openpyxl.load_workbook(path)
+    book["活动台账"].merge_cells("A1:I1")
+    book.save(path)
+    ledgers = load_ledgers(data)
+    assert len(ledgers.activities) == len(ACTIVITIES)
+    assert ledgers.activities["_row"].tolist()[0] == 4
+    (notice,) = [n for n in ledgers.notices if n.kind == "header_row"]
+    assert notice.row == 3
+
+
+def test_totals_and_footer_rows_are_skipped_with_a_notice(minimal):
+    data, _ = minimal
+    rows = activity_rows()
+    rows.append(["合计", None, None, None, None, None, None, 30, None])
+    rows.append([None, None, None, None, None, None, None, None, None])
+    rows.append(["制表人：王芳", None, "审核：李明", None, None, None, None, None, None])
+    activities_book(data, [("活动台账", rows)])
+    ledgers = load_ledgers(data)
+    assert len(ledgers.activities) == len(ACTIVITIES)
+    kinds = {n.kind: n.row for n in ledgers.notices if n.kind in ("total_row", "footer_row")}
+    assert kinds == {"total_row": len(ACTIVITIES) + 2, "footer_row": len(ACTIVITIES) + 4}
+
+
+def test_missing_column_names_the_row_it_looked_at(minimal):
+    data, _ = minimal
+    rows = [["《活动台账》"]] + activity_rows(headers=["单位代码", "日期", "活动名称"])
+    activities_book(data, [("活动台账", rows)])
+    with pytest.raises(DataError) as caught:
+        load_ledgers(data)
+    (problem,) = caught.value.problems
+    assert problem.row == 2 and "活动类型" in problem.message
+
+
+# --- cells that must never print ------------------------------------------------------
+
+
+def test_excel_errors_and_logical_values_are_refused(minimal):
+    data, _ = minimal
+    rows = activity_rows()
+    rows[1][4] = True  # 活动名称 = TRUE
+    rows[2][4] = "#N/A"
+    activities_book(data, [("活动台账", rows)])
+    with pytest.raises(DataError) as caught:
+        load_ledgers(data)
+    assert [(p.cell, p.bureau) for p in caught.value.problems] == [("E2", "demo"), ("E3", "demo")]
+
+
+def test_datetimes_with_time_are_dates(minimal):
+    data, _ = minimal
+    rows = activity_rows()
+    rows[1][1] = datetime(2021, 3, 5, 9, 30)
+    activities_book(data, [("活动台账", rows)])
+    assert load_ledgers(data).activities["date"].tolist()[0] == date(2021, 3, 5)
+
+
+# --- one bad bureau -----------------------------------------------------------------
+
+
+def test_bad_rows_of_one_bureau_fail_that_bureau_only(minimal):
+    data, _ = minimal
+    other = [dict(r, 单位代码="other") for r in ACTIVITIES]
+    other[1]["日期"] = "2021-13-40"
+    other[2]["单位代码"] = "Other"
+    write_csv(data / "活动台账-other.csv", other)
+    split = load_ledgers_per_bureau(data, known_codes=["demo", "other"])
+    assert set(split.failed) == {"other"}
+    assert sorted(p.row for p in split.failed["other"]) == [3, 4]
+    assert set(split.ledgers.activities["bureau"]) == {"demo"}
+    assert len(split.ledgers.activities) == len(ACTIVITIES)
+
+
+def test_a_row_without_a_readable_code_still_stops_everything(minimal):
+    data, _ = minimal
+    other = [dict(r, 单位代码="other") for r in ACTIVITIES[:2]]
+    other[0]["单位代码"] = ""
+    write_csv(data / "活动台账-other.csv", other)
+    with pytest.raises(DataError):
+        load_ledgers_per_bureau(data)

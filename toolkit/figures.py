@@ -135,20 +135,37 @@ class Scope:
 
     @classmethod
     def of(cls, ledgers: Ledgers, params: BureauParams, year: int, signed_on: date | None = None) -> Scope:
-        def rows(frame: pd.DataFrame, date_column: str) -> list[Row]:
-            mine = [_clean(r) for r in frame[frame["bureau"] == params.code].to_dict("records")]
-            dated = [r for r in mine if r[date_column] is not None and r[date_column].year == year]
-            return sorted(dated, key=lambda r: (r[date_column], r["_file"], r["_sheet"], r["_row"]))
+        def mine(frame: pd.DataFrame) -> list[Row]:
+            return frame[frame["bureau"] == params.code].to_dict("records")
 
-        finance = ledgers.finance
-        finance = finance[(finance["bureau"] == params.code) & (finance["year"] == year)].to_dict("records")
+        return cls.from_records(
+            params, year, mine(ledgers.activities), mine(ledgers.problems), mine(ledgers.finance), signed_on
+        )
+
+    @classmethod
+    def from_records(
+        cls,
+        params: BureauParams,
+        year: int,
+        activities: list[Row],
+        problems: list[Row],
+        finance: list[Row],
+        signed_on: date | None = None,
+    ) -> Scope:
+        """The scope from one bureau's rows of each table, of any year (a table of many bureaus
+        groups the ledgers' records once instead of filtering the frames per bureau)."""
+
+        def dated(rows: list[Row], date_column: str) -> list[Row]:
+            rows = [r for r in map(_clean, rows) if r[date_column] is not None and r[date_column].year == year]
+            return sorted(rows, key=lambda r: (r[date_column], r["_file"], r["_sheet"], r["_row"]))
+
         return cls(
             params.code,
             year,
             params,
-            rows(ledgers.activities, "date"),
-            rows(ledgers.problems, "raised_on"),
-            {r["indicator"]: _clean(r) for r in finance},
+            dated(activities, "date"),
+            dated(problems, "raised_on"),
+            {r["indicator"]: r for r in map(_clean, finance) if r["year"] == year},
             signed_on or params.signed_on(year) or date.today(),
         )
 

@@ -25,3 +25,7 @@ def default_template() -> Path:
 
 def notebook(name: str = "report.ipynb") -> Path:
     return _shipped("notebooks", name)
+
+
+def summary_table_template() -> Path:
+    return _shipped("templates", "summary_table/template.docx")

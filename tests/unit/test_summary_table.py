@@ -1,0 +1,288 @@
+"""The city office's 汇总表: cells against values computed here from the ledger rows, 合计, layout."""
+
+from __future__ import annotations
+
+import json
+import random
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import PARAMS, ROOT, write_csv
+from docx import Document
+from docx.oxml.ns import qn
+
+from toolkit.errors import MissingValuesError, TemplateError
+from toolkit.summary_table import DOCX_NAME, JSON_NAME, write_summary_table
+from toolkit.validate import load_ledgers
+
+TEMPLATE_DIR = ROOT / "templates" / "summary_table"
+KINDS = ["宣讲", "参观学习", "文明交通志愿服务", "入户走访", "演练", "开放日"]
+OTHER_KINDS = ["部署会", "方案审定", "交流会", "观影学习", "调研", "其他"]
+REVENUE = ["财政总收入", "税收收入", "一般公共预算收入"]
+TO_YUAN = {"元": Decimal(1), "万元": Decimal(10_000), "亿元": Decimal(100_000_000)}
+
+
+def wan(yuan: Decimal) -> str:
+    return str((yuan / Decimal(10_000)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def expected_rows(ledgers, params_dir: Path, year: int) -> dict[str, list[str]]:
+    """Each bureau's row as the table must print it, counted here from the ledger rows."""
+    out = {}
+    for path in sorted((params_dir / "bureaus").glob("*.yaml")):
+        code = path.stem
+        name = yaml.safe_load(path.read_text(encoding="utf-8"))["name"]
+        acts = [r for r in ledgers.activities.to_dict("records") if r["bureau"] == code and r["date"].year == year]
+        probs = [
+            r
+            for r in ledgers.problems.to_dict("records")
+            if r["bureau"] == code and r["raised_on"].year == year and r["source"] == "大调研"
+        ]
+        fin = {
+            r["indicator"]: r["value"] * TO_YUAN[r["unit"]]
+            for r in ledgers.finance.to_dict("records")
+            if r["bureau"] == code and r["year"] == year and r["indicator"] in REVENUE
+        }
+        row = [name]
+        row += [str(sum(r["kind"] == k for r in acts)) for k in KINDS]
+        row.append(str(sum(r["kind"] not in KINDS for r in acts)))
+        row += [str(len(probs)), *(str(sum(r["status"] == s for r in probs)) for s in ("已解决", "长期坚持"))]
+        row += [wan(fin[i]) if i in fin else "【待补充】" for i in REVENUE]
+        out[code] = row
+    return out
+
+
+def table_rows(path: Path) -> list[list[str]]:
+    """The body rows of the docx table (after the two header rows), cells as text."""
+    table = Document(str(path)).tables[0]
+    rows = []
+    for tr in table.rows[2:]:
+        cells = [c.text for c in tr.cells]
+        rows.append(cells)
+    return rows
+
+
+@pytest.mark.parametrize("year", [2021, 2022])
+def test_sample_table_cell_by_cell(sample_ledgers, tmp_path, year):
+    path = write_summary_table(sample_ledgers, PARAMS, year, tmp_path)
+    assert path == tmp_path / str(year) / DOCX_NAME
+    expected = expected_rows(sample_ledgers, PARAMS, year)
+    rows = table_rows(path)
+    assert len(rows) == len(expected) + 1
+    for n, (cells, (code, want)) in enumerate(zip(rows, expected.items()), start=1):
+        assert cells[0] == str(n)
+        assert cells[1:] == want, code
+    total = rows[-1]
+    assert total[0] == total[1] == "合计"
+    for column in range(2, 2 + len(KINDS) + 4):
+        assert int(total[column]) == sum(int(r[column - 1]) for r in expected.values())
+    for i, name in enumerate(REVENUE):
+        exact = sum(
+            r["value"] * TO_YUAN[r["unit"]]
+            for r in sample_ledgers.finance.to_dict("records")
+            if r["year"] == year and r["indicator"] == name
+        )
+        assert total[2 + len(KINDS) + 4 + i] == wan(exact)
+
+
+def test_json_traces_every_cell_to_its_ledger_rows(sample_ledgers, tmp_path):
+    write_summary_table(sample_ledgers, PARAMS, 2021, tmp_path)
+    data = json.loads((tmp_path / "2021" / JSON_NAME).read_text(encoding="utf-8"))
+    activities = {(r["_file"], r["_sheet"], r["_row"]): r for r in sample_ledgers.activities.to_dict("records")}
+    finance = {(r["_file"], r["_sheet"], r["_row"]): r for r in sample_ledgers.finance.to_dict("records")}
+    for row in data["rows"]:
+        lecture = row["cells"]["lecture"]
+        cited = [(s["file"], s["sheet"], n) for s in lecture["sources"] for n in s["rows"]]
+        assert len(cited) == lecture["value"] > 0
+        for key in cited:
+            r = activities[key]
+            assert (r["bureau"], r["kind"], r["date"].year) == (row["bureau"], "宣讲", 2021)
+        revenue = row["cells"]["fiscal_revenue"]
+        [source] = revenue["sources"]
+        r = finance[(source["file"], source["sheet"], source["rows"][0])]
+        assert (r["bureau"], r["indicator"], r["year"]) == (row["bureau"], "财政总收入", 2021)
+        assert revenue["text"] == wan(r["value"] * TO_YUAN[r["unit"]])
+    total = data["total"]["lecture"]
+    assert total["value"] == sum(row["cells"]["lecture"]["value"] for row in data["rows"])
+    assert sum(len(s["rows"]) for s in total["sources"]) == total["value"]
+
+
+def _fictional(root: Path, n: int, seed: int) -> tuple[Path, Path, dict]:
+    """``n`` invented bureaus with random ledgers in mixed units; returns (data, params, plan)."""
+    rnd = random.Random(seed)
+    data, params = root / "data", root / "params"
+    (params / "bureaus").mkdir(parents=True)
+    acts, probs, fin, plan = [], [], [], {}
+    for i in range(n):
+        code = f"b{i:03d}-{rnd.choice('xyz')}"
+        name = f"第{i + 1}虚构区财政局"
+        (params / "bureaus" / f"{code}.yaml").write_text(
+            f"name: {name}\noffice_director: 甲{i}\nliaison: 乙{i}\n", encoding="utf-8"
+        )
+        counts = {k: rnd.randint(0, 6) for k in KINDS + OTHER_KINDS}
+        for kind, c in counts.items():
+            for _ in range(c):
+                day = f"2023-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}"
+                acts.append({"单位代码": code, "日期": day, "活动类型": kind, "参加对象": "全体党员"})
+        acts.append({"单位代码": code, "日期": "2022-12-30", "活动类型": "宣讲"})  # another year: not counted
+        statuses = [rnd.choice(["已解决", "长期坚持", "办理中"]) for _ in range(rnd.randint(0, 12))]
+        for j, status in enumerate(statuses):
+            source = rnd.choice(["大调研", "大调研", "开放日", "其他"])
+            probs.append(
+                {
+                    "单位代码": code,
+                    "问题编号": f"{code}-{j}",
+                    "来源": source,
+                    "收集日期": f"2023-0{rnd.randint(1, 9)}-1{rnd.randint(0, 9)}",
+                    "办理状态": status,
+                    "问题描述": f"问题{j}",
+                }
+            )
+            if source != "大调研":
+                statuses[j] = None
+        amounts = {}
+        for indicator in REVENUE:
+            unit = rnd.choice(list(TO_YUAN))
+            yuan = Decimal(rnd.randint(10**7, 5 * 10**9))
+            value = yuan / TO_YUAN[unit]
+            fin.append({"单位代码": code, "年度": "2023", "指标": indicator, "数值": str(value), "计量单位": unit})
+            amounts[indicator] = yuan
+        survey = [s for s in statuses if s is not None]
+        plan[code] = {
+            "name": name,
+            "counts": [counts[k] for k in KINDS] + [sum(counts[k] for k in OTHER_KINDS)],
+            "survey": [len(survey), survey.count("已解决"), survey.count("长期坚持")],
+            "amounts": [amounts[i] for i in REVENUE],
+        }
+    write_csv(data / "活动台账.csv", acts)
+    write_csv(data / "问题台账.csv", probs)
+    write_csv(data / "财政指标.csv", fin)
+    return data, params, plan
+
+
+def test_fictional_bureaus_rows_and_total_add_up(tmp_path):
+    data, params, plan = _fictional(tmp_path, 23, seed=7)
+    path = write_summary_table(load_ledgers(data), params, 2023, tmp_path / "out")
+    rows = table_rows(path)
+    assert len(rows) == len(plan) + 1
+    for cells, (code, want) in zip(rows, sorted(plan.items())):
+        assert cells[1] == want["name"]
+        assert [int(c) for c in cells[2:12]] == want["counts"] + want["survey"], code
+        assert cells[12:] == [wan(a) for a in want["amounts"]]
+    total = rows[-1]
+    body = rows[:-1]
+    for column in range(2, 12):
+        assert int(total[column]) == sum(int(r[column]) for r in body)
+    shown_differs = False
+    for i, column in enumerate(range(12, 15)):
+        exact = sum(p["amounts"][i] for p in plan.values())
+        assert total[column] == wan(exact)
+        shown = sum(Decimal(r[column]) for r in body)
+        assert abs(shown - Decimal(total[column])) <= Decimal("0.005") * len(body)
+        shown_differs |= shown != Decimal(total[column])
+    notes = [p.text for p in Document(str(path)).paragraphs if p.text.startswith("注：")]
+    assert any("四舍五入" in t for t in notes) == shown_differs
+
+
+def test_missing_values_marked_in_draft_and_refused_in_final(tmp_path):
+    data, params, plan = _fictional(tmp_path, 3, seed=3)
+    finance = (data / "财政指标.csv").read_text(encoding="utf-8").splitlines()
+    first = sorted(plan)[0]
+    kept = [line for line in finance if not (line.startswith(first + ",") and ",税收收入," in line)]
+    (data / "财政指标.csv").write_text("\n".join(kept) + "\n", encoding="utf-8")
+    (params / "bureaus" / "nodata.yaml").write_text("name: 无台账区财政局\n", encoding="utf-8")
+    ledgers = load_ledgers(data)
+
+    path = write_summary_table(ledgers, params, 2023, tmp_path / "out")
+    rows = table_rows(path)
+    by_name = {r[1]: r for r in rows}
+    lacking = by_name[plan[first]["name"]]
+    assert lacking[13] == "【待补充】" and lacking[12] == wan(plan[first]["amounts"][0])
+    assert set(by_name["无台账区财政局"][2:]) == {"【待补充】"}
+    assert rows[-1][13] == "【待补充】"  # a total over a missing cell is not a total
+    assert rows[-1][2] == "【待补充】"  # so is a count over a bureau without data
+    xml = Document(str(path)).tables[0]._tbl.xml
+    assert xml.count('w:highlight w:val="yellow"') == sum(c == "【待补充】" for r in rows for c in r)
+    data_json = json.loads((path.parent / JSON_NAME).read_text(encoding="utf-8"))
+    assert any("税收收入" in m and "没有2023年" in m for m in data_json["missing"])
+    assert any("无台账区财政局" in m for m in data_json["missing"])
+    assert any("【待补充】" in p.text for p in Document(str(path)).paragraphs)
+
+    final_out = tmp_path / "final"
+    with pytest.raises(MissingValuesError) as err:
+        write_summary_table(ledgers, params, 2023, final_out, final=True)
+    message = str(err.value)
+    assert "汇总表" in message and "税收收入" in message and "无台账区财政局" in message
+    assert not final_out.exists()
+
+
+def test_final_table_without_missing_values_is_written(sample_ledgers, tmp_path):
+    path = write_summary_table(sample_ledgers, PARAMS, 2021, tmp_path, final=True)
+    text = "".join(c.text for r in Document(str(path)).tables[0].rows for c in r.cells)
+    assert "待补充" not in text
+
+
+def test_layout_follows_gbt9704_attachment_table(sample_ledgers, tmp_path):
+    doc = Document(str(write_summary_table(sample_ledgers, PARAMS, 2021, tmp_path)))
+    section = doc.sections[0]
+    assert section.page_width > section.page_height  # landscape A4
+    assert (section.page_width.mm, section.page_height.mm) == pytest.approx((297, 210), abs=0.5)
+    assert doc.paragraphs[0].text == "附件"
+    assert doc.paragraphs[1].text == "2021年各单位党史学习教育工作情况汇总表"
+    styles = {s.style_id: s for s in doc.styles}
+
+    def east_asia(style_id: str) -> str:
+        return styles[style_id].element.rPr.rFonts.get(qn("w:eastAsia"))
+
+    assert east_asia("ZJAttachment") == "黑体" and east_asia("ZJTitle") == "方正小标宋简体"
+    table = doc.tables[0]
+    header_rows = table.rows[:2]
+    for tr in header_rows:
+        assert tr._tr.trPr.find(qn("w:tblHeader")) is not None  # repeated on every page
+        for cell in tr.cells:
+            assert all(east_asia(p.style.style_id) == "黑体" for p in cell.paragraphs)
+    for tr in table.rows[2:]:
+        assert tr._tr.trPr.find(qn("w:tblHeader")) is None
+    first = table.rows[2]
+    assert east_asia(first.cells[1].paragraphs[0].style.style_id) == "仿宋_GB2312"
+    for cell in first.cells[2:]:
+        style = styles[cell.paragraphs[0].style.style_id]
+        assert style.element.pPr.find(qn("w:jc")).get(qn("w:val")) == "right"
+        assert east_asia(style.style_id) == "仿宋_GB2312"
+
+
+def test_table_runs_across_pages_with_header_repeated(tmp_path):
+    data, params, plan = _fictional(tmp_path, 60, seed=11)
+    path = write_summary_table(load_ledgers(data), params, 2023, tmp_path / "out")
+    assert len(table_rows(path)) == 61
+    table = Document(str(path)).tables[0]
+    assert sum(tr._tr.trPr.find(qn("w:tblHeader")) is not None for tr in table.rows) == 2
+
+
+def test_template_is_built_from_its_source(monkeypatch):
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("summary_table_build", TEMPLATE_DIR / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    assert module.build_bytes() == (TEMPLATE_DIR / "template.docx").read_bytes()
+
+
+def test_unknown_tag_in_template_is_named(sample_ledgers, tmp_path):
+    import zipfile
+
+    source = TEMPLATE_DIR / "template.docx"
+    edited = tmp_path / "edited.docx"
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(edited, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data.replace("附件".encode(), "附件{{ unknown_tag }}".encode())
+            dst.writestr(item, data)
+    with pytest.raises(TemplateError, match="unknown_tag"):
+        write_summary_table(sample_ledgers, PARAMS, 2021, tmp_path / "out", template=edited)
+    assert not (tmp_path / "out").exists()

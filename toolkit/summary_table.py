@@ -1,0 +1,249 @@
+"""The city office's 汇总表: one row per bureau, a 合计 row, every cell traced to ledger rows.
+
+A cell is a :class:`~toolkit.figures.Figure` computed by the rule kinds of the bureau's
+own report (activity counts, problems by source and status, indicators), so both
+documents agree; revenue is written in 万元 with two decimals, as a table column aligns
+it. The 合计 row sums the exact values, not the rounded texts. The Word layout is ``summary_docx``'s business; this module only computes and
+writes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from . import formatting as fmt
+from .errors import MissingValuesError, ParameterError
+from .figures import Figure, Scope, Spec, activity_count, indicator, problem_count, sources_of
+from .ledgers import Ledgers
+from .outputs import atomic_write
+from .params import BureauParams, list_bureaus, load_bureau
+from .resources import summary_table_template
+
+DOCX_NAME, JSON_NAME, PDF_NAME = "汇总表.docx", "汇总表.json", "汇总表.pdf"
+#: Activity kinds with a column of their own; every other kind is counted under 其他活动.
+MAIN_KINDS = {
+    "lecture": "宣讲",
+    "visit": "参观学习",
+    "traffic_volunteer": "文明交通志愿服务",
+    "home_visit": "入户走访",
+    "drill": "演练",
+    "open_day": "开放日",
+}
+OTHER_ACTIVITIES = "other_activities"
+#: Problems of the 大调研 as the bureau's report counts them: key → (label, status).
+SURVEY = {
+    "survey_collected": ("大调研收集问题数", None),
+    "survey_resolved": ("大调研已解决问题数", "已解决"),
+    "survey_longterm": ("大调研长期坚持解决问题数", "长期坚持"),
+}
+#: Revenue indicators, written in 万元 with two decimals.
+REVENUE = {
+    "fiscal_revenue": "财政总收入",
+    "tax_revenue": "税收收入",
+    "general_budget_revenue": "一般公共预算收入",
+}
+ROUNDING_NOTE = (
+    "注：财政收入以万元为单位四舍五入保留两位小数；合计按各单位原始数据相加后取舍，与各行数字之和可能略有出入。"
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    spec: Spec
+    amount: bool = False  # an amount of money (Decimal 元) rather than a count
+
+
+def _other_activities() -> Spec:
+    kinds = "、".join(MAIN_KINDS.values())
+
+    def compute(s: Scope):
+        rows = [r for r in s.activities if r["kind"] not in MAIN_KINDS.values()]
+        return len(rows), fmt.count(len(rows)), sources_of("activities", rows), None
+
+    return Spec(OTHER_ACTIVITIES, "其他活动次数", f"活动台账中当年活动类型不是{kinds}的活动条数", compute)
+
+
+def _columns() -> tuple[Column, ...]:
+    columns = [Column(key, f"{kind}次数", activity_count(key, f"{kind}次数", kind)) for key, kind in MAIN_KINDS.items()]
+    columns.append(Column(OTHER_ACTIVITIES, "其他活动次数", _other_activities()))
+    columns += [Column(k, label, problem_count(k, label, "大调研", status)) for k, (label, status) in SURVEY.items()]
+    columns += [Column(k, name, indicator(k, name, name, "万元"), amount=True) for k, name in REVENUE.items()]
+    return tuple(columns)
+
+
+def wan_text(amount_yuan: Decimal) -> str:
+    """An amount in 元 written in 万元 with exactly two decimals, as a table column aligns them."""
+    return format(fmt.round_half_up(Decimal(amount_yuan) / fmt.WAN, 2), "f")
+
+
+def _cell(column: Column, scope: Scope) -> Figure:
+    figure = column.spec.figure(scope)
+    if column.amount and figure.text is not None:
+        figure.text = wan_text(figure.value)
+    return figure
+
+
+COLUMNS = _columns()
+
+
+@dataclass
+class Row:
+    """One bureau: its name and a figure per column."""
+
+    seq: int
+    bureau: str
+    name: str
+    cells: dict[str, Figure]
+
+    def to_dict(self) -> dict:
+        return {
+            "seq": self.seq,
+            "bureau": self.bureau,
+            "name": self.name,
+            "cells": {k: f.to_dict() for k, f in self.cells.items()},
+        }
+
+
+@dataclass
+class SummaryTable:
+    year: int
+    rows: list[Row]
+    total: dict[str, Figure]
+    columns: tuple[Column, ...] = COLUMNS
+    notes: list[str] = field(default_factory=list)
+
+    def missing(self) -> list[str]:
+        """Every missing bureau cell as ``单位名称：数据项：原因``."""
+        return [
+            f"{row.name}（{row.bureau}）：{f.label}：{f.missing}"
+            for row in self.rows
+            for f in row.cells.values()
+            if f.text is None
+        ]
+
+    def to_dict(self) -> dict:
+        return {
+            "year": self.year,
+            "columns": [{"key": c.key, "label": c.label, "rule": c.spec.rule} for c in self.columns],
+            "rows": [row.to_dict() for row in self.rows],
+            "total": {k: f.to_dict() for k, f in self.total.items()},
+            "missing": self.missing(),
+            "notes": self.notes,
+        }
+
+
+class SummaryMissingError(MissingValuesError):
+    """A final 汇总表 was asked for but some bureaus lack values."""
+
+    def __init__(self, year: int, missing: list[str]):
+        super().__init__("", year, missing)
+
+    def __str__(self) -> str:
+        items = "\n".join(f"- {m}" for m in self.missing)
+        return f"{self.year}年汇总表缺少{len(self.missing)}项数据，不能生成正式稿（未写出任何文件）：\n{items}"
+
+
+def _unavailable(column: Column, reason: str) -> Figure:
+    return Figure(column.key, column.label, column.spec.rule, missing=reason)
+
+
+def _records_by_bureau(ledgers: Ledgers) -> dict[str, dict[str, list]]:
+    """Each bureau's records of each table, grouped once (filtering frames per bureau costs
+    milliseconds a bureau, too much for a thousand)."""
+    out: dict[str, dict[str, list]] = {}
+    for table in ("activities", "problems", "finance"):
+        frame = getattr(ledgers, table)
+        columns = list(frame.columns)
+        # the same records as to_dict("records"), without pandas' per-cell boxing
+        for values in zip(*(frame[c].tolist() for c in columns)):
+            record = dict(zip(columns, values))
+            out.setdefault(record["bureau"], {"activities": [], "problems": [], "finance": []})[table].append(record)
+    return out
+
+
+def _row(seq: int, code: str, params: BureauParams | str, own: dict[str, list] | None, year: int) -> Row:
+    if isinstance(params, str):  # the parameter file cannot be used: every cell says why
+        return Row(seq, code, code, {c.key: _unavailable(c, params) for c in COLUMNS})
+    if own is None:
+        reason = f"台账中没有单位代码为“{code}”的任何记录"
+        return Row(seq, code, params.name, {c.key: _unavailable(c, reason) for c in COLUMNS})
+    scope = Scope.from_records(params, year, own["activities"], own["problems"], own["finance"])
+    return Row(seq, code, params.name, {c.key: _cell(c, scope) for c in COLUMNS})
+
+
+def _total(column: Column, cells: list[Figure]) -> Figure:
+    label = f"合计：{column.label}"
+    rule = f"各单位“{column.label}”之和（按原始数据相加）"
+    sources = [s for f in cells for s in f.sources]
+    lacking = [f for f in cells if f.text is None]
+    if lacking:
+        return Figure(column.key, label, rule, sources=sources, missing=f"{len(lacking)}个单位缺少该数据")
+    if column.amount:
+        value = sum((Decimal(f.value) for f in cells), Decimal(0))
+        return Figure(column.key, label, rule, value, wan_text(value), sources)
+    count = sum(int(f.value) for f in cells)
+    return Figure(column.key, label, rule, count, fmt.count(count), sources)
+
+
+def _shown_sum_differs(column: Column, cells: list[Figure], total: Figure) -> bool:
+    if not column.amount or total.text is None:
+        return False
+    return sum((Decimal(f.text) for f in cells), Decimal(0)) != Decimal(total.text)
+
+
+def build_table(ledgers: Ledgers, params_dir: Path, year: int, *, bureaus: list[str] | None = None) -> SummaryTable:
+    """Every bureau's row (all bureaus with a parameter file unless ``bureaus`` names some)."""
+    params_dir = Path(params_dir)
+    codes = list(dict.fromkeys(bureaus if bureaus is not None else list_bureaus(params_dir)))
+    own = _records_by_bureau(ledgers)
+    rows = []
+    for seq, code in enumerate(codes, start=1):
+        try:
+            params: BureauParams | str = load_bureau(params_dir, code)
+        except ParameterError as err:
+            params = "参数文件有误：" + "；".join(str(p) for p in err.problems)
+        rows.append(_row(seq, code, params, own.get(code), int(year)))
+    total, notes = {}, []
+    for column in COLUMNS:
+        cells = [row.cells[column.key] for row in rows]
+        total[column.key] = _total(column, cells)
+        if _shown_sum_differs(column, cells, total[column.key]) and ROUNDING_NOTE not in notes:
+            notes.append(ROUNDING_NOTE)
+    return SummaryTable(int(year), rows, total, notes=notes)
+
+
+def table_json(table: SummaryTable) -> bytes:
+    """Every cell with value, text, status, rule and source rows; compact, since a province's
+    table holds tens of thousands of source rows (indenting triples the time to write it)."""
+    return json.dumps(table.to_dict(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def write_summary_table(
+    ledgers: Ledgers,
+    params_dir: Path,
+    year: int,
+    out_dir: Path,
+    *,
+    bureaus: list[str] | None = None,
+    final: bool = False,
+    template: Path | None = None,
+) -> Path:
+    """Write ``<out_dir>/<year>/汇总表.docx`` and ``汇总表.json``; return the docx path.
+
+    A final table with any missing cell is refused before anything is written.
+    """
+    from .summary_docx import render_summary_docx
+
+    table = build_table(ledgers, params_dir, year, bureaus=bureaus)
+    if final and table.missing():
+        raise SummaryMissingError(table.year, table.missing())
+    docx = render_summary_docx(table, template or summary_table_template(), final=final)
+    folder = Path(out_dir) / str(table.year)
+    atomic_write(folder / JSON_NAME, table_json(table))
+    atomic_write(folder / DOCX_NAME, docx)
+    return folder / DOCX_NAME

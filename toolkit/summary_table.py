@@ -63,9 +63,10 @@ def _other_activities() -> Spec:
 
     def compute(s: Scope):
         rows = [r for r in s.activities if r["kind"] not in MAIN_KINDS.values()]
-        return len(rows), fmt.count(len(rows)), sources_of("activities", rows), None
+        return len(rows), sources_of("activities", rows), None
 
-    return Spec(OTHER_ACTIVITIES, "其他活动次数", f"活动台账中当年活动类型不是{kinds}的活动条数", compute)
+    rule = f"活动台账中当年活动类型不是{kinds}的活动条数"
+    return Spec(OTHER_ACTIVITIES, "其他活动次数", rule, compute, "count")
 
 
 def _columns() -> tuple[Column, ...]:
@@ -149,7 +150,7 @@ class SummaryMissingError(MissingValuesError):
 
 
 def _unavailable(column: Column, reason: str) -> Figure:
-    return Figure(column.key, column.label, column.spec.rule, missing=reason)
+    return Figure(column.key, column.label, column.spec.rule, missing=reason, form=column.spec.form(None))
 
 
 def _records_by_bureau(ledgers: Ledgers) -> dict[str, dict[str, list]]:
@@ -180,14 +181,15 @@ def _total(column: Column, cells: list[Figure]) -> Figure:
     label = f"合计：{column.label}"
     rule = f"各单位“{column.label}”之和（按原始数据相加）"
     sources = [s for f in cells for s in f.sources]
+    form = column.spec.form(None)
     lacking = [f for f in cells if f.text is None]
     if lacking:
-        return Figure(column.key, label, rule, sources=sources, missing=f"{len(lacking)}个单位缺少该数据")
+        return Figure(column.key, label, rule, sources=sources, missing=f"{len(lacking)}个单位缺少该数据", form=form)
     if column.amount:
         value = sum((Decimal(f.value) for f in cells), Decimal(0))
-        return Figure(column.key, label, rule, value, wan_text(value), sources)
+        return Figure(column.key, label, rule, value, wan_text(value), sources, form=form)
     count = sum(int(f.value) for f in cells)
-    return Figure(column.key, label, rule, count, fmt.count(count), sources)
+    return Figure(column.key, label, rule, count, fmt.count(count), sources, form=form)
 
 
 def _shown_sum_differs(column: Column, cells: list[Figure], total: Figure) -> bool:

@@ -69,6 +69,13 @@ def parser() -> argparse.ArgumentParser:
     _common(p, bureau=True)
     p = sub.add_parser("validate", help="检查台账和参数，列出全部问题")
     _common(p, bureau=False, out=False)
+    p.add_argument(
+        "--report",
+        type=Path,
+        default=None,
+        metavar="问题清单.xlsx",
+        help="有问题时写出问题清单（问题单元格标红并加批注）",
+    )
     p = sub.add_parser("run", help="用 papermill 执行报告笔记本，生成笔记本、HTML 和报告")
     _common(p, bureau=True)
     p = sub.add_parser("batch", help="为所有单位并行执行报告笔记本")
@@ -128,6 +135,11 @@ def cmd_validate(args) -> int:
     print_notices(notices)
     if problems:
         print(DataError(problems), file=sys.stderr)
+        if args.report:
+            from .problem_workbook import write_problem_workbook
+
+            write_problem_workbook(problems, args.data, args.report)
+            print(f"问题清单：{args.report}（问题单元格已标红并加批注）", file=sys.stderr)
         return 1
     print(
         f"检查通过：{len(ledgers.bureaus)}个单位，"

@@ -185,8 +185,17 @@ def _cell_value(value: object) -> object:
     return value
 
 
-def _mark(rows: list[list[object]], marks: dict[tuple[int, int], object]) -> None:
-    """Put markers in cells the reader gives as blank but that are not (1-based positions)."""
+def _read_sheet(book, reader, info) -> list[list[object]]:
+    """One sheet's cells: blank as None, markers where the reader gives blank but the cell is not.
+
+    The sheet's extent is checked first (:func:`scan_sheet` raises when it is too large).
+    """
+    scan = scan_sheet(book, info)
+    rows = [[_cell_value(v) for v in r] for r in reader.get_sheet_by_name(info.name).to_python(skip_empty_area=False)]
+    marks: dict[tuple[int, int], object] = {
+        (r, c): UncachedFormula(f"{column_letters(c)}{r}") for r, c in scan.formulas_without_value
+    }
+    marks.update({(r, c): ExcelErrorValue(f"{column_letters(c)}{r}", e) for (r, c), e in scan.errors.items()})
     for (r, c), mark in marks.items():
         while len(rows) < r:
             rows.append([])
@@ -194,6 +203,34 @@ def _mark(rows: list[list[object]], marks: dict[tuple[int, int], object]) -> Non
             rows[r - 1].extend([None] * (c - len(rows[r - 1])))
         if rows[r - 1][c - 1] is None:
             rows[r - 1][c - 1] = mark
+    return rows
+
+
+def read_rows(path: Path, sheet: str | None) -> list[list[object]] | None:
+    """The cells of one sheet (or of a CSV file) as the loader reads them; None when unreadable."""
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        return _read_csv(path, path.name, [])
+    try:
+        book, sheets = open_checked(path)
+    except WorkbookTooLarge:
+        return None
+    from python_calamine import CalamineWorkbook
+
+    with book:
+        info = next((s for s in sheets if s.name == sheet), None)
+        if info is None:
+            return None
+        try:
+            reader = CalamineWorkbook.from_path(str(path))
+        except Exception:
+            return None
+        try:
+            return _read_sheet(book, reader, info)
+        except Exception:  # too large or broken: the problem list still names every cell
+            return None
+        finally:
+            reader.close()
 
 
 def _workbook_sheets(path: Path, shown: str, problems: list[Problem], notices: list[Notice]) -> list[_Sheet]:
@@ -243,8 +280,7 @@ def _workbook_sheets(path: Path, shown: str, problems: list[Problem], notices: l
         try:
             for table, s in chosen:
                 try:
-                    scan = scan_sheet(book, s)
-                    rows = reader.get_sheet_by_name(s.name).to_python(skip_empty_area=False)
+                    rows = _read_sheet(book, reader, s)
                 except WorkbookTooLarge as exc:
                     problems.append(_too_large(shown, exc, table))
                     continue
@@ -252,14 +288,6 @@ def _workbook_sheets(path: Path, shown: str, problems: list[Problem], notices: l
                     reason = WorkbookTooLarge(f"无法读取（{type(exc).__name__}）", s.name)
                     problems.append(_too_large(shown, reason, table))
                     continue
-                rows = [[_cell_value(v) for v in r] for r in rows]
-                marks: dict[tuple[int, int], object] = {
-                    (r, c): UncachedFormula(f"{column_letters(c)}{r}") for r, c in scan.formulas_without_value
-                }
-                marks.update(
-                    {(r, c): ExcelErrorValue(f"{column_letters(c)}{r}", e) for (r, c), e in scan.errors.items()}
-                )
-                _mark(rows, marks)
                 out.append(_Sheet(table, s.name, rows))
         finally:
             reader.close()

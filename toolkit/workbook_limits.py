@@ -158,40 +158,68 @@ def column_letters(number: int) -> str:
     return out
 
 
-def scan_sheet(book: zipfile.ZipFile, sheet: SheetInfo) -> SheetScan:
-    """The area the sheet's filled cells span and its formulas lacking a cached value.
+_ROW_END = re.compile(rb"</(?:\w+:)?row>")
+#: A single row of sheet XML longer than this is not a ledger row.
+MAX_ROW_BYTES = 32 * 1024 * 1024
 
-    Raises :class:`WorkbookTooLarge` when the area exceeds :data:`MAX_CELLS`, before the
+
+class _Scanner:
+    """Walks ``<row>``/``<c>`` elements of sheet XML, keeping the position between chunks."""
+
+    def __init__(self) -> None:
+        self.scan = SheetScan()
+        self.row = self.col = 0
+
+    def feed(self, data: bytes) -> None:
+        scan = self.scan
+        for m in _TOKEN.finditer(data):
+            if m.group(1) is not None:  # <row …>
+                r = _R_ATTR.search(m.group(1))
+                self.row = int(r.group(2)) if r and r.group(2) else self.row + 1
+                self.col = 0
+                continue
+            r = _R_ATTR.search(m.group(2))
+            if r and r.group(1):
+                self.col = column_number(r.group(1).decode())
+                if r.group(2):
+                    self.row = int(r.group(2))
+            else:
+                self.col += 1
+            body = m.group(3) or b""
+            has_value = bool(_HAS_VALUE.search(body))
+            at = (self.row, self.col)
+            if _HAS_FORMULA.search(body) and not has_value:
+                scan.formulas_without_value.add(at)
+            elif not has_value:
+                continue
+            elif _ERROR_TYPE.search(m.group(2)):
+                v = _VALUE.search(body)
+                scan.errors[at] = v.group(1).decode("utf-8", "replace") if v else "#错误"
+            scan.rows, scan.columns = max(scan.rows, self.row), max(scan.columns, self.col)
+
+
+def scan_sheet(book: zipfile.ZipFile, sheet: SheetInfo) -> SheetScan:
+    """The area the sheet's filled cells span and its cells the reader would give as blank.
+
+    The XML is read in chunks cut at row ends, so memory stays bounded. Raises
+    :class:`WorkbookTooLarge` when the area exceeds :data:`MAX_CELLS`, before the
     reader would allocate it.
     """
     if sheet.part is None or sheet.part not in book.namelist():
         raise WorkbookTooLarge(f"工作表“{sheet.name}”的内容缺失", sheet.name)
-    data = book.read(sheet.part)  # bounded: check_archive has capped every part
-    scan = SheetScan()
-    row, col = 0, 0
-    for m in _TOKEN.finditer(data):
-        if m.group(1) is not None:  # <row …>
-            r = _R_ATTR.search(m.group(1))
-            row = int(r.group(2)) if r and r.group(2) else row + 1
-            col = 0
-            continue
-        r = _R_ATTR.search(m.group(2))
-        if r and r.group(1):
-            col = column_number(r.group(1).decode())
-            if r.group(2):
-                row = int(r.group(2))
-        else:
-            col += 1
-        body = m.group(3) or b""
-        has_value = bool(_HAS_VALUE.search(body))
-        if _HAS_FORMULA.search(body) and not has_value:
-            scan.formulas_without_value.add((row, col))
-        elif not has_value:
-            continue
-        elif _ERROR_TYPE.search(m.group(2)):
-            v = _VALUE.search(body)
-            scan.errors[(row, col)] = v.group(1).decode("utf-8", "replace") if v else "#错误"
-        scan.rows, scan.columns = max(scan.rows, row), max(scan.columns, col)
+    scanner = _Scanner()
+    pending = b""
+    with book.open(sheet.part) as part:
+        while chunk := part.read(_CHUNK * 4):
+            pending += chunk
+            last = max(_ROW_END.finditer(pending), key=lambda m: m.end(), default=None)
+            if last is not None:
+                scanner.feed(pending[: last.end()])
+                pending = pending[last.end() :]
+            elif len(pending) > MAX_ROW_BYTES:
+                raise WorkbookTooLarge(f"工作表“{sheet.name}”中有一行超过{_mib(MAX_ROW_BYTES)}", sheet.name)
+    scanner.feed(pending)
+    scan = scanner.scan
     if scan.area > MAX_CELLS:
         corner = f"{column_letters(scan.columns)}{scan.rows}"
         raise WorkbookTooLarge(

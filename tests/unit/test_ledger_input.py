@@ -401,3 +401,38 @@ def test_a_row_without_a_readable_code_still_stops_everything(minimal):
     write_csv(data / "活动台账-other.csv", other)
     with pytest.raises(DataError):
         load_ledgers_per_bureau(data)
+
+
+# --- the problem list -----------------------------------------------------------------
+
+
+def test_validate_report_lists_every_problem_and_marks_the_cells(minimal, tmp_path, capsys):
+    from toolkit.cli import main
+
+    data, params = minimal
+    rows = activity_rows()
+    rows[2][1] = "2021-02-30"  # row 3, 日期
+    rows[-1][7] = "=10+20"  # last row, 人数: formula without cached value
+    activities_book(data, [("活动台账", rows)])
+    finance = [dict(r) for r in FINANCE]
+    finance[0]["数值"] = "=A1"  # a CSV cell that is text, not a formula
+    write_csv(data / "财政指标.csv", finance)
+    out = tmp_path / "问题清单.xlsx"
+    assert main(["validate", "--data", str(data), "--params", str(params), "--report", str(out)]) == 1
+    assert "问题清单" in capsys.readouterr().err
+    book = openpyxl.load_workbook(out)
+    listing = book["问题清单"]
+    lines = [[c.value for c in r] for r in listing.iter_rows(min_row=2)]
+    cells = {(line[2], line[4]) for line in lines}
+    assert cells == {("活动台账.xlsx", "B3"), ("活动台账.xlsx", f"H{len(rows)}"), ("财政指标.csv", "E2")}
+    assert all(line[1] == "demo" and line[8] and line[9] for line in lines)
+    for line, row in zip(lines, listing.iter_rows(min_row=2)):
+        title, ref = line[10].split("!")
+        assert row[10].hyperlink.location == f"'{title}'!{ref}"
+        marked = book[title][ref]
+        assert marked.fill.fgColor.rgb.endswith("FFC7CE")
+        assert line[8] in marked.comment.text
+    copy = book[lines[0][10].split("!")[0]]
+    assert copy["A1"].value == "单位代码" and copy["B2"].value.date() == date(2021, 3, 5)
+    csv_copy = next(book[t] for t in book.sheetnames if "财政指标" in t)
+    assert csv_copy["E2"].value == "=A1" and csv_copy["E2"].data_type == "s"

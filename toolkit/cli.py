@@ -118,6 +118,7 @@ def cmd_render(args) -> int:
 
 def cmd_validate(args) -> int:
     from .errors import DataError
+    from .overrides import check_all
     from .params import list_bureaus, load_all
     from .validate import check_codes, load_ledgers
 
@@ -131,7 +132,7 @@ def cmd_validate(args) -> int:
     if ledgers is not None:
         problems += check_codes(ledgers, known)
     _, param_problems = load_all(args.params)
-    problems += param_problems
+    problems += param_problems + check_all(args.params)  # overrides: structure and values
     print_notices(notices)
     if problems:
         print(DataError(problems), file=sys.stderr)

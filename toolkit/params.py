@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from .errors import NotFoundError, ParameterError, Problem
+from .yamlfile import Mapping, read_yaml
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 #: Keys the data contract names, with their Chinese label.
@@ -32,10 +33,11 @@ class BureauParams:
         return self.get("name") or self.code
 
     def narrative(self, year: int) -> dict[str, str]:
-        """This year's narrative texts keyed by ``problems`` / ``next_steps``."""
-        block = (
-            (self.values.get("narrative") or {}).get(year) or (self.values.get("narrative") or {}).get(str(year)) or {}
-        )
+        """This year's narrative texts keyed by ``problems`` / ``next_steps`` (see :func:`check_bureau`)."""
+        years = self.values.get("narrative") or {}
+        block = (years.get(year) or years.get(str(year)) or {}) if isinstance(years, dict) else {}
+        if not isinstance(block, dict):
+            return {}
         return {k: str(v).strip() for k, v in block.items() if k in NARRATIVE_KEYS and v and str(v).strip()}
 
     def signed_on(self, year: int) -> date | None:
@@ -57,13 +59,11 @@ def list_bureaus(params_dir: Path) -> list[str]:
 
 
 def _read_yaml(path: Path, shown: str) -> tuple[dict, list[Problem]]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except UnicodeDecodeError:
-        return {}, [Problem(shown, "文件不是UTF-8编码", expected="UTF-8编码的YAML文件")]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        return {}, [Problem(shown, "YAML格式错误", row=mark.line + 1 if mark else None, expected="合法的YAML")]
+    data, problems = read_yaml(path, shown)
+    if problems:
+        return {}, problems
+    if data is None:
+        return {}, []
     if not isinstance(data, dict):
         return {}, [Problem(shown, "内容不是“键: 值”的形式", expected="如“name: 某某县财政局”的YAML映射")]
     return data, []
@@ -84,8 +84,37 @@ def check_bureau(params: BureauParams, shown: str) -> list[Problem]:
         value = params.values.get(key)
         if value is not None and not isinstance(value, (str, int)):
             problems.append(Problem(shown, f"“{key}”（{KEYS[key]}）应为文字", column=key, value=value))
+    problems += _narrative_problems(params.values.get("narrative"), shown)
     if not params.get("name"):
         problems.append(Problem(shown, "缺少单位全称", column="name", expected="如“name: 某某县财政局”"))
+    return problems
+
+
+def _narrative_problems(narrative: object, shown: str) -> list[Problem]:
+    """``narrative`` maps years to ``{problems: 文字, next_steps: 文字}``; name every entry that does not."""
+    if narrative is None:
+        return []
+    expected = "“narrative:”下按年度写“problems:”和/或“next_steps:”两段文字"
+    if not isinstance(narrative, dict):
+        return [Problem(shown, "“narrative”（本单位段落）格式不对", column="narrative", expected=expected)]
+    problems = []
+    for year, block in narrative.items():
+        where = f"narrative.{year}"
+        if not re.fullmatch(r"\d{4}", str(year)):
+            problems.append(Problem(shown, "本单位段落的年度不是四位数字", column=where, value=year, expected=expected))
+        if not isinstance(block, dict):
+            problems.append(
+                Problem(shown, f"{year}年的本单位段落应分为“problems”“next_steps”", column=where, expected=expected)
+            )
+            continue
+        for key, text in block.items():
+            if key not in NARRATIVE_KEYS:
+                listed = "、".join(f"{k}（{v}）" for k, v in NARRATIVE_KEYS.items())
+                problems.append(Problem(shown, "未知的段落名称", column=f"{where}.{key}", value=key, expected=listed))
+            elif text is not None and not isinstance(text, str):
+                problems.append(
+                    Problem(shown, "段落应为文字", column=f"{where}.{key}", value=text, expected="一段文字")
+                )
     return problems
 
 
@@ -95,7 +124,7 @@ def load_bureau(params_dir: Path, code: str) -> BureauParams:
     if not path.is_file():
         known = "、".join(list_bureaus(params_dir)) or "无"
         raise NotFoundError(f"找不到单位“{code}”的参数文件“{path}”。已有的单位：{known}。")
-    shown = path.as_posix()
+    shown = path.relative_to(params_dir).as_posix()
     values, problems = _read_yaml(path, shown)
     params = BureauParams(code, path, values)
     problems += [] if problems else check_bureau(params, shown)
@@ -123,6 +152,7 @@ class _Dumper(yaml.SafeDumper):
     pass
 
 
+_Dumper.add_representer(Mapping, yaml.representer.SafeRepresenter.represent_dict)
 _Dumper.add_representer(
     _Literal, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style="|")
 )

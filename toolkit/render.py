@@ -21,13 +21,13 @@ from docx.opc.part import XmlPart
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
-from jinja2.sandbox import SandboxedEnvironment
 
-from . import styles
+from . import styles, template_sandbox
 from .errors import MissingValuesError, TemplateError
 from .figures import KEYS, MISSING_MARK, Figures
 from .outputs import atomic_write, report_dir
 from .params import BureauParams
+from .template_sandbox import BoundedEnvironment, TemplateLimitError
 
 _RUN_IN = re.compile(r"^(（[一二三四五六七八九十]+）[^。]{1,40}。)(.*)$", re.S)
 CONTEXT_NAMES = frozenset(KEYS) | {"narrative"}
@@ -126,8 +126,8 @@ def _text(piece: str):
     return t
 
 
-def _environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(autoescape=True, undefined=jinja2.StrictUndefined)
+def _environment() -> BoundedEnvironment:
+    return template_sandbox.environment()
 
 
 @lru_cache(maxsize=16)
@@ -171,6 +171,8 @@ def render_docx(figures: Figures, story: dict, template: Path, *, final: bool = 
     context = {**figure_context(figures), "narrative": story}
     try:
         doc.render(context, _environment(), autoescape=True)
+    except TemplateLimitError as exc:
+        raise TemplateError(Path(template).name, str(exc)) from None
     except jinja2.TemplateError as exc:
         raise TemplateError(Path(template).name, f"渲染失败（{exc}）") from None
     for part in doc.docx.part.package.iter_parts():

@@ -1,0 +1,64 @@
+"""Hostile templates end fast with a Chinese message: no hang, no MemoryError."""
+
+from __future__ import annotations
+
+import time
+import zipfile
+from datetime import date
+
+import jinja2
+import pytest
+from conftest import PARAMS
+
+from toolkit import report
+from toolkit.errors import TemplateError
+from toolkit.render import render_docx
+from toolkit.resources import default_template
+from toolkit.template_sandbox import TemplateLimitError, environment
+
+HOSTILE = [
+    "{{ 10**(10**10) }}",
+    "{{ (2**9999)**9 }}",
+    "{{ range(10**9)|list|length }}",
+    "{{ 'a'*10**9 }}",
+    "{{ 10**9*'a' }}",
+    "{{ [0]*10**9 }}",
+    "{{ 'x'|center(10**9) }}",
+    "{{ '%0999999999d' % 1 }}",
+    "{{ '{:>999999999}'.format(1) }}",
+    "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    "{% set ns = namespace(s='ab') %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length }}",
+    "{% set s = 'a'*1000 %}{% for c in s %}{% for d in s %}{% for e in s %}{% endfor %}{% endfor %}{% endfor %}",
+    "{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}",
+]
+
+
+@pytest.mark.parametrize("source", HOSTILE)
+def test_hostile_expression_fails_fast(source):
+    start = time.monotonic()
+    with pytest.raises((TemplateLimitError, RecursionError, jinja2.TemplateError)):
+        environment().from_string(source).render()
+    assert time.monotonic() - start < 5
+
+
+@pytest.mark.parametrize("source", ["{{ 2**10 }}|1024", "{{ 'ab'*3 }}|ababab", "{{ range(3)|list|length }}|3"])
+def test_ordinary_expressions_still_work(source):
+    template, expected = source.rsplit("|", 1)
+    assert environment().from_string(template).render() == expected
+
+
+@pytest.mark.parametrize("source", ["{{ 10**(10**10) }}", "{{ range(10**9)|list }}", "{{ 'a'*10**9 }}"])
+def test_hostile_report_template_is_a_chinese_template_error(sample_ledgers, tmp_path, source):
+    target = tmp_path / "hostile.docx"
+    with zipfile.ZipFile(default_template()) as zin, zipfile.ZipFile(target, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data.decode().replace("{{ tax_revenue }}", source, 1).encode()
+            zout.writestr(item, data)
+    rep = report.prepare(sample_ledgers, PARAMS, "hedong", 2021, date(2022, 1, 10))
+    start = time.monotonic()
+    with pytest.raises(TemplateError) as err:
+        render_docx(rep.figures, rep.story, target)
+    assert time.monotonic() - start < 10
+    assert "超出限制" in str(err.value) and "hostile.docx" in str(err.value)

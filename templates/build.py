@@ -74,6 +74,22 @@ BODY_HALF_POINTS = 32  # 16pt (三号)
 TITLE_HALF_POINTS = 44  # 22pt (二号)
 PAGE_NUMBER_HALF_POINTS = 28  # 14pt (四号)
 CHARS_PER_LINE = 28
+TEXT_WIDTH = PAGE_WIDTH - MARGIN_LEFT - MARGIN_RIGHT  # 8844 twips = 442.2pt
+
+
+def body_char_spacing() -> int:
+    """Character spacing of the body (twips, negative = condensed) so that 28 characters fill a line.
+
+    A `lines` document grid leaves characters at their own width in Word, WPS and
+    LibreOffice alike: 28 x 16pt = 448pt overflow the 442.2pt line and only 27 fit.
+    Condensing every character by the whole number of twips that makes 28 fit (-5,
+    a quarter point: 28 x 15.75pt = 441pt, while 29 need 456.75pt) gives exactly 28.
+    See docs/layout.md for why this replaces a `linesAndChars` grid.
+    """
+    return math.floor(TEXT_WIDTH / CHARS_PER_LINE - BODY_HALF_POINTS * 10)
+
+
+BODY_CHAR_SPACING = body_char_spacing()
 
 # Fixed metadata, so that the output is reproducible.
 CORE_TITLE = "党史学习教育开展情况总结"
@@ -158,6 +174,9 @@ def _size(half_points: int) -> str:
 NO_FIRST_LINE = 'w:firstLineChars="0" w:firstLine="0"'
 EXACT_SPACING = f'<w:spacing w:before="0" w:after="0" w:line="{LINE_PITCH}" w:lineRule="exact"/>'
 NOT_BOLD = '<w:b w:val="0"/><w:bCs w:val="0"/>'
+NOT_CONDENSED = '<w:spacing w:val="0"/>'
+# Widow control off: every full page holds all 22 lines, as on a clerk's grid paper.
+NO_WIDOW_CONTROL = '<w:widowControl w:val="0"/>'
 BLACK = '<w:color w:val="000000"/>'
 
 
@@ -185,9 +204,9 @@ def normal_style_xml() -> str:
     return (
         f'<w:style {nsdecls("w")} w:type="paragraph" w:default="1" w:styleId="Normal">'
         '<w:name w:val="Normal"/><w:qFormat/>'
-        f'<w:pPr>{EXACT_SPACING}<w:ind w:firstLineChars="200" w:firstLine="640"/>'
+        f'<w:pPr>{NO_WIDOW_CONTROL}{EXACT_SPACING}<w:ind w:firstLineChars="200" w:firstLine="640"/>'
         '<w:jc w:val="both"/></w:pPr>'
-        f"<w:rPr>{_rfonts(FONT_BODY)}{_size(BODY_HALF_POINTS)}"
+        f'<w:rPr>{_rfonts(FONT_BODY)}<w:spacing w:val="{BODY_CHAR_SPACING}"/>{_size(BODY_HALF_POINTS)}'
         '<w:lang w:val="en-US" w:eastAsia="zh-CN" w:bidi="ar-SA"/></w:rPr>'
         "</w:style>"
     )
@@ -203,7 +222,7 @@ def custom_styles_xml() -> list[str]:
             "ZJ Title",
             # Same exact pitch as the body keeps every line on the 22-line grid.
             f'<w:pPr>{EXACT_SPACING}<w:ind {NO_FIRST_LINE}/><w:jc w:val="center"/></w:pPr>'
-            f"<w:rPr>{_rfonts(FONT_TITLE)}{NOT_BOLD}{_size(TITLE_HALF_POINTS)}</w:rPr>",
+            f"<w:rPr>{_rfonts(FONT_TITLE)}{NOT_BOLD}{NOT_CONDENSED}{_size(TITLE_HALF_POINTS)}</w:rPr>",
             '<w:basedOn w:val="Normal"/><w:next w:val="Normal"/><w:qFormat/>',
         ),
         _heading_xml(HEADING1_STYLE_ID, "ZJ Heading 1", FONT_H1, 0),
@@ -219,8 +238,10 @@ def custom_styles_xml() -> list[str]:
             "paragraph",
             SIGNATURE_NAME_STYLE_ID,
             "ZJ Signature Name",
-            # Bureau name: flush right, two characters in from the right edge.
-            f'<w:pPr><w:ind {NO_FIRST_LINE} w:rightChars="200" w:right="640"/><w:jc w:val="right"/></w:pPr>',
+            # Bureau name: flush right, two characters in from the right edge, on the
+            # same page as the date (the render keeps the last body lines with both).
+            f'<w:pPr><w:keepNext/><w:ind {NO_FIRST_LINE} w:rightChars="200" w:right="640"/>'
+            '<w:jc w:val="right"/></w:pPr>',
             f'<w:basedOn w:val="Normal"/><w:next w:val="{SIGNATURE_DATE_STYLE_ID}"/><w:qFormat/>',
         ),
         _style_xml(
@@ -242,7 +263,7 @@ def custom_styles_xml() -> list[str]:
             '<w:pPr><w:snapToGrid w:val="0"/>'
             '<w:spacing w:before="0" w:after="0" w:line="240" w:lineRule="auto"/>'
             f"<w:ind {NO_FIRST_LINE}/></w:pPr>"
-            f"<w:rPr>{_rfonts(FONT_PAGE_NUMBER, FONT_PAGE_NUMBER)}"
+            f"<w:rPr>{_rfonts(FONT_PAGE_NUMBER, FONT_PAGE_NUMBER)}{NOT_CONDENSED}"
             f"{_size(PAGE_NUMBER_HALF_POINTS)}</w:rPr>",
             based_on_normal,
         ),
@@ -287,15 +308,8 @@ def setup_styles(doc: DocumentObject) -> None:
 # --------------------------------------------------------------------------- page
 
 
-def _char_space() -> int:
-    """Grid char spacing (1/4096 pt) so that 28 body characters fill one line."""
-    text_width_pt = (PAGE_WIDTH - MARGIN_LEFT - MARGIN_RIGHT) / 20
-    delta_pt = text_width_pt / CHARS_PER_LINE - BODY_HALF_POINTS / 2
-    return math.floor(delta_pt * 4096)  # round down: never wider than the line
-
-
 def setup_page(doc: DocumentObject) -> None:
-    """A4 page, GB/T 9704 margins and a 22 x 28 document grid."""
+    """A4 page, GB/T 9704 margins and a line grid of 22 lines (see BODY_CHAR_SPACING)."""
     section = doc.sections[0]
     section.page_width, section.page_height = Twips(PAGE_WIDTH), Twips(PAGE_HEIGHT)
     section.top_margin, section.bottom_margin = Twips(MARGIN_TOP), Twips(MARGIN_BOTTOM)
@@ -306,9 +320,8 @@ def setup_page(doc: DocumentObject) -> None:
     grid = section._sectPr.find(qn("w:docGrid"))
     for attr in list(grid.attrib):
         del grid.attrib[attr]
-    grid.set(qn("w:type"), "linesAndChars")
+    grid.set(qn("w:type"), "lines")
     grid.set(qn("w:linePitch"), str(LINE_PITCH))
-    grid.set(qn("w:charSpace"), str(_char_space()))
 
 
 # --------------------------------------------------------------------------- body

@@ -25,6 +25,7 @@ from docxtpl import DocxTemplate
 from . import styles, template_sandbox
 from .errors import MissingValuesError, TemplateError
 from .figures import KEYS, MISSING_MARK, Figures
+from .layout import finish as finish_layout
 from .outputs import atomic_write, report_dir
 from .params import BureauParams
 from .template_sandbox import BoundedEnvironment, TemplateLimitError
@@ -178,6 +179,7 @@ def render_docx(figures: Figures, story: dict, template: Path, *, final: bool = 
     for part in doc.docx.part.package.iter_parts():
         if isinstance(part, XmlPart):
             _split_marked_runs(part.element)
+    finish_layout(doc.docx)
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()

@@ -29,7 +29,8 @@ def test_body_is_reference_word_for_word(sample_ledgers, tmp_path, bureau, year)
     paras = paragraphs(docx, tmp_path)
     assert body_of(paras) == filled_reference(expected_texts(bureau, year))
     name = expected_texts(bureau, year)["bureau_name"]
-    assert paras[0].text == f"{name}{year}年党史学习教育开展情况总结"
+    # Broken as a clerk sets it: issuer and year, then the subject on a line of its own.
+    assert paras[0].text == f"{name}{year}年\n党史学习教育开展情况总结"
     assert [p.text for p in paras[-2:]] == [name, "2022年1月10日"]
 
 

@@ -110,14 +110,39 @@ def test_page_geometry_and_grid() -> None:
     pg_mar = _one(sect_pr, "w:pgMar")
     margins = {side: pg_mar.get(_w(side)) for side in ("top", "bottom", "left", "right")}
     assert margins == {"top": "2098", "bottom": "1984", "left": "1588", "right": "1474"}
+    # A line grid only: a character grid narrower than a glyph makes LibreOffice give
+    # every character two cells (14 a line); see docs/layout.md.
     grid = _one(sect_pr, "w:docGrid")
-    assert grid.get(_w("type")) == "linesAndChars"
-    assert grid.get(_w("linePitch")) == "579"
-    char_space = int(grid.get(_w("charSpace")))
-    assert char_space < 0
+    assert grid.get(_w("type")) == "lines"
+    assert grid.get(_w("charSpace")) is None
+    pitch = int(grid.get(_w("linePitch")))
+    text_height = 16838 - 2098 - 1984
+    assert text_height // pitch == 22
+
+
+def test_body_fits_28_characters_a_line() -> None:
+    normal = _style(_part("word/styles.xml"), "Normal")
+    size = int(_one(normal, "w:rPr/w:sz").get(_w("val"))) * 10  # twips
+    condensed = int(_one(normal, "w:rPr/w:spacing").get(_w("val")))
+    assert condensed < 0
     text_width = 11906 - 1588 - 1474
-    pitch_twips = (16 + char_space / 4096) * 20
-    assert int(text_width // pitch_twips) == 28
+    # 28 characters fit at the condensed pitch, 29 do not; at full width only 27 would.
+    assert text_width // (size + condensed) == 28
+    assert text_width // size == 27
+    # The two-character first-line indent still leaves room for 26 characters.
+    indent = int(_one(normal, "w:pPr/w:ind").get(_w("firstLine")))
+    assert indent + 26 * (size + condensed) <= text_width
+
+
+def test_full_pages_and_titles_keep_the_grid() -> None:
+    styles = _part("word/styles.xml")
+    normal = _style(styles, "Normal")
+    # Widow control would leave 21 lines on some pages.
+    assert _one(normal, "w:pPr/w:widowControl").get(_w("val")) == "0"
+    for style_id in ("ZJTitle", "ZJPageNumber"):
+        assert _one(_style(styles, style_id), "w:rPr/w:spacing").get(_w("val")) == "0"
+    for style_id in ("ZJHeading1", "ZJHeading2", "ZJSignatureName"):
+        assert _style(styles, style_id).xpath("w:pPr/w:keepNext", namespaces=NS), style_id
 
 
 def test_body_style() -> None:

@@ -102,7 +102,11 @@ def test_title_break_keeps_run_formatting():
     title.add_run("学习教育开展情况总结")
     layout.break_title(doc)
     assert title.text == "内蒙古自治区呼和浩特市赛罕区财政局\n2021年党史学习教育开展情况总结"
-    assert [r.text for r in title.runs] == ["内蒙古自治区呼和浩特市", "赛罕区财政局\n2021年党史", "学习教育开展情况总结"]
+    assert [r.text for r in title.runs] == [
+        "内蒙古自治区呼和浩特市",
+        "赛罕区财政局\n2021年党史",
+        "学习教育开展情况总结",
+    ]
     assert title.runs[1].font.highlight_color == 7
     # Breaking again changes nothing.
     layout.break_title(doc)

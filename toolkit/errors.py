@@ -134,3 +134,11 @@ class FigureValueError(DataError):
     Raised by :func:`toolkit.formatting.figure_text`, the one place a figure's text is
     made; it means a computation went wrong, never that the report should print it.
     """
+
+
+class PdfError(ZongjieError, RuntimeError):
+    """A report could not be converted to PDF (the .docx beside it is unaffected)."""
+
+    def __init__(self, message: str, *, document: str | None = None):
+        self.document = document
+        super().__init__(f"“{document}”无法转换为PDF：{message}" if document else message)

@@ -1,0 +1,128 @@
+"""Drive one headless LibreOffice over UNO: convert documents to PDF on request.
+
+Not part of the package's import graph: ``toolkit/pdf.py`` runs this file with the
+Python that has LibreOffice's ``uno`` module (Debian's ``python3-uno`` belongs to the
+system Python, not to a virtual environment). It starts ``soffice`` with a private
+profile, then reads one JSON request a line on stdin, ``{"docx": …, "pdf": …}``,
+and answers one JSON line on stdout, ``{"ok": true}`` or ``{"ok": false, "error": …}``.
+When stdin closes (the parent finished, or died) it shuts LibreOffice down.
+
+    python3 unobridge.py SOFFICE PROFILE_URL PIPE_NAME START_TIMEOUT
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import uno  # type: ignore[import-not-found]  # noqa: I001
+from com.sun.star.beans import PropertyValue  # type: ignore[import-not-found]
+from com.sun.star.connection import NoConnectException  # type: ignore[import-not-found]
+
+
+def _props(**values):
+    props = []
+    for name, value in values.items():
+        prop = PropertyValue()
+        prop.Name, prop.Value = name, value
+        props.append(prop)
+    return tuple(props)
+
+
+def _say(**reply) -> None:
+    sys.stdout.write(json.dumps(reply, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _start(soffice: str, profile: str, pipe: str):
+    return subprocess.Popen(
+        [
+            soffice,
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--invisible",
+            "--nocrashreport",
+            "--nodefault",
+            "--nologo",
+            "--nofirststartwizard",
+            "--norestore",
+            f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext",
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _connect(pipe: str, office, deadline: float):
+    local = uno.getComponentContext()
+    resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
+    while True:
+        try:
+            context = resolver.resolve(f"uno:pipe,name={pipe};urp;StarOffice.ComponentContext")
+            return context.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", context)
+        except NoConnectException:
+            if office.poll() is not None:
+                raise RuntimeError(f"soffice exited with status {office.returncode}") from None
+            if time.monotonic() > deadline:
+                raise RuntimeError("soffice did not accept a connection in time") from None
+            time.sleep(0.05)
+
+
+def _convert(desktop, docx: str, pdf: str) -> None:
+    document = desktop.loadComponentFromURL(
+        uno.systemPathToFileUrl(docx), "_blank", 0, _props(Hidden=True, ReadOnly=True, UpdateDocMode=0)
+    )
+    if document is None:
+        raise RuntimeError("LibreOffice could not open the document")
+    try:
+        document.storeToURL(uno.systemPathToFileUrl(pdf), _props(FilterName="writer_pdf_Export"))
+    finally:
+        document.close(True)
+
+
+def _stop(desktop, office) -> None:
+    """Ask LibreOffice to quit; kill it (and this process group) when it does not."""
+    if desktop is not None:
+        threading.Thread(target=lambda: _quietly(desktop.terminate), daemon=True).start()
+    try:
+        office.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        if os.getpgid(0) == os.getpid():  # started in a session of its own: take soffice's helpers too
+            os.killpg(os.getpid(), signal.SIGKILL)
+        office.kill()
+
+
+def _quietly(call) -> None:
+    try:
+        call()
+    except Exception:  # LibreOffice drops the bridge while it quits
+        pass
+
+
+def main(argv: list[str]) -> int:
+    soffice, profile, pipe, start_timeout = argv[1], argv[2], argv[3], float(argv[4])
+    office, desktop = _start(soffice, profile, pipe), None
+    try:
+        desktop = _connect(pipe, office, time.monotonic() + start_timeout)
+        _say(ok=True, ready=True)
+        for line in sys.stdin:
+            request = json.loads(line)
+            try:
+                _convert(desktop, request["docx"], request["pdf"])
+                _say(ok=True)
+            except Exception as exc:  # reported to the parent as data, the bridge goes on
+                _say(ok=False, error=f"{type(exc).__name__}: {getattr(exc, 'Message', '') or exc}")
+    except Exception as exc:
+        _say(ok=False, error=f"{type(exc).__name__}: {getattr(exc, 'Message', '') or exc}")
+        return 1
+    finally:
+        _stop(desktop, office)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

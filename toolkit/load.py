@@ -32,7 +32,8 @@ HEADER_SEARCH_ROWS = 10
 
 _SEPARATORS = "-_."
 _COPY_MARK = re.compile(
-    r"备份|副本|拷贝|复制|旧版|历史|[（(\[【]\s*(?:旧|\d+)\s*[)）\]】]|(?<![a-z])(?:backup|copy|bak|old)(?![a-z])", re.I
+    r"备份|副本|拷贝|复制|旧版|历史|[（(\[【]\s*(?:旧|\d{1,2})\s*[)）\]】]|(?<![a-z])(?:backup|copy|bak|old)(?![a-z])",
+    re.I,
 )
 _BRACKETS = re.compile(r"[（(\[【]")
 #: A trailing note in brackets after a header: 人数（人）, 结束日期（选填）, 数值(元).
@@ -339,8 +340,12 @@ def _header_row(table: Table, rows: list[list[object]]) -> int | None:
     return best
 
 
+_MARK_START = frozenset("合小总共累制填审复负单经联注说备")
+
+
 def _text_cells(row: list[object]) -> list[str]:
-    return ["".join(v.split()) for v in row if isinstance(v, str) and v.strip()]
+    """Text cells that could open a 合计 or footer line, without blanks."""
+    return ["".join(v.split()) for v in row if isinstance(v, str) and v.lstrip()[:1] in _MARK_START]
 
 
 def _skipped_row(row: list[object], positions: dict[str, int], required: list[str]) -> str | None:

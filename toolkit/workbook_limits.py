@@ -159,8 +159,25 @@ def column_letters(number: int) -> str:
 
 
 _ROW_END = re.compile(rb"</(?:\w+:)?row>")
+_FILLED_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*(?<!/)>')
 #: A single row of sheet XML longer than this is not a ledger row.
 MAX_ROW_BYTES = 32 * 1024 * 1024
+
+
+def _last_row_end(data: bytes) -> int:
+    """Offset just past the last closed row (0 when none)."""
+    at = data.rfind(b"</row>")
+    if at >= 0:
+        return at + len(b"</row>")
+    last = max(_ROW_END.finditer(data), key=lambda m: m.end(), default=None) if b":row>" in data else None
+    return last.end() if last else 0
+
+
+def _plain_cells(data: bytes) -> bool:
+    """No formula, no error cell, no prefixed tag, every cell named by ``r`` (plain byte searches)."""
+    if b"<f" in data or b't="e"' in data or b":f>" in data or b":f " in data or b":c " in data or b":c>" in data:
+        return False
+    return data.count(b'<c r="') == data.count(b"<c ") + data.count(b"<c>") + data.count(b"<c/")
 
 
 class _Scanner:
@@ -171,6 +188,9 @@ class _Scanner:
         self.row = self.col = 0
 
     def feed(self, data: bytes) -> None:
+        if _plain_cells(data):
+            self._extent(data)  # no formula, no error cell, every cell named: the quick way
+            return
         scan = self.scan
         for m in _TOKEN.finditer(data):
             if m.group(1) is not None:  # <row …>
@@ -197,6 +217,21 @@ class _Scanner:
                 scan.errors[at] = v.group(1).decode("utf-8", "replace") if v else "#错误"
             scan.rows, scan.columns = max(scan.rows, self.row), max(scan.columns, self.col)
 
+    def _extent(self, data: bytes) -> None:
+        scan = self.scan
+        rows, columns = scan.rows, scan.columns
+        cells = _FILLED_CELL.findall(data)
+        if cells:
+            rows = max(rows, max(map(int, {number for _, number in cells})))
+            widest = max({letters for letters, _ in cells}, key=lambda x: (len(x), x))
+            columns = max(columns, column_number(widest.decode()))
+        scan.rows, scan.columns = rows, columns
+        last = data.rfind(b"<row ")
+        if last >= 0:
+            r = _R_ATTR.search(data, last, data.find(b">", last))
+            self.row = int(r.group(2)) if r and r.group(2) else self.row
+        self.col = 0
+
 
 def scan_sheet(book: zipfile.ZipFile, sheet: SheetInfo) -> SheetScan:
     """The area the sheet's filled cells span and its cells the reader would give as blank.
@@ -212,10 +247,10 @@ def scan_sheet(book: zipfile.ZipFile, sheet: SheetInfo) -> SheetScan:
     with book.open(sheet.part) as part:
         while chunk := part.read(_CHUNK * 4):
             pending += chunk
-            last = max(_ROW_END.finditer(pending), key=lambda m: m.end(), default=None)
-            if last is not None:
-                scanner.feed(pending[: last.end()])
-                pending = pending[last.end() :]
+            end = _last_row_end(pending)
+            if end:
+                scanner.feed(pending[:end])
+                pending = pending[end:]
             elif len(pending) > MAX_ROW_BYTES:
                 raise WorkbookTooLarge(f"工作表“{sheet.name}”中有一行超过{_mib(MAX_ROW_BYTES)}", sheet.name)
     scanner.feed(pending)

@@ -436,3 +436,27 @@ def test_validate_report_lists_every_problem_and_marks_the_cells(minimal, tmp_pa
     assert copy["A1"].value == "单位代码" and copy["B2"].value.date() == date(2021, 3, 5)
     csv_copy = next(book[t] for t in book.sheetnames if "财政指标" in t)
     assert csv_copy["E2"].value == "=A1" and csv_copy["E2"].data_type == "s"
+
+
+@pytest.mark.parametrize(
+    ("name", "table", "resembles"),
+    [
+        ("活动台账", "activities", False),
+        ("活动台账-青山", "activities", False),
+        ("Finance_2022", "finance", False),
+        ("问题台账.河东", "problems", False),
+        ("活动台账 (2)", "activities", True),
+        ("活动台账（旧）", "activities", True),
+        ("活动台账-备份", "activities", True),
+        ("activities_old", "activities", True),
+        ("财政指标-副本", "finance", True),
+        ("2022年活动台账", "activities", True),
+        ("说明", None, False),
+        ("Sheet1", None, False),
+    ],
+)
+def test_what_is_a_table_name(name, table, resembles):
+    from toolkit.load import classify_name
+
+    found, like = classify_name(name)
+    assert (found.name if found else None, like) == (table, resembles)

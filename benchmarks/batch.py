@@ -131,13 +131,13 @@ def main() -> None:
                     "year",
                     str(year),
                     "-p",
-                    "data",
+                    "data_dir",
                     str(data),
                     "-p",
-                    "params",
+                    "params_dir",
                     str(params),
                     "-p",
-                    "out",
+                    "out_dir",
                     str(tmp / "seq"),
                 ]
             )

@@ -1,9 +1,15 @@
-"""Run the report notebook for many bureaus: parallel, isolated, resumable.
+"""Run the report notebook for many bureaus: parallel, isolated, resumable, interruptible.
+
+Three stages: :func:`plan` (which bureaus, with which inputs, which can be reused),
+:func:`run` (the notebooks in worker processes, each keeping one kernel) and
+:func:`summarise` (``summary.csv`` and ``index.html``). Nothing here prints: the command
+line shows progress through the ``on_result`` callback.
 
 The ledgers are loaded and validated once per batch and handed to every notebook as a
-cached copy. Each bureau runs in a worker process and its own kernel (IPC sockets, no
-ports); a failure is a value in the summary, never the end of the batch. A bureau whose
-inputs have not changed since its last successful run is skipped unless forced.
+cached copy. A failure is a value in the summary, never the end of the batch. A bureau
+is reused only when its inputs are unchanged *and* its ``result.json`` verifies every
+output file; anything less is redone. Workers and kernels die with the batch, however it
+ends; Ctrl-C stops the running notebooks, and the summary marks them 已中断.
 """
 
 from __future__ import annotations
@@ -12,27 +18,60 @@ import csv
 import hashlib
 import html
 import io
-import json
 import multiprocessing
 import os
-import sys
+import signal
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
-from . import __version__, worker
-from .errors import NotFoundError
-from .execute import RunResult
-from .load import find_sources
+from . import worker
+from .errors import NotFoundError, ZongjieError
+from .execute import RunResult, complete, recorded
+from .inputs import fingerprints
+from .lifetime import init_worker
 from .outputs import atomic_write, report_dir
-from .overrides import overrides_path
-from .params import bureau_dir, list_bureaus, load_all
-from .resources import PACKAGE, default_template, notebook
+from .params import list_bureaus, load_all
+from .resources import default_template
+from .spec import RunSpec, check_code
 
 SUMMARY_COLUMNS = ["bureau", "name", "status", "missing", "warnings", "overrides", "error", "seconds", "reused"]
-STATUS_ZH = {"ok": "成功", "failed": "失败"}
+STATUS_ZH = {"ok": "成功", "failed": "失败", "interrupted": "已中断"}
+OVERVIEW = "overview"
+#: Seconds a worker gets to end its kernel after SIGTERM before it is killed.
+STOP_GRACE = 2.0
+
+OnResult = Callable[[str, RunResult], None]
+
+
+@dataclass(frozen=True)
+class Job:
+    spec: RunSpec
+    fingerprint: str
+
+
+@dataclass
+class Plan:
+    """What a batch will do: the bureaus to run, those whose last results stand, the overview."""
+
+    spec: RunSpec
+    codes: list[str]
+    known: list[str]
+    jobs: list[Job] = field(default_factory=list)
+    reused: dict[str, RunResult] = field(default_factory=dict)
+    overview: bool = True
+    overview_print: str = ""
+
+    @property
+    def year_dir(self) -> Path:
+        return self.spec.year_dir
+
+    @property
+    def stamp(self) -> Path:
+        return self.year_dir / ".zongjie" / "overview.fingerprint"
 
 
 @dataclass
@@ -40,181 +79,185 @@ class BatchSummary:
     year: int
     results: list[RunResult] = field(default_factory=list)
     folder: Path | None = None
+    interrupted: bool = False
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return all(r.ok for r in self.results)
+        return all(r.ok for r in self.results) and not self.interrupted and not self.problems
 
 
-def _digest(*parts: bytes) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(len(part).to_bytes(8, "little"))
-        h.update(part)
-    return h.hexdigest()
-
-
-def _files_digest(paths: list[Path], base: Path) -> bytes:
-    h = hashlib.sha256()
-    for path in sorted(paths):
-        h.update(str(path.relative_to(base)).encode())
-        h.update(path.read_bytes())
-    return h.digest()
-
-
-def fingerprints(
-    data: Path, params: Path, year: int, codes: list[str], template: Path, options: dict
-) -> dict[str, str]:
-    """A digest per bureau of everything its report depends on."""
-    shared = _digest(
-        _files_digest(find_sources(data), data),
-        template.read_bytes(),
-        notebook().read_bytes(),
-        _files_digest(list(PACKAGE.rglob("*.py")), PACKAGE),
-        json.dumps({**options, "year": year, "version": __version__}, sort_keys=True, default=str).encode(),
-    )
-    out = {}
-    for code in codes:
-        own = [bureau_dir(params) / f"{code}.yaml", overrides_path(params, code, year)]
-        out[code] = _digest(shared.encode(), *(p.read_bytes() if p.is_file() else b"" for p in own))
-    return out
-
-
-def _recorded(folder: Path) -> RunResult | None:
-    """The result a bureau's last run left in its folder, if any."""
-    try:
-        record = json.loads((folder / "result.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+def reusable(folder: Path, fingerprint: str) -> RunResult | None:
+    """The last result when it succeeded with exactly these inputs and all its files verify."""
+    result = recorded(folder)
+    if result is None or not result.ok or result.fingerprint != fingerprint or not complete(folder, result):
         return None
-    known = {k: v for k, v in record.items() if k in RunResult.__dataclass_fields__}
-    return RunResult(**{**known, "skipped": True})
-
-
-def _previous(folder: Path, fingerprint: str) -> RunResult | None:
-    """The last result when it succeeded with exactly these inputs, so the run can be skipped."""
-    result = _recorded(folder)
-    if result is None or result.fingerprint != fingerprint or not result.ok:
-        return None
-    if not all((folder / name).is_file() for name in ("report.docx", "report.html", "report.ipynb")):
-        return None
+    result.skipped = True
     return result
 
 
-def run_batch(
-    data,
-    params,
-    year: int,
-    out,
-    *,
-    bureaus: list[str] | None = None,
-    jobs: int | None = None,
-    final: bool = False,
-    force: bool = False,
-    timeout: int = 600,
-    template=None,
-    signed_on: date | None = None,
-    progress: bool = True,
-) -> BatchSummary:
-    """Run every bureau (or those named) for one year; write summary.csv and index.html."""
+def plan(spec: RunSpec, *, bureaus: list[str] | None = None, force: bool = False) -> Plan:
+    """Validate the ledgers once, cache them for the notebooks, and decide what to run."""
     from .validate import load_ledgers
 
-    data, params, out = Path(data).resolve(), Path(params).resolve(), Path(out).resolve()
-    template = Path(template).resolve() if template else default_template()
-    known = list_bureaus(params)
-    codes = list(dict.fromkeys(bureaus or known))
+    spec = spec.resolved()
+    known = list_bureaus(spec.params_dir)
+    codes = list(dict.fromkeys(check_code(c, "--bureau") for c in bureaus or known))
     unknown = [c for c in codes if c not in known]
     if unknown:
         raise NotFoundError(f"参数目录中没有这些单位：{'、'.join(unknown)}。已有的单位：{'、'.join(known)}。")
-    start = time.monotonic()
-    ledgers = load_ledgers(data)  # once per batch; raises with every problem in the ledgers
-    year_dir = out / str(year)
-    cache = year_dir / ".zongjie" / "ledgers.pkl"
+    ledgers = load_ledgers(spec.data_dir)  # once per batch; raises with every problem in the ledgers
+    cache = spec.year_dir / ".zongjie" / "ledgers.pkl"
     cache.parent.mkdir(parents=True, exist_ok=True)
     ledgers.save(cache)
-    options = {"final": final, "signed_on": signed_on, "timeout": timeout}
-    prints = fingerprints(data, params, year, codes, template, options)
-
-    results: dict[str, RunResult] = {}
-    pending = []
+    spec = spec.with_(ledger_cache=cache, template=spec.template or default_template())
+    prints = fingerprints(spec, codes)
+    result = Plan(spec, codes, known)
     for code in codes:
-        previous = None if force else _previous(report_dir(out, year, code), prints[code])
+        previous = None if force else reusable(report_dir(spec.out_dir, spec.year, code), prints[code])
         if previous is not None:
-            results[code] = previous
+            result.reused[code] = previous
         else:
-            pending.append(
-                {
-                    "data": data,
-                    "params": params,
-                    "bureau": code,
-                    "year": year,
-                    "out": out,
-                    "final": final,
-                    "template": template,
-                    "signed_on": signed_on,
-                    "ledger_cache": cache,
-                    "timeout": timeout,
-                    "fingerprint": prints[code],
-                }
-            )
-    if results:
-        print(f"跳过{len(results)}个未改动的单位：{'、'.join(results)}（加 --force 可重新生成）", file=sys.stderr)
-    overview_print = _digest(*(prints[c].encode() for c in sorted(prints)))
-    stamp = year_dir / ".zongjie" / "overview.fingerprint"
-    overview = None
-    if (
-        force
-        or not (year_dir / "overview.html").is_file()
-        or not stamp.is_file()
-        or stamp.read_text() != overview_print
-    ):
-        overview = {"data": data, "params": params, "year": year, "out": out, "ledger_cache": cache, "timeout": timeout}
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(pending) + (overview is not None)))
-    if pending or overview:
-        done = _run_parallel(pending, workers, progress, overview)
-        overview_result = done.pop("overview", None)
-        results.update(done)
-        if overview_result is not None and overview_result.ok:
-            atomic_write(stamp, overview_print.encode())
-        elif overview_result is not None:
-            stamp.unlink(missing_ok=True)
-            print(f"汇总笔记本执行失败：{overview_result.error}", file=sys.stderr)
-    summary = BatchSummary(year, [results[c] for c in codes], year_dir)
-    names = {code: p.name for code, p in load_all(params)[0].items()}
+            result.jobs.append(Job(spec.for_bureau(code), prints[code]))
+    result.overview_print = hashlib.sha256("".join(prints[c] for c in sorted(prints)).encode()).hexdigest()
+    stamp, page = result.stamp, spec.year_dir / "overview.html"
+    result.overview = force or not page.is_file() or not stamp.is_file() or stamp.read_text() != result.overview_print
+    return result
+
+
+@dataclass
+class Outcome:
+    """What :func:`run` got back: results by bureau (and ``overview``), and whether it was stopped."""
+
+    results: dict[str, RunResult] = field(default_factory=dict)
+    interrupted: bool = False
+
+
+def run(plan: Plan, *, jobs: int | None = None, on_result: OnResult | None = None) -> Outcome:
+    """Run the planned notebooks in worker processes; Ctrl-C ends them and returns what finished."""
+    outcome = Outcome()
+    count = len(plan.jobs) + plan.overview
+    if not count:
+        return outcome
+    workers = max(1, min(jobs or os.cpu_count() or 1, count))
+    context = multiprocessing.get_context("spawn")  # no forked ZMQ or thread state in workers
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker, initargs=(os.getpid(),))
+    futures: dict[Future[RunResult], tuple[str, int]] = {}
+    try:
+        for job in plan.jobs:
+            futures[pool.submit(worker.run_bureau, job.spec, job.fingerprint)] = (job.spec.bureau, plan.spec.year)
+        if plan.overview:
+            futures[pool.submit(worker.run_overview, plan.spec)] = (OVERVIEW, plan.spec.year)
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                code, year = futures[future]
+                try:
+                    result = future.result()
+                except Exception as exc:  # the worker process itself died
+                    result = RunResult(code, year, error=f"工作进程异常退出（{type(exc).__name__}: {exc}）")
+                outcome.results[code] = result
+                if on_result is not None:
+                    on_result(code, result)
+    except KeyboardInterrupt:
+        outcome.interrupted = True
+        _stop_workers()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return outcome
+
+
+def _stop_workers() -> None:
+    """End every worker now (each ends its kernel on SIGTERM; SIGKILL after a grace period)."""
+    children = multiprocessing.active_children()
+    for child in children:
+        child.terminate()
+    deadline = time.monotonic() + STOP_GRACE
+    for child in children:
+        child.join(max(0.0, deadline - time.monotonic()))
+        if child.is_alive():
+            child.kill()
+            child.join(1)
+
+
+def summarise(plan: Plan, outcome: Outcome, seconds: float = 0.0) -> BatchSummary:
+    """Merge this run's results with those reused and earlier ones; write summary.csv and index.html.
+
+    Bureaus the run did not finish (Ctrl-C) are listed as 已中断. A summary that cannot be
+    written is reported in ``problems``, not raised, so the results are still shown.
+    """
+    results = dict(outcome.results)
+    overview = results.pop(OVERVIEW, None)
+    if overview is not None and overview.ok:
+        _try(lambda: atomic_write(plan.stamp, plan.overview_print.encode()))
+    elif plan.overview:
+        plan.stamp.unlink(missing_ok=True)
+    for code in plan.codes:
+        if code not in results and code not in plan.reused:
+            results[code] = RunResult(code, plan.spec.year, error="已中断，未完成。", interrupted=True)
+    summary = BatchSummary(
+        plan.spec.year,
+        [results.get(c) or plan.reused[c] for c in plan.codes],
+        plan.year_dir,
+        interrupted=outcome.interrupted,
+        seconds=seconds,
+    )
+    if overview is not None and not overview.ok:
+        summary.problems.append(f"汇总笔记本执行失败：{overview.error}")
+    names = {code: p.name for code, p in load_all(plan.spec.params_dir)[0].items()}
     # the year's summary lists every bureau run so far, not only those of this run
-    earlier = [r for c in known if c not in results and (r := _recorded(report_dir(out, year, c)))]
-    write_summary(BatchSummary(year, sorted(summary.results + earlier, key=lambda r: r.bureau), year_dir), names)
-    _print_summary(summary, time.monotonic() - start)
+    earlier = [
+        r
+        for c in plan.known
+        if c not in plan.codes and (r := recorded(report_dir(plan.spec.out_dir, plan.spec.year, c)))
+    ]
+    for r in earlier:
+        r.skipped = True
+    listed = BatchSummary(plan.spec.year, sorted(summary.results + earlier, key=lambda r: r.bureau), plan.year_dir)
+    problem = _try(lambda: write_summary(listed, names))
+    if problem:
+        summary.problems.append(problem)
     return summary
 
 
-def _run_parallel(pending: list[dict], workers: int, progress: bool, overview: dict | None) -> dict[str, RunResult]:
-    """Run the bureaus' notebooks (and the overview) in worker processes; results by bureau."""
-    from tqdm import tqdm
-
-    results = {}
-    context = multiprocessing.get_context("spawn")  # no forked ZMQ or thread state in workers
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = {pool.submit(worker.run_bureau, dict(job)): job["bureau"] for job in pending}
-        if overview is not None:
-            futures[pool.submit(worker.run_overview, overview)] = "overview"
-        with tqdm(total=len(futures), desc="生成报告", unit="个单位", disable=not progress, file=sys.stderr) as bar:
-            for future in as_completed(futures):
-                code = futures[future]
-                try:
-                    results[code] = future.result()
-                except Exception as exc:  # the worker process itself died
-                    year = next((j["year"] for j in pending if j["bureau"] == code), overview and overview["year"])
-                    results[code] = RunResult(
-                        code, year, ok=False, error=f"工作进程异常退出（{type(exc).__name__}: {exc}）"
-                    )
-                shown = "各单位汇总" if code == "overview" else code
-                bar.set_postfix_str(f"{shown}：{'成功' if results[code].ok else '失败'}")
-                bar.update()
-    return results
+def _try(write: Callable[[], None]) -> str:
+    try:
+        write()
+    except ZongjieError as err:
+        return str(err)
+    return ""
 
 
-def _status(result: RunResult) -> str:
-    return "ok" if result.ok else "failed"
+@contextmanager
+def no_interrupt() -> Iterator[None]:
+    """Let the summary be written whole even if Ctrl-C is pressed again."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def run_batch(
+    spec: RunSpec,
+    *,
+    bureaus: list[str] | None = None,
+    jobs: int | None = None,
+    force: bool = False,
+    on_result: OnResult | None = None,
+) -> BatchSummary:
+    """Plan, run and summarise one year's batch."""
+    start = time.monotonic()
+    planned = plan(spec, bureaus=bureaus, force=force)
+    outcome = run(planned, jobs=jobs, on_result=on_result)
+    with no_interrupt():
+        return summarise(planned, outcome, time.monotonic() - start)
 
 
 def write_summary(summary: BatchSummary, names: dict[str, str]) -> None:
@@ -227,7 +270,7 @@ def write_summary(summary: BatchSummary, names: dict[str, str]) -> None:
             [
                 r.bureau,
                 names.get(r.bureau, ""),
-                _status(r),
+                r.status,
                 "；".join(r.missing),
                 "；".join(r.warnings),
                 "；".join(r.overrides),
@@ -247,9 +290,9 @@ def index_html(summary: BatchSummary, names: dict[str, str]) -> str:
         links = [f'<a href="{e(r.bureau)}/report.html">核对笔记本</a>']
         if r.ok:
             links.append(f'<a href="{e(r.bureau)}/report.docx">Word 报告</a>')
-        status = STATUS_ZH[_status(r)] + ("（未改动，沿用上次结果）" if r.skipped else "")
+        status = STATUS_ZH[r.status] + ("（未改动，沿用上次结果）" if r.skipped else "")
         rows.append(
-            f'<tr class="{_status(r)}"><td>{e(r.bureau)}</td><td>{e(names.get(r.bureau, ""))}</td><td>{status}</td>'
+            f'<tr class="{r.status}"><td>{e(r.bureau)}</td><td>{e(names.get(r.bureau, ""))}</td><td>{status}</td>'
             f"<td>{len(r.missing)}</td><td>{len(r.warnings)}</td><td>{len(r.overrides)}</td>"
             f"<td>{' | '.join(links)}</td><td>{e(r.error)}</td></tr>"
         )
@@ -272,15 +315,3 @@ th {{ background: #f3f3f3; }} tr.failed td {{ background: #fdecea; }}
 </tbody></table>
 </body></html>
 """
-
-
-def _print_summary(summary: BatchSummary, seconds: float) -> None:
-    ok = sum(r.ok for r in summary.results)
-    print(
-        f"{summary.year}年：{len(summary.results)}个单位，成功{ok}个，失败{len(summary.results) - ok}个，用时{seconds:.1f}秒。"
-    )
-    for r in summary.results:
-        if not r.ok:
-            print(f"- {r.bureau} 失败：{r.error}")
-    print(f"汇总：{summary.folder / 'summary.csv'}")
-    print(f"索引：{summary.folder / 'index.html'}")

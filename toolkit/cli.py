@@ -9,10 +9,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ZongjieError
+from .spec import RunSpec
+
+if TYPE_CHECKING:
+    from . import batch
 
 _ZH = {
     "usage: ": "用法：",
@@ -45,18 +51,24 @@ def _day(text: str) -> date:
 
 
 def _common(p: argparse.ArgumentParser, *, bureau: bool, out: bool = True) -> None:
-    p.add_argument("--data", type=Path, required=True, help="台账所在目录（.xlsx / .csv）")
+    p.add_argument(
+        "--data", type=Path, required=True, dest="data_dir", metavar="台账目录", help="台账所在目录（.xlsx / .csv）"
+    )
     p.add_argument(
         "--params",
         type=Path,
         default=Path("parameters"),
+        dest="params_dir",
+        metavar="参数目录",
         help="参数目录（含 bureaus/<单位代码>.yaml），默认 parameters",
     )
     if bureau:
-        p.add_argument("--bureau", required=True, help="单位代码")
+        p.add_argument("--bureau", required=True, metavar="单位代码", help="单位代码")
     if out:
-        p.add_argument("--year", type=_year, required=True, help="报告年度，如 2021")
-        p.add_argument("--out", type=Path, default=Path("output"), help="输出目录，默认 output")
+        p.add_argument("--year", type=_year, required=True, metavar="年度", help="报告年度，如 2021")
+        p.add_argument(
+            "--out", type=Path, default=Path("output"), dest="out_dir", metavar="输出目录", help="输出目录，默认 output"
+        )
         p.add_argument("--final", action="store_true", help="正式稿：缺少任何数据时拒绝生成")
         p.add_argument("--template", type=Path, default=None, help="Word 模板，默认使用内置模板")
         p.add_argument("--date", type=_day, default=None, dest="signed_on", help="落款日期，如 2022-01-10，默认当天")
@@ -87,25 +99,21 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
-def _template(args) -> Path:
-    from .resources import default_template
-
-    return args.template or default_template()
-
-
-def cmd_render(args) -> int:
+def cmd_render(args: argparse.Namespace) -> int:
     from . import report
+    from .resources import default_template
     from .validate import load_ledgers
 
-    ledgers = load_ledgers(args.data)
+    spec = RunSpec.from_options(args)
+    ledgers = load_ledgers(spec.data_dir)
     if ledgers.notices:
         print(
             f"提示：台账中有{len(ledgers.notices)}处内容未作为数据读取（副本、隐藏工作表、标题行、合计行或多余的列），"
             "详见 zongjie validate。",
             file=sys.stderr,
         )
-    rep = report.prepare(ledgers, args.params, args.bureau, args.year, args.signed_on)
-    folder = report.write(rep, args.out, _template(args), final=args.final)
+    rep = report.prepare(ledgers, spec.params_dir, spec.bureau, spec.year, spec.signed_on)
+    folder = report.write(rep, spec.out_dir, spec.template or default_template(), final=spec.final)
     missing = rep.figures.missing()
     print(f"已生成：{folder / 'report.docx'}")
     print(f"数据来源：{folder / 'figures.json'}")
@@ -116,30 +124,30 @@ def cmd_render(args) -> int:
     return 0
 
 
-def cmd_validate(args) -> int:
+def cmd_validate(args: argparse.Namespace) -> int:
     from .errors import DataError
     from .overrides import check_all
     from .params import list_bureaus, load_all
     from .validate import check_codes, load_ledgers
 
     problems, notices = [], []
-    known = list_bureaus(args.params)
+    known = list_bureaus(args.params_dir)
     try:
-        ledgers = load_ledgers(args.data, known, notices)
+        ledgers = load_ledgers(args.data_dir, known, notices)
     except DataError as err:
         problems += err.problems
         ledgers = None
     if ledgers is not None:
         problems += check_codes(ledgers, known)
-    _, param_problems = load_all(args.params)
-    problems += param_problems + check_all(args.params)  # overrides: structure and values
+    _, param_problems = load_all(args.params_dir)
+    problems += param_problems + check_all(args.params_dir)  # overrides: structure and values
     print_notices(notices)
-    if problems:
+    if problems or ledgers is None:
         print(DataError(problems), file=sys.stderr)
         if args.report:
             from .problem_workbook import write_problem_workbook
 
-            write_problem_workbook(problems, args.data, args.report)
+            write_problem_workbook(problems, args.data_dir, args.report)
             print(f"问题清单：{args.report}（问题单元格已标红并加批注）", file=sys.stderr)
         return 1
     print(
@@ -157,40 +165,57 @@ def print_notices(notices, file=None) -> None:
             print(f"{n}. {notice}", file=file)
 
 
-def cmd_run(args) -> int:
+def cmd_run(args: argparse.Namespace) -> int:
     from .execute import run_one
 
-    result = run_one(
-        args.data,
-        args.params,
-        args.bureau,
-        args.year,
-        args.out,
-        final=args.final,
-        template=args.template,
-        signed_on=args.signed_on,
-    )
+    result = run_one(RunSpec.from_options(args))
     print(result.describe())
     return 0 if result.ok else 1
 
 
-def cmd_batch(args) -> int:
-    from .batch import run_batch
+def cmd_batch(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
 
-    summary = run_batch(
-        args.data,
-        args.params,
-        args.year,
-        args.out,
-        bureaus=args.bureaus,
-        jobs=args.jobs,
-        final=args.final,
-        force=args.force,
-        timeout=args.timeout,
-        template=args.template,
-        signed_on=args.signed_on,
-    )
+    from . import batch
+
+    start = time.monotonic()
+    plan = batch.plan(RunSpec.from_options(args), bureaus=args.bureaus, force=args.force)
+    if plan.reused:
+        reused = "、".join(plan.reused)
+        print(f"跳过{len(plan.reused)}个未改动的单位：{reused}（加 --force 可重新生成）", file=sys.stderr)
+    with tqdm(total=len(plan.jobs), desc="生成报告", unit="个单位", disable=not plan.jobs, file=sys.stderr) as bar:
+
+        def shown(code: str, result: batch.RunResult) -> None:
+            state = "成功" if result.ok else "失败"
+            if code == batch.OVERVIEW:
+                bar.write(f"各单位汇总：{state}", file=sys.stderr)
+                return
+            bar.set_postfix_str(f"{code}：{state}")
+            bar.update()
+
+        outcome = batch.run(plan, jobs=args.jobs, on_result=shown)
+    with batch.no_interrupt():
+        summary = batch.summarise(plan, outcome, time.monotonic() - start)
+    _print_summary(summary)
+    if summary.interrupted:
+        print("已中断：已完成的单位已写入汇总，其余标为“已中断”。", file=sys.stderr)
+        return 130
     return 0 if summary.ok else 1
+
+
+def _print_summary(summary: batch.BatchSummary) -> None:
+    results = summary.results
+    ok = sum(r.ok for r in results)
+    stopped = sum(r.interrupted for r in results)
+    counts = f"成功{ok}个，失败{len(results) - ok - stopped}个" + (f"，已中断{stopped}个" if stopped else "")
+    print(f"{summary.year}年：{len(results)}个单位，{counts}，用时{summary.seconds:.1f}秒。")
+    for r in results:
+        if not r.ok and not r.interrupted:
+            print(f"- {r.bureau} 失败：{r.error}")
+    for problem in summary.problems:
+        print(f"错误：{problem}", file=sys.stderr)
+    print(f"汇总：{summary.folder / 'summary.csv' if summary.folder else ''}")
+    print(f"索引：{summary.folder / 'index.html' if summary.folder else ''}")
 
 
 COMMANDS = {"render": cmd_render, "validate": cmd_validate, "run": cmd_run, "batch": cmd_batch}

@@ -142,3 +142,50 @@ class PdfError(ZongjieError, RuntimeError):
     def __init__(self, message: str, *, document: str | None = None):
         self.document = document
         super().__init__(f"“{document}”无法转换为PDF：{message}" if document else message)
+
+
+class WriteFailed(ZongjieError, OSError):
+    """An output file could not be written (a full disk, no permission); names the file."""
+
+    def __init__(self, path: object, cause: OSError):
+        self.path = str(path)
+        reason = "磁盘空间不足" if cause.errno == 28 else (cause.strerror or str(cause))
+        super().__init__(cause.errno, f"无法写出文件“{self.path}”：{reason}。")
+        self.filename = self.path
+
+    def __str__(self) -> str:
+        return self.strerror or ""
+
+
+class NotebookError(ZongjieError):
+    """A notebook run that did not complete; ``str()`` says why in Chinese."""
+
+    #: the executed notebook as far as it ran, when there is one
+    notebook: object = None
+
+
+class CellFailed(NotebookError):
+    """A cell raised: ``ename``/``evalue`` as the kernel reported them."""
+
+    def __init__(self, ename: str, evalue: str, message: str):
+        self.ename, self.evalue = ename, evalue
+        super().__init__(message)
+
+
+class ExecutionTimeout(NotebookError, TimeoutError):
+    """The notebook took longer than its time budget."""
+
+    def __init__(self, seconds: int):
+        self.seconds = seconds
+        super().__init__(f"笔记本执行超过{seconds}秒，已停止。")
+
+
+class KernelDied(NotebookError):
+    """The kernel process ended in the middle of a notebook."""
+
+    def __init__(self, detail: str = ""):
+        super().__init__("笔记本的内核意外退出" + (f"（{detail}）" if detail else "") + "。")
+
+
+class IncompleteOutputs(NotebookError):
+    """A bureau's outputs are missing or do not match its ``result.json``: it must be redone."""

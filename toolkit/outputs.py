@@ -6,12 +6,16 @@ import os
 import tempfile
 from pathlib import Path
 
+from .errors import WriteFailed
+from .spec import check_code
+
 #: Mimetype of the record a notebook run displays for the batch summary.
 RESULT_MIME = "application/vnd.zongjie.result+json"
 
 
 def report_dir(out: Path, year: int, bureau: str) -> Path:
-    return Path(out) / str(year) / bureau
+    """``<out>/<year>/<bureau>``; the bureau code is checked first, so it cannot lead elsewhere."""
+    return Path(out) / str(year) / check_code(bureau)
 
 
 def _umask() -> int:
@@ -24,17 +28,25 @@ _UMASK = _umask()
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
+
+    A failure (a full disk, no permission) leaves no temporary file behind and raises
+    :class:`WriteFailed`, whose message names ``path``.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a report is an ordinary file
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, WriteFailed):
+            raise WriteFailed(path, exc) from exc
         raise

@@ -25,6 +25,7 @@ from .errors import ParameterError, Problem
 from .figures import CATALOGUE, Figures, Spec
 from .formatting import Form, Refused, figure_text
 from .outputs import atomic_write
+from .spec import check_code
 from .yamlfile import Mapping, read_yaml
 
 HEADER = "# 人工修改记录：由审核面板写入。删除某一项即撤销该项修改。\n"
@@ -33,7 +34,7 @@ _NAME = re.compile(r"^(?P<bureau>[A-Za-z0-9][A-Za-z0-9_-]*)-(?P<year>\d{4})$")
 
 
 def overrides_path(params_dir: Path, bureau: str, year: int) -> Path:
-    return Path(params_dir) / "overrides" / f"{bureau}-{year}.yaml"
+    return Path(params_dir) / "overrides" / f"{check_code(bureau)}-{int(year)}.yaml"
 
 
 def shown_path(params_dir: Path, path: Path) -> str:

@@ -10,9 +10,9 @@ from pathlib import Path
 import yaml
 
 from .errors import NotFoundError, ParameterError, Problem
+from .spec import CODE, CODE_RULE, check_code
 from .yamlfile import Mapping, read_yaml
 
-CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 #: Keys the data contract names, with their Chinese label.
 KEYS = {"name": "单位全称", "office_director": "办公室主任", "liaison": "联络员"}
 NARRATIVE_KEYS = {"problems": "存在的问题", "next_steps": "下一步工作打算"}
@@ -50,12 +50,22 @@ def bureau_dir(params_dir: Path) -> Path:
     return Path(params_dir) / "bureaus"
 
 
+def bureau_file(params_dir: Path, code: str) -> Path:
+    """``<params>/bureaus/<code>.yaml``; the code is checked before the path is made."""
+    return bureau_dir(params_dir) / f"{check_code(code)}.yaml"
+
+
 def list_bureaus(params_dir: Path) -> list[str]:
-    """Codes of every bureau with a parameter file, sorted."""
+    """Codes of every bureau with a parameter file, sorted; a file whose name is no valid
+    code (``..yaml``, ``a b.yaml``) is left out here and reported by :func:`load_all`."""
+    return sorted(p.stem for p in _yaml_files(params_dir) if CODE.fullmatch(p.stem))
+
+
+def _yaml_files(params_dir: Path) -> list[Path]:
     folder = bureau_dir(params_dir)
     if not folder.is_dir():
         raise NotFoundError(f"找不到参数目录“{folder}”（应包含每个单位的 <单位代码>.yaml）。")
-    return sorted(p.stem for p in folder.glob("*.yaml"))
+    return sorted(folder.glob("*.yaml"))
 
 
 def _read_yaml(path: Path, shown: str) -> tuple[dict, list[Problem]]:
@@ -71,15 +81,8 @@ def _read_yaml(path: Path, shown: str) -> tuple[dict, list[Problem]]:
 
 def check_bureau(params: BureauParams, shown: str) -> list[Problem]:
     problems = []
-    if not CODE.match(params.code):
-        problems.append(
-            Problem(
-                shown,
-                "文件名不是合法的单位代码",
-                value=params.code,
-                expected="以字母或数字开头、由字母、数字、“-”“_”组成",
-            )
-        )
+    if not CODE.fullmatch(params.code):
+        problems.append(Problem(shown, "文件名不是合法的单位代码", value=params.code, expected=CODE_RULE))
     for key in KEYS:
         value = params.values.get(key)
         if value is not None and not isinstance(value, (str, int)):
@@ -120,7 +123,7 @@ def _narrative_problems(narrative: object, shown: str) -> list[Problem]:
 
 def load_bureau(params_dir: Path, code: str) -> BureauParams:
     """One bureau's parameters; raise ParameterError naming every problem in the file."""
-    path = bureau_dir(params_dir) / f"{code}.yaml"
+    path = bureau_file(params_dir, code)
     if not path.is_file():
         known = "、".join(list_bureaus(params_dir)) or "无"
         raise NotFoundError(f"找不到单位“{code}”的参数文件“{path}”。已有的单位：{known}。")
@@ -136,6 +139,9 @@ def load_bureau(params_dir: Path, code: str) -> BureauParams:
 def load_all(params_dir: Path) -> tuple[dict[str, BureauParams], list[Problem]]:
     """Every bureau's parameters, and the problems of those that cannot be used."""
     found, problems = {}, []
+    for path in _yaml_files(params_dir):
+        if not CODE.fullmatch(path.stem):
+            problems.append(Problem(path.as_posix(), "文件名不是合法的单位代码", value=path.stem, expected=CODE_RULE))
     for code in list_bureaus(params_dir):
         try:
             found[code] = load_bureau(params_dir, code)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import nbformat
+import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from toolkit.execute import KernelSlot, execute
+from toolkit.errors import CellFailed
+from toolkit.execute import execute
+from toolkit.kernels import KernelSlot
 
 
 def _notebook(path, *sources):
@@ -24,13 +27,17 @@ def test_namespace_and_folder_are_reset_between_notebooks(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     try:
-        nb1, err1 = execute({}, tmp_path / "a" / "out1.ipynb", ipc_root=slot.ipc_root, source=first, kernel=slot)
-        nb2, err2 = execute({}, tmp_path / "b" / "out2.ipynb", ipc_root=slot.ipc_root, source=second, kernel=slot)
-        assert err1 is None and err2 is None
+        nb1 = execute(first, {}, tmp_path / "a" / "out1.ipynb", kernel=slot)
+        nb2 = execute(second, {}, tmp_path / "b" / "out2.ipynb", kernel=slot)
         pid = nb1.cells[-1].outputs[0]["text"].strip()
         shown = nb2.cells[-1].outputs[0]["text"].split()
         assert shown == [pid, "False", str(tmp_path / "b")]  # same kernel, clean namespace, its own folder
-        _, err3 = execute({}, tmp_path / "a" / "out3.ipynb", ipc_root=slot.ipc_root, source=failing, kernel=slot)
-        assert err3 is not None and "坏了" in str(err3)
+        with pytest.raises(CellFailed) as failed:
+            execute(failing, {}, tmp_path / "a" / "out3.ipynb", kernel=slot)
+        assert failed.value.ename == "ValueError" and "坏了" in str(failed.value)
+        assert slot.km is None  # a kernel that failed a notebook is not reused
+        # the failed notebook and its HTML are written whole, showing the error
+        assert "坏了" in (tmp_path / "a" / "out3.ipynb").read_text(encoding="utf-8")
+        assert (tmp_path / "a" / "out3.html").is_file()
     finally:
         slot.discard()

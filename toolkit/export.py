@@ -1,0 +1,52 @@
+"""The reviewer's HTML of an executed notebook: inputs hidden, images embedded, nothing online."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+from .errors import ZongjieError
+from .outputs import RESULT_MIME
+from .resources import PACKAGE
+
+_EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.I)
+
+
+class OnlineResourceError(ZongjieError):
+    """The export would load something from the internet."""
+
+
+@cache
+def _exporter() -> Any:
+    """One exporter per process: its templates are loaded once, not per notebook."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(
+        template_name="offline",
+        extra_template_basedirs=[str(PACKAGE / "nbtemplates")],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+
+
+def notebook_html(nb: Any, name: str) -> bytes:
+    """The executed notebook as an offline HTML page (the batch's result record left out)."""
+    import nbformat
+
+    shown = nbformat.from_dict({**nb, "cells": [_without_record(cell) for cell in nb.cells]})
+    body, _ = _exporter().from_notebook_node(shown, resources={"metadata": {"name": name}})
+    body = body.replace('<html lang="en">', '<html lang="zh-CN">')
+    if _EXTERNAL.search(body):
+        raise OnlineResourceError("导出的HTML引用了外部网络资源，已拒绝写出（内网无法打开）")
+    return body.encode("utf-8")
+
+
+def _without_record(cell: Any) -> Any:
+    """The cell with the batch's result record dropped from its outputs (it is data, not for reading)."""
+    outputs = cell.get("outputs")
+    if not outputs or not any(RESULT_MIME in o.get("data", {}) for o in outputs):
+        return cell
+    return {**cell, "outputs": [o for o in outputs if RESULT_MIME not in o.get("data", {})]}

@@ -1,0 +1,75 @@
+"""Every file a report reads, as the modules that own those files name them.
+
+The batch fingerprints these to decide "unchanged, skip". Each entry asks the module
+that reads an input where it is (``load.find_sources`` for the ledgers,
+``params.bureau_file`` for a bureau's parameters, ``overrides.overrides_path`` for
+corrections, ``resources`` for the template, the notebooks and the code), so an input a
+module starts reading is listed there, in one place, not retyped in the batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .load import find_sources
+from .overrides import overrides_path
+from .params import bureau_file
+from .resources import PACKAGE, default_template, notebook
+from .spec import RunSpec
+
+Inputs = Callable[[RunSpec], list[Path]]
+
+
+def _code(spec: RunSpec) -> list[Path]:
+    """zongjie itself: its modules and the templates it exports with."""
+    return sorted(p for p in PACKAGE.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+
+#: Inputs every bureau of a run shares, by what they are.
+SHARED: dict[str, Inputs] = {
+    "ledgers": lambda spec: find_sources(spec.data_dir),
+    "template": lambda spec: [spec.template or default_template()],
+    "notebooks": lambda spec: [notebook(), notebook("overview.ipynb")],
+    "code": _code,
+}
+
+#: Inputs of one bureau (``spec.bureau``): its parameters and its corrections (this year's
+#: and last year's, which the year-on-year checks compare against).
+OWN: dict[str, Inputs] = {
+    "parameters": lambda spec: [bureau_file(spec.params_dir, spec.bureau)],
+    "overrides": lambda spec: [
+        overrides_path(spec.params_dir, spec.bureau, spec.year),
+        overrides_path(spec.params_dir, spec.bureau, spec.year - 1),
+    ],
+}
+
+
+def _digest(groups: dict[str, Inputs], spec: RunSpec, into: Any) -> None:
+    for name, find in groups.items():
+        for path in find(spec):
+            into.update(f"\0{name}\0{path.name}\0".encode())
+            into.update(path.read_bytes() if path.is_file() else b"\0absent")
+
+
+def shared_digest(spec: RunSpec) -> str:
+    """Digest of the shared inputs and of the run's options that change a report."""
+    h = hashlib.sha256(repr(sorted(spec.with_(bureau="").fingerprint_values().items())).encode())
+    _digest(SHARED, spec, h)
+    return h.hexdigest()
+
+
+def fingerprint(spec: RunSpec, shared: str) -> str:
+    """Digest of everything the bureau ``spec.bureau`` depends on, given the shared digest."""
+    h = hashlib.sha256(shared.encode())
+    _digest(OWN, spec, h)
+    h.update(repr(sorted(spec.fingerprint_values().items())).encode())
+    return h.hexdigest()
+
+
+def fingerprints(spec: RunSpec, codes: list[str]) -> dict[str, str]:
+    """A digest per bureau of everything its report depends on."""
+    shared = shared_digest(spec)
+    return {code: fingerprint(spec.for_bureau(code), shared) for code in codes}

@@ -1,0 +1,129 @@
+"""Kernels for notebook runs: private IPC sockets, tied to their parent, reusable across notebooks.
+
+Kernels talk over IPC sockets in a private folder instead of TCP ports, so parallel runs
+cannot race for a port (papermill #511). Every kernel is killed by the operating system
+when the process that started it dies.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+
+from .lifetime import child_setup
+
+
+class IPCKernelManager(AsyncKernelManager):
+    """A kernel on IPC sockets under a private folder: no ports, so no collisions."""
+
+    ipc_root: Path | None = None
+
+    def __init__(self, **kwargs: Any):
+        root = self.ipc_root or Path(tempfile.gettempdir())
+        kwargs.setdefault("transport", "ipc")
+        kwargs.setdefault("ip", str(root / uuid.uuid4().hex[:12]))
+        super().__init__(**kwargs)
+
+    async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
+        """Start the kernel so that it dies with this process (``kw`` reaches ``Popen``)."""
+        setup = child_setup()
+        if setup is not None:
+            kw.setdefault("preexec_fn", setup)
+        await super().start_kernel(**kw)
+
+
+def ipc_kernel_manager(root: Path) -> type[IPCKernelManager]:
+    return type("IPCKernelManager", (IPCKernelManager,), {"ipc_root": Path(root)})
+
+
+_RESET = """\
+import os as _os, sys as _sys
+if "ipywidgets" in _sys.modules:
+    _sys.modules["ipywidgets"].Widget.close_all()
+_os.chdir({folder!r})
+get_ipython().run_line_magic("reset", "-f")
+"""
+
+
+class KernelResetFailed(RuntimeError):
+    """The kernel could not be cleaned for the next notebook; it is replaced."""
+
+
+class KernelSlot:
+    """One kernel a batch worker keeps across notebooks, so imports are paid once, not per bureau.
+
+    Before each notebook the user namespace is cleared (``%reset -f``), widgets are
+    closed and the working folder is set; after any failure the kernel is discarded,
+    so a broken bureau cannot leave state behind for the next one.
+    """
+
+    def __init__(self, ipc_root: Path):
+        self.ipc_root = Path(ipc_root)
+        self.km: IPCKernelManager | None = None
+
+    def manager(self, folder: Path) -> IPCKernelManager:
+        """The kernel manager for the next notebook, its kernel reset and in ``folder``."""
+        if self.km is not None and self.km.has_kernel:
+            try:
+                run_sync(self._reset)(folder)
+                return self.km
+            except Exception:  # a kernel that cannot be reset is replaced, never reused
+                self.discard()
+        self.km = ipc_kernel_manager(self.ipc_root)(kernel_name="python3")
+        return self.km
+
+    async def _reset(self, folder: Path) -> None:
+        assert self.km is not None
+        client = self.km.client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=60)
+            reply = await client.execute_interactive(
+                _RESET.format(folder=str(folder)), timeout=60, output_hook=lambda m: None
+            )
+            if reply["content"]["status"] != "ok":
+                raise KernelResetFailed(reply["content"].get("evalue", ""))
+        finally:
+            client.stop_channels()
+
+    def pid(self) -> int | None:
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        return getattr(process, "pid", None)
+
+    def peak_kb(self) -> int:
+        """The kernel process's peak resident memory (VmHWM), 0 when unknown."""
+        try:
+            status = Path(f"/proc/{self.pid()}/status").read_text()
+        except OSError:
+            return 0
+        match = re.search(r"VmHWM:\s+(\d+) kB", status)
+        return int(match.group(1)) if match else 0
+
+    def discard(self) -> None:
+        """Shut the kernel down (at once) and forget it."""
+        if self.km is not None and self.km.has_kernel:
+            try:
+                run_sync(self.km.shutdown_kernel)(now=True)
+            except Exception:  # already gone: make sure of it below
+                self.kill()
+        self.km = None
+
+    def kill(self) -> None:
+        """End the kernel's whole process group now, without talking to it (signal handlers)."""
+        pid = self.pid()
+        if pid is None:
+            return
+        try:
+            group = os.getpgid(pid)
+            if group != os.getpgrp():  # kernels start in their own session; never signal ours
+                os.killpg(group, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass

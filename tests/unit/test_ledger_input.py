@@ -8,17 +8,25 @@ Each defect of issue #8 (items 1, 3-7) has its regression test here.
 from __future__ import annotations
 
 import re
+import tempfile
 import zipfile
 import zlib
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import ACTIVITIES, FINANCE, PROBLEMS, write_csv
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from toolkit import report
+from toolkit.contract import ACTIVITIES as ACTIVITY_TABLE
+from toolkit.contract import ACTIVITY_KINDS, META_COLUMNS
 from toolkit.errors import CellProblem, DataError, NotFoundError
-from toolkit.validate import check_codes, load_ledgers, load_ledgers_per_bureau
+from toolkit.load import RawTable, UncachedFormula
+from toolkit.validate import check_codes, load_ledgers, load_ledgers_per_bureau, validate_tables
 
 openpyxl = pytest.importorskip("openpyxl")
 
@@ -460,3 +468,99 @@ def test_what_is_a_table_name(name, table, resembles):
 
     found, like = classify_name(name)
     assert (found.name if found else None, like) == (table, resembles)
+
+
+# --- any cell an office may type: typed ledgers or DataError, never a bad value ----------
+
+_cells = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-10, 3000),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.dates(date(2019, 1, 1), date(2023, 12, 31)),
+    st.datetimes(datetime(2019, 1, 1), datetime(2023, 12, 31)),
+    st.text(max_size=6),
+    st.sampled_from(
+        ["", " ", "2021-02-30", "2021年3月5日", "20210305", "1,234", "三十", "#N/A", "nan", "None", "合计", "demo"]
+    ),
+    st.just(pd.NaT),
+    st.builds(UncachedFormula, st.just("H9")),
+)
+_texts = st.one_of(st.none(), st.text("党支部会议室青年干部全体党员ab1 ", min_size=1, max_size=6))
+_valid_activity = st.fixed_dictionaries(
+    {
+        "bureau": st.just("demo"),
+        "date": st.dates(date(2021, 1, 1), date(2021, 12, 31)),
+        "end_date": st.one_of(st.none(), st.dates(date(2021, 12, 31), date(2022, 1, 31))),
+        "kind": st.sampled_from(ACTIVITY_KINDS),
+        "title": _texts,
+        "audience": _texts,
+        "venue": _texts,
+        "participants": st.one_of(st.none(), st.integers(0, 500)),
+        "notes": _texts,
+    }
+)
+
+
+@st.composite
+def _activity(draw):
+    """A sound row, often with one cell replaced by anything an office may type."""
+    row = draw(_valid_activity)
+    column = draw(st.sampled_from([None, *row]))
+    if column is not None:
+        row[column] = draw(_cells)
+    return row
+
+
+def _raw(table, records: list[dict]) -> RawTable:
+    rows = [dict(r, _file="台账.xlsx", _sheet=table.zh, _row=i + 2) for i, r in enumerate(records)]
+    columns = [c.name for c in table.columns] + list(META_COLUMNS)
+    return RawTable(table, pd.DataFrame.from_records(rows, columns=columns))
+
+
+@pytest.fixture(scope="module")
+def valid_raw():
+    from toolkit.load import load_tables
+
+    folder = Path(tempfile.mkdtemp())
+    for name, rows in (("活动台账", ACTIVITIES), ("问题台账", PROBLEMS), ("财政指标", FINANCE)):
+        write_csv(folder / f"{name}.csv", rows)
+    params = folder / "params" / "bureaus"
+    params.mkdir(parents=True)
+    (params / "demo.yaml").write_text("name: 某县财政局\noffice_director: 张三\nliaison: 李四\n", encoding="utf-8")
+    return load_tables(folder), folder / "params"
+
+
+def _bad_value(value) -> bool:
+    if value is None:
+        return False
+    if value is pd.NaT or isinstance(value, bool):
+        return True
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return True
+    return isinstance(value, Decimal) and not value.is_finite()
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_activity(), min_size=1, max_size=5))
+def test_any_cells_give_clean_ledgers_or_a_data_error(valid_raw, activities):
+    raw, params = valid_raw
+    tables = dict(raw, activities=_raw(ACTIVITY_TABLE, activities))
+    try:
+        ledgers = validate_tables(tables)
+    except DataError as err:
+        event("refused")
+        assert err.problems and all(p.file == "台账.xlsx" or p.file.endswith(".csv") for p in err.problems)
+        assert all(str(p) for p in err.problems)
+        return
+    event("accepted")
+    for frame in (ledgers.activities, ledgers.problems, ledgers.finance):
+        for column in frame.columns:
+            assert not any(_bad_value(v) for v in frame[column]), column
+    if 2021 in ledgers.years_of("demo"):
+        try:
+            rep = report.prepare(ledgers, params, "demo", 2021)
+        except DataError:
+            event("figure refused")
+            return
+        assert_clean_figures(rep)

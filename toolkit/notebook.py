@@ -132,6 +132,40 @@ def write(rep: Report, draft: Draft, out: str, final: bool = False) -> Path:
     return folder
 
 
+def write_pdf(folder: Path, wanted: bool = False) -> Path | None:
+    """Convert report.docx to report.pdf with LibreOffice and show the first page (when asked).
+
+    A failed conversion is shown and recorded for the batch summary; the Word report
+    stays as written. The converter is the kernel's own, so a batch worker that runs
+    one notebook after another starts LibreOffice once.
+    """
+    if not wanted:
+        display(Markdown("本次未要求生成 PDF（参数 `pdf = True` 时生成 `report.pdf` 并在此显示第一页）。"))
+        return None
+    import tempfile
+
+    from . import pdf
+    from .errors import PdfError
+
+    try:
+        path = pdf.write_report_pdf(Path(folder))
+    except PdfError as err:
+        display(Markdown(f"**PDF 未生成**：{err}（Word 报告不受影响。）"))
+        display({RESULT_MIME: {"pdf_error": str(err)}}, raw=True)
+        return None
+    link = Path(os.path.relpath(path, Path.cwd())).as_posix()
+    display({RESULT_MIME: {"pdf": path.name}}, raw=True)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            picture = pdf.first_page_png(path, Path(tmp) / "page1.png").read_bytes()
+    except PdfError as err:
+        display(Markdown(f"已生成 PDF：[{path.name}]({link})。首页图片未能生成：{err}"))
+        return path
+    display(Markdown(f"已生成 PDF：[{path.name}]({link})。第一页（LibreOffice 排版）："))
+    display(Image(picture, width=560))
+    return path
+
+
 def review(ledgers: Ledgers, params: str, out: str, bureau: str, year: int, template: str = ""):
     """Show the interactive review panel (JupyterLab); its state is kept in the executed notebook."""
     from .review import ReviewPanel

@@ -127,7 +127,7 @@ class Converter:
                 _uno_python(),
                 str(BRIDGE),
                 _soffice(),
-                (self._profile / "profile").as_uri(),
+                str(self._profile),
                 pipe,
                 str(self.start_timeout),
             ],
@@ -217,6 +217,30 @@ class Converter:
         if self._profile is not None:
             shutil.rmtree(self._profile, ignore_errors=True)
             self._profile = None
+
+
+_SHARED: Converter | None = None
+
+
+def shared() -> Converter:
+    """This process's converter, started on first use and closed when the process exits.
+
+    A batch worker's kernel runs one notebook after another; its converter outlives
+    each notebook's namespace, so LibreOffice starts once per worker.
+    """
+    global _SHARED
+    if _SHARED is None:
+        import atexit
+
+        _SHARED = Converter()
+        atexit.register(_SHARED.close)
+    return _SHARED
+
+
+def write_report_pdf(folder: Path, converter: Converter | None = None) -> Path:
+    """Convert ``<folder>/report.docx`` to ``<folder>/report.pdf`` beside it; return the PDF's path."""
+    folder = Path(folder)
+    return (converter or shared()).convert(folder / "report.docx", folder / "report.pdf")
 
 
 def convert(docx: Path, pdf: Path, timeout: float = TIMEOUT) -> Path:

@@ -208,6 +208,7 @@ def write_report(
         refuse_missing(figures)  # before anything is written
     docx = docx if docx is not None else render_docx(figures, story, template, final=final)
     folder = report_dir(out, figures.year, figures.bureau)
+    (folder / "report.pdf").unlink(missing_ok=True)  # made from the old docx: never left beside a new one
     atomic_write(folder / "report.docx", docx)
     atomic_write(folder / "figures.json", figures_json(figures, findings))
     return folder

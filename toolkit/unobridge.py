@@ -7,11 +7,15 @@ profile, then reads one JSON request a line on stdin, ``{"docx": …, "pdf": …
 and answers one JSON line on stdout, ``{"ok": true}`` or ``{"ok": false, "error": …}``.
 When stdin closes (the parent finished, or died) it shuts LibreOffice down.
 
-    python3 unobridge.py SOFFICE PROFILE_URL PIPE_NAME START_TIMEOUT
+    python3 unobridge.py SOFFICE PROFILE_DIR PIPE_NAME START_TIMEOUT
+
+The profile folder is removed when LibreOffice has quit, also when the parent died
+without closing the converter.
 """
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -41,7 +45,7 @@ def _start(soffice: str, profile: str, pipe: str):
     return subprocess.Popen(
         [
             soffice,
-            f"-env:UserInstallation={profile}",
+            f"-env:UserInstallation={uno.systemPathToFileUrl(profile)}",
             "--headless",
             "--invisible",
             "--nocrashreport",
@@ -121,6 +125,7 @@ def main(argv: list[str]) -> int:
         return 1
     finally:
         _stop(desktop, office)
+        shutil.rmtree(profile, ignore_errors=True)
     return 0
 
 

@@ -135,12 +135,10 @@ class Scope:
 
     @classmethod
     def of(cls, ledgers: Ledgers, params: BureauParams, year: int, signed_on: date | None = None) -> Scope:
-        def mine(frame: pd.DataFrame) -> list[Row]:
-            return frame[frame["bureau"] == params.code].to_dict("records")
+        def mine(table: str) -> list[Row]:
+            return ledgers.records(table, params.code)
 
-        return cls.from_records(
-            params, year, mine(ledgers.activities), mine(ledgers.problems), mine(ledgers.finance), signed_on
-        )
+        return cls.from_records(params, year, mine("activities"), mine("problems"), mine("finance"), signed_on)
 
     @classmethod
     def from_records(

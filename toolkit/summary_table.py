@@ -153,27 +153,13 @@ def _unavailable(column: Column, reason: str) -> Figure:
     return Figure(column.key, column.label, column.spec.rule, missing=reason, form=column.spec.form(None))
 
 
-def _records_by_bureau(ledgers: Ledgers) -> dict[str, dict[str, list]]:
-    """Each bureau's records of each table, grouped once (filtering frames per bureau costs
-    milliseconds a bureau, too much for a thousand)."""
-    out: dict[str, dict[str, list]] = {}
-    for table in ("activities", "problems", "finance"):
-        frame = getattr(ledgers, table)
-        columns = list(frame.columns)
-        # the same records as to_dict("records"), without pandas' per-cell boxing
-        for values in zip(*(frame[c].tolist() for c in columns)):
-            record = dict(zip(columns, values))
-            out.setdefault(record["bureau"], {"activities": [], "problems": [], "finance": []})[table].append(record)
-    return out
-
-
-def _row(seq: int, code: str, params: BureauParams | str, own: dict[str, list] | None, year: int) -> Row:
+def _row(seq: int, code: str, params: BureauParams | str, ledgers: Ledgers, year: int) -> Row:
     if isinstance(params, str):  # the parameter file cannot be used: every cell says why
         return Row(seq, code, code, {c.key: _unavailable(c, params) for c in COLUMNS})
-    if own is None:
+    if code not in ledgers.bureaus:
         reason = f"台账中没有单位代码为“{code}”的任何记录"
         return Row(seq, code, params.name, {c.key: _unavailable(c, reason) for c in COLUMNS})
-    scope = Scope.from_records(params, year, own["activities"], own["problems"], own["finance"])
+    scope = Scope.of(ledgers, params, year)
     return Row(seq, code, params.name, {c.key: _cell(c, scope) for c in COLUMNS})
 
 
@@ -202,14 +188,13 @@ def build_table(ledgers: Ledgers, params_dir: Path, year: int, *, bureaus: list[
     """Every bureau's row (all bureaus with a parameter file unless ``bureaus`` names some)."""
     params_dir = Path(params_dir)
     codes = list(dict.fromkeys(bureaus if bureaus is not None else list_bureaus(params_dir)))
-    own = _records_by_bureau(ledgers)
     rows = []
     for seq, code in enumerate(codes, start=1):
         try:
             params: BureauParams | str = load_bureau(params_dir, code)
         except ParameterError as err:
             params = "参数文件有误：" + "；".join(str(p) for p in err.problems)
-        rows.append(_row(seq, code, params, own.get(code), int(year)))
+        rows.append(_row(seq, code, params, ledgers, int(year)))
     total, notes = {}, []
     for column in COLUMNS:
         cells = [row.cells[column.key] for row in rows]

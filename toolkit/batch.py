@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import html
 import io
 import multiprocessing
 import os
@@ -28,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import worker
+from . import index_page, worker
 from .errors import NotFoundError, ZongjieError
 from .execute import RunResult, complete, recorded
 from .inputs import fingerprints
@@ -39,7 +38,6 @@ from .resources import default_template
 from .spec import RunSpec, check_code
 
 SUMMARY_COLUMNS = ["bureau", "name", "status", "missing", "warnings", "overrides", "error", "seconds", "reused"]
-STATUS_ZH = {"ok": "成功", "failed": "失败", "interrupted": "已中断"}
 OVERVIEW = "overview"
 #: Seconds a worker gets to end its kernel after SIGTERM before it is killed.
 STOP_GRACE = 2.0
@@ -216,10 +214,45 @@ def summarise(plan: Plan, outcome: Outcome, seconds: float = 0.0) -> BatchSummar
     for r in earlier:
         r.skipped = True
     listed = BatchSummary(plan.spec.year, sorted(summary.results + earlier, key=lambda r: r.bureau), plan.year_dir)
+    # --- 汇总表: the city's table of every bureau, before the index that links it
+    table_problem, ours = _summary_table(plan)
+    if table_problem:
+        listed.problems.append(table_problem)  # shown on the index page
+        if ours:
+            summary.problems.append(table_problem)
+    # ---
     problem = _try(lambda: write_summary(listed, names))
     if problem:
         summary.problems.append(problem)
     return summary
+
+
+def _summary_table(plan: Plan) -> tuple[str, bool]:
+    """Write ``汇总表.docx``/``.json`` for every bureau of the parameter folder.
+
+    Returns what went wrong (``""`` when nothing did) and whether it concerns this run: a
+    final table refused only for bureaus the run did not touch (``--bureau``) is shown on
+    the index page but does not fail the run. A refused table's old files are removed, so
+    no table that disagrees with the ledgers stays linked.
+    """
+    from .ledgers import Ledgers
+    from .summary_table import DOCX_NAME, JSON_NAME, SummaryMissingError, write_summary_table
+
+    spec = plan.spec
+    try:
+        ledgers = Ledgers.read(spec.ledger_cache) if spec.ledger_cache else None
+        if ledgers is None:
+            from .validate import load_ledgers
+
+            ledgers = load_ledgers(spec.data_dir)
+        write_summary_table(ledgers, spec.params_dir, spec.year, spec.out_dir, bureaus=plan.known, final=spec.final)
+    except SummaryMissingError as err:
+        for name in (DOCX_NAME, JSON_NAME):
+            (plan.year_dir / name).unlink(missing_ok=True)
+        return str(err), bool(err.bureaus & set(plan.codes))
+    except ZongjieError as err:
+        return f"汇总表未生成：{err}", True
+    return "", False
 
 
 def _try(write: Callable[[], None]) -> str:
@@ -280,38 +313,4 @@ def write_summary(summary: BatchSummary, names: dict[str, str]) -> None:
             ]
         )
     atomic_write(summary.folder / "summary.csv", buffer.getvalue().encode("utf-8-sig"))
-    atomic_write(summary.folder / "index.html", index_html(summary, names).encode("utf-8"))
-
-
-def index_html(summary: BatchSummary, names: dict[str, str]) -> str:
-    rows = []
-    for r in summary.results:
-        e = html.escape
-        links = [f'<a href="{e(r.bureau)}/report.html">核对笔记本</a>']
-        if r.ok:
-            links.append(f'<a href="{e(r.bureau)}/report.docx">Word 报告</a>')
-        status = STATUS_ZH[r.status] + ("（未改动，沿用上次结果）" if r.skipped else "")
-        rows.append(
-            f'<tr class="{r.status}"><td>{e(r.bureau)}</td><td>{e(names.get(r.bureau, ""))}</td><td>{status}</td>'
-            f"<td>{len(r.missing)}</td><td>{len(r.warnings)}</td><td>{len(r.overrides)}</td>"
-            f"<td>{' | '.join(links)}</td><td>{e(r.error)}</td></tr>"
-        )
-    overview = summary.folder / "overview.html"
-    extra = '<p><a href="overview.html">全部单位汇总对比</a></p>' if overview.is_file() else ""
-    ok = sum(r.ok for r in summary.results)
-    return f"""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>{summary.year}年工作总结生成情况</title>
-<style>
-body {{ font-family: sans-serif; margin: 2em; }}
-table {{ border-collapse: collapse; }} th, td {{ border: 1px solid #ccc; padding: 4px 8px; text-align: left; }}
-th {{ background: #f3f3f3; }} tr.failed td {{ background: #fdecea; }}
-</style></head><body>
-<h1>{summary.year}年工作总结生成情况</h1>
-<p>共{len(summary.results)}个单位，成功{ok}个，失败{len(summary.results) - ok}个。明细见 <a href="summary.csv">summary.csv</a>。</p>
-{extra}
-<table><thead><tr><th>单位代码</th><th>单位名称</th><th>状态</th><th>待补充</th><th>提示</th><th>已修改</th><th>文件</th><th>错误</th></tr></thead>
-<tbody>
-{chr(10).join(rows)}
-</tbody></table>
-</body></html>
-"""
+    index_page.write_index(summary, names)

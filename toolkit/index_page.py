@@ -122,6 +122,7 @@ def index_html(summary, names: dict[str, str], *, now: datetime | None = None) -
         f'<th title="{_e(text)}" data-col="{i}"{" data-num" if 2 <= i <= 6 else ""}>{_e(label)}</th>'
         for i, (label, text) in enumerate(COLUMNS)
     )
+    notes = "".join(f'<p class="warn">注意：{_e(p)}</p>' for p in getattr(summary, "problems", None) or [])
     legend = "".join(f"<dt>{_e(label)}</dt><dd>{_e(text)}</dd>" for label, text in COLUMNS)
     return _PAGE.format(
         year=year,
@@ -137,6 +138,7 @@ def index_html(summary, names: dict[str, str], *, now: datetime | None = None) -
         file_names=_json_script([f for f, _ in BUREAU_FILES]),
         status_json=_json_script(STATUS_ZH),
         legend=legend,
+        notes=notes,
         total=len(results),
         style=_STYLE,
         script=_SCRIPT,
@@ -166,6 +168,7 @@ tr.missing td, tr.warning td { background: #fffbe6; } tr.failed td { background:
 .st { font-style: normal; padding: 0 6px; border-radius: 3px; white-space: nowrap; }
 tr.ok .st { background: #e6f4ea; color: #1e6b34; } tr.failed .st { background: #d93025; color: #fff; }
 tr.interrupted .st { background: #f29900; color: #fff; }
+.warn { color: #b3261e; white-space: pre-line; }
 .err { color: #b3261e; font-weight: normal; }
 details summary { cursor: pointer; color: #444; }
 td:last-child { font-size: .9em; color: #444; }
@@ -260,6 +263,7 @@ _PAGE = """<!DOCTYPE html>
 <p class="meta">生成时间：{generated}。{years}</p>
 <p class="meta">{tally}；需关注（失败、已中断、有待补充或提示）{attention}个。</p>
 <p class="files">全年文件：{files}</p>
+{notes}
 <details open><summary>各列说明</summary><dl class="legend">{legend}</dl>
 <p>点击列名可排序（再次点击反向）；默认把需关注的单位排在前面。搜索框可查找单位代码、名称或说明中的文字，多个词以空格分开。</p></details>
 <div class="tools"><label>搜索：<input id="search" type="search" placeholder="单位代码、名称或说明中的文字"></label>

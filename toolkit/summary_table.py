@@ -141,8 +141,9 @@ class SummaryTable:
 class SummaryMissingError(MissingValuesError):
     """A final 汇总表 was asked for but some bureaus lack values."""
 
-    def __init__(self, year: int, missing: list[str]):
+    def __init__(self, year: int, missing: list[str], bureaus: set[str] | None = None):
         super().__init__("", year, missing)
+        self.bureaus = set(bureaus or ())  # the codes of the bureaus lacking values
 
     def __str__(self) -> str:
         items = "\n".join(f"- {m}" for m in self.missing)
@@ -228,7 +229,8 @@ def write_summary_table(
 
     table = build_table(ledgers, params_dir, year, bureaus=bureaus)
     if final and table.missing():
-        raise SummaryMissingError(table.year, table.missing())
+        lacking = {row.bureau for row in table.rows if any(f.text is None for f in row.cells.values())}
+        raise SummaryMissingError(table.year, table.missing(), lacking)
     docx = render_summary_docx(table, template or summary_table_template(), final=final)
     folder = Path(out_dir) / str(table.year)
     atomic_write(folder / JSON_NAME, table_json(table))

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import (
     ACTIVITIES,
     FINANCE,
@@ -23,6 +24,9 @@ from conftest import (
     paragraphs,
     write_csv,
 )
+from docx import Document
+
+from toolkit.index_page import BUREAU_FILES
 
 BUREAUS = ["fengling", "hedong", "meiling", "qingshan", "yunshui", "lacking"]
 
@@ -68,6 +72,11 @@ def batch(tmp_path_factory):
     ]
     first = zongjie(*args)
     return {"root": root, "data": data, "params": params, "out": out / "2021", "args": args, "first": first}
+
+
+def index_rows(page: str) -> list:
+    """The bureaus' rows as index.html carries them (JSON the page's script shows)."""
+    return json.loads(re.search(r'<script type="application/json" id="rows">(.*?)</script>', page, re.S).group(1))
 
 
 def summary_rows(out: Path) -> dict[str, dict]:
@@ -126,10 +135,13 @@ def test_html_is_offline_and_readable(batch):
 
 def test_index_links_every_bureau(batch):
     page = (batch["out"] / "index.html").read_text(encoding="utf-8")
+    rows = {r[0]: r for r in index_rows(page)}
+    assert sorted(rows) == sorted(BUREAUS)
     for bureau in BUREAUS:
-        assert f'href="{bureau}/report.html"' in page
-    assert 'href="qingshan/report.docx"' in page and 'href="lacking/report.docx"' not in page
-    assert "失败" in page and "成功" in page
+        assert "report.html" in [BUREAU_FILES[i][0] for i in rows[bureau][7]]
+    assert "report.docx" in [BUREAU_FILES[i][0] for i in rows["qingshan"][7]]
+    assert "report.docx" not in [BUREAU_FILES[i][0] for i in rows["lacking"][7]]
+    assert rows["lacking"][2] == "failed" and rows["qingshan"][2] == "ok"
 
 
 def test_rerun_skips_unchanged_bureaus(batch):
@@ -173,3 +185,32 @@ def test_overview_is_run_and_linked(batch):
         assert name in page
     assert "待补充" in page and "税收收入" in page
     assert 'href="overview.html"' in (batch["out"] / "index.html").read_text(encoding="utf-8")
+
+
+# --- 汇总表 through the batch
+
+
+def test_final_summary_table_is_refused_for_a_lacking_bureau(batch):
+    assert not (batch["out"] / "汇总表.docx").exists() and not (batch["out"] / "汇总表.json").exists()
+    stderr = batch["first"].stderr
+    assert "汇总表缺少" in stderr and "缺数县财政局" in stderr and "税收收入" in stderr
+    assert "汇总表缺少" in (batch["out"] / "index.html").read_text(encoding="utf-8")
+
+
+def test_draft_batch_writes_the_summary_table_of_every_bureau(batch, tmp_path):
+    out = tmp_path / "out"
+    args = ["--data", batch["data"], "--params", batch["params"], "--year", 2021, "--out", out]
+    result = zongjie("batch", *args, "--bureau", "qingshan", "--date", "2022-01-10")
+    assert result.returncode == 0, result.stderr
+    year_dir = out / "2021"
+    rows = [[c.text for c in r.cells] for r in Document(str(year_dir / "汇总表.docx")).tables[0].rows[2:]]
+    params = batch["params"] / "bureaus"
+    names = [yaml.safe_load((params / f"{code}.yaml").read_text(encoding="utf-8"))["name"] for code in sorted(BUREAUS)]
+    assert [r[1] for r in rows[:-1]] == names  # every bureau, although the run named one
+    lacking = rows[names.index("缺数县财政局")]
+    assert lacking[13] == "【待补充】" and rows[-1][13] == "【待补充】"
+    for column in range(2, 12):
+        assert int(rows[-1][column]) == sum(int(r[column]) for r in rows[:-1])
+    table = json.loads((year_dir / "汇总表.json").read_text(encoding="utf-8"))
+    assert [r["bureau"] for r in table["rows"]] == sorted(BUREAUS)
+    assert 'href="汇总表.docx"' in (year_dir / "index.html").read_text(encoding="utf-8")

@@ -40,7 +40,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix toolkit tests benchmarks scripts templates
 
 template: $(STAMP)
-	$(BIN)/python templates/build.py
+	$(BIN)/python templates/report/build.py
 
 sample: $(STAMP)
 	$(BIN)/python scripts/make_sample_data.py

@@ -91,12 +91,12 @@ def change_against(figures: Figures, previous: Figures | None) -> list[Finding]:
     return found
 
 
-def previous_year(scope: Scope, ledgers) -> Figures | None:
-    """Last year's figures for the same bureau, when the data holds that year."""
+def previous_year(scope: Scope, ledgers, catalogue=None, report: str = "report") -> Figures | None:
+    """Last year's figures of the same report for the same bureau, when the data holds that year."""
     year = scope.year - 1
     if year not in ledgers.years:
         return None
-    return compute_figures(Scope.of(ledgers, scope.params, year, scope.signed_on))
+    return compute_figures(Scope.of(ledgers, scope.params, year, scope.signed_on), catalogue, report)
 
 
 def run_checks(figures: Figures, previous: Figures | None = None) -> list[Finding]:

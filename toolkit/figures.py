@@ -392,52 +392,23 @@ def signature_date(key: str, label: str) -> Spec:
 
 # --- the catalogue ------------------------------------------------------------------
 
-CATALOGUE: tuple[Spec, ...] = (
-    report_year("year", "报告年度"),
-    param("bureau_name", "单位全称", "name"),
-    first_date("kickoff_date", "部署会日期", "部署会"),
-    param("office_director", "办公室主任", "office_director"),
-    param("liaison", "联络员", "liaison"),
-    first_date("plan_date", "实施方案审定日期", "方案审定"),
-    month_span("lecture_months", "宣讲月份", "宣讲"),
-    distinct("lecture_branches", "宣讲党支部数", "宣讲", "audience"),
-    first_date("youth_visit_date", "青年干部参观日期", "参观学习", "青年干部"),
-    first_venue("youth_visit_venue", "青年干部参观地点", "参观学习", "青年干部"),
-    first_span("members_visit_dates", "全体党员参观日期", "参观学习", "全体党员"),
-    first_venue("members_visit_venue", "全体党员参观地点", "参观学习", "全体党员"),
-    problem_count("survey_collected", "大调研收集问题数", "大调研"),
-    problem_count("survey_resolved", "大调研已解决问题数", "大调研", "已解决"),
-    problem_count("survey_longterm", "大调研长期坚持解决问题数", "大调研", "长期坚持"),
-    activity_count("traffic_volunteer_count", "文明交通志愿服务次数", "文明交通志愿服务"),
-    activity_count("home_visit_count", "入户走访次数", "入户走访"),
-    activity_count("drill_count", "实战演练次数", "演练"),
-    indicator("livelihood_funds", "民生配套资金", "民生配套资金", "万元取整"),
-    indicator("boarding_meal_funds", "寄宿生营养餐补助资金", "寄宿生营养餐补助资金", "万元"),
-    indicator("student_aid_funds", "贫困学生资助金", "贫困学生资助金", "万元"),
-    indicator("student_aid_persons", "资助贫困学生人次", "资助贫困学生人次", "人次"),
-    indicator("agri_budget", "支农支出预算", "支农支出预算", "万元"),
-    through_month("through_month", "农林水事务支出截至月份", "农林水事务支出"),
-    indicator("agri_spending", "农林水事务支出", "农林水事务支出", "万元"),
-    indicator("farm_subsidy_funds", "惠农补贴资金", "惠农补贴资金", "万元"),
-    indicator("livelihood_project_funds", "民生工程项目资金", "民生工程项目资金", "万元"),
-    activity_sum("open_day_visitors", "开放日接待人数", "开放日", "participants"),
-    problem_count("open_day_problems", "开放日收集问题数", "开放日"),
-    problem_examples("open_day_examples", "开放日已办理问题举例", "开放日", "已解决"),
-    problem_count("open_day_resolved", "开放日已解决问题数", "开放日", "已解决"),
-    indicator("fiscal_revenue", "财政总收入", "财政总收入", "亿元"),
-    indicator("tax_revenue", "税收收入", "税收收入", "亿元"),
-    indicator("general_budget_revenue", "一般公共预算收入", "一般公共预算收入", "亿元"),
-    signature_date("signed_on", "落款日期"),
-)
-KEYS = tuple(spec.key for spec in CATALOGUE)
+
+def __getattr__(name: str) -> object:
+    """``CATALOGUE`` and ``KEYS``: the seed report's figures, read from its definition (templates/report/)."""
+    if name in ("CATALOGUE", "KEYS"):
+        from .definitions import load_definition
+
+        seed = load_definition()
+        return seed.specs if name == "CATALOGUE" else seed.keys
+    raise AttributeError(name)
 
 
 class Figures(dict):
     """Figures of one bureau-year by key, in catalogue order."""
 
-    def __init__(self, bureau: str, year: int, figures: Iterable[Figure]):
+    def __init__(self, bureau: str, year: int, figures: Iterable[Figure], report: str = "report"):
         super().__init__((f.key, f) for f in figures)
-        self.bureau, self.year = bureau, year
+        self.bureau, self.year, self.report = bureau, year, report
 
     def missing(self) -> list[Figure]:
         return [f for f in self.values() if f.text is None]
@@ -450,6 +421,10 @@ class Figures(dict):
         return {"bureau": self.bureau, "year": self.year, "figures": [f.to_dict() for f in self.values()]}
 
 
-def compute_figures(scope: Scope, catalogue: Iterable[Spec] = CATALOGUE) -> Figures:
-    """Every figure of the report for one bureau and year."""
-    return Figures(scope.bureau, scope.year, (spec.figure(scope) for spec in catalogue))
+def compute_figures(scope: Scope, catalogue: Iterable[Spec] | None = None, report: str = "report") -> Figures:
+    """Every figure of a report (by default the seed report) for one bureau and year."""
+    if catalogue is None:
+        from .definitions import load_definition
+
+        catalogue = load_definition(report).specs
+    return Figures(scope.bureau, scope.year, (spec.figure(scope) for spec in catalogue), report)

@@ -22,9 +22,10 @@ from pathlib import Path
 import yaml
 
 from .errors import ParameterError, Problem
-from .figures import CATALOGUE, Figures, Spec
+from .figures import Figures, Spec
 from .formatting import Form, Refused, figure_text
 from .outputs import atomic_write
+from .resources import DEFAULT_REPORT
 from .spec import check_code
 from .yamlfile import Mapping, read_yaml
 
@@ -33,8 +34,10 @@ REQUIRED = {"new": "修改后的值", "reason": "修改原因", "by": "修改人
 _NAME = re.compile(r"^(?P<bureau>[A-Za-z0-9][A-Za-z0-9_-]*)-(?P<year>\d{4})$")
 
 
-def overrides_path(params_dir: Path, bureau: str, year: int) -> Path:
-    return Path(params_dir) / "overrides" / f"{check_code(bureau)}-{int(year)}.yaml"
+def overrides_path(params_dir: Path, bureau: str, year: int, report: str = DEFAULT_REPORT) -> Path:
+    """``overrides/<bureau>-<year>.yaml`` for the seed report, ``overrides/<report>/…`` for another."""
+    folder = Path(params_dir) / "overrides"
+    return (folder if report == DEFAULT_REPORT else folder / report) / f"{check_code(bureau)}-{int(year)}.yaml"
 
 
 def shown_path(params_dir: Path, path: Path) -> str:
@@ -85,9 +88,9 @@ def _entries(path: Path, shown: str) -> tuple[Mapping, list[Problem]]:
     return found, problems
 
 
-def load_overrides(params_dir: Path, bureau: str, year: int) -> dict[str, dict]:
+def load_overrides(params_dir: Path, bureau: str, year: int, report: str = DEFAULT_REPORT) -> dict[str, dict]:
     """Figure key → entry; an absent file means no overrides. Raise on a malformed file."""
-    path = overrides_path(params_dir, bureau, year)
+    path = overrides_path(params_dir, bureau, year, report)
     if not path.is_file():
         return {}
     entries, problems = _entries(path, shown_path(params_dir, path))
@@ -109,8 +112,7 @@ def parse_new(entry: dict, form: Form, where: str, key: str, row: int | None = N
         ) from None
 
 
-def _write(params_dir: Path, bureau: str, year: int, entries: dict[str, dict]) -> None:
-    path = overrides_path(params_dir, bureau, year)
+def _write(path: Path, entries: dict[str, dict]) -> None:
     if not entries:
         path.unlink(missing_ok=True)
         return
@@ -123,7 +125,7 @@ def save_override(
     params_dir: Path, figures: Figures, key: str, new: str, reason: str, by: str, *, now: datetime | None = None
 ) -> dict:
     """Record that ``key`` takes the value ``new`` instead of what the data gives; return the entry."""
-    path = overrides_path(params_dir, figures.bureau, figures.year)
+    path = overrides_path(params_dir, figures.bureau, figures.year, figures.report)
     where = shown_path(params_dir, path)
     problems = []
     if key not in figures:
@@ -149,17 +151,17 @@ def save_override(
         "by": str(by).strip(),
         "at": (now or datetime.now()).isoformat(timespec="seconds"),
     }
-    entries = load_overrides(params_dir, figures.bureau, figures.year)
+    entries = load_overrides(params_dir, figures.bureau, figures.year, figures.report)
     entries[key] = entry
-    _write(params_dir, figures.bureau, figures.year, entries)
+    _write(path, entries)
     return entry
 
 
-def remove_override(params_dir: Path, bureau: str, year: int, key: str) -> bool:
-    entries = load_overrides(params_dir, bureau, year)
+def remove_override(params_dir: Path, bureau: str, year: int, key: str, report: str = DEFAULT_REPORT) -> bool:
+    entries = load_overrides(params_dir, bureau, year, report)
     if entries.pop(key, None) is None:
         return False
-    _write(params_dir, bureau, year, entries)
+    _write(overrides_path(params_dir, bureau, year, report), entries)
     return True
 
 
@@ -195,19 +197,33 @@ def apply_overrides(figures: Figures, entries: dict[str, dict], source: Path | s
             figure.warnings.append(f"修改时台账计算值为“{entry.get('old')}”，现为“{now}”，请确认修改是否仍然适用")
 
 
-def apply_saved(figures: Figures, params_dir: Path) -> None:
-    """Apply the bureau-year's saved overrides to ``figures`` (nothing when there are none)."""
-    path = overrides_path(params_dir, figures.bureau, figures.year)
-    apply_overrides(figures, load_overrides(params_dir, figures.bureau, figures.year), shown_path(params_dir, path))
+def apply_saved(figures: Figures, params_dir: Path, report: str = DEFAULT_REPORT) -> None:
+    """Apply the bureau-year's saved overrides of ``report`` to ``figures`` (nothing when there are none)."""
+    path = overrides_path(params_dir, figures.bureau, figures.year, report)
+    entries = load_overrides(params_dir, figures.bureau, figures.year, report)
+    apply_overrides(figures, entries, shown_path(params_dir, path))
 
 
-def check_all(params_dir: Path, catalogue: Iterable[Spec] = CATALOGUE) -> list[Problem]:
-    """Every problem of every override file under ``params_dir``: structure, unknown keys, unreadable values."""
+def check_all(params_dir: Path, catalogue: Iterable[Spec] | None = None, report: str = DEFAULT_REPORT) -> list[Problem]:
+    """Every problem of every override file under ``params_dir``: structure, unknown keys, unreadable values.
+
+    The seed report's corrections sit in ``overrides/``, another report's in ``overrides/<report>/``.
+    """
+    from .definitions import list_reports, load_definition
+
     folder = Path(params_dir) / "overrides"
+    if report != DEFAULT_REPORT:
+        folder = folder / report
     if not folder.is_dir():
         return []
+    if catalogue is None:
+        catalogue = load_definition(report).specs
     specs = {spec.key: spec for spec in catalogue}
     problems: list[Problem] = []
+    if report == DEFAULT_REPORT:
+        for other in list_reports():
+            if other != DEFAULT_REPORT and (folder / other).is_dir():
+                problems += check_all(params_dir, report=other)
     for path in sorted(folder.glob("*.yaml")):
         shown = shown_path(params_dir, path)
         match = _NAME.match(path.stem)

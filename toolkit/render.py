@@ -24,14 +24,13 @@ from docxtpl import DocxTemplate
 
 from . import styles, template_sandbox
 from .errors import MissingValuesError, TemplateError
-from .figures import KEYS, MISSING_MARK, Figures
+from .figures import MISSING_MARK, Figures
 from .layout import finish as finish_layout
 from .outputs import atomic_write, report_dir
 from .params import BureauParams
 from .template_sandbox import BoundedEnvironment, TemplateLimitError
 
 _RUN_IN = re.compile(r"^(（[一二三四五六七八九十]+）[^。]{1,40}。)(.*)$", re.S)
-CONTEXT_NAMES = frozenset(KEYS) | {"narrative"}
 
 # Marks around text that gets a run of its own after rendering (private-use characters,
 # never typed in a template): a missing value (highlighted) and a run-in 楷体 heading.
@@ -132,8 +131,8 @@ def _environment() -> BoundedEnvironment:
 
 
 @lru_cache(maxsize=16)
-def _checked_template_bytes(path: str, mtime_ns: int, size: int) -> bytes:
-    """The template's bytes once its tags are known to be figures (cached per version)."""
+def _read_template(path: str, mtime_ns: int, size: int) -> tuple[bytes, frozenset[str]]:
+    """The template's bytes and the names its tags use (cached per version of the file)."""
     data = Path(path).read_bytes()
     name = Path(path).name
     try:
@@ -142,19 +141,34 @@ def _checked_template_bytes(path: str, mtime_ns: int, size: int) -> bytes:
         raise TemplateError(name, f"标签语法错误（{exc.message}），请检查“{{{{ }}}}”和“{{% %}}”是否成对") from None
     except Exception as exc:  # not a docx at all
         raise TemplateError(name, f"无法作为Word文档打开（{type(exc).__name__}）") from None
-    unknown = sorted(names - CONTEXT_NAMES)
-    if unknown:
-        listed = "、".join(f"{{{{ {u} }}}}" for u in unknown)
-        raise TemplateError(name, f"有未知的标签 {listed}；可用的标签为：{'、'.join(sorted(CONTEXT_NAMES))}")
-    return data
+    return data, frozenset(names)
 
 
-def load_template(path: Path) -> bytes:
+def _template(path: Path) -> tuple[bytes, frozenset[str]]:
     path = Path(path)
     if not path.is_file():
         raise TemplateError(path.name, f"找不到模板文件“{path}”")
     stat = path.stat()
-    return _checked_template_bytes(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    return _read_template(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+def template_names(path: Path) -> set[str]:
+    """The names a template's tags use."""
+    return set(_template(path)[1])
+
+
+def load_template(path: Path, names: frozenset[str] | set[str] | None = None) -> bytes:
+    """The template's bytes once every tag is one of ``names`` (default: the seed report's figures and ``narrative``)."""
+    if names is None:
+        from .definitions import load_definition
+
+        names = load_definition().names
+    data, used = _template(path)
+    unknown = sorted(used - set(names))
+    if unknown:
+        listed = "、".join(f"{{{{ {u} }}}}" for u in unknown)
+        raise TemplateError(Path(path).name, f"有未知的标签 {listed}；可用的标签为：{'、'.join(sorted(names))}")
+    return data
 
 
 def refuse_missing(figures: Figures) -> None:
@@ -168,7 +182,7 @@ def render_docx(figures: Figures, story: dict, template: Path, *, final: bool = 
     """The rendered report as bytes; with ``final`` refuse when any value is missing."""
     if final:
         refuse_missing(figures)
-    doc = DocxTemplate(io.BytesIO(load_template(template)))
+    doc = DocxTemplate(io.BytesIO(load_template(template, frozenset(figures) | {"narrative"})))
     context = {**figure_context(figures), "narrative": story}
     try:
         doc.render(context, _environment(), autoescape=True)
@@ -202,13 +216,24 @@ def write_report(
     final: bool = False,
     docx: bytes | None = None,
     findings: list | None = None,
+    name: str = "report",
 ) -> Path:
-    """Render (unless ``docx`` is already rendered) and write ``report.docx`` and ``figures.json``."""
+    """Render (unless ``docx`` is already rendered) and write the docx and its figures JSON.
+
+    The seed report writes ``report.docx`` and ``figures.json``; another report ``<name>.docx``
+    and ``<name>.figures.json`` in the same folder.
+    """
     if final:
         refuse_missing(figures)  # before anything is written
     docx = docx if docx is not None else render_docx(figures, story, template, final=final)
     folder = report_dir(out, figures.year, figures.bureau)
-    (folder / "report.pdf").unlink(missing_ok=True)  # made from the old docx: never left beside a new one
-    atomic_write(folder / "report.docx", docx)
-    atomic_write(folder / "figures.json", figures_json(figures, findings))
+    docx_name, json_name = output_names(name)
+    (folder / docx_name).with_suffix(".pdf").unlink(missing_ok=True)  # made from the old docx: never left beside a new one
+    atomic_write(folder / docx_name, docx)
+    atomic_write(folder / json_name, figures_json(figures, findings))
     return folder
+
+
+def output_names(name: str = "report") -> tuple[str, str]:
+    """File names of a report's docx and figures JSON."""
+    return ("report.docx", "figures.json") if name == "report" else (f"{name}.docx", f"{name}.figures.json")

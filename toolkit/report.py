@@ -8,11 +8,13 @@ from pathlib import Path
 
 from . import render
 from .checks import Finding, previous_year, run_checks
+from .definitions import DefinitionError, ReportDefinition, bureau_template, check_template, load_definition
 from .errors import NotFoundError, ParameterError, ZongjieError
 from .figures import Figures, Scope, compute_figures
 from .ledgers import Ledgers
 from .overrides import apply_saved
 from .params import BureauParams, load_bureau
+from .resources import DEFAULT_REPORT
 
 
 @dataclass
@@ -23,6 +25,7 @@ class Report:
     story: dict
     findings: list[Finding]
     previous: Figures | None = None
+    definition: ReportDefinition | None = None
 
     @property
     def bureau(self) -> str:
@@ -32,37 +35,75 @@ class Report:
     def year(self) -> int:
         return self.scope.year
 
+    @property
+    def name(self) -> str:
+        """The report definition's name (``report`` for the seed report)."""
+        return self.definition.name if self.definition else DEFAULT_REPORT
 
-def prepare(ledgers: Ledgers, params_dir: Path, bureau: str, year: int, signed_on: date | None = None) -> Report:
-    """Compute and check every figure of one bureau-year; the bureau must appear in the data."""
+
+def prepare(
+    ledgers: Ledgers,
+    params_dir: Path,
+    bureau: str,
+    year: int,
+    signed_on: date | None = None,
+    report: str = DEFAULT_REPORT,
+) -> Report:
+    """Compute and check every figure of one bureau-year for ``report``; the bureau must appear in the data."""
+    definition = load_definition(report)
     params = load_bureau(params_dir, bureau)
     if bureau not in ledgers.bureaus:
         known = "、".join(ledgers.bureaus) or "无"
         raise NotFoundError(f"台账中没有单位代码为“{bureau}”的任何记录。台账中的单位代码：{known}。")
     ledgers.require_year(year, bureau)
     scope = Scope.of(ledgers, params, year, signed_on)
-    figures = compute_figures(scope)
-    apply_saved(figures, params_dir)
-    previous = previous_year(scope, ledgers)
+    figures = compute_figures(scope, definition.specs, definition.name)
+    apply_saved(figures, params_dir, definition.name)
+    previous = previous_year(scope, ledgers, definition.specs, definition.name)
     if previous is not None:
         try:  # last year as corrected, when its corrections can be read (else they surface in its own run)
-            apply_saved(previous, params_dir)
+            apply_saved(previous, params_dir, definition.name)
         except ParameterError:
             pass
     findings = run_checks(figures, previous)
-    return Report(params, scope, figures, render.narrative(params, year), findings, previous)
+    return Report(params, scope, figures, render.narrative(params, year), findings, previous, definition)
 
 
-def write(report: Report, out: Path, template: Path, *, final: bool = False) -> Path:
-    return render.write_report(report.figures, report.story, template, out, final=final, findings=report.findings)
+def template_for(report: Report, template: Path | str | None = None) -> Path:
+    """The Word template to render: the one asked for, else the bureau's own for this report, else the definition's."""
+    if template:
+        return Path(template)
+    definition = report.definition or load_definition()
+    own = bureau_template(report.params, definition)
+    if own is not None:
+        problems = check_template(definition, own, all_used=False)
+        if problems:
+            raise DefinitionError(problems)
+        return own
+    return definition.template
 
 
-def prepare_all(ledgers: Ledgers, params_dir: Path, year: int, codes: list[str]) -> dict[str, Report | ZongjieError]:
+def write(report: Report, out: Path, template: Path | None = None, *, final: bool = False) -> Path:
+    """Write the report's docx and figures JSON (``report.docx``/``figures.json`` for the seed report)."""
+    return render.write_report(
+        report.figures,
+        report.story,
+        template_for(report, template),
+        out,
+        final=final,
+        findings=report.findings,
+        name=report.name,
+    )
+
+
+def prepare_all(
+    ledgers: Ledgers, params_dir: Path, year: int, codes: list[str], report: str = DEFAULT_REPORT
+) -> dict[str, Report | ZongjieError]:
     """Every bureau's report for one year; a bureau that cannot be computed maps to its error."""
     out: dict[str, Report | ZongjieError] = {}
     for code in codes:
         try:
-            out[code] = prepare(ledgers, params_dir, code, year)
+            out[code] = prepare(ledgers, params_dir, code, year, report=report)
         except ZongjieError as err:
             out[code] = err
     return out

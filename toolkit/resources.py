@@ -1,4 +1,4 @@
-"""Where the files shipped with zongjie live: the default template and notebooks.
+"""Where the files shipped with zongjie live: report definitions, templates and notebooks.
 
 In a source checkout they sit at the top level (``templates/``, ``notebooks/``); a
 wheel carries copies inside the package.
@@ -19,8 +19,21 @@ def _shipped(folder: str, name: str) -> Path:
     return CHECKOUT / folder / name
 
 
+#: The seed report's definition (``templates/report/``): the report rendered when none is named.
+DEFAULT_REPORT = "report"
+
+
+def templates_dir() -> Path:
+    """The folder holding every report definition (``templates/<name>/``)."""
+    for base in (CHECKOUT / "templates", PACKAGE / "templates"):
+        if (base / DEFAULT_REPORT / "figures.yaml").is_file():
+            return base
+    return CHECKOUT / "templates"
+
+
 def default_template() -> Path:
-    return _shipped("templates", "report.docx")
+    """The seed report's Word template."""
+    return _shipped("templates", f"{DEFAULT_REPORT}/template.docx")
 
 
 def notebook(name: str = "report.ipynb") -> Path:

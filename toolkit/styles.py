@@ -1,6 +1,6 @@
 """Word style ids of the report templates: one definition for the builder, the renderer and previews.
 
-``templates/build.py`` creates these styles; ``render`` applies the run-in heading
+``toolkit/template_builder.py`` creates these styles; ``render`` applies the run-in heading
 style; ``present`` recognises titles, headings and signatures by them.
 """
 

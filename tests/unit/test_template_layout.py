@@ -12,8 +12,8 @@ from docxtpl import DocxTemplate
 from lxml import etree
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "templates" / "report.docx"
-BUILD_SCRIPT = ROOT / "templates" / "build.py"
+TEMPLATE = ROOT / "templates" / "report" / "template.docx"
+BUILD_SCRIPT = ROOT / "templates" / "report" / "build.py"
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 NS = {"w": W}

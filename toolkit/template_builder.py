@@ -1,6 +1,7 @@
-"""Build the default report template (report.docx) from report.source.txt.
+"""Build a report template (``template.docx``) from its readable source (``source.txt``).
 
-Usage: python templates/build.py [--source PATH] [--out PATH]
+Usage: python templates/report/build.py [--source PATH] [--out PATH]
+(each report definition's ``build.py`` calls :func:`main` with its own folder).
 
 The layout follows GB/T 9704-2012 (see docs/gbt9704.md). Fonts, sizes,
 indents and line spacing live in styles, never in direct run formatting, so that
@@ -39,11 +40,7 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Twips
 
-from toolkit import styles
-
-HERE = Path(__file__).resolve().parent
-DEFAULT_SOURCE = HERE / "report.source.txt"
-DEFAULT_OUT = HERE / "report.docx"
+from . import styles
 
 # Style ids used by the toolkit (defined once, in toolkit/styles.py).
 BODY_STYLE_ID = styles.BODY
@@ -475,9 +472,14 @@ def deterministic_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def build_bytes(source: Path = DEFAULT_SOURCE) -> bytes:
+def build_bytes(source: Path) -> bytes:
     """Return the template .docx built from `source`."""
-    paragraphs = parse_source(source.read_text(encoding="utf-8"))
+    return build_text(Path(source).read_text(encoding="utf-8"))
+
+
+def build_text(text: str) -> bytes:
+    """Return the template .docx built from source text."""
+    paragraphs = parse_source(text)
     doc = Document()
     setup_styles(doc)
     setup_page(doc)
@@ -491,18 +493,18 @@ def build_bytes(source: Path = DEFAULT_SOURCE) -> bytes:
     return deterministic_zip(buffer.getvalue())
 
 
-def build(source: Path = DEFAULT_SOURCE, out: Path = DEFAULT_OUT) -> Path:
+def build(source: Path, out: Path) -> Path:
     """Build the template from `source` and write it to `out`."""
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(build_bytes(source))
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+def main(argv: list[str] | None = None, folder: Path | None = None) -> int:
+    """Command-line entry point: build ``folder/template.docx`` from ``folder/source.txt``."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--source", type=Path, default=folder / "source.txt" if folder else None, required=not folder)
+    parser.add_argument("--out", type=Path, default=folder / "template.docx" if folder else None, required=not folder)
     args = parser.parse_args(argv)
     print(build(args.source, args.out))
     return 0

@@ -72,6 +72,12 @@ def _common(p: argparse.ArgumentParser, *, bureau: bool, out: bool = True) -> No
         p.add_argument("--final", action="store_true", help="正式稿：缺少任何数据时拒绝生成")
         p.add_argument("--template", type=Path, default=None, help="Word 模板，默认使用内置模板")
         p.add_argument("--date", type=_day, default=None, dest="signed_on", help="落款日期，如 2022-01-10，默认当天")
+        p.add_argument(
+            "--report",
+            default="report",
+            metavar="报告",
+            help="报告定义的名称（templates/<名称>/）或其目录，默认 report；zongjie reports 列出全部",
+        )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -96,12 +102,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=None, help="并行进程数，默认每个 CPU 核一个")
     p.add_argument("--force", action="store_true", help="重新生成未改动的单位")
     p.add_argument("--timeout", type=int, default=600, help="每个笔记本的超时秒数，默认 600")
+    sub.add_parser("reports", help="列出全部报告定义及其数据项")
+    p = sub.add_parser("new-report", help="新建一个报告定义（templates/<名称>/），可立即生成")
+    p.add_argument("name", metavar="名称", help="报告名称：字母、数字、“-”“_”")
+    p.add_argument("--title", default="工作总结", help="报告标题（单位名和年度之后的文字），默认“工作总结”")
+    p.add_argument("--templates", type=Path, default=None, help="报告定义所在目录，默认项目的 templates/")
     return root
 
 
 def cmd_render(args: argparse.Namespace) -> int:
     from . import report
-    from .resources import default_template
+    from .render import output_names
     from .validate import load_ledgers
 
     spec = RunSpec.from_options(args)
@@ -112,11 +123,12 @@ def cmd_render(args: argparse.Namespace) -> int:
             "详见 zongjie validate。",
             file=sys.stderr,
         )
-    rep = report.prepare(ledgers, spec.params_dir, spec.bureau, spec.year, spec.signed_on)
-    folder = report.write(rep, spec.out_dir, spec.template or default_template(), final=spec.final)
+    rep = report.prepare(ledgers, spec.params_dir, spec.bureau, spec.year, spec.signed_on, report=spec.report)
+    folder = report.write(rep, spec.out_dir, spec.template, final=spec.final)  # no template: the bureau's or the report's
     missing = rep.figures.missing()
-    print(f"已生成：{folder / 'report.docx'}")
-    print(f"数据来源：{folder / 'figures.json'}")
+    docx_name, json_name = output_names(rep.name)
+    print(f"已生成：{folder / docx_name}")
+    print(f"数据来源：{folder / json_name}")
     if missing:
         print(f"草稿中有{len(missing)}处待补充：")
         for f in missing:
@@ -218,7 +230,37 @@ def _print_summary(summary: batch.BatchSummary) -> None:
     print(f"索引：{summary.folder / 'index.html' if summary.folder else ''}")
 
 
-COMMANDS = {"render": cmd_render, "validate": cmd_validate, "run": cmd_run, "batch": cmd_batch}
+def cmd_reports(args) -> int:
+    """List every report definition with its figures; a definition that does not load is listed with its problems."""
+    from .definitions import DefinitionError, describe, list_reports, load_definition
+
+    status = 0
+    for name in list_reports():
+        try:
+            print(describe(load_definition(name)))
+        except DefinitionError as err:
+            print(f"{name}：无法使用\n{err}", file=sys.stderr)
+            status = 1
+    return status
+
+
+def cmd_new_report(args) -> int:
+    from .definitions import new_report
+
+    folder = new_report(args.name, args.templates, title=args.title)
+    print(f"已新建报告定义：{folder}（figures.yaml、template.docx、source.txt）")
+    print(f"生成：zongjie render --report {args.name} --data … --bureau … --year …")
+    return 0
+
+
+COMMANDS = {
+    "render": cmd_render,
+    "validate": cmd_validate,
+    "run": cmd_run,
+    "batch": cmd_batch,
+    "reports": cmd_reports,
+    "new-report": cmd_new_report,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

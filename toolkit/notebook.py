@@ -19,8 +19,8 @@ from . import charts, present, render
 from .errors import DataError
 from .ledgers import Ledgers
 from .outputs import RESULT_MIME
-from .report import Report, prepare
-from .resources import default_template
+from .report import Report, prepare, template_for
+from .resources import DEFAULT_REPORT
 
 TABLE_CSS = """<style>
 .zongjie-table { border-collapse: collapse; font-size: 13px; }
@@ -71,9 +71,10 @@ def show_notices(notices: list) -> None:
     display(HTML(f"<ul>{items}</ul>"))
 
 
-def figures(ledgers: Ledgers, params: str, bureau: str, year: int, signed_on: str = "") -> Report:
+def figures(ledgers: Ledgers, params: str, bureau: str, year: int, signed_on: str = "", report: str = "") -> Report:
     """Compute and show every figure of the report with its sources and status."""
-    rep = prepare(ledgers, Path(params), bureau, int(year), date.fromisoformat(signed_on) if signed_on else None)
+    day = date.fromisoformat(signed_on) if signed_on else None
+    rep = prepare(ledgers, Path(params), bureau, int(year), day, report=report or DEFAULT_REPORT)
     counts = {s: sum(f.status == s for f in rep.figures.values()) for s in present.STATUS}
     display(
         Markdown(
@@ -115,7 +116,7 @@ class Draft:
 
 def preview(rep: Report, template: str = "") -> Draft:
     """Render the report (as a draft) and show its paragraphs."""
-    path = Path(template) if template else default_template()
+    path = template_for(rep, template)  # the one asked for, else the bureau's own, else the report's
     docx = render.render_docx(rep.figures, rep.story, path)
     display(HTML(present.preview_html(docx)))
     return Draft(docx, path)
@@ -124,11 +125,19 @@ def preview(rep: Report, template: str = "") -> Draft:
 def write(rep: Report, draft: Draft, out: str, final: bool = False) -> Path:
     """Write report.docx and figures.json; a final report with missing values is refused."""
     folder = render.write_report(
-        rep.figures, rep.story, draft.template, Path(out), final=final, docx=draft.docx, findings=rep.findings
+        rep.figures,
+        rep.story,
+        draft.template,
+        Path(out),
+        final=final,
+        docx=draft.docx,
+        findings=rep.findings,
+        name=rep.name,
     )
     kind = "正式稿" if final else "草稿"
-    link = Path(os.path.relpath(folder / "report.docx", Path.cwd())).as_posix()
-    display(Markdown(f"已生成{kind}：[report.docx]({link})；每个数据的来源见同目录的 `figures.json`。"))
+    docx_name, json_name = render.output_names(rep.name)
+    link = Path(os.path.relpath(folder / docx_name, Path.cwd())).as_posix()
+    display(Markdown(f"已生成{kind}：[{docx_name}]({link})；每个数据的来源见同目录的 `{json_name}`。"))
     return folder
 
 

@@ -25,8 +25,7 @@ from .figures import Figure, Figures
 from .ledgers import Ledgers
 from .overrides import remove_override, save_override
 from .params import NARRATIVE_KEYS, list_bureaus, save_narrative
-from .report import Report, prepare
-from .resources import default_template
+from .report import Report, prepare, template_for
 
 #: Columns shown for a figure's ledger rows: the row number, then the contract's columns by their Chinese header.
 _LEDGER_COLUMNS = {name: {"_row": "行", **{c.name: c.zh for c in table.columns}} for name, table in TABLES.items()}
@@ -57,7 +56,7 @@ class ReviewPanel:
         user: str | None = None,
     ):
         self.ledgers, self.params, self.out = ledgers, Path(params), Path(out)
-        self.template = Path(template) if template else default_template()
+        self.template = Path(template) if template else None  # None: resolved per bureau by report.template_for
         self.report: Report | None = None
         self.last_rendered: Path | None = None
         codes = [c for c in list_bureaus(self.params) if c in ledgers.bureaus]
@@ -172,7 +171,11 @@ class ReviewPanel:
 
     def render(self) -> str:
         folder = render.write_report(
-            self.report.figures, self.report.story, self.template, self.out, findings=self.report.findings
+            self.report.figures,
+            self.report.story,
+            template_for(self.report, self.template),
+            self.out,
+            findings=self.report.findings,
         )
         docx = (folder / "report.docx").read_bytes()
         # A data: link downloads the very file just written, whatever the server's paths are.

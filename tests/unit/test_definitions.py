@@ -249,3 +249,26 @@ def test_vocabulary_is_documented():
         assert f"`{name}`" in doc, name
         for argument in rule.arguments:
             assert f"`{argument}`" in doc, (name, argument)
+
+
+def test_cli_lists_reports_makes_one_and_renders_it(tmp_path, capsys, monkeypatch):
+    from conftest import SAMPLE
+
+    from toolkit.cli import main
+
+    assert main(["reports"]) == 0
+    listing = capsys.readouterr().out
+    assert "report（党史学习教育开展情况总结）：35个数据项" in listing and "fiscal_revenue：财政总收入" in listing
+
+    root = tmp_path / "templates"
+    assert main(["new-report", "brief", "--templates", str(root), "--title", "简报"]) == 0
+    assert (root / "brief" / "figures.yaml").is_file()
+    out = tmp_path / "out"
+    args = ["render", "--report", str(root / "brief"), "--data", str(SAMPLE), "--params", str(PARAMS)]
+    assert main([*args, "--bureau", "hedong", "--year", "2022", "--out", str(out), "--final"]) == 0
+    from docx import Document
+
+    texts = [p.text for p in Document(str(out / "2022" / "hedong" / "brief.docx")).paragraphs]
+    assert texts[0] == f"{expected_texts('hedong', 2022)['bureau_name']}2022年简报"
+    assert main([*args[:2], "no-such-report", *args[3:], "--bureau", "hedong", "--year", "2022"]) == 1
+    assert "找不到报告定义“no-such-report”" in capsys.readouterr().err

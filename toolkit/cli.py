@@ -124,7 +124,9 @@ def cmd_render(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     rep = report.prepare(ledgers, spec.params_dir, spec.bureau, spec.year, spec.signed_on, report=spec.report)
-    folder = report.write(rep, spec.out_dir, spec.template, final=spec.final)  # no template: the bureau's or the report's
+    folder = report.write(
+        rep, spec.out_dir, spec.template, final=spec.final
+    )  # no template: the bureau's or the report's
     missing = rep.figures.missing()
     docx_name, json_name = output_names(rep.name)
     print(f"已生成：{folder / docx_name}")

@@ -433,6 +433,32 @@ def describe(definition: ReportDefinition) -> str:
     return "\n".join(lines)
 
 
+def definition_folder(name: str | Path = DEFAULT_REPORT) -> Path:
+    """Where a report's definition lives (not loaded: for listing its files as inputs)."""
+    if len(Path(name).parts) > 1 or Path(name).is_absolute():
+        return Path(name)
+    return templates_dir() / str(name)
+
+
+def definition_files(name: str | Path = DEFAULT_REPORT) -> list[Path]:
+    """The files a report's definition consists of: figures.yaml and the Word template."""
+    folder = definition_folder(name)
+    return [folder / FIGURES_FILE, folder / TEMPLATE_FILE]
+
+
+def bureau_template_file(params_dir: Path, bureau: str, report: str | Path = DEFAULT_REPORT) -> list[Path]:
+    """The bureau's own template for ``report`` when its parameter file names one (an input of its runs)."""
+    from .params import load_bureau
+
+    try:
+        params = load_bureau(params_dir, bureau)
+    except (DataError, NotFoundError):
+        return []
+    own = params.values.get("templates")
+    name = definition_folder(report).name
+    return [Path(params_dir) / str(own[name])] if isinstance(own, dict) and own.get(name) else []
+
+
 def bureau_template(params, definition: ReportDefinition) -> Path | None:
     """The bureau's own template for this report (``templates: {name: file}`` in its parameter file)."""
     own = params.values.get("templates") if isinstance(params.values, dict) else None

@@ -14,13 +14,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .definitions import bureau_template_file, definition_files, definition_folder
 from .load import find_sources
 from .overrides import overrides_path
 from .params import bureau_file
-from .resources import PACKAGE, default_template, notebook
+from .resources import PACKAGE, notebook
 from .spec import RunSpec
 
 Inputs = Callable[[RunSpec], list[Path]]
+
+
+def report_name(report: str) -> str:
+    return definition_folder(report).name
 
 
 def _code(spec: RunSpec) -> list[Path]:
@@ -31,7 +36,7 @@ def _code(spec: RunSpec) -> list[Path]:
 #: Inputs every bureau of a run shares, by what they are.
 SHARED: dict[str, Inputs] = {
     "ledgers": lambda spec: find_sources(spec.data_dir),
-    "template": lambda spec: [spec.template or default_template()],
+    "template": lambda spec: [spec.template] if spec.template else definition_files(spec.report),
     "notebooks": lambda spec: [notebook(), notebook("overview.ipynb")],
     "code": _code,
 }
@@ -41,9 +46,12 @@ SHARED: dict[str, Inputs] = {
 OWN: dict[str, Inputs] = {
     "parameters": lambda spec: [bureau_file(spec.params_dir, spec.bureau)],
     "overrides": lambda spec: [
-        overrides_path(spec.params_dir, spec.bureau, spec.year),
-        overrides_path(spec.params_dir, spec.bureau, spec.year - 1),
+        overrides_path(spec.params_dir, spec.bureau, spec.year, report_name(spec.report)),
+        overrides_path(spec.params_dir, spec.bureau, spec.year - 1, report_name(spec.report)),
     ],
+    "own template": lambda spec: (
+        [] if spec.template else bureau_template_file(spec.params_dir, spec.bureau, spec.report)
+    ),
 }
 
 

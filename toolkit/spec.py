@@ -58,6 +58,8 @@ class RunSpec:
     ledger_cache: Path | None = field(default=None, metadata=_meta())
     #: seconds for the whole notebook
     timeout: int = field(default=600, metadata=_meta(notebook=False, fingerprint=True))
+    #: the report definition (``templates/<name>/``, or a definition folder's path)
+    report: str = field(default="report", metadata=_meta(fingerprint=True))
 
     def __post_init__(self) -> None:
         if self.bureau:
@@ -80,6 +82,8 @@ class RunSpec:
             for f in fields(self)
             if isinstance(value := getattr(self, f.name), str | Path) and f.name.endswith(("_dir", "template", "cache"))
         }
+        if "/" in str(self.report) or Path(str(self.report)).is_absolute():  # a definition folder, not a name
+            paths["report"] = str(Path(self.report).resolve())
         return replace(self, **paths)
 
     def for_bureau(self, bureau: str) -> RunSpec:

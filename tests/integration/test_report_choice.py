@@ -1,0 +1,21 @@
+"""`--report` chooses a report definition for a notebook run, through the run specification."""
+
+from __future__ import annotations
+
+from conftest import PARAMS, SAMPLE, expected_texts
+from docx import Document
+
+from toolkit.cli import main
+from toolkit.definitions import new_report
+
+
+def test_run_renders_a_definition_made_with_new_report(tmp_path):
+    folder = new_report("brief", tmp_path / "templates", title="工作简报")
+    out = tmp_path / "out"
+    args = ["run", "--report", str(folder), "--data", str(SAMPLE), "--params", str(PARAMS)]
+    assert main([*args, "--bureau", "qingshan", "--year", "2021", "--out", str(out), "--date", "2022-01-10"]) == 0
+    produced = out / "2021" / "qingshan"
+    assert (produced / "brief.figures.json").is_file() and not (produced / "report.docx").exists()
+    texts = [p.text for p in Document(str(produced / "brief.docx")).paragraphs]
+    assert texts[0] == f"{expected_texts('qingshan', 2021)['bureau_name']}2021年工作简报"
+    assert texts[-1] == "2022年1月10日"

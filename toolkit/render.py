@@ -228,7 +228,8 @@ def write_report(
     docx = docx if docx is not None else render_docx(figures, story, template, final=final)
     folder = report_dir(out, figures.year, figures.bureau)
     docx_name, json_name = output_names(name)
-    (folder / docx_name).with_suffix(".pdf").unlink(missing_ok=True)  # made from the old docx: never left beside a new one
+    # a PDF made from the old docx is never left beside a new one
+    (folder / docx_name).with_suffix(".pdf").unlink(missing_ok=True)
     atomic_write(folder / docx_name, docx)
     atomic_write(folder / json_name, figures_json(figures, findings))
     return folder

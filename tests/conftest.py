@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import random
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -198,3 +200,65 @@ def body_of(paras) -> list[str]:
     texts = [p.text for p in paras]
     assert texts[1] == "" and texts[-3] == ""
     return [t.strip() for t in texts[2:-3]]
+
+
+# Invented bureaus in bulk, for the 汇总表 and the overview at scale.
+MAIN_KINDS = ["宣讲", "参观学习", "文明交通志愿服务", "入户走访", "演练", "开放日"]
+OTHER_KINDS = ["部署会", "方案审定", "交流会", "观影学习", "调研", "其他"]
+REVENUE = ["财政总收入", "税收收入", "一般公共预算收入"]
+TO_YUAN = {"元": Decimal(1), "万元": Decimal(10_000), "亿元": Decimal(100_000_000)}
+
+
+def fictional_bureaus(root: Path, n: int, seed: int) -> tuple[Path, Path, dict]:
+    """``n`` invented bureaus with random 2023 ledgers (amounts in mixed units); returns (data, params, plan).
+
+    The plan holds what each bureau's 汇总表 row must show, counted here, not by the toolkit."""
+    rnd = random.Random(seed)
+    data, params = root / "data", root / "params"
+    (params / "bureaus").mkdir(parents=True)
+    acts, probs, fin, plan = [], [], [], {}
+    for i in range(n):
+        code = f"b{i:03d}-{rnd.choice('xyz')}"
+        name = f"第{i + 1}虚构区财政局"
+        (params / "bureaus" / f"{code}.yaml").write_text(
+            f"name: {name}\noffice_director: 甲{i}\nliaison: 乙{i}\n", encoding="utf-8"
+        )
+        counts = {k: rnd.randint(0, 6) for k in MAIN_KINDS + OTHER_KINDS}
+        for kind, c in counts.items():
+            for _ in range(c):
+                day = f"2023-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}"
+                acts.append({"单位代码": code, "日期": day, "活动类型": kind, "参加对象": "全体党员"})
+        acts.append({"单位代码": code, "日期": "2022-12-30", "活动类型": "宣讲"})  # another year: not counted
+        statuses = [rnd.choice(["已解决", "长期坚持", "办理中"]) for _ in range(rnd.randint(0, 12))]
+        for j, status in enumerate(statuses):
+            source = rnd.choice(["大调研", "大调研", "开放日", "其他"])
+            probs.append(
+                {
+                    "单位代码": code,
+                    "问题编号": f"{code}-{j}",
+                    "来源": source,
+                    "收集日期": f"2023-0{rnd.randint(1, 9)}-1{rnd.randint(0, 9)}",
+                    "办理状态": status,
+                    "问题描述": f"问题{j}",
+                }
+            )
+            if source != "大调研":
+                statuses[j] = None
+        amounts = {}
+        for indicator in REVENUE:
+            unit = rnd.choice(list(TO_YUAN))
+            yuan = Decimal(rnd.randint(10**7, 5 * 10**9))
+            value = yuan / TO_YUAN[unit]
+            fin.append({"单位代码": code, "年度": "2023", "指标": indicator, "数值": str(value), "计量单位": unit})
+            amounts[indicator] = yuan
+        survey = [s for s in statuses if s is not None]
+        plan[code] = {
+            "name": name,
+            "counts": [counts[k] for k in MAIN_KINDS] + [sum(counts[k] for k in OTHER_KINDS)],
+            "survey": [len(survey), survey.count("已解决"), survey.count("长期坚持")],
+            "amounts": [amounts[i] for i in REVENUE],
+        }
+    write_csv(data / "活动台账.csv", acts)
+    write_csv(data / "问题台账.csv", probs)
+    write_csv(data / "财政指标.csv", fin)
+    return data, params, plan

@@ -185,18 +185,42 @@ def review(ledgers: Ledgers, params: str, out: str, bureau: str, year: int, temp
 
 
 def overview(ledgers: Ledgers, params: str, year: int) -> dict:
-    """Every bureau of the year side by side: figures, then missing values, warnings, overrides."""
+    """Every bureau of the year: side by side when they fit (see ``toolkit.overview``), else
+    aggregated by figure with the bureaus that need attention first."""
+    from . import overview as ov
     from .params import list_bureaus
     from .report import prepare_all
 
     codes = [c for c in list_bureaus(Path(params)) if c in ledgers.bureaus]
     reports = prepare_all(ledgers, Path(params), int(year), codes)
     display(Markdown(f"**{year}年**：{len(codes)}个单位。"))
-    display(HTML(present.overview_status(reports)))
-    display(HTML(present.overview_figures(reports)))
+    if len(reports) <= ov.SIDE_BY_SIDE:
+        display(HTML(present.overview_status(reports)))
+        display(HTML(present.overview_figures(reports)))
+        return reports
+    display(
+        Markdown(
+            f"单位较多，不再逐个并排：下表按数据项汇总全部{len(codes)}个单位，其后列出需关注的单位"
+            f"（最多{ov.ATTENTION_PAGE}个）。每个单位的情况见同目录的 index.html（可搜索、排序），"
+            "各单位主要数据见 汇总表.docx。"
+        )
+    )
+    display(HTML(ov.figure_summary(reports)))
+    display(HTML(ov.attention_table(reports)))
     return reports
 
 
 def overview_charts(reports: dict) -> None:
-    display(Image(charts.compare_bureaus(reports)))
-    display(Image(charts.attention_counts(reports)))
+    from . import overview as ov
+
+    revenue, attention = reports, reports
+    if len(reports) > ov.SIDE_BY_SIDE:
+        display(
+            Markdown(
+                f"单位较多，图中只画财政总收入最高的{ov.CHART_BARS}个单位和需关注数据最多的{ov.CHART_BARS}个单位。"
+            )
+        )
+        revenue = ov.top(reports, ov.CHART_BARS, ov.revenue)
+        attention = ov.top(reports, ov.CHART_BARS, ov.attention_total)
+    display(Image(charts.compare_bureaus(revenue)))
+    display(Image(charts.attention_counts(attention)))

@@ -52,8 +52,15 @@ def ledger_summary(ledgers: Ledgers) -> str:
     for table in TABLES.values():
         name, frame = table.zh, getattr(ledgers, table.name)
         for (file, sheet), group in frame.groupby(["_file", "_sheet"], sort=True):
-            parts.append((name, file, sheet, len(group), "、".join(sorted(set(group["bureau"])))))
+            parts.append((name, file, sheet, len(group), _some(sorted(set(group["bureau"])))))
     return _table(pd.DataFrame(parts, columns=["台账", "文件", "工作表", "行数", "单位"]))
+
+
+def _some(codes: list[str], shown: int = 12) -> str:
+    """A few codes and the count, so a province's ledger does not list a thousand codes."""
+    if len(codes) <= shown:
+        return "、".join(codes)
+    return "、".join(codes[:shown]) + f"等{len(codes)}个单位"
 
 
 def figures_frame(figures: Figures) -> pd.DataFrame:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import random
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import PARAMS, ROOT, write_csv
+from conftest import PARAMS, REVENUE, ROOT, TO_YUAN, fictional_bureaus
 from docx import Document
 from docx.oxml.ns import qn
 
@@ -19,9 +18,6 @@ from toolkit.validate import load_ledgers
 
 TEMPLATE_DIR = ROOT / "templates" / "summary_table"
 KINDS = ["宣讲", "参观学习", "文明交通志愿服务", "入户走访", "演练", "开放日"]
-OTHER_KINDS = ["部署会", "方案审定", "交流会", "观影学习", "调研", "其他"]
-REVENUE = ["财政总收入", "税收收入", "一般公共预算收入"]
-TO_YUAN = {"元": Decimal(1), "万元": Decimal(10_000), "亿元": Decimal(100_000_000)}
 
 
 def wan(yuan: Decimal) -> str:
@@ -109,61 +105,8 @@ def test_json_traces_every_cell_to_its_ledger_rows(sample_ledgers, tmp_path):
     assert sum(len(s["rows"]) for s in total["sources"]) == total["value"]
 
 
-def _fictional(root: Path, n: int, seed: int) -> tuple[Path, Path, dict]:
-    """``n`` invented bureaus with random ledgers in mixed units; returns (data, params, plan)."""
-    rnd = random.Random(seed)
-    data, params = root / "data", root / "params"
-    (params / "bureaus").mkdir(parents=True)
-    acts, probs, fin, plan = [], [], [], {}
-    for i in range(n):
-        code = f"b{i:03d}-{rnd.choice('xyz')}"
-        name = f"第{i + 1}虚构区财政局"
-        (params / "bureaus" / f"{code}.yaml").write_text(
-            f"name: {name}\noffice_director: 甲{i}\nliaison: 乙{i}\n", encoding="utf-8"
-        )
-        counts = {k: rnd.randint(0, 6) for k in KINDS + OTHER_KINDS}
-        for kind, c in counts.items():
-            for _ in range(c):
-                day = f"2023-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}"
-                acts.append({"单位代码": code, "日期": day, "活动类型": kind, "参加对象": "全体党员"})
-        acts.append({"单位代码": code, "日期": "2022-12-30", "活动类型": "宣讲"})  # another year: not counted
-        statuses = [rnd.choice(["已解决", "长期坚持", "办理中"]) for _ in range(rnd.randint(0, 12))]
-        for j, status in enumerate(statuses):
-            source = rnd.choice(["大调研", "大调研", "开放日", "其他"])
-            probs.append(
-                {
-                    "单位代码": code,
-                    "问题编号": f"{code}-{j}",
-                    "来源": source,
-                    "收集日期": f"2023-0{rnd.randint(1, 9)}-1{rnd.randint(0, 9)}",
-                    "办理状态": status,
-                    "问题描述": f"问题{j}",
-                }
-            )
-            if source != "大调研":
-                statuses[j] = None
-        amounts = {}
-        for indicator in REVENUE:
-            unit = rnd.choice(list(TO_YUAN))
-            yuan = Decimal(rnd.randint(10**7, 5 * 10**9))
-            value = yuan / TO_YUAN[unit]
-            fin.append({"单位代码": code, "年度": "2023", "指标": indicator, "数值": str(value), "计量单位": unit})
-            amounts[indicator] = yuan
-        survey = [s for s in statuses if s is not None]
-        plan[code] = {
-            "name": name,
-            "counts": [counts[k] for k in KINDS] + [sum(counts[k] for k in OTHER_KINDS)],
-            "survey": [len(survey), survey.count("已解决"), survey.count("长期坚持")],
-            "amounts": [amounts[i] for i in REVENUE],
-        }
-    write_csv(data / "活动台账.csv", acts)
-    write_csv(data / "问题台账.csv", probs)
-    write_csv(data / "财政指标.csv", fin)
-    return data, params, plan
-
-
 def test_fictional_bureaus_rows_and_total_add_up(tmp_path):
-    data, params, plan = _fictional(tmp_path, 23, seed=7)
+    data, params, plan = fictional_bureaus(tmp_path, 23, seed=7)
     path = write_summary_table(load_ledgers(data), params, 2023, tmp_path / "out")
     rows = table_rows(path)
     assert len(rows) == len(plan) + 1
@@ -187,7 +130,7 @@ def test_fictional_bureaus_rows_and_total_add_up(tmp_path):
 
 
 def test_missing_values_marked_in_draft_and_refused_in_final(tmp_path):
-    data, params, plan = _fictional(tmp_path, 3, seed=3)
+    data, params, plan = fictional_bureaus(tmp_path, 3, seed=3)
     finance = (data / "财政指标.csv").read_text(encoding="utf-8").splitlines()
     first = sorted(plan)[0]
     kept = [line for line in finance if not (line.startswith(first + ",") and ",税收收入," in line)]
@@ -254,7 +197,7 @@ def test_layout_follows_gbt9704_attachment_table(sample_ledgers, tmp_path):
 
 
 def test_table_runs_across_pages_with_header_repeated(tmp_path):
-    data, params, plan = _fictional(tmp_path, 60, seed=11)
+    data, params, plan = fictional_bureaus(tmp_path, 60, seed=11)
     path = write_summary_table(load_ledgers(data), params, 2023, tmp_path / "out")
     assert len(table_rows(path)) == 61
     table = Document(str(path)).tables[0]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
 import shutil
 import statistics
 import tempfile
@@ -37,13 +38,14 @@ def main() -> None:
     from toolkit.validate import load_ledgers
 
     with tempfile.TemporaryDirectory() as tmp:
+        os.environ["XDG_CONFIG_HOME"] = tmp  # the remembered reviewer's name goes here, not in the user's folder
         params = Path(tmp) / "parameters"
         shutil.copytree(ROOT / "parameters", params)
         ledgers = load_ledgers(ROOT / "data" / "sample")
         start = time.perf_counter()
         panel = ReviewPanel(ledgers, params, Path(tmp) / "out", bureau="qingshan", year=2021, user="基准")
         built = time.perf_counter() - start
-        codes = list(panel.bureau.options)
+        codes = [code for _, code in panel.bureau.options]
 
         def switch(i: int) -> None:
             panel.bureau.value = codes[(codes.index(panel.bureau.value) + 1) % len(codes)]

@@ -92,9 +92,9 @@ def change_against(figures: Figures, previous: Figures | None) -> list[Finding]:
 
 
 def previous_year(scope: Scope, ledgers, catalogue=None, report: str = "report") -> Figures | None:
-    """Last year's figures of the same report for the same bureau, when the data holds that year."""
+    """Last year's figures for the same bureau, when the data hold a report's worth of that year."""
     year = scope.year - 1
-    if year not in ledgers.years:
+    if year not in ledgers.report_years(scope.params.code):
         return None
     return compute_figures(Scope.of(ledgers, scope.params, year, scope.signed_on), catalogue, report)
 

@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import ZongjieError
+from .errors import NotFoundError, ZongjieError
 from .spec import RunSpec
 
 if TYPE_CHECKING:
@@ -107,7 +107,72 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("name", metavar="名称", help="报告名称：字母、数字、“-”“_”")
     p.add_argument("--title", default="工作总结", help="报告标题（单位名和年度之后的文字），默认“工作总结”")
     p.add_argument("--templates", type=Path, default=None, help="报告定义所在目录，默认项目的 templates/")
+    _add_app_commands(sub)
     return root
+
+
+# --- review app and JupyterLab (toolkit.apps) ---------------------------------------
+
+
+def _add_app_commands(sub) -> None:
+    def server_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--port", type=int, default=None, metavar="端口", help="监听端口，默认自动选择")
+        p.add_argument("--no-browser", action="store_true", help="不自动打开浏览器")
+
+    p = sub.add_parser("review", help="打开数据核对页面（无需编写代码，浏览器中选择单位和年度）")
+    p.add_argument("--data", type=Path, required=True, metavar="台账目录", help="台账所在目录（.xlsx / .csv）")
+    p.add_argument("--params", type=Path, default=Path("parameters"), metavar="参数目录", help="默认 parameters")
+    p.add_argument(
+        "--out", type=Path, default=Path("output"), metavar="输出目录", help="生成的报告放在这里，默认 output"
+    )
+    server_options(p)
+    p = sub.add_parser("lab", help="用中文界面的 JupyterLab 打开报告笔记本")
+    p.add_argument(
+        "--data", type=Path, default=Path("data/sample"), metavar="台账目录", help="默认示例数据 data/sample"
+    )
+    p.add_argument("--params", type=Path, default=Path("parameters"), metavar="参数目录", help="默认 parameters")
+    p.add_argument("--bureau", default=None, metavar="单位代码", help="默认使用笔记本中的示例单位")
+    p.add_argument("--year", type=_year, default=None, metavar="年度", help="默认使用笔记本中的示例年度")
+    p.add_argument("--out", type=Path, default=Path("output"), metavar="输出目录", help="默认 output")
+    server_options(p)
+
+
+def _check_folder(path: Path, what: str) -> None:
+    if not path.is_dir():
+        raise NotFoundError(f"{what}“{path}”不存在或不是目录。")
+
+
+def cmd_review(args) -> int:
+    from .apps import review_launch
+
+    _check_folder(args.data, "台账目录")
+    _check_folder(args.params, "参数目录")
+    launch = review_launch(args.data, args.params, args.out, port=args.port, open_browser=not args.no_browser)
+    print("数据核对页面启动中，按 Ctrl+C 停止。")
+    return launch.run()
+
+
+def cmd_lab(args) -> int:
+    from .apps import lab_launch, notebook_defaults
+
+    _check_folder(args.data, "台账目录")
+    _check_folder(args.params, "参数目录")
+    defaults = notebook_defaults()
+    launch = lab_launch(
+        args.data,
+        args.params,
+        args.out,
+        args.bureau or defaults["bureau"],
+        args.year or defaults["year"],
+        port=args.port,
+        open_browser=not args.no_browser,
+    )
+    print(f"已写出笔记本：{launch.notebook}")
+    print("JupyterLab 启动中（中文界面），按 Ctrl+C 停止。")
+    return launch.run()
+
+
+# --- end review app and JupyterLab --------------------------------------------------
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -263,6 +328,7 @@ COMMANDS = {
     "reports": cmd_reports,
     "new-report": cmd_new_report,
 }
+COMMANDS.update(review=cmd_review, lab=cmd_lab)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@ every notebook reads the result) does not import the validation library.
 from __future__ import annotations
 
 import pickle
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -15,6 +16,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import NotFoundError, Notice
+
+#: Rows a year needs (activities, or distinct finance indicators) to count as a report year.
+REPORT_MINIMUM = 5
 
 
 @dataclass
@@ -92,6 +96,21 @@ class Ledgers:
         columns = list(arrays)
         values = [arrays[c][positions].tolist() for c in columns]
         return [dict(zip(columns, row)) for row in zip(*values)]
+
+    def report_years(self, bureau: str | None = None, minimum: int = REPORT_MINIMUM) -> list[int]:
+        """Years that hold a report's worth of data: at least ``minimum`` activities or finance indicators.
+
+        A few stray rows (an activity dated into the next January, one early finance
+        entry) do not make a year: it is neither offered for review nor compared against.
+        """
+        acts, fin = self.activities, self.finance
+        if bureau is not None:
+            acts, fin = acts[acts["bureau"] == bureau], fin[fin["bureau"] == bureau]
+        activity_years = Counter(d.year for d in acts["date"].dropna())
+        indicators = fin.dropna(subset=["year"]).groupby("year")["indicator"].nunique()
+        years = {y for y, n in activity_years.items() if n >= minimum}
+        years |= {int(y) for y, n in indicators.items() if n >= minimum}
+        return sorted(years)
 
     def save(self, path: Path) -> None:
         Path(path).write_bytes(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL))

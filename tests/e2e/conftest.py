@@ -393,7 +393,7 @@ class Lab:
             pytest.fail(f"the run stopped before code cells {pending} (0-based); error output:\n{detail}")
 
     def widget(self, css_class: str) -> Any:
-        """The element that carries one of the panel's fixed classes (e.g. ``zj-grid``)."""
+        """The element that carries one of the panel's fixed classes (e.g. ``zj-figures``)."""
         return self.page.locator(f".{css_class}")
 
 

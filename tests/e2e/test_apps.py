@@ -1,0 +1,220 @@
+"""The two ways in started by one command: ``zongjie review`` (Voilà) and ``zongjie lab`` (JupyterLab in Chinese)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from toolkit.apps import Launch, lab_launch, review_launch
+
+from .conftest import ARTIFACTS, free_port, fresh_artifact_folder
+
+SECOND = 1000
+START_TIMEOUT = 90.0
+
+
+def isolated_env(home: Path) -> dict[str, str]:
+    """Jupyter folders of its own, so the user's settings neither leak in nor get written."""
+    folders = {
+        "JUPYTERLAB_SETTINGS_DIR": home / "settings",
+        "JUPYTERLAB_WORKSPACES_DIR": home / "workspaces",
+        "JUPYTER_RUNTIME_DIR": home / "runtime",
+        "JUPYTER_CONFIG_DIR": home / "config",
+        "JUPYTER_DATA_DIR": home / "data",
+        "IPYTHONDIR": home / "ipython",
+        "XDG_CONFIG_HOME": home / "xdg",
+    }
+    for folder in folders.values():
+        folder.mkdir(parents=True, exist_ok=True)
+    return {name: str(path) for name, path in folders.items()} | {"PYTHONWARNINGS": "ignore"}
+
+
+def start(launch: Launch, env: dict[str, str], url: str, log: Path) -> subprocess.Popen:
+    """Start a server and wait until ``url`` answers; fail with its log if it exits or never answers."""
+    with log.open("w", encoding="utf-8") as handle:
+        process = subprocess.Popen(
+            launch.command,
+            cwd=launch.cwd,
+            env={**launch.environment(), **env},
+            stdin=subprocess.DEVNULL,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited with {process.returncode}:\n{log.read_text(encoding='utf-8')[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return process
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.5)
+    stop(process)
+    pytest.fail(f"server did not answer within {START_TIMEOUT:.0f} s:\n{log.read_text(encoding='utf-8')[-3000:]}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+# ----------------------------------------------------------------------------- review app
+
+
+@pytest.fixture
+def review_app(lab_root: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """``zongjie review`` on a copy of the sample data, its own parameters and output folders."""
+    import shutil
+
+    params = tmp_path / "parameters"
+    shutil.copytree(lab_root / "parameters", params)
+    out = tmp_path / "output"
+    port = free_port()
+    launch = review_launch(lab_root / "data" / "sample", params, out, port=port, open_browser=False)
+    env = isolated_env(tmp_path / "home")
+    reviewer = tmp_path / "home" / "xdg" / "zongjie" / "reviewer.json"
+    reviewer.parent.mkdir(parents=True, exist_ok=True)
+    reviewer.write_text('{"name": "王审核"}', encoding="utf-8")
+    log = tmp_path / "voila.log"
+    process = start(launch, env, f"http://127.0.0.1:{port}/", log)
+    try:
+        yield f"http://127.0.0.1:{port}/", tmp_path
+    finally:
+        stop(process)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(log, ARTIFACTS / "voila.log")
+
+
+def test_review_app_without_code(review_app, browser, request):
+    url, root = review_app
+    folder = fresh_artifact_folder(request.node)
+    context = browser.new_context(viewport={"width": 1024, "height": 900}, locale="zh-CN", accept_downloads=True)
+    page = context.new_page()
+    try:
+        page.goto(url, wait_until="domcontentloaded")
+        panel = page.locator(".zj-panel")
+        panel.wait_for(state="visible", timeout=120 * SECOND)
+        assert page.locator(".jp-InputArea-editor, .CodeMirror, .cm-editor").count() == 0  # no code shown
+        page.locator(".zj-figures").first.wait_for(state="visible")
+        page.screenshot(path=str(folder / "review-app.png"), full_page=True)
+
+        # Pick a bureau by its name, then the attention filter.
+        bureau = page.locator(".zj-bureau select")
+        hedong = bureau.locator("option", has_text="河东县财政局")
+        bureau.select_option(hedong.first.get_attribute("value"))
+        page.locator(".zj-status", has_text="河东县财政局").wait_for(timeout=60 * SECOND)
+        years = page.locator(".zj-year select option").all_inner_texts()
+        assert years == ["2021", "2022"], years  # not the stray 2020 / 2023 rows
+        page.locator(".zj-year select").select_option(label="2021")
+        page.locator(".zj-status", has_text="河东县财政局2021年").wait_for(timeout=60 * SECOND)
+        page.locator(".zj-filter button", has_text="需关注").click()
+        options = page.locator(".zj-figures select option")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.zj-figures select option')].every(o => !o.textContent.startsWith('正常'))"
+        )
+        assert options.count() > 0
+
+        # A correction without a reason: the message appears beside the save button.
+        page.locator(".zj-filter button", has_text="全部").click()
+        revenue = page.locator(".zj-figures select option", has_text="｜财政总收入：")
+        revenue.wait_for(state="attached")
+        page.locator(".zj-figures select").select_option(label=revenue.inner_text().strip())
+        page.locator(".zj-detail", has_text="财政总收入").wait_for()
+        page.locator(".zj-override-value input").fill("20.5")
+        page.locator(".zj-override-reason input").fill("")
+        page.locator(".zj-override-save").click()
+        beside = page.locator(".zj-override-feedback")
+        beside.filter(has_text="请填写修改原因").wait_for(timeout=30 * SECOND)
+        save_box = page.locator(".zj-override-save").bounding_box()
+        note_box = beside.bounding_box()
+        assert abs(note_box["y"] - save_box["y"]) < 60, (save_box, note_box)  # on the same line, not far below
+        page.screenshot(path=str(folder / "no-reason.png"))
+
+        # With a reason it is saved, by the remembered reviewer.
+        page.locator(".zj-override-reason input").fill("以决算数为准")
+        page.locator(".zj-override-save").click()
+        beside.filter(has_text="已保存").wait_for(timeout=60 * SECOND)
+        entry = yaml.safe_load((root / "parameters" / "overrides" / "hedong-2021.yaml").read_text(encoding="utf-8"))
+        assert entry["overrides"]["fiscal_revenue"]["new"] == "20.5"
+        assert entry["overrides"]["fiscal_revenue"]["by"] == "王审核"
+
+        # Generate and download the report through the download button.
+        page.locator(".zj-generate").click()
+        button = page.locator(".zj-result a.zj-download")
+        button.wait_for(timeout=90 * SECOND)
+        with page.expect_download() as download:
+            button.click()
+        saved = folder / "report.docx"
+        download.value.save_as(saved)
+        with zipfile.ZipFile(saved) as docx:
+            assert "财政总收入20.5亿元" in docx.read("word/document.xml").decode("utf-8")
+        page.screenshot(path=str(folder / "generated.png"), full_page=True)
+    except Exception:
+        page.screenshot(path=str(folder / "failure.png"), full_page=True)
+        raise
+    finally:
+        context.close()
+
+
+# ----------------------------------------------------------------------------- JupyterLab in Chinese
+
+
+def test_lab_opens_in_chinese_on_the_report_notebook(lab_root: Path, tmp_path: Path, browser, request):
+    folder = fresh_artifact_folder(request.node)
+    port, token = free_port(), secrets.token_hex(16)
+    out = tmp_path / "output"
+    launch = lab_launch(
+        lab_root / "data" / "sample",
+        lab_root / "parameters",
+        out,
+        "hedong",
+        2022,
+        port=port,
+        open_browser=False,
+        settings_home=tmp_path / "zh",
+        extra=[f"--ServerApp.token={token}", "--ServerApp.terminals_enabled=False"],
+    )
+    assert launch.notebook == (out / "notebooks" / "report-hedong-2022.ipynb").resolve()
+    source = "".join(c.source for c in nbformat.read(launch.notebook, as_version=4).cells)
+    assert '"hedong"' in source and "2022" in source and (lab_root / "data" / "sample").resolve().as_posix() in source
+    log = tmp_path / "lab.log"
+    process = start(launch, isolated_env(tmp_path / "home"), f"http://127.0.0.1:{port}/api/status?token={token}", log)
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    page = context.new_page()
+    try:
+        page.goto(f"http://127.0.0.1:{port}/lab/tree/{launch.notebook.name}?token={token}")
+        menu = page.locator(".lm-MenuBar-item")
+        menu.first.wait_for(state="visible", timeout=90 * SECOND)
+        page.locator(".jp-NotebookPanel").first.wait_for(state="visible", timeout=90 * SECOND)
+        titles = [t.strip() for t in menu.all_inner_texts()]
+        assert "文件" in titles and "运行" in titles, titles
+        assert "File" not in titles
+        tab = page.locator(".lm-TabBar-tab", has_text="report-hedong-2022.ipynb")
+        assert tab.count() >= 1
+        page.locator(".jp-Notebook").first.get_by_text(re.compile("hedong")).first.wait_for()
+        page.locator(".jp-RenderedMarkdown h1").first.wait_for(state="visible", timeout=30 * SECOND)
+        assert page.get_by_text("新闻").count() == 0  # no question about news from the internet
+        page.screenshot(path=str(folder / "lab-chinese.png"))
+    except Exception:
+        page.screenshot(path=str(folder / "failure.png"))
+        raise
+    finally:
+        context.close()
+        stop(process)

@@ -1,0 +1,54 @@
+"""How ``zongjie review`` and ``zongjie lab`` are started (the browser tests start them for real)."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+from conftest import PARAMS, SAMPLE
+
+from toolkit import apps, cli
+
+
+def test_review_launch_serves_the_review_notebook_with_absolute_folders(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    launch = apps.review_launch(SAMPLE, PARAMS, tmp_path / "out", port=8123, open_browser=False)
+    assert launch.command[1:3] == ["-m", "voila"] and launch.notebook.name == "review.ipynb"
+    assert "--port=8123" in launch.command and "--no-browser" in launch.command
+    assert launch.env == {
+        apps.ENV_DATA: str(SAMPLE.resolve()),
+        apps.ENV_PARAMS: str(PARAMS.resolve()),
+        apps.ENV_OUT: str((tmp_path / "out").resolve()),
+    }
+    cells = nbformat.read(launch.notebook, as_version=4).cells
+    assert any("parameters" in c.metadata.get("tags", []) for c in cells)
+    assert not any(c.outputs for c in cells if c.cell_type == "code")  # committed without outputs
+
+
+def test_lab_launch_writes_the_parameterized_notebook_and_a_chinese_default(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    launch = apps.lab_launch(SAMPLE, PARAMS, tmp_path / "out", "hedong", 2022, settings_home=tmp_path / "zh")
+    assert launch.notebook == (tmp_path / "out" / "notebooks" / "report-hedong-2022.ipynb").resolve()
+    nb = nbformat.read(launch.notebook, as_version=4)
+    cells = [c.source for c in nb.cells if {"parameters", "injected-parameters"} & set(c.metadata.get("tags", []))]
+    assert len(cells) == 1  # one parameters cell, the sample values replaced
+    assert 'bureau = "hedong"' in cells[0] and "year = 2022" in cells[0] and SAMPLE.resolve().as_posix() in cells[0]
+    assert "# 参数" in cells[0]
+    settings = tmp_path / "zh" / "lab" / "settings"
+    override = json.loads((settings / "overrides.json").read_text(encoding="utf-8"))
+    assert override["@jupyterlab/translation-extension:plugin"]["locale"] == "zh_CN"
+    assert f"--LabApp.app_settings_dir={settings}" in launch.command  # the user's own Jupyter folders are left alone
+    assert launch.env == {}
+    assert "out/notebooks/report-hedong-2022.ipynb" in launch.command and launch.cwd == tmp_path.resolve()
+
+
+def test_lab_defaults_to_the_sample_parameters_of_the_notebook():
+    defaults = apps.notebook_defaults()
+    assert isinstance(defaults["bureau"], str) and defaults["bureau"]
+    assert isinstance(defaults["year"], int)
+
+
+def test_review_with_a_missing_folder_says_so_in_chinese(tmp_path, capsys):
+    assert cli.main(["review", "--data", str(tmp_path / "nowhere"), "--params", str(PARAMS)]) == 1
+    err = capsys.readouterr().err
+    assert "台账目录" in err and "nowhere" in err and "Traceback" not in err

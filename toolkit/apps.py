@@ -131,9 +131,9 @@ def lab_notebook(data: Path, params: Path, out: Path, bureau: str, year: int) ->
     values = {
         "bureau": bureau,
         "year": int(year),
-        "data": Path(data).resolve().as_posix(),
-        "params": Path(params).resolve().as_posix(),
-        "out": Path(out).resolve().as_posix(),
+        "data_dir": Path(data).resolve().as_posix(),
+        "params_dir": Path(params).resolve().as_posix(),
+        "out_dir": Path(out).resolve().as_posix(),
     }
     nb = nbformat.read(notebook("report.ipynb"), as_version=4)
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))

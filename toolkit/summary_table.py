@@ -236,3 +236,14 @@ def write_summary_table(
     atomic_write(folder / JSON_NAME, table_json(table))
     atomic_write(folder / DOCX_NAME, docx)
     return folder / DOCX_NAME
+
+
+def write_summary_pdf(docx: Path, converter=None) -> Path:
+    """``汇总表.pdf`` beside ``docx`` through LibreOffice (see ``toolkit.pdf``); raises PdfError."""
+    from . import pdf
+
+    docx = Path(docx)
+    target = docx.with_name(PDF_NAME)
+    if converter is not None:
+        return converter.convert(docx, target)
+    return pdf.convert(docx, target)

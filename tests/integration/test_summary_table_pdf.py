@@ -1,0 +1,50 @@
+"""汇总表.pdf through LibreOffice: landscape A4, every bureau and the 合计 on the page, the header on each page."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+from conftest import PARAMS, fictional_bureaus
+
+from toolkit import pdf
+from toolkit.summary_table import PDF_NAME, write_summary_pdf, write_summary_table
+from toolkit.validate import load_ledgers
+
+if not pdf.available():
+    if os.environ.get("CI") == "true":
+        raise RuntimeError(f"CI needs LibreOffice for the PDF tests: {pdf.unavailable_reason()}")
+    pytest.skip(pdf.unavailable_reason() or "", allow_module_level=True)
+
+
+def _pages(path) -> list[str]:
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return [page for page in text.split("\f") if page.strip()]
+
+
+def _size(path) -> tuple[float, float]:
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    line = next(x for x in info.splitlines() if x.startswith("Page size:"))
+    width, _, height = line.split(":")[1].split()[:3]
+    return float(width), float(height)
+
+
+def test_sample_table_as_pdf(sample_ledgers, tmp_path):
+    docx = write_summary_table(sample_ledgers, PARAMS, 2021, tmp_path)
+    path = write_summary_pdf(docx)
+    assert path == docx.with_name(PDF_NAME)
+    assert _size(path) == pytest.approx((842, 595), abs=2)  # landscape A4 in points
+    [page] = _pages(path)
+    for name in ("青山县财政局", "河东县财政局", "枫岭县财政局", "梅岭县财政局", "云水县财政局", "合计", "财政总收入"):
+        assert name in page
+
+
+def test_long_table_repeats_its_header_on_every_page(tmp_path):
+    data, params, _ = fictional_bureaus(tmp_path, 60, seed=4)
+    docx = write_summary_table(load_ledgers(data), params, 2023, tmp_path / "out")
+    pages = _pages(write_summary_pdf(docx))
+    assert len(pages) >= 2
+    for page in pages:
+        assert "单位名称" in page and "大调研问题" in page
+    assert "合计" in pages[-1]

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import index_page, worker
-from .errors import NotFoundError, ZongjieError
-from .execute import RunResult, complete, recorded
+from .errors import NotFoundError, Notice, Problem, ZongjieError
+from .execute import RunResult, clear, complete, record, recorded
 from .inputs import fingerprints
 from .lifetime import init_worker
 from .outputs import atomic_write, report_dir
@@ -39,6 +39,8 @@ from .spec import RunSpec, check_code
 
 SUMMARY_COLUMNS = ["bureau", "name", "status", "missing", "warnings", "overrides", "error", "seconds", "reused"]
 OVERVIEW = "overview"
+#: The problem workbook of a bureau whose rows are broken, and of the year (codes without parameters).
+PROBLEM_LIST = "问题清单.xlsx"
 #: Seconds a worker gets to end its kernel after SIGTERM before it is killed.
 STOP_GRACE = 2.0
 
@@ -62,6 +64,10 @@ class Plan:
     reused: dict[str, RunResult] = field(default_factory=dict)
     overview: bool = True
     overview_print: str = ""
+    # --- ledger problems: a bureau with bad rows fails alone; codes without parameters are named
+    failed: dict[str, list[Problem]] = field(default_factory=dict)
+    data_problems: list[Problem] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
 
     @property
     def year_dir(self) -> Path:
@@ -96,8 +102,12 @@ def reusable(folder: Path, fingerprint: str) -> RunResult | None:
 
 
 def plan(spec: RunSpec, *, bureaus: list[str] | None = None, force: bool = False) -> Plan:
-    """Validate the ledgers once, cache them for the notebooks, and decide what to run."""
-    from .validate import load_ledgers
+    """Validate the ledgers once, cache them for the notebooks, and decide what to run.
+
+    Problems in rows of one bureau fail that bureau only (its rows are left out of the
+    cache); problems that concern a whole file still raise before anything runs.
+    """
+    from .validate import check_codes, load_ledgers_per_bureau
 
     spec = spec.resolved()
     known = list_bureaus(spec.params_dir)
@@ -105,14 +115,20 @@ def plan(spec: RunSpec, *, bureaus: list[str] | None = None, force: bool = False
     unknown = [c for c in codes if c not in known]
     if unknown:
         raise NotFoundError(f"参数目录中没有这些单位：{'、'.join(unknown)}。已有的单位：{'、'.join(known)}。")
-    ledgers = load_ledgers(spec.data_dir)  # once per batch; raises with every problem in the ledgers
+    split = load_ledgers_per_bureau(spec.data_dir, known)  # once per batch; whole-file problems raise
+    ledgers = split.ledgers
     cache = spec.year_dir / ".zongjie" / "ledgers.pkl"
     cache.parent.mkdir(parents=True, exist_ok=True)
     ledgers.save(cache)
     spec = spec.with_(ledger_cache=cache, template=spec.template or default_template())
     prints = fingerprints(spec, codes)
-    result = Plan(spec, codes, known)
+    result = Plan(spec, codes, known, notices=ledgers.notices)
+    result.failed = {c: split.failed[c] for c in codes if c in split.failed}
+    result.data_problems = [p for p in check_codes(ledgers, known) if p.bureau not in split.failed]
+    result.data_problems += [p for c, ps in split.failed.items() if c not in known for p in ps]
     for code in codes:
+        if code in result.failed:
+            continue
         previous = None if force else reusable(report_dir(spec.out_dir, spec.year, code), prints[code])
         if previous is not None:
             result.reused[code] = previous
@@ -186,7 +202,7 @@ def summarise(plan: Plan, outcome: Outcome, seconds: float = 0.0) -> BatchSummar
     Bureaus the run did not finish (Ctrl-C) are listed as 已中断. A summary that cannot be
     written is reported in ``problems``, not raised, so the results are still shown.
     """
-    results = dict(outcome.results)
+    results = {**write_problem_lists(plan), **outcome.results}
     overview = results.pop(OVERVIEW, None)
     if overview is not None and overview.ok:
         _try(lambda: atomic_write(plan.stamp, plan.overview_print.encode()))
@@ -204,6 +220,7 @@ def summarise(plan: Plan, outcome: Outcome, seconds: float = 0.0) -> BatchSummar
     )
     if overview is not None and not overview.ok:
         summary.problems.append(f"汇总笔记本执行失败：{overview.error}")
+    summary.problems += [str(p) for p in plan.data_problems]
     names = {code: p.name for code, p in load_all(plan.spec.params_dir)[0].items()}
     # the year's summary lists every bureau run so far, not only those of this run
     earlier = [
@@ -253,6 +270,36 @@ def _summary_table(plan: Plan) -> tuple[str, bool]:
     except ZongjieError as err:
         return f"汇总表未生成：{err}", True
     return "", False
+
+
+def write_problem_lists(plan: Plan) -> dict[str, RunResult]:
+    """A failed result and ``问题清单.xlsx`` for each bureau whose rows are broken; the year's list.
+
+    The bureau's earlier outputs are removed first, so no old report stands beside the failure.
+    """
+    from .problem_workbook import write_problem_workbook
+
+    results = {}
+    for code, problems in plan.failed.items():
+        folder = report_dir(plan.spec.out_dir, plan.spec.year, code)
+        folder.mkdir(parents=True, exist_ok=True)
+        clear(folder)
+        write_problem_workbook(problems, plan.spec.data_dir, folder / PROBLEM_LIST)
+        listed = "；".join(f"{n}. {p}" for n, p in enumerate(problems, 1))
+        result = RunResult(
+            code,
+            plan.spec.year,
+            error=f"台账中本单位的数据有{len(problems)}处问题，未生成报告（问题单元格已在{PROBLEM_LIST}中标红）：{listed}",
+            folder=str(folder),
+        )
+        record(result, folder)
+        results[code] = result
+    year_list = plan.year_dir / PROBLEM_LIST
+    if plan.data_problems:
+        write_problem_workbook(plan.data_problems, plan.spec.data_dir, year_list)
+    else:
+        year_list.unlink(missing_ok=True)
+    return results
 
 
 def _try(write: Callable[[], None]) -> str:

@@ -259,6 +259,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     start = time.monotonic()
     plan = batch.plan(RunSpec.from_options(args), bureaus=args.bureaus, force=args.force)
+    if plan.notices:
+        print(f"提示：台账中有{len(plan.notices)}处内容未作为数据读取，详见 zongjie validate。", file=sys.stderr)
+    if plan.failed:
+        print(
+            f"台账中这些单位的数据有问题，不生成报告：{'、'.join(plan.failed)}（问题清单见各单位目录）", file=sys.stderr
+        )
     if plan.reused:
         reused = "、".join(plan.reused)
         print(f"跳过{len(plan.reused)}个未改动的单位：{reused}（加 --force 可重新生成）", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import subprocess
 import sys
 from datetime import date
@@ -81,6 +82,11 @@ def test_the_problem_workbook_marks_the_exact_cells(batch):
 
 
 def test_index_links_the_problem_lists(batch):
+    from toolkit.index_page import BUREAU_FILES
+
     page = (batch["out"] / "index.html").read_text(encoding="utf-8")
-    assert 'href="broken/问题清单.xlsx"' in page and 'href="demo/report.docx"' in page
-    assert 'href="问题清单.xlsx"' in page
+    assert 'href="问题清单.xlsx"' in page  # the year's list
+    names = [f for f, _ in BUREAU_FILES]
+    for code, present in (("broken", "问题清单.xlsx"), ("demo", "report.docx")):
+        files = re.search(r'\["' + code + r'",[^\[]*\[([\d,]*)\]', page).group(1)
+        assert names.index(present) in [int(i) for i in files.split(",") if i], code

@@ -23,7 +23,7 @@ import nbformat
 
 from .engine import ENGINE, LANGUAGE, Deadline, ensure_registered
 from .errors import CellFailed, ExecutionTimeout, IncompleteOutputs, KernelDied, NotebookError, ZongjieError
-from .export import notebook_html
+from .export import for_reading, notebook_html
 from .kernels import KernelSlot, ipc_kernel_manager
 from .outputs import RESULT_MIME, atomic_write
 from .resources import notebook
@@ -162,7 +162,7 @@ def execute(
         kernel.discard()
     if not executed:
         raise error or IncompleteOutputs("笔记本没有产生执行结果。")
-    nb = executed[-1]
+    nb = for_reading(executed[-1])
     atomic_write(output, nbformat.writes(nb).encode("utf-8"))
     atomic_write(output.with_suffix(".html"), notebook_html(nb, output.parent.name))
     if error is not None:

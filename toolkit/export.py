@@ -32,6 +32,40 @@ def _exporter() -> Any:
     )
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def for_reading(nb: Any) -> Any:
+    """The executed notebook as a reader opens it later: no dead widgets, counts from 1.
+
+    Widgets cannot live without their kernel, so their view is dropped and the static
+    summary displayed beside it (``text/html``) remains; the saved widget state goes too.
+    A reused kernel counts on from the previous notebook, so code cells are renumbered
+    in order from 1.
+    """
+    count = 0
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        kept = []
+        for output in cell.get("outputs", []):
+            data = output.get("data")
+            if data is not None and WIDGET_VIEW in data:
+                data.pop(WIDGET_VIEW)
+                if not data:
+                    continue
+            kept.append(output)
+        cell["outputs"] = kept
+        if cell.get("execution_count") is not None:
+            count += 1
+            cell["execution_count"] = count
+            for output in kept:
+                if output.get("output_type") == "execute_result":
+                    output["execution_count"] = count
+    nb.metadata.pop("widgets", None)
+    return nb
+
+
 def notebook_html(nb: Any, name: str) -> bytes:
     """The executed notebook as an offline HTML page (the batch's result record left out)."""
     import nbformat

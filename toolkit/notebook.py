@@ -176,11 +176,19 @@ def write_pdf(folder: Path, wanted: bool = False) -> Path | None:
 
 
 def review(ledgers: Ledgers, params: str, out: str, bureau: str, year: int, template: str = ""):
-    """Show the interactive review panel (JupyterLab); its state is kept in the executed notebook."""
+    """Show the interactive review panel in JupyterLab, and a static summary wherever a widget cannot live.
+
+    Both go out as one display: JupyterLab with a kernel shows the panel; the saved
+    notebook and its HTML (see ``export.for_reading``) show the summary of what the panel
+    is and how to open it, never the widget's Python repr.
+    """
     from .review import ReviewPanel
 
     panel = ReviewPanel(ledgers, params, out, bureau=bureau, year=int(year), template=template or None)
-    display(panel.widget)
+    bundle = panel.widget._repr_mimebundle_()
+    text, page = present.review_summary(panel.report)
+    bundle.update({"text/plain": text, "text/html": page})
+    display(bundle, raw=True)
     return panel
 
 

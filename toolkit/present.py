@@ -161,3 +161,22 @@ def overview_status(reports: dict) -> str:
             )
         )
     return _table(pd.DataFrame(rows, columns=["单位代码", "单位名称", "状态", "待补充", "提示", "已修改"]))
+
+
+def review_summary(rep) -> tuple[str, str]:
+    """What the review panel is and how to open it, as plain text and HTML, for places where it cannot run."""
+    counts = {s: sum(f.status == s for f in rep.figures.values()) for s in ("warning", "missing", "overridden")}
+    attention = "，".join(f"{STATUS[s]}{n}项" for s, n in counts.items() if n) or "没有需要关注的数据"
+    lines = [
+        f"交互核对面板（{rep.params.name}{rep.year}年：{attention}）",
+        "在这里可以选择单位和年度、筛选需关注的数据、查看台账来源、填写新值和修改原因、生成并下载报告。",
+        "面板需要运行中的 Python 内核，保存的笔记本和网页中不显示。打开方式：",
+        "在 JupyterLab 中打开本笔记本，点击“运行 → 全部运行”；",
+        "或不写代码：在命令行运行 zongjie review --data 台账目录 --params 参数目录，在浏览器中核对。",
+    ]
+    page = (
+        '<div class="zj-review-summary" style="border:1px solid #ccc;padding:6px 12px;max-width:48em">'
+        f"<p><b>{html.escape(lines[0])}</b></p><p>{html.escape(lines[1])}</p><p>{html.escape(lines[2])}</p><ul>"
+        f"<li>{html.escape(lines[3])}</li><li>{html.escape(lines[4])}</li></ul></div>"
+    )
+    return "\n".join(lines), page

@@ -14,27 +14,13 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import __version__
+from .cliparser import ChineseArgumentParser
 from .errors import NotFoundError, ZongjieError
 from .spec import RunSpec
 
 if TYPE_CHECKING:
     from . import batch
-
-_ZH = {
-    "usage: ": "用法：",
-    "options": "选项",
-    "positional arguments": "位置参数",
-    "show this help message and exit": "显示帮助并退出",
-    "the following arguments are required: %s": "缺少必需的参数：%s",
-    "unrecognized arguments: %s": "无法识别的参数：%s",
-    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s：%(message)s",
-    "invalid choice: %(value)r (choose from %(choices)s)": "无效的选项 %(value)r（可选：%(choices)s）",
-    "invalid %(type)s value: %(value)r": "无效的值 %(value)r",
-    "expected one argument": "需要一个值",
-    "expected at least one argument": "至少需要一个值",
-    "%(prog)s: error: %(message)s\n": "%(prog)s：错误：%(message)s\n",
-}
-argparse._ = lambda text: _ZH.get(text, text)  # argparse looks its words up through this name
 
 
 def _year(text: str) -> int:
@@ -48,6 +34,12 @@ def _day(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"日期应写作2022-01-10，收到“{text}”") from None
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"应为正整数，收到“{text}”")
+    return int(text)
 
 
 def _common(p: argparse.ArgumentParser, *, bureau: bool, out: bool = True) -> None:
@@ -70,8 +62,15 @@ def _common(p: argparse.ArgumentParser, *, bureau: bool, out: bool = True) -> No
             "--out", type=Path, default=Path("output"), dest="out_dir", metavar="输出目录", help="输出目录，默认 output"
         )
         p.add_argument("--final", action="store_true", help="正式稿：缺少任何数据时拒绝生成")
-        p.add_argument("--template", type=Path, default=None, help="Word 模板，默认使用内置模板")
-        p.add_argument("--date", type=_day, default=None, dest="signed_on", help="落款日期，如 2022-01-10，默认当天")
+        p.add_argument("--template", type=Path, default=None, metavar="模板.docx", help="Word 模板，默认使用内置模板")
+        p.add_argument(
+            "--date",
+            type=_day,
+            default=None,
+            dest="signed_on",
+            metavar="日期",
+            help="落款日期，如 2022-01-10，默认当天",
+        )
         p.add_argument(
             "--report",
             default="report",
@@ -81,7 +80,8 @@ def _common(p: argparse.ArgumentParser, *, bureau: bool, out: bool = True) -> No
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="zongjie", description="根据台账数据生成单位年度工作总结。")
+    root = ChineseArgumentParser(prog="zongjie", description="根据台账数据生成单位年度工作总结。")
+    root.add_argument("--version", action="version", version=f"zongjie {__version__}", help="显示版本号并退出")
     sub = root.add_subparsers(dest="command", required=True, metavar="命令")
     p = sub.add_parser("render", help="生成一个单位一个年度的报告（report.docx 与 figures.json）")
     _common(p, bureau=True)
@@ -99,14 +99,18 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("batch", help="为所有单位并行执行报告笔记本")
     _common(p, bureau=False)
     p.add_argument("--bureau", action="append", dest="bureaus", metavar="单位代码", help="只处理这些单位（可重复）")
-    p.add_argument("--jobs", type=int, default=None, help="并行进程数，默认每个 CPU 核一个")
+    p.add_argument("--jobs", type=_positive, default=None, metavar="进程数", help="并行进程数，默认每个 CPU 核一个")
     p.add_argument("--force", action="store_true", help="重新生成未改动的单位")
-    p.add_argument("--timeout", type=int, default=600, help="每个笔记本的超时秒数，默认 600")
+    p.add_argument("--timeout", type=_positive, default=600, metavar="秒数", help="每个笔记本的超时秒数，默认 600")
     sub.add_parser("reports", help="列出全部报告定义及其数据项")
     p = sub.add_parser("new-report", help="新建一个报告定义（templates/<名称>/），可立即生成")
     p.add_argument("name", metavar="名称", help="报告名称：字母、数字、“-”“_”")
-    p.add_argument("--title", default="工作总结", help="报告标题（单位名和年度之后的文字），默认“工作总结”")
-    p.add_argument("--templates", type=Path, default=None, help="报告定义所在目录，默认项目的 templates/")
+    p.add_argument(
+        "--title", default="工作总结", metavar="标题", help="报告标题（单位名和年度之后的文字），默认“工作总结”"
+    )
+    p.add_argument(
+        "--templates", type=Path, default=None, metavar="目录", help="报告定义所在目录，默认项目的 templates/"
+    )
     _add_app_commands(sub)
     return root
 

@@ -22,7 +22,15 @@ from typing import Any
 import nbformat
 
 from .engine import ENGINE, LANGUAGE, Deadline, ensure_registered
-from .errors import CellFailed, ExecutionTimeout, IncompleteOutputs, KernelDied, NotebookError, ZongjieError
+from .errors import (
+    CellFailed,
+    ExecutionTimeout,
+    IncompleteOutputs,
+    KernelDied,
+    NotebookError,
+    WriteFailed,
+    ZongjieError,
+)
 from .export import for_reading, notebook_html
 from .kernels import KernelSlot, ipc_kernel_manager
 from .outputs import RESULT_MIME, atomic_write
@@ -195,7 +203,10 @@ def run_one(
         )
     except NotebookError as err:
         nb, result.error = err.notebook, str(err)
-    except ZongjieError as err:  # an output that could not be written
+    except WriteFailed as err:  # a full disk: keep none of this bureau's files, only the failure
+        nb, result.error = None, str(err)
+        clear(folder)
+    except ZongjieError as err:
         nb, result.error = None, str(err)
     else:
         result.ok = True
@@ -218,7 +229,8 @@ def clear(folder: Path) -> None:
     """Remove the record, then the outputs, of a bureau's earlier run: none of them may outlive it."""
     (folder / RESULT_FILE).unlink(missing_ok=True)
     for path in folder.iterdir():
-        if path.is_file() and not path.name.startswith("."):
+        # outputs, and temporary files a killed run left half written
+        if path.is_file() and (not path.name.startswith(".") or path.name.endswith(".tmp")):
             path.unlink(missing_ok=True)
 
 

@@ -95,6 +95,12 @@ def test_batch_exit_code_and_summary(batch):
     assert float(rows["qingshan"]["seconds"]) > 0
 
 
+def test_progress_counts_bureaus_and_shows_the_overview_apart(batch):
+    shown = batch["first"].stderr.replace("\r", "\n")
+    assert f"{len(BUREAUS)}/{len(BUREAUS)}" in shown and f"/{len(BUREAUS) + 1}" not in shown
+    assert "个单位" in shown and "各单位汇总：成功" in shown
+
+
 def test_failed_bureau_is_isolated_and_keeps_its_notebook(batch):
     folder = batch["out"] / "lacking"
     assert (folder / "report.ipynb").is_file() and (folder / "report.html").is_file()

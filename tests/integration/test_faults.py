@@ -1,0 +1,201 @@
+"""A batch survives what happens to batches: Ctrl-C, kill -9 of its main process, a full disk."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ACTIVITIES, FINANCE, PARAMS, PROBLEMS, SAMPLE, write_csv
+
+from toolkit.execute import complete, recorded
+
+EXTRA = ["extra-1", "extra-2", "extra-3"]
+
+
+@pytest.fixture
+def world(tmp_path):
+    """The sample bureaus plus three more, so a batch with one worker runs long enough to be stopped."""
+    data, params = tmp_path / "data", tmp_path / "params"
+    shutil.copytree(SAMPLE, data)
+    shutil.copytree(PARAMS, params)
+    for code in EXTRA:
+        write_csv(data / "extra" / f"activities-{code}.csv", [dict(r, 单位代码=code) for r in ACTIVITIES])
+        write_csv(data / "extra" / f"problems-{code}.csv", [dict(r, 单位代码=code) for r in PROBLEMS])
+        write_csv(data / "extra" / f"finance-{code}.csv", [dict(r, 单位代码=code) for r in FINANCE])
+        (params / "bureaus" / f"{code}.yaml").write_text(
+            f"name: {code}财政局\noffice_director: 甲\nliaison: 乙\n", encoding="utf-8"
+        )
+    codes = sorted([p.stem for p in (PARAMS / "bureaus").glob("*.yaml")] + EXTRA)
+    return {"data": data, "params": params, "out": tmp_path / "out", "codes": codes}
+
+
+def batch_args(world, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "toolkit.cli",
+        "batch",
+        "--data",
+        str(world["data"]),
+        "--params",
+        str(world["params"]),
+        "--year",
+        "2021",
+        "--out",
+        str(world["out"]),
+        *extra,
+    ]
+
+
+def children() -> dict[int, int]:
+    """pid → parent pid of every process on the machine."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            found[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    return found
+
+
+def descendants(root: int) -> set[int]:
+    parents = children()
+    found, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        for child, parent in parents.items():
+            if parent == pid and child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def is_kernel(pid: int) -> bool:
+    try:
+        return b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def wait_for(condition, seconds: float = 300, step: float = 0.2) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(step)
+
+
+def start(world, *extra: str) -> tuple[subprocess.Popen, set[int]]:
+    """A batch with one worker, watched until one bureau has finished and the next kernel runs."""
+    process = subprocess.Popen(
+        batch_args(world, "--jobs", "1", *extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    seen: set[int] = set()
+    year = world["out"] / "2021"
+
+    def running() -> bool:
+        assert process.poll() is None, process.communicate()
+        seen.update(descendants(process.pid))
+        done = any(recorded(year / code) for code in world["codes"]) if year.is_dir() else False
+        return done and any(is_kernel(pid) for pid in seen if alive(pid))
+
+    wait_for(running)
+    return process, seen
+
+
+def summary(world) -> dict[str, dict]:
+    text = (world["out"] / "2021" / "summary.csv").read_text(encoding="utf-8-sig")
+    return {row["bureau"]: row for row in csv.DictReader(text.splitlines())}
+
+
+def test_ctrl_c_stops_quickly_ends_kernels_and_summarises(world):
+    process, seen = start(world)
+    stopped = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    took = time.monotonic() - stopped
+    assert process.returncode == 130, err
+    assert took < 10, took
+    assert "Traceback" not in out + err and "已中断" in err
+    time.sleep(1)
+    assert [pid for pid in seen if alive(pid)] == []  # workers, kernels, resource tracker
+    rows = summary(world)
+    assert sorted(rows) == world["codes"]
+    statuses = {row["status"] for row in rows.values()}
+    assert statuses <= {"ok", "interrupted"} and {"ok", "interrupted"} <= statuses
+    assert all(row["error"] == "已中断，未完成。" for row in rows.values() if row["status"] == "interrupted")
+    assert (world["out"] / "2021" / "index.html").is_file()
+    for code, row in rows.items():  # what is marked done really is
+        if row["status"] == "ok":
+            assert complete(world["out"] / "2021" / code, recorded(world["out"] / "2021" / code))
+
+
+def test_kill_9_leaves_no_process_and_the_next_batch_completes(world):
+    process, seen = start(world, "--force")
+    os.kill(process.pid, signal.SIGKILL)
+    process.communicate(timeout=30)
+
+    def gone() -> bool:
+        return not [pid for pid in seen | descendants(process.pid) if alive(pid)]
+
+    wait_for(gone, seconds=10)
+    year = world["out"] / "2021"
+    for notebook in year.glob("*/report.ipynb"):  # written whole or not at all
+        json.loads(notebook.read_text(encoding="utf-8"))
+    again = subprocess.run(batch_args(world, "--jobs", "2"), capture_output=True, text=True, timeout=900)
+    assert again.returncode == 0, again.stderr
+    rows = summary(world)
+    assert sorted(rows) == world["codes"] and {row["status"] for row in rows.values()} == {"ok"}
+    for code in world["codes"]:
+        result = recorded(year / code)
+        assert result is not None and result.ok and complete(year / code, result), code
+    assert not list(year.glob("*/.*.tmp"))
+
+
+def _mount_tmpfs(folder: Path, size: str) -> bool:
+    folder.mkdir(parents=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True)
+    return done.returncode == 0
+
+
+def test_full_disk_fails_the_bureaus_it_hits_and_names_the_file(world, tmp_path):
+    out = tmp_path / "full"
+    if not _mount_tmpfs(out, "3m"):
+        pytest.skip("mounting a small tmpfs needs privileges this machine does not give")
+    try:
+        world = {**world, "out": out}
+        result = subprocess.run(batch_args(world, "--jobs", "2"), capture_output=True, text=True, timeout=900)
+        assert result.returncode == 1
+        assert "Traceback" not in result.stdout + result.stderr and "NotJSONError" not in result.stderr
+        rows = summary(world)  # written although the disk is full
+        assert sorted(rows) == world["codes"]
+        failed = {code: row for code, row in rows.items() if row["status"] == "failed"}
+        assert failed and len(failed) < len(rows)
+        for code, row in failed.items():
+            assert "磁盘空间不足" in row["error"] and "“" + str(out) in row["error"], row
+            assert recorded(out / "2021" / code) is None or not recorded(out / "2021" / code).ok
+        for code in set(rows) - set(failed):
+            assert complete(out / "2021" / code, recorded(out / "2021" / code))
+        for path in out.rglob("*.ipynb"):  # no empty or truncated notebook
+            json.loads(path.read_text(encoding="utf-8"))
+        assert not list(out.rglob(".*.tmp"))
+    finally:
+        subprocess.run(["umount", str(out)], check=False)

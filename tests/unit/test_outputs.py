@@ -1,0 +1,45 @@
+"""Outputs are written whole or not at all; a full disk is a Chinese message naming the file."""
+
+from __future__ import annotations
+
+import errno
+import os
+
+import pytest
+
+from toolkit import outputs
+from toolkit.errors import WriteFailed, ZongjieError
+
+
+class _FullDisk:
+    def __init__(self, fd: int, mode: str):
+        self.fd = fd
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        os.close(self.fd)
+
+    def write(self, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_full_disk_keeps_the_old_file_and_names_the_new_one(tmp_path, monkeypatch):
+    path = tmp_path / "报告" / "report.html"
+    outputs.atomic_write(path, b"old")
+    monkeypatch.setattr(outputs.os, "fdopen", _FullDisk)
+    with pytest.raises(WriteFailed) as failed:
+        outputs.atomic_write(path, b"new")
+    assert isinstance(failed.value, ZongjieError) and isinstance(failed.value, OSError)
+    assert failed.value.errno == errno.ENOSPC
+    assert str(failed.value) == f"无法写出文件“{path}”：磁盘空间不足。"
+    assert path.read_bytes() == b"old"
+    assert sorted(p.name for p in path.parent.iterdir()) == ["report.html"]  # no temporary file left
+
+
+def test_other_write_failures_name_the_file_too(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(WriteFailed, match="not-a-folder"):
+        outputs.atomic_write(blocker / "summary.csv", b"data")

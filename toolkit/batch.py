@@ -117,6 +117,8 @@ def plan(spec: RunSpec, *, bureaus: list[str] | None = None, force: bool = False
         raise NotFoundError(f"参数目录中没有这些单位：{'、'.join(unknown)}。已有的单位：{'、'.join(known)}。")
     split = load_ledgers_per_bureau(spec.data_dir, known)  # once per batch; whole-file problems raise
     ledgers = split.ledgers
+    if not split.failed:
+        ledgers.require_year(spec.year)  # a year without any data stops the batch before it starts
     cache = spec.year_dir / ".zongjie" / "ledgers.pkl"
     cache.parent.mkdir(parents=True, exist_ok=True)
     ledgers.save(cache)

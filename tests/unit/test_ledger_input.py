@@ -258,6 +258,15 @@ def test_render_of_a_year_without_data_fails_with_the_years(minimal, tmp_path):
     assert not out.exists()
 
 
+def test_batch_of_a_year_without_data_stops_before_any_notebook(minimal, tmp_path):
+    from toolkit import batch
+    from toolkit.spec import RunSpec
+
+    data, params = minimal
+    with pytest.raises(NotFoundError, match="有数据的年度：2021年"):
+        batch.plan(RunSpec(data, params, 2035, out_dir=tmp_path / "out"))
+
+
 # --- 6. hostile workbooks -----------------------------------------------------------
 
 

@@ -208,6 +208,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from .definitions import check_all as check_definitions
     from .errors import DataError
     from .overrides import check_all
     from .params import list_bureaus, load_all
@@ -224,6 +225,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         problems += check_codes(ledgers, known)
     _, param_problems = load_all(args.params_dir)
     problems += param_problems + check_all(args.params_dir)  # overrides: structure and values
+    problems += check_definitions(args.params_dir)  # report definitions and bureaus' own templates
     print_notices(notices)
     if problems or ledgers is None:
         print(DataError(problems), file=sys.stderr)

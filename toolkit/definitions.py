@@ -479,3 +479,47 @@ __all__ = [
     "new_report",
     "parse_figures",
 ]
+
+
+def check_all(params_dir: Path | None = None) -> list[Problem]:
+    """Every problem of every report definition, and of every bureau's own template (for ``validate``)."""
+    problems: list[Problem] = []
+    loaded: dict[str, ReportDefinition] = {}
+    for name in list_reports():
+        try:
+            loaded[name] = load_definition(name)
+        except DefinitionError as err:
+            problems += err.problems
+    if params_dir is None or not (Path(params_dir) / "bureaus").is_dir():
+        return problems
+    from .params import load_all
+
+    bureaus, _ = load_all(Path(params_dir))  # their own problems are reported by params
+    for params in bureaus.values():
+        own = params.values.get("templates")
+        if own is None:
+            continue
+        shown = params.path.relative_to(Path(params_dir)).as_posix()
+        if not isinstance(own, dict):
+            problems.append(
+                Problem(
+                    shown,
+                    "“templates”格式不对",
+                    column="templates",
+                    expected="按报告名称写模板文件，如“report: bureaus/x.docx”",
+                )
+            )
+            continue
+        for name in own:
+            if name not in loaded:
+                known = "、".join(loaded) or "无"
+                problems.append(
+                    Problem(
+                        shown, "没有这个报告", column=f"templates.{name}", value=name, expected=f"以下之一：{known}"
+                    )
+                )
+                continue
+            template = bureau_template(params, loaded[name])
+            if template is not None:
+                problems += check_template(loaded[name], template, all_used=False)
+    return problems

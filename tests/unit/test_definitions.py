@@ -272,3 +272,25 @@ def test_cli_lists_reports_makes_one_and_renders_it(tmp_path, capsys, monkeypatc
     assert texts[0] == f"{expected_texts('hedong', 2022)['bureau_name']}2022年简报"
     assert main([*args[:2], "no-such-report", *args[3:], "--bureau", "hedong", "--year", "2022"]) == 1
     assert "找不到报告定义“no-such-report”" in capsys.readouterr().err
+
+
+def test_validate_checks_bureau_templates(tmp_path, capsys):
+    from conftest import SAMPLE
+
+    from toolkit.cli import main
+
+    params = tmp_path / "parameters"
+    shutil.copytree(PARAMS, params)
+    own = params / "bureaus" / "hedong-report.docx"
+    with zipfile.ZipFile(load_definition().template) as zin, zipfile.ZipFile(own, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data.decode().replace("{{ tax_revenue }}", "{{ tax_income }}", 1).encode()
+            zout.writestr(item, data)
+    path = params / "bureaus" / "hedong.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + "templates:\n  report: bureaus/hedong-report.docx\n  annual: x.docx\n", encoding="utf-8")
+    assert main(["validate", "--data", str(SAMPLE), "--params", str(params)]) == 1
+    err = capsys.readouterr().err
+    assert "tax_income" in err and "templates.annual" in err and "没有这个报告" in err

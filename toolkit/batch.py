@@ -34,7 +34,6 @@ from .inputs import fingerprints
 from .lifetime import init_worker
 from .outputs import atomic_write, report_dir
 from .params import list_bureaus, load_all
-from .resources import default_template
 from .spec import RunSpec, check_code
 
 SUMMARY_COLUMNS = ["bureau", "name", "status", "missing", "warnings", "overrides", "error", "seconds", "reused"]
@@ -122,7 +121,7 @@ def plan(spec: RunSpec, *, bureaus: list[str] | None = None, force: bool = False
     cache = spec.year_dir / ".zongjie" / "ledgers.pkl"
     cache.parent.mkdir(parents=True, exist_ok=True)
     ledgers.save(cache)
-    spec = spec.with_(ledger_cache=cache, template=spec.template or default_template())
+    spec = spec.with_(ledger_cache=cache)  # no template: each bureau's own or the report's (inputs lists both)
     prints = fingerprints(spec, codes)
     result = Plan(spec, codes, known, notices=ledgers.notices)
     result.failed = {c: split.failed[c] for c in codes if c in split.failed}

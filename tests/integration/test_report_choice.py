@@ -19,3 +19,36 @@ def test_run_renders_a_definition_made_with_new_report(tmp_path):
     texts = [p.text for p in Document(str(produced / "brief.docx")).paragraphs]
     assert texts[0] == f"{expected_texts('qingshan', 2021)['bureau_name']}2021年工作简报"
     assert texts[-1] == "2022年1月10日"
+
+
+def test_batch_renders_the_chosen_report_and_a_bureaus_own_template(tmp_path):
+    import shutil
+    import zipfile
+
+    from toolkit.definitions import load_definition
+
+    params = tmp_path / "parameters"
+    shutil.copytree(PARAMS, params)
+    own = params / "bureaus" / "hedong-report.docx"
+    with zipfile.ZipFile(load_definition().template) as zin, zipfile.ZipFile(own, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data.decode().replace("党史学习教育开展以来，", "本局党史学习教育开展以来，", 1).encode()
+            zout.writestr(item, data)
+    path = params / "bureaus" / "hedong.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8") + "templates:\n  report: bureaus/hedong-report.docx\n", encoding="utf-8"
+    )
+    out = tmp_path / "out"
+    base = ["batch", "--data", str(SAMPLE), "--params", str(params), "--year", "2021", "--out", str(out)]
+    assert main([*base, "--bureau", "hedong", "--bureau", "qingshan", "--jobs", "1"]) == 0
+    hedong = [p.text for p in Document(str(out / "2021" / "hedong" / "report.docx")).paragraphs]
+    qingshan = [p.text for p in Document(str(out / "2021" / "qingshan" / "report.docx")).paragraphs]
+    assert any(t.startswith("本局党史学习教育开展以来") for t in hedong)
+    assert not any(t.startswith("本局") for t in qingshan)
+
+    folder = new_report("brief", tmp_path / "templates", title="工作简报")
+    assert main([*base, "--bureau", "qingshan", "--jobs", "1", "--report", str(folder)]) == 0
+    texts = [p.text for p in Document(str(out / "2021" / "qingshan" / "brief.docx")).paragraphs]
+    assert texts[0] == f"{expected_texts('qingshan', 2021)['bureau_name']}2021年工作简报"

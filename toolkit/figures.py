@@ -108,12 +108,13 @@ class Figure:
 Row = dict  # one ledger row: canonical columns plus _file, _sheet, _row
 
 
+#: Types whose values are never a missing marker (NaT is a datetime, so dates are checked by exact type).
+_NEVER_MISSING = frozenset({str, int, bool, date, list, tuple})
+
+
 def _clean(row: Row) -> Row:
     """A record with pandas' missing markers (NaN, NaT, NA) as None, so none reaches a figure."""
-    return {
-        k: (None if v is not None and not isinstance(v, (str, list, tuple)) and pd.isna(v) else v)
-        for k, v in row.items()
-    }
+    return {k: (None if v is not None and type(v) not in _NEVER_MISSING and pd.isna(v) else v) for k, v in row.items()}
 
 
 @dataclass

@@ -103,11 +103,18 @@ class Ledgers:
         A few stray rows (an activity dated into the next January, one early finance
         entry) do not make a year: it is neither offered for review nor compared against.
         """
-        acts, fin = self.activities, self.finance
-        if bureau is not None:
-            acts, fin = acts[acts["bureau"] == bureau], fin[fin["bureau"] == bureau]
-        activity_years = Counter(d.year for d in acts["date"].dropna())
-        indicators = fin.dropna(subset=["year"]).groupby("year")["indicator"].nunique()
+        if bureau is not None:  # from the bureau's records: a thousand bureaus each filter nothing
+            acts, fin = self.records("activities", bureau), self.records("finance", bureau)
+            activity_years = Counter(r["date"].year for r in acts if not pd.isna(r["date"]))
+            names: dict[int, set] = {}
+            for r in fin:
+                if not pd.isna(r["year"]) and not pd.isna(r["indicator"]):
+                    names.setdefault(int(r["year"]), set()).add(r["indicator"])
+            indicators = {y: len(n) for y, n in names.items()}
+        else:
+            activity_years = Counter(d.year for d in self.activities["date"].dropna())
+            finance = self.finance.dropna(subset=["year"])
+            indicators = finance.groupby("year")["indicator"].nunique().to_dict()
         years = {y for y, n in activity_years.items() if n >= minimum}
         years |= {int(y) for y, n in indicators.items() if n >= minimum}
         return sorted(years)

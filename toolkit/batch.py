@@ -263,7 +263,10 @@ def _summary_table(plan: Plan) -> tuple[str, bool]:
             from .validate import load_ledgers
 
             ledgers = load_ledgers(spec.data_dir)
-        write_summary_table(ledgers, spec.params_dir, spec.year, spec.out_dir, bureaus=plan.known, final=spec.final)
+        broken = {c: f"台账中本单位的数据有{len(ps)}处问题，见{c}/{PROBLEM_LIST}" for c, ps in plan.failed.items()}
+        write_summary_table(
+            ledgers, spec.params_dir, spec.year, spec.out_dir, bureaus=plan.known, final=spec.final, broken=broken
+        )
     except SummaryMissingError as err:
         for name in (DOCX_NAME, JSON_NAME):
             (plan.year_dir / name).unlink(missing_ok=True)

@@ -154,11 +154,11 @@ def _unavailable(column: Column, reason: str) -> Figure:
     return Figure(column.key, column.label, column.spec.rule, missing=reason, form=column.spec.form(None))
 
 
-def _row(seq: int, code: str, params: BureauParams | str, ledgers: Ledgers, year: int) -> Row:
+def _row(seq: int, code: str, params: BureauParams | str, ledgers: Ledgers, year: int, broken: str = "") -> Row:
     if isinstance(params, str):  # the parameter file cannot be used: every cell says why
         return Row(seq, code, code, {c.key: _unavailable(c, params) for c in COLUMNS})
-    if code not in ledgers.bureaus:
-        reason = f"台账中没有单位代码为“{code}”的任何记录"
+    if broken or code not in ledgers.bureaus:
+        reason = broken or f"台账中没有单位代码为“{code}”的可用记录"
         return Row(seq, code, params.name, {c.key: _unavailable(c, reason) for c in COLUMNS})
     scope = Scope.of(ledgers, params, year)
     return Row(seq, code, params.name, {c.key: _cell(c, scope) for c in COLUMNS})
@@ -185,8 +185,19 @@ def _shown_sum_differs(column: Column, cells: list[Figure], total: Figure) -> bo
     return sum((Decimal(f.text) for f in cells), Decimal(0)) != Decimal(total.text)
 
 
-def build_table(ledgers: Ledgers, params_dir: Path, year: int, *, bureaus: list[str] | None = None) -> SummaryTable:
-    """Every bureau's row (all bureaus with a parameter file unless ``bureaus`` names some)."""
+def build_table(
+    ledgers: Ledgers,
+    params_dir: Path,
+    year: int,
+    *,
+    bureaus: list[str] | None = None,
+    broken: dict[str, str] | None = None,
+) -> SummaryTable:
+    """Every bureau's row (all bureaus with a parameter file unless ``bureaus`` names some).
+
+    ``broken`` maps a bureau whose ledger rows failed validation (and were left out) to
+    the reason, so its row says why it is empty instead of counting nothing.
+    """
     params_dir = Path(params_dir)
     codes = list(dict.fromkeys(bureaus if bureaus is not None else list_bureaus(params_dir)))
     rows = []
@@ -195,7 +206,7 @@ def build_table(ledgers: Ledgers, params_dir: Path, year: int, *, bureaus: list[
             params: BureauParams | str = load_bureau(params_dir, code)
         except ParameterError as err:
             params = "参数文件有误：" + "；".join(str(p) for p in err.problems)
-        rows.append(_row(seq, code, params, ledgers, int(year)))
+        rows.append(_row(seq, code, params, ledgers, int(year), (broken or {}).get(code, "")))
     total, notes = {}, []
     for column in COLUMNS:
         cells = [row.cells[column.key] for row in rows]
@@ -220,6 +231,7 @@ def write_summary_table(
     bureaus: list[str] | None = None,
     final: bool = False,
     template: Path | None = None,
+    broken: dict[str, str] | None = None,
 ) -> Path:
     """Write ``<out_dir>/<year>/汇总表.docx`` and ``汇总表.json``; return the docx path.
 
@@ -227,7 +239,7 @@ def write_summary_table(
     """
     from .summary_docx import render_summary_docx
 
-    table = build_table(ledgers, params_dir, year, bureaus=bureaus)
+    table = build_table(ledgers, params_dir, year, bureaus=bureaus, broken=broken)
     if final and table.missing():
         lacking = {row.bureau for row in table.rows if any(f.text is None for f in row.cells.values())}
         raise SummaryMissingError(table.year, table.missing(), lacking)

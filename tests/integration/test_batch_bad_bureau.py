@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 import subprocess
 import sys
@@ -90,3 +91,15 @@ def test_index_links_the_problem_lists(batch):
     for code, present in (("broken", "问题清单.xlsx"), ("demo", "report.docx")):
         files = re.search(r'\["' + code + r'",[^\[]*\[([\d,]*)\]', page).group(1)
         assert names.index(present) in [int(i) for i in files.split(",") if i], code
+
+
+def test_the_summary_table_says_why_the_broken_bureau_is_empty(batch):
+    from docx import Document
+
+    table = Document(str(batch["out"] / "汇总表.docx")).tables[0]
+    rows = {r.cells[1].text: [c.text for c in r.cells] for r in table.rows[2:]}
+    assert set(rows["broken县财政局"][2:]) == {"【待补充】"}
+    assert rows["demo县财政局"][2] == "1"  # demo's one 宣讲
+    data = json.loads((batch["out"] / "汇总表.json").read_text(encoding="utf-8"))
+    broken = next(r for r in data["rows"] if r["bureau"] == "broken")
+    assert "问题清单.xlsx" in broken["cells"]["lecture"]["missing"]

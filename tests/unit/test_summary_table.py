@@ -229,3 +229,15 @@ def test_unknown_tag_in_template_is_named(sample_ledgers, tmp_path):
     with pytest.raises(TemplateError, match="unknown_tag"):
         write_summary_table(sample_ledgers, PARAMS, 2021, tmp_path / "out", template=edited)
     assert not (tmp_path / "out").exists()
+
+
+def test_bureau_with_broken_rows_says_why_its_row_is_empty(tmp_path):
+    data, params, plan = fictional_bureaus(tmp_path, 3, seed=8)
+    first = sorted(plan)[0]
+    reason = f"台账中本单位的数据有2处问题，见{first}/问题清单.xlsx"
+    path = write_summary_table(load_ledgers(data), params, 2023, tmp_path / "out", broken={first: reason})
+    rows = table_rows(path)
+    assert set(rows[0][2:]) == {"【待补充】"} and rows[-1][2] == "【待补充】"
+    assert rows[1][12] == wan(plan[sorted(plan)[1]]["amounts"][0])
+    table = json.loads((path.parent / JSON_NAME).read_text(encoding="utf-8"))
+    assert table["rows"][0]["cells"]["lecture"]["missing"] == reason

@@ -49,3 +49,36 @@ def test_no_absolute_machine_path_in_the_repo():
     )
     hits = [line for line in found.stdout.splitlines() if not line.startswith("tests/unit/test_architecture.py")]
     assert hits == []
+
+
+def test_missing_value_keeps_the_formatting_a_user_gave_the_tag(minimal, tmp_path):
+    """The render edge splits the run: the marker is highlighted and keeps the run's own bold."""
+    import zipfile
+
+    from conftest import FINANCE, write_csv
+    from docx import Document
+
+    from toolkit.render import render_docx
+    from toolkit.resources import default_template
+    from toolkit.validate import load_ledgers
+
+    template = tmp_path / "bold.docx"
+    with zipfile.ZipFile(default_template()) as zin, zipfile.ZipFile(template, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "word/document.xml":
+                xml = data.decode()
+                tag = xml.index("{{ tax_revenue }}")
+                run = xml.rindex("<w:r>", 0, tag)
+                xml = xml[:run] + "<w:r><w:rPr><w:b/></w:rPr>" + xml[run + len("<w:r>") :]
+                data = xml.encode()
+            zout.writestr(item, data)
+    data, params = minimal
+    write_csv(data / "财政指标.csv", [r for r in FINANCE if r["指标"] != "税收收入"])
+    rep = report.prepare(load_ledgers(data), params, "demo", 2021, date(2022, 1, 10))
+    (tmp_path / "out.docx").write_bytes(render_docx(rep.figures, rep.story, template))
+    runs = [r for p in Document(str(tmp_path / "out.docx")).paragraphs for r in p.runs if "税收收入" in p.text]
+    marker = next(r for r in runs if r.text == "【待补充：税收收入】")
+    after = runs[runs.index(marker) + 1]
+    assert marker.font.highlight_color is not None and marker.bold
+    assert after.text.startswith("亿元") and after.bold and after.font.highlight_color is None

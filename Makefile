@@ -29,11 +29,13 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check toolkit tests benchmarks scripts templates
 	$(BIN)/ruff format --check --quiet toolkit tests benchmarks scripts templates
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check toolkit tests benchmarks scripts templates
 	$(BIN)/ruff format --check toolkit tests benchmarks scripts templates
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format toolkit tests benchmarks scripts templates

@@ -125,7 +125,7 @@ def plan(spec: RunSpec, *, bureaus: list[str] | None = None, force: bool = False
     prints = fingerprints(spec, codes)
     result = Plan(spec, codes, known, notices=ledgers.notices)
     result.failed = {c: split.failed[c] for c in codes if c in split.failed}
-    result.data_problems = [p for p in check_codes(ledgers, known) if p.bureau not in split.failed]
+    result.data_problems = [p for p in check_codes(ledgers, known) if getattr(p, "bureau", None) not in split.failed]
     result.data_problems += [p for c, ps in split.failed.items() if c not in known for p in ps]
     for code in codes:
         if code in result.failed:
@@ -363,5 +363,6 @@ def write_summary(summary: BatchSummary, names: dict[str, str]) -> None:
                 "是" if r.skipped else "",
             ]
         )
+    assert summary.folder is not None
     atomic_write(summary.folder / "summary.csv", buffer.getvalue().encode("utf-8-sig"))
     index_page.write_index(summary, names)

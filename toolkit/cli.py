@@ -12,7 +12,7 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TextIO
 
 from . import __version__
 from .cliparser import ChineseArgumentParser
@@ -118,7 +118,7 @@ def parser() -> argparse.ArgumentParser:
 # --- review app and JupyterLab (toolkit.apps) ---------------------------------------
 
 
-def _add_app_commands(sub) -> None:
+def _add_app_commands(sub: Any) -> None:
     def server_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--port", type=int, default=None, metavar="端口", help="监听端口，默认自动选择")
         p.add_argument("--no-browser", action="store_true", help="不自动打开浏览器")
@@ -146,7 +146,7 @@ def _check_folder(path: Path, what: str) -> None:
         raise NotFoundError(f"{what}“{path}”不存在或不是目录。")
 
 
-def cmd_review(args) -> int:
+def cmd_review(args: argparse.Namespace) -> int:
     from .apps import review_launch
 
     _check_folder(args.data, "台账目录")
@@ -156,7 +156,7 @@ def cmd_review(args) -> int:
     return launch.run()
 
 
-def cmd_lab(args) -> int:
+def cmd_lab(args: argparse.Namespace) -> int:
     from .apps import lab_launch, notebook_defaults
 
     _check_folder(args.data, "台账目录")
@@ -209,12 +209,13 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from .definitions import check_all as check_definitions
-    from .errors import DataError
+    from .errors import DataError, Notice, Problem
     from .overrides import check_all
     from .params import list_bureaus, load_all
     from .validate import check_codes, load_ledgers
 
-    problems, notices = [], []
+    problems: list[Problem] = []
+    notices: list[Notice] = []
     known = list_bureaus(args.params_dir)
     try:
         ledgers = load_ledgers(args.data_dir, known, notices)
@@ -242,7 +243,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_notices(notices, file=None) -> None:
+def print_notices(notices: list[Any], file: TextIO | None = None) -> None:
     """What the loader skipped on purpose (copies, hidden sheets, title and 合计 rows, extra columns)."""
     if notices:
         print(f"提示：读取台账时有{len(notices)}处内容未作为数据读取：", file=file)
@@ -309,7 +310,7 @@ def _print_summary(summary: batch.BatchSummary) -> None:
     print(f"索引：{summary.folder / 'index.html' if summary.folder else ''}")
 
 
-def cmd_reports(args) -> int:
+def cmd_reports(args: argparse.Namespace) -> int:
     """List every report definition with its figures; a definition that does not load is listed with its problems."""
     from .definitions import DefinitionError, describe, list_reports, load_definition
 
@@ -323,7 +324,7 @@ def cmd_reports(args) -> int:
     return status
 
 
-def cmd_new_report(args) -> int:
+def cmd_new_report(args: argparse.Namespace) -> int:
     from .definitions import new_report
 
     folder = new_report(args.name, args.templates, title=args.title)

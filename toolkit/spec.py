@@ -77,7 +77,7 @@ class RunSpec:
 
     def resolved(self) -> RunSpec:
         """The same run with every path absolute, so the kernel's working folder does not matter."""
-        paths = {
+        paths: dict[str, Any] = {
             f.name: Path(value).resolve()
             for f in fields(self)
             if isinstance(value := getattr(self, f.name), str | Path) and f.name.endswith(("_dir", "template", "cache"))

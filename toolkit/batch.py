@@ -289,7 +289,7 @@ def write_problem_lists(plan: Plan) -> dict[str, RunResult]:
         folder.mkdir(parents=True, exist_ok=True)
         clear(folder)
         write_problem_workbook(problems, plan.spec.data_dir, folder / PROBLEM_LIST)
-        listed = "；".join(f"{n}. {p}" for n, p in enumerate(problems, 1))
+        listed = " ".join(f"{n}. {p}" for n, p in enumerate(problems, 1))  # each ends with 。
         result = RunResult(
             code,
             plan.spec.year,

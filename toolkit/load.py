@@ -388,7 +388,7 @@ def _frame_from_rows(
         notices.append(
             Notice(
                 shown,
-                f"表头在第{start + 1}行，上方第1至{start}行的标题等内容已跳过",
+                f"表头在第{start + 1}行，上方" + (f"第1至{start}行" if start > 1 else "第1行") + "的标题等内容已跳过",
                 sheet or None,
                 start + 1,
                 kind="header_row",

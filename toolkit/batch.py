@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import index_page, worker
-from .errors import NotFoundError, Notice, Problem, ZongjieError
+from .errors import CellProblem, NotFoundError, Notice, ZongjieError
 from .execute import RunResult, clear, complete, record, recorded
 from .inputs import fingerprints
 from .lifetime import init_worker
@@ -64,8 +64,8 @@ class Plan:
     overview: bool = True
     overview_print: str = ""
     # --- ledger problems: a bureau with bad rows fails alone; codes without parameters are named
-    failed: dict[str, list[Problem]] = field(default_factory=dict)
-    data_problems: list[Problem] = field(default_factory=list)
+    failed: dict[str, list[CellProblem]] = field(default_factory=dict)
+    data_problems: list[CellProblem] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
 
     @property
@@ -125,7 +125,7 @@ def plan(spec: RunSpec, *, bureaus: list[str] | None = None, force: bool = False
     prints = fingerprints(spec, codes)
     result = Plan(spec, codes, known, notices=ledgers.notices)
     result.failed = {c: split.failed[c] for c in codes if c in split.failed}
-    result.data_problems = [p for p in check_codes(ledgers, known) if getattr(p, "bureau", None) not in split.failed]
+    result.data_problems = [p for p in check_codes(ledgers, known) if p.bureau not in split.failed]
     result.data_problems += [p for c, ps in split.failed.items() if c not in known for p in ps]
     for code in codes:
         if code in result.failed:

@@ -6,6 +6,7 @@ Data problems are collected as :class:`Problem` values and raised together in on
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from .contract import TABLES
@@ -91,7 +92,7 @@ class Notice:
 class DataError(ZongjieError, ValueError):
     """The ledgers or parameters break the data contract; carries every problem found."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: Iterable[Problem]):
         self.problems = list(problems)
         super().__init__(self._message())
 

@@ -17,14 +17,16 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from .contract import META_COLUMNS, TABLES, Table, normalise_header
 from .errors import DataError, NotFoundError, Notice, Problem
-from .workbook_limits import MAX_CSV_BYTES, WorkbookTooLarge, column_letters, open_checked, scan_sheet
+from .workbook_limits import MAX_CSV_BYTES, SheetInfo, WorkbookTooLarge, column_letters, open_checked, scan_sheet
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # gb18030 is a superset of GBK
 #: How far down a sheet the header row is looked for (title rows sit above it).
@@ -186,7 +188,7 @@ def _cell_value(value: object) -> object:
     return value
 
 
-def _read_sheet(book, reader, info) -> list[list[object]]:
+def _read_sheet(book: zipfile.ZipFile, reader: Any, info: SheetInfo) -> list[list[object]]:
     """One sheet's cells: blank as None, markers where the reader gives blank but the cell is not.
 
     The sheet's extent is checked first (:func:`scan_sheet` raises when it is too large).
@@ -486,7 +488,7 @@ def _sources(data_dir: Path, problems: list[Problem], notices: list[Notice]) -> 
     return out
 
 
-def load_tables(data_dir: Path, notices: list[Notice] | None = None) -> dict[str, RawTable]:
+def load_tables(data_dir: Path | str, notices: list[Notice] | None = None) -> dict[str, RawTable]:
     """Read every table under ``data_dir``; raise one DataError listing every problem.
 
     What was skipped on purpose is appended to ``notices`` when a list is given.

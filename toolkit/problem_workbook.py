@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from .errors import Problem
 from .outputs import atomic_write
@@ -39,7 +41,7 @@ def _plain(value: object) -> object:
     return _ILLEGAL.sub("", str(value))
 
 
-def _set_text(cell, value: object) -> None:
+def _set_text(cell: Any, value: object) -> None:
     value = _plain(value)
     cell.value = value
     if isinstance(value, str) and value.startswith(("=", "#")):
@@ -68,7 +70,7 @@ def _first_cell(rows: list[list[object]], row: int) -> str:
     return f"{column_letters(col + 1)}{row}"
 
 
-def problem_workbook_bytes(problems: list[Problem], data_dir: Path | None) -> bytes:
+def problem_workbook_bytes(problems: Sequence[Problem], data_dir: Path | None) -> bytes:
     """The problem list as ``.xlsx`` bytes (``data_dir`` holds the ledgers to copy and mark)."""
     from openpyxl import Workbook
     from openpyxl.comments import Comment
@@ -148,7 +150,7 @@ def problem_workbook_bytes(problems: list[Problem], data_dir: Path | None) -> by
     return buffer.getvalue()
 
 
-def write_problem_workbook(problems: list[Problem], data_dir: Path | None, out: Path) -> Path:
+def write_problem_workbook(problems: Sequence[Problem], data_dir: Path | None, out: Path) -> Path:
     """Write the problem list to ``out`` (atomically) and return its path."""
     out = Path(out)
     atomic_write(out, problem_workbook_bytes(problems, data_dir))

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
 
 from .contract import COUNT_INDICATORS, COUNT_UNITS, META_COLUMNS, MONEY_UNITS, TABLES, Column, Table
-from .errors import CellProblem, DataError, Notice, Problem
+from .errors import CellProblem, DataError, Notice
 from .ledgers import Ledgers
 from .load import ExcelErrorValue, RawTable, UncachedFormula
 
@@ -156,7 +157,7 @@ def _expected(column: Column) -> str:
     return column.expected or _EXPECTED.get(column.type, "")
 
 
-def _parse_cell(parse, value: object) -> object:
+def _parse_cell(parse: Callable[[object], object], value: object) -> object:
     if isinstance(value, UncachedFormula):
         raise _Bad("公式没有已计算的结果（文件由程序写出、未在Excel中打开保存过），读不到数值")
     if isinstance(value, ExcelErrorValue) or (isinstance(value, str) and value.strip() in _EXCEL_ERRORS):
@@ -233,7 +234,10 @@ def _cross_checks(table: str) -> list[pa.Check]:
 
 
 def _schema_problems(
-    ctx: _Context, typed: pd.DataFrame, unparsed: set[tuple[int, str]], duplicated: set[int] = frozenset()
+    ctx: _Context,
+    typed: pd.DataFrame,
+    unparsed: set[tuple[int, str]],
+    duplicated: frozenset[int] | set[int] = frozenset(),
 ) -> None:
     table = ctx.raw.table
     try:
@@ -272,9 +276,9 @@ def _schema_problems(
             )
             expected = "每个单位每年每项指标一行" if table.name == "finance" else "同一单位内唯一的问题编号"
         else:
-            key = (index, column)
-            if (index, column) in unparsed:
+            if column is None or (index, column) in unparsed:
                 continue
+            key = (index, column)
             spec = table.column(column)
             value = row[column]
             message = "必填内容为空" if check == "not_nullable" else "取值不符合要求"
@@ -395,7 +399,7 @@ def validate_tables(
     return _ledgers(typed, notices or [])
 
 
-def load_ledgers(data_dir, known_codes: Iterable[str] = (), notices: list[Notice] | None = None) -> Ledgers:
+def load_ledgers(data_dir: Path | str, known_codes: Iterable[str] = (), notices: list[Notice] | None = None) -> Ledgers:
     """Load and validate every table under ``data_dir``; notices ride along on the ledgers.
 
     Pass ``notices`` to keep them also when the data is refused.
@@ -412,10 +416,10 @@ class BureauLedgers:
     """Ledgers of the bureaus whose rows are sound, and the problems of those whose rows are not."""
 
     ledgers: Ledgers
-    failed: dict[str, list[Problem]]
+    failed: dict[str, list[CellProblem]]
 
 
-def load_ledgers_per_bureau(data_dir, known_codes: Iterable[str] = ()) -> BureauLedgers:
+def load_ledgers_per_bureau(data_dir: Path | str, known_codes: Iterable[str] = ()) -> BureauLedgers:
     """Like :func:`load_ledgers`, but a problem in rows of one bureau fails that bureau only.
 
     Problems that belong to no bureau (a missing column, an unreadable file, a row whose
@@ -426,10 +430,10 @@ def load_ledgers_per_bureau(data_dir, known_codes: Iterable[str] = ()) -> Bureau
     notices: list[Notice] = []
     raw = load_tables(data_dir, notices)
     typed, owners, problems = _validate(raw, known_codes)
-    if any(p.bureau is None for p in problems):
-        raise DataError(problems)
-    failed: dict[str, list[Problem]] = {}
+    failed: dict[str, list[CellProblem]] = {}
     for p in problems:
+        if p.bureau is None:
+            raise DataError(problems)
         failed.setdefault(p.bureau, []).append(p)
     kept = {}
     for name, frame in typed.items():
@@ -438,11 +442,11 @@ def load_ledgers_per_bureau(data_dir, known_codes: Iterable[str] = ()) -> Bureau
     return BureauLedgers(_ledgers(kept, notices), failed)
 
 
-def check_codes(ledgers: Ledgers, known_codes: Iterable[str]) -> list[Problem]:
+def check_codes(ledgers: Ledgers, known_codes: Iterable[str]) -> list[CellProblem]:
     """Problems for codes in the ledgers that have no parameter file (case variants named as such)."""
     known = set(known_codes)
     by_fold = {k.casefold(): k for k in known}
-    out: list[Problem] = []
+    out: list[CellProblem] = []
     for code in ledgers.bureaus:
         if code in known:
             continue

@@ -358,7 +358,7 @@ def write_summary(summary: BatchSummary, names: dict[str, str]) -> None:
                 "；".join(r.missing),
                 "；".join(r.warnings),
                 "；".join(r.overrides),
-                r.error,
+                r.error or (f"PDF 未生成：{r.pdf_error}" if r.pdf_error else ""),
                 f"{r.seconds:.1f}",
                 "是" if r.skipped else "",
             ]

@@ -77,6 +77,7 @@ def _common(p: argparse.ArgumentParser, *, bureau: bool, out: bool = True) -> No
             metavar="报告",
             help="报告定义的名称（templates/<名称>/）或其目录，默认 report；zongjie reports 列出全部",
         )
+        p.add_argument("--pdf", action="store_true", help="同时用 LibreOffice 生成 report.pdf")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -185,6 +186,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     from .validate import load_ledgers
 
     spec = RunSpec.from_options(args)
+    _require_pdf(spec)
     ledgers = load_ledgers(spec.data_dir)
     if ledgers.notices:
         print(
@@ -204,6 +206,32 @@ def cmd_render(args: argparse.Namespace) -> int:
         print(f"草稿中有{len(missing)}处待补充：")
         for f in missing:
             print(f"- {f.label}：{f.missing}")
+    return _write_pdf(folder) if spec.pdf else 0
+
+
+# --------------------------------------------------------------------------- --pdf
+
+
+def _require_pdf(spec: RunSpec) -> None:
+    """With --pdf, stop before any work when this machine cannot convert (a clear message)."""
+    if spec.pdf:
+        from . import pdf
+
+        pdf.require()
+
+
+def _write_pdf(folder: Path) -> int:
+    """report.pdf beside report.docx; a failed conversion leaves the docx and exits 1."""
+    from . import pdf
+    from .errors import PdfError
+
+    try:
+        with pdf.Converter() as converter:
+            path = pdf.write_report_pdf(folder, converter)
+    except PdfError as err:
+        print(f"错误：{err}（Word 报告已生成，不受影响。）", file=sys.stderr)
+        return 1
+    print(f"PDF：{path}")
     return 0
 
 
@@ -254,9 +282,11 @@ def print_notices(notices: list[Any], file: TextIO | None = None) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     from .execute import run_one
 
-    result = run_one(RunSpec.from_options(args))
+    spec = RunSpec.from_options(args)
+    _require_pdf(spec)
+    result = run_one(spec)
     print(result.describe())
-    return 0 if result.ok else 1
+    return 0 if result.ok and not result.pdf_error else 1
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -265,7 +295,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from . import batch
 
     start = time.monotonic()
-    plan = batch.plan(RunSpec.from_options(args), bureaus=args.bureaus, force=args.force)
+    spec = RunSpec.from_options(args)
+    _require_pdf(spec)
+    plan = batch.plan(spec, bureaus=args.bureaus, force=args.force)
     if plan.notices:
         print(f"提示：台账中有{len(plan.notices)}处内容未作为数据读取，详见 zongjie validate。", file=sys.stderr)
     if plan.failed:
@@ -292,7 +324,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if summary.interrupted:
         print("已中断：已完成的单位已写入汇总，其余标为“已中断”。", file=sys.stderr)
         return 130
-    return 0 if summary.ok else 1
+    return 0 if summary.ok and not any(r.pdf_error for r in summary.results) else 1
 
 
 def _print_summary(summary: batch.BatchSummary) -> None:
@@ -304,6 +336,8 @@ def _print_summary(summary: batch.BatchSummary) -> None:
     for r in results:
         if not r.ok and not r.interrupted:
             print(f"- {r.bureau} 失败：{r.error}")
+        elif r.pdf_error:
+            print(f"- {r.bureau} PDF 未生成：{r.pdf_error}")
     for problem in summary.problems:
         print(f"错误：{problem}", file=sys.stderr)
     print(f"汇总：{summary.folder / 'summary.csv' if summary.folder else ''}")

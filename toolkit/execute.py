@@ -60,6 +60,8 @@ class RunResult:
     #: name → {"size", "sha256"} of every other output of the run, checked before it is reused
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     interrupted: bool = False
+    #: why report.pdf was asked for and not made (the docx is unaffected)
+    pdf_error: str = ""
 
     @property
     def status(self) -> str:
@@ -74,6 +76,8 @@ class RunResult:
             lines.append(f"  待补充{len(self.missing)}项：" + "；".join(self.missing))
         if self.warnings:
             lines.append(f"  提示{len(self.warnings)}条：" + "；".join(self.warnings))
+        if self.pdf_error:
+            lines.append(f"  PDF 未生成：{self.pdf_error}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -85,14 +89,14 @@ class RunResult:
 
 
 def notebook_result(nb: Any) -> dict[str, Any]:
-    """The result record the notebook displayed last (missing values, warnings, overrides)."""
+    """The result records the notebook displayed (missing values, warnings, overrides, PDF), merged."""
     found: dict[str, Any] = {}
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if RESULT_MIME in data:
-                found = data[RESULT_MIME]
-    return dict(found)
+                found.update(data[RESULT_MIME])
+    return found
 
 
 def _project_errors() -> set[str]:
@@ -215,6 +219,7 @@ def run_one(
         result.missing = shown.get("missing", [])
         result.warnings = shown.get("warnings", [])
         result.overrides = shown.get("overrides", [])
+        result.pdf_error = shown.get("pdf_error", "") if spec.pdf else ""
     result.fingerprint = fingerprint
     result.memory_mb = memory() if memory is not None else {}
     result.seconds = round(time.monotonic() - start, 2)

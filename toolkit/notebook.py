@@ -7,6 +7,7 @@ notebook and its HTML export read the same without widgets.
 
 from __future__ import annotations
 
+import base64
 import os
 from dataclasses import dataclass
 from datetime import date
@@ -163,7 +164,8 @@ def write_pdf(folder: Path, wanted: bool = False) -> Path | None:
         display({RESULT_MIME: {"pdf_error": str(err)}}, raw=True)
         return None
     link = Path(os.path.relpath(path, Path.cwd())).as_posix()
-    display({RESULT_MIME: {"pdf": path.name}}, raw=True)
+    # the converter's process shows a batch test that LibreOffice was started once per worker
+    display({RESULT_MIME: {"pdf": path.name, "pdf_converter": pdf.shared().pid}}, raw=True)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             picture = pdf.first_page_png(path, Path(tmp) / "page1.png").read_bytes()
@@ -171,7 +173,12 @@ def write_pdf(folder: Path, wanted: bool = False) -> Path | None:
         display(Markdown(f"已生成 PDF：[{path.name}]({link})。首页图片未能生成：{err}"))
         return path
     display(Markdown(f"已生成 PDF：[{path.name}]({link})。第一页（LibreOffice 排版）："))
-    display(Image(picture, width=560))
+    encoded = base64.b64encode(picture).decode("ascii")
+    display(
+        HTML(
+            f'<img alt="report.pdf 第一页" width="560" style="border: 1px solid #999" src="data:image/png;base64,{encoded}">'
+        )
+    )
     return path
 
 

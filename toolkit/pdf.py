@@ -111,6 +111,11 @@ class Converter:
         self.close()
 
     @property
+    def pid(self) -> int | None:
+        """The process id of LibreOffice's helper while it runs."""
+        return self._bridge.pid if self.running else None
+
+    @property
     def running(self) -> bool:
         return self._bridge is not None and self._bridge.poll() is None
 

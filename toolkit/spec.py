@@ -56,6 +56,8 @@ class RunSpec:
     signed_on: date | None = field(default=None, metadata=_meta(fingerprint=True))
     #: the batch's validated copy of the ledgers, read instead of the ledger files
     ledger_cache: Path | None = field(default=None, metadata=_meta())
+    #: also write report.pdf (LibreOffice) beside report.docx, and show its first page
+    pdf: bool = field(default=False, metadata=_meta(fingerprint=True))
     #: seconds for the whole notebook
     timeout: int = field(default=600, metadata=_meta(notebook=False, fingerprint=True))
     #: the report definition (``templates/<name>/``, or a definition folder's path)

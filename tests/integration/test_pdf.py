@@ -6,9 +6,11 @@ Lines and their positions come from ``pdftotext -bbox-layout``, fonts per text r
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
+import sys
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
@@ -16,10 +18,11 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from conftest import ACTIVITIES, FINANCE, PARAMS, PROBLEMS, write_csv
+from conftest import ACTIVITIES, FINANCE, PARAMS, PROBLEMS, SAMPLE, write_csv
 
 from toolkit import pdf, report
 from toolkit.errors import PdfError
+from toolkit.outputs import RESULT_MIME
 from toolkit.resources import default_template
 from toolkit.validate import load_ledgers
 
@@ -295,3 +298,65 @@ def test_one_shot_conversion(converted, tmp_path):
     source = converted[("hedong", 2022)].with_suffix(".docx")
     out = pdf.convert(source, tmp_path / "一次.pdf")
     assert len(pdf_lines(out)) == len(pdf_lines(converted[("hedong", 2022)]))
+
+
+# --------------------------------------------------------------------------- --pdf on the command line
+
+
+def zongjie(*args, **env) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "toolkit.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, **env},
+    )
+
+
+def test_render_pdf_writes_the_pdf_beside_the_docx(tmp_path):
+    done = zongjie(
+        "render",
+        "--data",
+        SAMPLE,
+        "--params",
+        PARAMS,
+        "--bureau",
+        "yunshui",
+        "--year",
+        2022,
+        "--out",
+        tmp_path,
+        "--pdf",
+    )
+    assert done.returncode == 0, done.stderr
+    folder = tmp_path / "2022" / "yunshui"
+    assert f"PDF：{folder / 'report.pdf'}" in done.stdout
+    pages = pdf_lines(folder / "report.pdf")
+    assert 5 <= len(pages) <= 8
+    assert any("云水县财政局" in line.text for line in pages[-1])
+
+
+def test_batch_pdf_one_converter_per_worker_page_one_in_the_html(tmp_path):
+    done = zongjie(
+        "batch", "--data", SAMPLE, "--params", PARAMS, "--year", 2021, "--out", tmp_path,
+        "--bureau", "qingshan", "--bureau", "meiling", "--jobs", "1", "--pdf",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    year = tmp_path / "2021"
+    converters = set()
+    for bureau in ("qingshan", "meiling"):
+        folder = year / bureau
+        assert (folder / "report.pdf").is_file() and (folder / "report.docx").is_file()
+        nb = json.loads((folder / "report.ipynb").read_text(encoding="utf-8"))
+        records = [
+            o["data"][RESULT_MIME]
+            for c in nb["cells"]
+            for o in c.get("outputs", [])
+            if RESULT_MIME in o.get("data", {})
+        ]
+        converters |= {r["pdf_converter"] for r in records if "pdf_converter" in r}
+        page = (folder / "report.html").read_text(encoding="utf-8")
+        assert "第一页" in page and "data:image/png;base64," in page
+        assert json.loads((folder / "result.json").read_text(encoding="utf-8"))["pdf_error"] == ""
+        assert f'href="{bureau}/report.pdf"' in (year / "index.html").read_text(encoding="utf-8")
+    assert len(converters) == 1  # one worker, one LibreOffice for both bureaus

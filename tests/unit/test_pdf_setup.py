@@ -54,3 +54,62 @@ def test_writing_a_report_removes_the_pdf_of_the_previous_docx(sample_ledgers, t
     report.write(rep, tmp_path, default_template())
     assert (folder / "report.docx").is_file()
     assert not (folder / "report.pdf").exists()
+
+
+def _render_args(tmp_path) -> list[str]:
+    from conftest import SAMPLE
+
+    return ["render", "--data", str(SAMPLE), "--params", str(PARAMS), "--bureau", "hedong", "--year", "2021"] + [
+        "--out",
+        str(tmp_path),
+        "--pdf",
+    ]
+
+
+def test_render_pdf_without_libreoffice_stops_with_a_message(no_libreoffice, tmp_path, capsys):
+    from toolkit.cli import main
+
+    assert main(_render_args(tmp_path)) == 1
+    err = capsys.readouterr().err
+    assert "未找到 LibreOffice" in err and "Traceback" not in err
+    assert not (tmp_path / "2021").exists()  # stopped before any work
+
+
+def test_render_pdf_failure_keeps_the_docx(monkeypatch, tmp_path, capsys):
+    from toolkit.cli import main
+
+    def broken(self, docx, target, timeout=None):
+        raise PdfError("LibreOffice 转换失败（测试）。", document=docx.name)
+
+    monkeypatch.setattr(pdf, "require", lambda: None)
+    monkeypatch.setattr(pdf.Converter, "convert", broken)
+    assert main(_render_args(tmp_path)) == 1
+    captured = capsys.readouterr()
+    folder = tmp_path / "2021" / "hedong"
+    assert f"已生成：{folder / 'report.docx'}" in captured.out
+    assert "“report.docx”无法转换为PDF" in captured.err and "Word 报告已生成" in captured.err
+    assert (folder / "report.docx").stat().st_size > 10000
+    assert not (folder / "report.pdf").exists()
+
+
+def test_notebook_records_a_failed_pdf_and_the_run_reads_it(monkeypatch, tmp_path):
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    from toolkit import notebook
+    from toolkit.execute import notebook_result
+    from toolkit.outputs import RESULT_MIME
+
+    def broken(folder, converter=None):
+        raise PdfError("转换超时（超过120秒），LibreOffice 已重启。", document="report.docx")
+
+    monkeypatch.setattr(pdf, "write_report_pdf", broken)
+    InteractiveShell.instance()
+    with capture_output() as captured:
+        assert notebook.write_pdf(tmp_path, True) is None
+    shown = [o.data for o in captured.outputs]
+    assert any("PDF 未生成" in d.get("text/markdown", "") and "Word 报告不受影响" in d["text/markdown"] for d in shown)
+    cells = [{"outputs": [{"data": {RESULT_MIME: {"missing": ["甲"], "warnings": []}}}]}]
+    cells += [{"outputs": [{"data": d} for d in shown]}]
+    record = notebook_result(type("NB", (), {"cells": cells})())
+    assert record["missing"] == ["甲"] and "转换超时" in record["pdf_error"]

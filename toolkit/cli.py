@@ -206,7 +206,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         print(f"草稿中有{len(missing)}处待补充：")
         for f in missing:
             print(f"- {f.label}：{f.missing}")
-    return _write_pdf(folder) if spec.pdf else 0
+    return _write_pdf(folder, docx_name) if spec.pdf else 0
 
 
 # --------------------------------------------------------------------------- --pdf
@@ -220,14 +220,14 @@ def _require_pdf(spec: RunSpec) -> None:
         pdf.require()
 
 
-def _write_pdf(folder: Path) -> int:
-    """report.pdf beside report.docx; a failed conversion leaves the docx and exits 1."""
+def _write_pdf(folder: Path, docx_name: str) -> int:
+    """The PDF beside the docx; a failed conversion leaves the docx and exits 1."""
     from . import pdf
     from .errors import PdfError
 
     try:
         with pdf.Converter() as converter:
-            path = pdf.write_report_pdf(folder, converter)
+            path = pdf.write_report_pdf(folder, converter, docx_name)
     except PdfError as err:
         print(f"错误：{err}（Word 报告已生成，不受影响。）", file=sys.stderr)
         return 1

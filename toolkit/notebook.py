@@ -142,8 +142,8 @@ def write(rep: Report, draft: Draft, out: str, final: bool = False) -> Path:
     return folder
 
 
-def write_pdf(folder: Path, wanted: bool = False) -> Path | None:
-    """Convert report.docx to report.pdf with LibreOffice and show the first page (when asked).
+def write_pdf(rep: Report, folder: Path, wanted: bool = False) -> Path | None:
+    """Convert the report's docx to PDF with LibreOffice and show the first page (when asked).
 
     A failed conversion is shown and recorded for the batch summary; the Word report
     stays as written. The converter is the kernel's own, so a batch worker that runs
@@ -158,7 +158,7 @@ def write_pdf(folder: Path, wanted: bool = False) -> Path | None:
     from .errors import PdfError
 
     try:
-        path = pdf.write_report_pdf(Path(folder))
+        path = pdf.write_report_pdf(Path(folder), docx_name=render.output_names(rep.name)[0])
     except PdfError as err:
         display(Markdown(f"**PDF 未生成**：{err}（Word 报告不受影响。）"))
         display({RESULT_MIME: {"pdf_error": str(err)}}, raw=True)

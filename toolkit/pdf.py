@@ -242,10 +242,10 @@ def shared() -> Converter:
     return _SHARED
 
 
-def write_report_pdf(folder: Path, converter: Converter | None = None) -> Path:
-    """Convert ``<folder>/report.docx`` to ``<folder>/report.pdf`` beside it; return the PDF's path."""
-    folder = Path(folder)
-    return (converter or shared()).convert(folder / "report.docx", folder / "report.pdf")
+def write_report_pdf(folder: Path, converter: Converter | None = None, docx_name: str = "report.docx") -> Path:
+    """Convert ``<folder>/<docx_name>`` to the PDF of the same name beside it; return the PDF's path."""
+    docx = Path(folder) / docx_name
+    return (converter or shared()).convert(docx, docx.with_suffix(".pdf"))
 
 
 def convert(docx: Path, pdf: Path, timeout: float = TIMEOUT) -> Path:

@@ -100,13 +100,14 @@ def test_notebook_records_a_failed_pdf_and_the_run_reads_it(monkeypatch, tmp_pat
     from toolkit.execute import notebook_result
     from toolkit.outputs import RESULT_MIME
 
-    def broken(folder, converter=None):
-        raise PdfError("转换超时（超过120秒），LibreOffice 已重启。", document="report.docx")
+    def broken(folder, converter=None, docx_name="report.docx"):
+        raise PdfError("转换超时（超过120秒），LibreOffice 已重启。", document=docx_name)
 
     monkeypatch.setattr(pdf, "write_report_pdf", broken)
     InteractiveShell.instance()
+    seed = type("Rep", (), {"name": "report"})()
     with capture_output() as captured:
-        assert notebook.write_pdf(tmp_path, True) is None
+        assert notebook.write_pdf(seed, tmp_path, True) is None
     shown = [o.data for o in captured.outputs]
     assert any("PDF 未生成" in d.get("text/markdown", "") and "Word 报告不受影响" in d["text/markdown"] for d in shown)
     cells = [{"outputs": [{"data": {RESULT_MIME: {"missing": ["甲"], "warnings": []}}}]}]

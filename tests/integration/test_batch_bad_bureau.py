@@ -103,3 +103,8 @@ def test_the_summary_table_says_why_the_broken_bureau_is_empty(batch):
     data = json.loads((batch["out"] / "汇总表.json").read_text(encoding="utf-8"))
     broken = next(r for r in data["rows"] if r["bureau"] == "broken")
     assert "问题清单.xlsx" in broken["cells"]["lecture"]["missing"]
+
+
+def test_the_notebook_shows_what_was_not_read(batch):
+    shown = (batch["out"] / "demo" / "report.ipynb").read_text(encoding="utf-8")
+    assert "未作为数据读取" in shown and "表头在第2行" in shown

@@ -26,7 +26,7 @@ class Finding:
 
 
 def _number(f: Figure | None) -> Decimal | None:
-    if f is None or f.text is None or isinstance(f.value, (date, tuple, list, str)) or f.value is None:
+    if f is None or f.text is None or isinstance(f.value, bool) or not isinstance(f.value, (int, Decimal)):
         return None
     return Decimal(f.value)
 
@@ -35,7 +35,7 @@ def survey_totals(figures: Figures) -> list[Finding]:
     collected, resolved, longterm = (
         _number(figures.get(k)) for k in ("survey_collected", "survey_resolved", "survey_longterm")
     )
-    if None in (collected, resolved, longterm) or resolved + longterm <= collected:
+    if collected is None or resolved is None or longterm is None or resolved + longterm <= collected:
         return []
     return [
         Finding("survey_collected", f"已解决（{resolved}）与长期坚持（{longterm}）之和超过收集问题总数（{collected}）")

@@ -239,6 +239,7 @@ def parse_figures(data: object, shown: str) -> tuple[str, list[Spec], dict[str, 
                 )
             )
             continue
+        rule_name = str(rule_name)
         kwargs = {}
         for name, value in entry.items():
             if name in ("key", "label", "rule"):
@@ -286,8 +287,8 @@ def parse_figures(data: object, shown: str) -> tuple[str, list[Spec], dict[str, 
                 )
                 bad = True
         if not bad:
-            specs.append(rule.build(key, label.strip(), **kwargs))
-            lines[key] = line("key") or 0
+            specs.append(rule.build(str(key), str(label).strip(), **kwargs))
+            lines[str(key)] = line("key") or 0
     return title, specs, lines, problems
 
 

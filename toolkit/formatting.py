@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Literal
+from typing import Literal, cast
 
 from .errors import FigureValueError, Problem
 
@@ -120,19 +120,20 @@ class Form:
         """The text of a value already known to be well formed (see :func:`figure_text`)."""
         if self.kind == "amount":
             factor, places, suffix = AMOUNT_UNITS[self.unit]
-            return decimal_text(Decimal(value) / factor, places) + suffix  # type: ignore[arg-type]
+            return decimal_text(Decimal(cast(Decimal | int, value)) / factor, places) + suffix
         if self.kind in ("count", "month", "year"):
-            return str(int(value))  # type: ignore[call-overload]
+            return str(int(cast(Decimal | int, value)))
         if self.kind == "date":
-            return full_date(value) if self.full else month_day(value, self.year)  # type: ignore[arg-type]
+            day = cast(date, value)
+            return full_date(day) if self.full else month_day(day, self.year)
         if self.kind == "date_span":
-            start, end = value  # type: ignore[misc]
+            start, end = cast(tuple[date, date | None], value)
             return date_range(start, end, self.year)
         if self.kind == "month_span":
-            first, last = value  # type: ignore[misc]
+            first, last = cast(tuple[date, date], value)
             return month_range(first, last)
         if self.kind == "list":
-            return "、".join(str(v) for v in value)  # type: ignore[attr-defined]
+            return "、".join(str(v) for v in cast(list, value))
         return str(value)
 
     @property

@@ -461,7 +461,20 @@ def _frame_from_rows(
     return _Frame(pd.DataFrame.from_records(records, columns=columns), written, positions)
 
 
+#: Spreadsheet formats that are not read: each such file is listed, so no ledger is lost unseen.
+OTHER_FORMATS = (".xls", ".xlsm", ".xlsb", ".et", ".ods", ".numbers")
+
+
 def _sources(data_dir: Path, problems: list[Problem], notices: list[Notice]) -> list[tuple[str, list[_Sheet]]]:
+    for path in sorted(data_dir.rglob("*")):
+        if path.suffix.lower() in OTHER_FORMATS and path.is_file() and not path.name.startswith(("~$", ".")):
+            notices.append(
+                Notice(
+                    path.relative_to(data_dir).as_posix(),
+                    f"不读取{path.suffix}格式的文件；如是台账，请在Excel或WPS中另存为.xlsx",
+                    kind="ignored_file",
+                )
+            )
     out = []
     for path in find_sources(data_dir):
         shown = path.relative_to(data_dir).as_posix()

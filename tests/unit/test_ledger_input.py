@@ -127,6 +127,14 @@ def test_copied_hidden_and_backup_tables_are_ignored_and_listed(minimal):
     assert not any(n.sheet == "说明" for n in ledgers.notices)
 
 
+def test_files_in_other_spreadsheet_formats_are_listed(minimal):
+    data, _ = minimal
+    (data / "活动台账-旧格式.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    ledgers = load_ledgers(data)
+    assert [(n.file, n.kind) for n in ledgers.notices] == [("活动台账-旧格式.xls", "ignored_file")]
+    assert "另存为.xlsx" in ledgers.notices[0].message
+
+
 def test_a_hidden_sheet_is_not_read_even_under_the_table_name(minimal):
     data, _ = minimal
     activities_book(data, [("活动台账", activity_rows()), ("activities", activity_rows())], hidden=("activities",))

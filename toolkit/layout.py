@@ -64,7 +64,8 @@ def text_width(text: str) -> float:
 
 
 def _issuer_pieces(issuer: str, cost: int) -> list[Piece]:
-    pieces, start = [], 0
+    pieces: list[Piece] = []
+    start = 0
     for match in _UNIT.finditer(issuer):
         pieces.append(Piece(match.group(), cost if not pieces else _BREAK_IN_ISSUER))
         start = match.end()

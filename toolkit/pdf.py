@@ -22,6 +22,7 @@ import time
 import uuid
 from functools import lru_cache
 from pathlib import Path
+from typing import IO
 
 from .errors import PdfError
 
@@ -100,7 +101,7 @@ class Converter:
 
     def __init__(self, *, timeout: float = TIMEOUT, start_timeout: float = START_TIMEOUT):
         self.timeout, self.start_timeout = timeout, start_timeout
-        self._bridge: subprocess.Popen | None = None
+        self._bridge: subprocess.Popen[bytes] | None = None
         self._profile: Path | None = None
         self.starts = 0  # how many times LibreOffice was started (for benchmarks and tests)
 
@@ -113,7 +114,8 @@ class Converter:
     @property
     def pid(self) -> int | None:
         """The process id of LibreOffice's helper while it runs."""
-        return self._bridge.pid if self.running else None
+        bridge = self._bridge
+        return bridge.pid if bridge is not None and bridge.poll() is None else None
 
     @property
     def running(self) -> bool:
@@ -124,14 +126,16 @@ class Converter:
         if self.running:
             return
         self.close()
-        require()
+        python, soffice = _uno_python(), _soffice()
+        if python is None or soffice is None:
+            raise PdfError(unavailable_reason() or INSTALL_HINT)
         self._profile = Path(tempfile.mkdtemp(prefix="zongjie-office-"))
         pipe = f"zongjie-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._bridge = subprocess.Popen(
             [
-                _uno_python(),
+                python,
                 str(BRIDGE),
-                _soffice(),
+                soffice,
                 str(self._profile),
                 pipe,
                 str(self.start_timeout),
@@ -177,16 +181,24 @@ class Converter:
             Path(tmp).unlink(missing_ok=True)
         return pdf
 
+    def _pipes(self) -> tuple[IO[bytes], IO[bytes]]:
+        bridge = self._bridge
+        if bridge is None or bridge.stdin is None or bridge.stdout is None:
+            raise PdfError("LibreOffice 未在运行。")
+        return bridge.stdin, bridge.stdout
+
     def _send(self, request: dict) -> None:
+        stdin, _ = self._pipes()
         try:
-            self._bridge.stdin.write((json.dumps(request, ensure_ascii=False) + "\n").encode())
+            stdin.write((json.dumps(request, ensure_ascii=False) + "\n").encode())
         except (BrokenPipeError, OSError):
             self._kill()
             raise PdfError("LibreOffice 意外退出，已重启。") from None
 
     def _reply(self, timeout: float) -> dict | None:
         """The bridge's next answer; None after ``timeout`` seconds or when it died."""
-        out, line = self._bridge.stdout, b""
+        _, out = self._pipes()
+        line = b""
         deadline = time.monotonic() + timeout
         while not line.endswith(b"\n"):
             left = deadline - time.monotonic()
@@ -207,14 +219,16 @@ class Converter:
                 pass
             bridge.wait()
             for stream in (bridge.stdin, bridge.stdout):
-                stream.close()
+                if stream is not None:
+                    stream.close()
 
     def close(self) -> None:
         """Shut LibreOffice down and remove its profile."""
         bridge = self._bridge
         if bridge is not None:
             try:
-                bridge.stdin.close()  # the bridge asks LibreOffice to quit, then exits
+                if bridge.stdin is not None:
+                    bridge.stdin.close()  # the bridge asks LibreOffice to quit, then exits
                 bridge.wait(timeout=20)
             except (OSError, subprocess.TimeoutExpired):
                 pass

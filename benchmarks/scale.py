@@ -1,0 +1,148 @@
+"""A province-sized batch: N fictional bureau-years of one year, against a plain papermill loop.
+
+Builds N bureaus (default 1,000) from the sample ledgers under new codes and names, runs
+``zongjie batch`` over them (overview and index included), then a sequential loop of
+``papermill`` command-line calls over the first ``--sequential`` of them, and prints:
+
+- batch wall time, CPU per report (the whole process tree: batch, workers, kernels);
+- peak resident memory of a worker and of its kernel, and the kernel's peak after the
+  first tenth of the bureaus against the end (flat memory across notebooks in one kernel);
+- the same per-report figures for the papermill loop, and the ratio between them.
+
+Run: .venv/bin/python benchmarks/scale.py [--bureaus 1000] [--sequential 100] [--jobs N]
+Goals (issue 11, 2 cores): 1,000 bureau-years in under 5 minutes, ≤ 0.6 s CPU a report,
+< 300 MB a worker and its kernel, ≥ 10× the papermill loop per report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+YEAR = 2021
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(cmd: list[str]) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds of the whole finished process tree, exit code."""
+    cpu, wall = children_cpu(), time.perf_counter()
+    code = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+    return time.perf_counter() - wall, children_cpu() - cpu, code
+
+
+def build(n: int, target: Path) -> tuple[Path, Path, list[str]]:
+    """``n`` bureaus cycling through the sample bureaus' ledgers, one CSV per table."""
+    import pandas as pd
+
+    from toolkit.load import load_tables
+
+    data, params = target / "data", target / "params"
+    (params / "bureaus").mkdir(parents=True)
+    data.mkdir()
+    raw = load_tables(ROOT / "data" / "sample")
+    samples = sorted(p.stem for p in (ROOT / "parameters" / "bureaus").glob("*.yaml"))
+    codes = [f"b{i:04d}" for i in range(n)]
+    source_of = {code: samples[i % len(samples)] for i, code in enumerate(codes)}
+    for name, table in raw.items():
+        frame = table.frame.drop(columns=[c for c in ("_file", "_sheet", "_row") if c in table.frame.columns])
+        groups = {code: rows for code, rows in frame.groupby("bureau")}
+        parts = []
+        for code in codes:
+            rows = groups.get(source_of[code])
+            if rows is not None:
+                parts.append(rows.assign(bureau=code))
+        pd.concat(parts).to_csv(data / f"{name}.csv", index=False)
+    for i, code in enumerate(codes):
+        text = (ROOT / "parameters" / "bureaus" / f"{source_of[code]}.yaml").read_text(encoding="utf-8")
+        lines = [f"name: 第{i + 1}县财政局" if line.startswith("name:") else line for line in text.splitlines()]
+        (params / "bureaus" / f"{code}.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return data, params, codes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bureaus", type=int, default=1000, help="bureau-years to build (one year)")
+    parser.add_argument("--sequential", type=int, default=100, help="papermill CLI calls in the comparison loop")
+    parser.add_argument("--jobs", type=int, default=None, help="batch workers (default: one per core)")
+    parser.add_argument("--keep", type=Path, default=None, help="build in this folder and keep it")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="zongjie-scale-")) if args.keep is None else args.keep
+    try:
+        start = time.perf_counter()
+        data, params, codes = build(args.bureaus, tmp)
+        print(f"built {len(codes)} bureau-years of {YEAR} in {time.perf_counter() - start:.1f} s")
+        out = tmp / "batch"
+        batch = [str(BIN / "zongjie"), "batch", "--data", str(data), "--params", str(params)]
+        batch += ["--year", str(YEAR), "--out", str(out), "--force"]
+        if args.jobs:
+            batch += ["--jobs", str(args.jobs)]
+        wall, cpu, code = timed(batch)
+        with open(out / str(YEAR) / "summary.csv", encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+        ok = sum(r["status"] == "ok" for r in rows)
+        paths = [out / str(YEAR) / c / "result.json" for c in codes]
+        paths = sorted((p for p in paths if p.is_file()), key=lambda p: p.stat().st_mtime)  # in finishing order
+        records = [json.loads(p.read_text(encoding="utf-8")) for p in paths]
+        seconds = sorted(r["seconds"] for r in records)
+        memory = [r.get("memory_mb", {}) for r in records]
+        n = len(codes)
+
+        loop = codes[: args.sequential]
+        seq_wall = seq_cpu = 0.0
+        (tmp / "seq").mkdir(exist_ok=True)
+        for c in loop:
+            w, u, rc = timed(
+                [str(BIN / "papermill"), "--no-progress-bar", str(ROOT / "notebooks" / "report.ipynb")]
+                + [str(tmp / "seq" / f"{c}.ipynb"), "-p", "bureau", c, "-p", "year", str(YEAR)]
+                + ["-p", "data_dir", str(data), "-p", "params_dir", str(params), "-p", "out_dir", str(tmp / "seq")]
+            )
+            if rc != 0:
+                sys.exit(f"papermill failed for {c}")
+            seq_wall, seq_cpu = seq_wall + w, seq_cpu + u
+    finally:
+        if args.keep is None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    worker = max((m.get("worker", 0) for m in memory), default=0)
+    kernel = max((m.get("kernel", 0) for m in memory), default=0)
+    tenth = max(1, len(memory) // 10)
+    print(f"batch exit code {code}; {ok}/{n} ok; jobs {args.jobs or 'one per core'}")
+    print(
+        f"batch ({n} bureau-years, overview and index included)  wall {wall:7.1f} s   cpu {cpu:7.1f} s   "
+        f"per report: wall {wall / n:5.2f} s, cpu {cpu / n:5.2f} s"
+    )
+    if seconds:
+        print(f"  inside a worker: median {seconds[len(seconds) // 2]:.2f} s a notebook, max {seconds[-1]:.2f} s")
+    print(f"  peak memory: worker {worker:.0f} MB, kernel {kernel:.0f} MB")
+    if memory:
+        early = max(m.get("kernel", 0) for m in memory[:tenth])
+        print(f"  kernel peak after the first {tenth} reports {early:.0f} MB, after all {kernel:.0f} MB")
+    m = len(loop)
+    print(
+        f"sequential papermill CLI loop ({m} reports)       wall {seq_wall:7.1f} s   cpu {seq_cpu:7.1f} s   "
+        f"per report: wall {seq_wall / m:5.2f} s, cpu {seq_cpu / m:5.2f} s"
+    )
+    print(
+        f"per-report speed-up of batch over the loop: wall {seq_wall / m / (wall / n):5.1f}×, "
+        f"cpu {seq_cpu / m / (cpu / n):5.1f}×   (goal ≥ 10×)"
+    )
+    print(f"projected for 1,000 bureau-years at this rate: {wall / n * 1000 / 60:.1f} min (goal < 5 min)")
+
+
+if __name__ == "__main__":
+    main()

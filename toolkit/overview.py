@@ -75,7 +75,7 @@ def _numbers(first: Figure, known: list[tuple[str, Figure]]) -> dict[str, str]:
 
 def attention_table(reports: dict, limit: int = ATTENTION_PAGE) -> str:
     """The bureaus with an error, missing values, warnings or overrides, most urgent first."""
-    listed = []
+    listed: list[tuple[tuple[int, ...], tuple[object, ...]]] = []
     for code, r in reports.items():
         if isinstance(r, Exception):
             listed.append(((0, 0, 0, 0), (code, "", "无法计算", "", "", "", str(r))))
@@ -101,7 +101,7 @@ def attention_table(reports: dict, limit: int = ATTENTION_PAGE) -> str:
         )
     if not listed:
         return "<p>所有单位的数据均无缺失、提示或人工修改。</p>"
-    listed.sort(key=lambda item: (item[0], item[1][0]))
+    listed.sort(key=lambda item: (item[0], str(item[1][0])))
     shown = [row for _, row in listed[:limit]]
     frame = pd.DataFrame(shown, columns=["单位代码", "单位名称", "状态", "待补充", "提示", "已修改", "说明"])
     more = len(listed) - len(shown)

@@ -85,7 +85,7 @@ def wan_text(amount_yuan: Decimal) -> str:
 def _cell(column: Column, scope: Scope) -> Figure:
     figure = column.spec.figure(scope)
     if column.amount and figure.text is not None:
-        figure.text = wan_text(figure.value)
+        figure.text = wan_text(Decimal(str(figure.value)))
     return figure
 
 
@@ -173,16 +173,16 @@ def _total(column: Column, cells: list[Figure]) -> Figure:
     if lacking:
         return Figure(column.key, label, rule, sources=sources, missing=f"{len(lacking)}个单位缺少该数据", form=form)
     if column.amount:
-        value = sum((Decimal(f.value) for f in cells), Decimal(0))
+        value = sum((Decimal(str(f.value)) for f in cells), Decimal(0))
         return Figure(column.key, label, rule, value, wan_text(value), sources, form=form)
-    count = sum(int(f.value) for f in cells)
+    count = sum(int(str(f.value)) for f in cells)
     return Figure(column.key, label, rule, count, fmt.count(count), sources, form=form)
 
 
 def _shown_sum_differs(column: Column, cells: list[Figure], total: Figure) -> bool:
     if not column.amount or total.text is None:
         return False
-    return sum((Decimal(f.text) for f in cells), Decimal(0)) != Decimal(total.text)
+    return sum((Decimal(f.text or "0") for f in cells), Decimal(0)) != Decimal(total.text)
 
 
 def build_table(
@@ -247,6 +247,7 @@ def write_summary_table(
     folder = Path(out_dir) / str(table.year)
     atomic_write(folder / JSON_NAME, table_json(table))
     atomic_write(folder / DOCX_NAME, docx)
+    (folder / PDF_NAME).unlink(missing_ok=True)  # made from the old docx: never left beside a new one
     return folder / DOCX_NAME
 
 

@@ -83,6 +83,14 @@ def test_sample_table_cell_by_cell(sample_ledgers, tmp_path, year):
         assert total[2 + len(KINDS) + 4 + i] == wan(exact)
 
 
+def test_a_new_table_removes_the_pdf_of_the_old_one(sample_ledgers, tmp_path):
+    stale = tmp_path / "2021" / "汇总表.pdf"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"%PDF old")
+    write_summary_table(sample_ledgers, PARAMS, 2021, tmp_path)
+    assert not stale.exists()
+
+
 def test_json_traces_every_cell_to_its_ledger_rows(sample_ledgers, tmp_path):
     write_summary_table(sample_ledgers, PARAMS, 2021, tmp_path)
     data = json.loads((tmp_path / "2021" / JSON_NAME).read_text(encoding="utf-8"))

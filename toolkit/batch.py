@@ -246,7 +246,7 @@ def summarise(plan: Plan, outcome: Outcome, seconds: float = 0.0) -> BatchSummar
 
 
 def _summary_table(plan: Plan) -> tuple[str, bool]:
-    """Write ``汇总表.docx``/``.json`` for every bureau of the parameter folder.
+    """Write ``汇总表.docx``/``.json`` (and ``.pdf`` with ``--pdf``) for every bureau of the parameter folder.
 
     Returns what went wrong (``""`` when nothing did) and whether it concerns this run: a
     final table refused only for bureaus the run did not touch (``--bureau``) is shown on
@@ -254,7 +254,7 @@ def _summary_table(plan: Plan) -> tuple[str, bool]:
     no table that disagrees with the ledgers stays linked.
     """
     from .ledgers import Ledgers
-    from .summary_table import DOCX_NAME, JSON_NAME, SummaryMissingError, write_summary_table
+    from .summary_table import DOCX_NAME, JSON_NAME, SummaryMissingError, write_summary_pdf, write_summary_table
 
     spec = plan.spec
     try:
@@ -264,7 +264,7 @@ def _summary_table(plan: Plan) -> tuple[str, bool]:
 
             ledgers = load_ledgers(spec.data_dir)
         broken = {c: f"台账中本单位的数据有{len(ps)}处问题，见{c}/{PROBLEM_LIST}" for c, ps in plan.failed.items()}
-        write_summary_table(
+        docx = write_summary_table(
             ledgers, spec.params_dir, spec.year, spec.out_dir, bureaus=plan.known, final=spec.final, broken=broken
         )
     except SummaryMissingError as err:
@@ -273,6 +273,11 @@ def _summary_table(plan: Plan) -> tuple[str, bool]:
         return str(err), bool(err.bureaus & set(plan.codes))
     except ZongjieError as err:
         return f"汇总表未生成：{err}", True
+    if spec.pdf:
+        try:
+            write_summary_pdf(docx)
+        except ZongjieError as err:  # the docx stands; only its PDF is missing
+            return f"汇总表 PDF 未生成：{err}", True
     return "", False
 
 

@@ -364,3 +364,6 @@ def test_batch_pdf_one_converter_per_worker_page_one_in_the_html(tmp_path):
         (row,) = [r for r in rows if r[0] == bureau]
         assert "report.pdf" in [BUREAU_FILES[i][0] for i in row[7]]  # the index links the PDF
     assert len(converters) == 1  # one worker, one LibreOffice for both bureaus
+    table = year / "汇总表.pdf"  # the year's 汇总表 too, linked from the index
+    assert table.is_file() and table.stat().st_mtime >= (year / "汇总表.docx").stat().st_mtime
+    assert 'href="汇总表.pdf"' in (year / "index.html").read_text(encoding="utf-8")

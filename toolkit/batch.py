@@ -36,7 +36,19 @@ from .outputs import atomic_write, report_dir
 from .params import list_bureaus, load_all
 from .spec import RunSpec, check_code
 
-SUMMARY_COLUMNS = ["bureau", "name", "status", "missing", "warnings", "overrides", "error", "seconds", "reused"]
+SUMMARY_COLUMNS = [
+    "bureau",
+    "name",
+    "status",
+    "missing",
+    "warnings",
+    "overrides",
+    "changed_since_last_run",
+    "changed_from_last_year",
+    "error",
+    "seconds",
+    "reused",
+]
 OVERVIEW = "overview"
 #: The problem workbook of a bureau whose rows are broken, and of the year (codes without parameters).
 PROBLEM_LIST = "问题清单.xlsx"
@@ -363,6 +375,8 @@ def write_summary(summary: BatchSummary, names: dict[str, str]) -> None:
                 "；".join(r.missing),
                 "；".join(r.warnings),
                 "；".join(r.overrides),
+                "；".join(r.changes),
+                "；".join(r.year_changes),
                 r.error or (f"PDF 未生成：{r.pdf_error}" if r.pdf_error else ""),
                 f"{r.seconds:.1f}",
                 "是" if r.skipped else "",

@@ -21,6 +21,7 @@ from typing import Any
 
 import nbformat
 
+from .changes import keep_previous
 from .engine import ENGINE, LANGUAGE, Deadline, ensure_registered
 from .errors import (
     CellFailed,
@@ -52,6 +53,8 @@ class RunResult:
     missing: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     overrides: list[str] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)  # since the previous run: "label：old→new（why）"
+    year_changes: list[str] = field(default_factory=list)  # against last year
     seconds: float = 0.0
     skipped: bool = False
     folder: str = ""
@@ -89,7 +92,7 @@ class RunResult:
 
 
 def notebook_result(nb: Any) -> dict[str, Any]:
-    """The result records the notebook displayed (missing values, warnings, overrides, PDF), merged."""
+    """The result records the notebook displayed, merged (missing values, warnings, overrides, PDF, changes)."""
     found: dict[str, Any] = {}
     for cell in nb.cells:
         for output in cell.get("outputs", []):
@@ -220,6 +223,8 @@ def run_one(
         result.warnings = shown.get("warnings", [])
         result.overrides = shown.get("overrides", [])
         result.pdf_error = shown.get("pdf_error", "") if spec.pdf else ""
+        result.changes = shown.get("changes", [])
+        result.year_changes = shown.get("year_changes", [])
     result.fingerprint = fingerprint
     result.memory_mb = memory() if memory is not None else {}
     result.seconds = round(time.monotonic() - start, 2)
@@ -231,8 +236,13 @@ def run_one(
 
 
 def clear(folder: Path) -> None:
-    """Remove the record, then the outputs, of a bureau's earlier run: none of them may outlive it."""
+    """Remove the record, then the outputs, of a bureau's earlier run: none of them may outlive it.
+
+    Its figures are kept aside (hidden) so the new run can say what changed since.
+    """
     (folder / RESULT_FILE).unlink(missing_ok=True)
+    for figures_json in folder.glob("*figures.json"):
+        keep_previous(folder, figures_json.name)
     for path in folder.iterdir():
         # outputs, and temporary files a killed run left half written
         if path.is_file() and (not path.name.startswith(".") or path.name.endswith(".tmp")):

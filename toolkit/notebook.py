@@ -98,6 +98,20 @@ def publish_result(rep: Report) -> None:
     display({RESULT_MIME: record}, raw=True)
 
 
+def changes(rep: Report, out: str) -> None:
+    """What changed since the previous run of this report (old → new, why) and against last year."""
+    from . import changes as ch
+    from .outputs import report_dir
+
+    folder = report_dir(Path(out), rep.year, rep.bureau)
+    previous = ch.read_previous(folder, render.output_names(rep.name)[1])
+    since = ch.since_last_run(rep.figures, previous)
+    yearly = ch.from_last_year(rep.figures, rep.previous)
+    display(HTML(present.changes_html(since, previous is not None, yearly, rep)))
+    record = {"changes": [str(c) for c in since], "year_changes": [str(c) for c, _ in yearly]}
+    display({RESULT_MIME: record}, raw=True)
+
+
 def checks(rep: Report) -> None:
     display(HTML(present.findings_table(rep.findings, rep.figures)))
 

@@ -19,6 +19,7 @@ from .errors import Problem
 from .figures import Figures
 from .ledgers import Ledgers
 
+WHY_ZH = {"data": "台账数据变化", "override": "人工修改", "template": "报告模板变化"}
 STATUS = {"ok": "正常", "warning": "需核实", "missing": "缺失", "overridden": "已修改"}
 _CSS = "zongjie-table"
 
@@ -180,3 +181,35 @@ def review_summary(rep) -> tuple[str, str]:
         f"<li>{html.escape(lines[3])}</li><li>{html.escape(lines[4])}</li></ul></div>"
     )
     return "\n".join(lines), page
+
+
+def changes_html(since: list, had_previous: bool, yearly: list, rep) -> str:
+    """Two short tables: changes since the previous run (with why), then differences from last year."""
+    parts = ["<h4>与上次生成相比</h4>"]
+    if not had_previous:
+        parts.append("<p>本单位本年度第一次生成，没有可比较的上次结果。</p>")
+    elif not since:
+        parts.append("<p>与上次生成的报告相比，没有数据变化。</p>")
+    else:
+        frame = pd.DataFrame(
+            [(c.label, c.old, c.new, WHY_ZH.get(c.why, "")) for c in since], columns=["数据项", "上次", "本次", "原因"]
+        )
+        parts.append(_table(frame))
+    last = rep.year - 1
+    parts.append(f"<h4>与{last}年相比</h4>")
+    if rep.previous is None:
+        parts.append(f"<p>台账中没有{last}年可比的数据（活动或财政指标不足），不作同比。</p>")
+    elif not yearly:
+        parts.append(f"<p>数值类数据与{last}年相同。</p>")
+    else:
+        rows = [
+            (
+                c.label,
+                c.old,
+                c.new,
+                "—" if change is None else f"{change:+.1%}".replace("+", "增长 ").replace("-", "下降 "),
+            )
+            for c, change in yearly
+        ]
+        parts.append(_table(pd.DataFrame(rows, columns=["数据项", f"{last}年", f"{rep.year}年", "变化"])))
+    return "\n".join(parts)

@@ -1,0 +1,49 @@
+"""A second batch after one ledger value changed names that figure, old → new, in summary.csv and the HTML."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from conftest import FINANCE, write_csv
+
+from toolkit import cli
+
+
+def _batch(data, params, out) -> None:
+    args = ["batch", "--data", data, "--params", params, "--year", "2021", "--out", out, "--jobs", "1"]
+    assert cli.main([str(a) for a in args]) == 0
+
+
+def _texts(folder) -> dict[str, str]:
+    figures = json.loads((folder / "figures.json").read_text(encoding="utf-8"))["figures"]
+    return {f["key"]: f for f in figures}
+
+
+def test_second_batch_names_the_changed_figure(minimal, tmp_path):
+    data, params = minimal
+    out = tmp_path / "out"
+    _batch(data, params, out)
+    folder = out / "2021" / "demo"
+    before = _texts(folder)
+    first = next(csv.DictReader((out / "2021" / "summary.csv").read_text("utf-8-sig").splitlines()))
+    assert first["changed_since_last_run"] == ""  # nothing to compare with yet
+
+    changed = [dict(r, 数值="1520") if r["指标"] == "财政总收入" else r for r in FINANCE]
+    write_csv(data / "财政指标.csv", changed)
+    _batch(data, params, out)
+    after = _texts(folder)
+    differing = [k for k in after if after[k]["text"] != before[k]["text"]]
+    assert differing == ["fiscal_revenue"]
+    label, old, new = (
+        after["fiscal_revenue"]["label"],
+        before["fiscal_revenue"]["text"],
+        after["fiscal_revenue"]["text"],
+    )
+
+    row = next(csv.DictReader((out / "2021" / "summary.csv").read_text("utf-8-sig").splitlines()))
+    assert row["changed_since_last_run"] == f"{label}：{old}→{new}（台账数据变化）"
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert "与上次生成相比" in page
+    cells = [f"<td>{label}</td>", f"<td>{old}</td>", f"<td>{new}</td>", "<td>台账数据变化</td>"]
+    assert all(cell in page for cell in cells), cells

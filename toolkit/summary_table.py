@@ -3,8 +3,9 @@
 A cell is a :class:`~toolkit.figures.Figure` computed by the rule kinds of the bureau's
 own report (activity counts, problems by source and status, indicators), so both
 documents agree; revenue is written in 万元 with two decimals, as a table column aligns
-it. The 合计 row sums the exact values, not the rounded texts. The Word layout is ``summary_docx``'s business; this module only computes and
-writes.
+it. The 合计 row is the sum of what the rows print, so the printed column adds up; a
+note under the table gives the exact sum of the ledger values where rounding makes it
+differ. The Word layout is ``summary_docx``'s business; this module computes and writes.
 """
 
 from __future__ import annotations
@@ -45,9 +46,7 @@ REVENUE = {
     "tax_revenue": "税收收入",
     "general_budget_revenue": "一般公共预算收入",
 }
-ROUNDING_NOTE = (
-    "注：财政收入以万元为单位四舍五入保留两位小数；合计按各单位原始数据相加后取舍，与各行数字之和可能略有出入。"
-)
+ROUNDING_NOTE = "注：财政收入各行以万元为单位四舍五入保留两位小数，合计为各行数字之和。按台账原始数据相加{}。"
 
 
 @dataclass(frozen=True)
@@ -165,24 +164,32 @@ def _row(seq: int, code: str, params: BureauParams | str, ledgers: Ledgers, year
 
 
 def _total(column: Column, cells: list[Figure]) -> Figure:
+    """The column's 合计: the sum of what the rows print, so the printed column adds up.
+
+    Amounts are summed as the rows show them (万元, two decimals); the exact sum of the
+    ledger values can differ from it by rounding, which :func:`_exact_note` states.
+    """
     label = f"合计：{column.label}"
-    rule = f"各单位“{column.label}”之和（按原始数据相加）"
+    rule = f"各单位“{column.label}”之和（各行所列数字相加）"
     sources = [s for f in cells for s in f.sources]
     form = column.spec.form(None)
     lacking = [f for f in cells if f.text is None]
     if lacking:
         return Figure(column.key, label, rule, sources=sources, missing=f"{len(lacking)}个单位缺少该数据", form=form)
     if column.amount:
-        value = sum((Decimal(str(f.value)) for f in cells), Decimal(0))
-        return Figure(column.key, label, rule, value, wan_text(value), sources, form=form)
+        shown = sum((Decimal(f.text or "0") for f in cells), Decimal(0))
+        return Figure(column.key, label, rule, shown * fmt.WAN, format(shown, "f"), sources, form=form)
     count = sum(int(str(f.value)) for f in cells)
     return Figure(column.key, label, rule, count, fmt.count(count), sources, form=form)
 
 
-def _shown_sum_differs(column: Column, cells: list[Figure], total: Figure) -> bool:
+def _exact_note(column: Column, cells: list[Figure], total: Figure) -> str:
+    """``财政总收入合计为…万元`` when the exact sum of the ledger values rounds to another total."""
     if not column.amount or total.text is None:
-        return False
-    return sum((Decimal(f.text or "0") for f in cells), Decimal(0)) != Decimal(total.text)
+        return ""
+    exact = sum((Decimal(str(f.value)) for f in cells), Decimal(0))
+    text = wan_text(exact)
+    return "" if text == total.text else f"{column.label}合计为{text}万元"
 
 
 def build_table(
@@ -207,12 +214,13 @@ def build_table(
         except ParameterError as err:
             params = "参数文件有误：" + "；".join(str(p) for p in err.problems)
         rows.append(_row(seq, code, params, ledgers, int(year), (broken or {}).get(code, "")))
-    total, notes = {}, []
+    total, exact = {}, []
     for column in COLUMNS:
         cells = [row.cells[column.key] for row in rows]
         total[column.key] = _total(column, cells)
-        if _shown_sum_differs(column, cells, total[column.key]) and ROUNDING_NOTE not in notes:
-            notes.append(ROUNDING_NOTE)
+        exact.append(_exact_note(column, cells, total[column.key]))
+    differs = [e for e in exact if e]
+    notes = [ROUNDING_NOTE.format("，" + "，".join(differs))] if differs else []
     return SummaryTable(int(year), rows, total, notes=notes)
 
 

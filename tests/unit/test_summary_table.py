@@ -74,13 +74,19 @@ def test_sample_table_cell_by_cell(sample_ledgers, tmp_path, year):
     assert total[0] == total[1] == "合计"
     for column in range(2, 2 + len(KINDS) + 4):
         assert int(total[column]) == sum(int(r[column - 1]) for r in expected.values())
+    notes = " ".join(p.text for p in Document(str(path)).paragraphs if p.text.startswith("注："))
     for i, name in enumerate(REVENUE):
-        exact = sum(
-            r["value"] * TO_YUAN[r["unit"]]
-            for r in sample_ledgers.finance.to_dict("records")
-            if r["year"] == year and r["indicator"] == name
+        column = 2 + len(KINDS) + 4 + i
+        shown = sum(Decimal(r[column - 1]) for r in expected.values())
+        assert total[column] == str(shown)  # the printed column adds up
+        exact = wan(
+            sum(
+                r["value"] * TO_YUAN[r["unit"]]
+                for r in sample_ledgers.finance.to_dict("records")
+                if r["year"] == year and r["indicator"] == name
+            )
         )
-        assert total[2 + len(KINDS) + 4 + i] == wan(exact)
+        assert (f"{name}合计为{exact}万元" in notes) == (exact != total[column])
 
 
 def test_a_new_table_removes_the_pdf_of_the_old_one(sample_ledgers, tmp_path):
@@ -126,15 +132,13 @@ def test_fictional_bureaus_rows_and_total_add_up(tmp_path):
     body = rows[:-1]
     for column in range(2, 12):
         assert int(total[column]) == sum(int(r[column]) for r in body)
-    shown_differs = False
+    notes = " ".join(p.text for p in Document(str(path)).paragraphs if p.text.startswith("注："))
     for i, column in enumerate(range(12, 15)):
-        exact = sum(p["amounts"][i] for p in plan.values())
-        assert total[column] == wan(exact)
         shown = sum(Decimal(r[column]) for r in body)
-        assert abs(shown - Decimal(total[column])) <= Decimal("0.005") * len(body)
-        shown_differs |= shown != Decimal(total[column])
-    notes = [p.text for p in Document(str(path)).paragraphs if p.text.startswith("注：")]
-    assert any("四舍五入" in t for t in notes) == shown_differs
+        assert Decimal(total[column]) == shown  # the printed column adds up
+        exact = wan(sum(p["amounts"][i] for p in plan.values()))
+        assert abs(Decimal(exact) - shown) <= Decimal("0.005") * len(body)
+        assert (f"{REVENUE[i]}合计为{exact}万元" in notes) == (exact != total[column])
 
 
 def test_missing_values_marked_in_draft_and_refused_in_final(tmp_path):

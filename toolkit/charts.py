@@ -103,45 +103,83 @@ def _png(fig) -> bytes:
     return buffer.getvalue()
 
 
+#: Twenty distinct colours (matplotlib's tab20, dark shades first): no two activity kinds share one.
+def _palette(n: int) -> list:
+    from matplotlib import colormaps
+
+    tab = colormaps["tab20"].colors  # type: ignore[attr-defined]  # a ListedColormap
+    ordered = list(tab[0::2]) + list(tab[1::2])
+    if n <= len(ordered):
+        return ordered[:n]
+    more = colormaps["hsv"]
+    return ordered + [more(i / (n - len(ordered))) for i in range(n - len(ordered))]
+
+
 @_styled
 def activities_per_month(scope: Scope) -> bytes:
-    """Bar chart: activities recorded each month of the report year, by kind."""
+    """Stacked bars: activities recorded each month of the report year, one distinct colour per kind.
+
+    The legend stands to the right of the axes, so it never covers a month's bars.
+    """
     rows = scope.activities
     counts = Counter((r["date"].month, r["kind"]) for r in rows)
     kinds = [k for k, _ in Counter(r["kind"] for r in rows).most_common()]
-    fig = _figure(7.5, 3.4)
+    fig = _figure(8.5, 3.6)
     ax = fig.add_subplot()
     months = list(range(1, 13))
     bottom = [0] * 12
-    for kind in kinds:
+    for kind, colour in zip(kinds, _palette(len(kinds))):
         heights = [counts.get((m, kind), 0) for m in months]
-        ax.bar(months, heights, bottom=bottom, label=kind)
+        ax.bar(months, heights, bottom=bottom, label=kind, color=colour)
         bottom = [b + h for b, h in zip(bottom, heights)]
     ax.set_xticks(months, [f"{m}月" for m in months])
     ax.set_ylabel("活动次数")
     ax.set_title(f"{scope.params.name}{scope.year}年各月活动")
     if kinds:
-        ax.legend(fontsize=7, ncols=2, loc="upper left", frameon=False)
+        ax.legend(
+            fontsize=7, ncols=1 if len(kinds) <= 12 else 2, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False
+        )
     return _png(fig)
+
+
+def _percent(now, then) -> float | None:
+    if now is None or then is None or now.value is None or then.value is None:
+        return None
+    before = Decimal(then.value)
+    return None if before == 0 else float((Decimal(now.value) - before) / before * 100)
 
 
 @_styled
 def finance_against_previous(figures: Figures, previous: Figures | None) -> bytes:
-    """Horizontal bars: this year's finance indicators (万元) beside last year's."""
+    """Finance indicators as percent change against last year, on a linear axis, each bar labelled.
+
+    Without last year's comparable data, this year's amounts (万元) are drawn instead.
+    """
     keys = [k for k in FINANCE_KEYS if k in figures and figures[k].value is not None]
-    wan = lambda f: float(Decimal(f.value) / 10_000) if f is not None and f.value is not None else 0.0  # noqa: E731
-    fig = _figure(7.5, 0.42 * max(len(keys), 3) + 1)
+    fig = _figure(8.5, 0.42 * max(len(keys), 3) + 1.2)
     ax = fig.add_subplot()
     y = list(range(len(keys)))
-    ax.barh([i + 0.2 for i in y], [wan(figures[k]) for k in keys], height=0.4, label=f"{figures.year}年")
+    labels = [figures[k].label for k in keys]
     if previous is not None:
-        ax.barh([i - 0.2 for i in y], [wan(previous.get(k)) for k in keys], height=0.4, label=f"{previous.year}年")
-    ax.set_yticks(y, [figures[k].label for k in keys])
+        changes = [_percent(figures[k], previous.get(k)) for k in keys]
+        values = [c if c is not None else 0.0 for c in changes]
+        colours = ["#2e7d32" if v >= 0 else "#c62828" for v in values]
+        bars = ax.barh(y, values, color=colours, height=0.6)
+        texts = ["无上年数" if c is None else f"{c:+.1f}%" for c in changes]
+        ax.bar_label(bars, texts, padding=3, fontsize=8)
+        ax.axvline(0, color="#555", linewidth=0.8)
+        span = max([abs(v) for v in values] + [10.0])
+        ax.set_xlim(-span * 1.25, span * 1.25)
+        ax.set_xlabel(f"与{previous.year}年相比的变化（%）")
+        ax.set_title(f"财政指标与{previous.year}年相比")
+    else:
+        wan = [float(Decimal(figures[k].value) / 10_000) for k in keys]
+        bars = ax.barh(y, wan, color="#1976d2", height=0.6)
+        ax.bar_label(bars, [f"{v:,.0f}" for v in wan], padding=3, fontsize=8)
+        ax.set_xlabel("万元")
+        ax.set_title("财政指标（无可比的上年数据）")
+    ax.set_yticks(y, labels)
     ax.invert_yaxis()
-    ax.set_xlabel("万元")
-    ax.set_xscale("symlog")
-    ax.set_title("财政指标与上年对比" if previous is not None else "财政指标（无上年数据）")
-    ax.legend(frameon=False)
     return _png(fig)
 
 

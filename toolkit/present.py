@@ -86,8 +86,36 @@ def figures_frame(figures: Figures) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: Statuses a reviewer looks at first, in this order, and their row colours.
+ATTENTION_ORDER = {"missing": 0, "warning": 1, "overridden": 2, "ok": 3}
+ROW_COLOURS = {"missing": "#fdecea", "warning": "#fff4d6", "overridden": "#e8f0fe", "ok": ""}
+
+
 def figures_table(figures: Figures) -> str:
-    return _table(figures_frame(figures))
+    """Every figure, those needing attention first (缺失, 需核实, 已修改) and coloured; the rest folded.
+
+    The fold is a plain ``<details>``: a filter that works offline, in JupyterLab and in the HTML.
+    """
+    listed = sorted(figures.values(), key=lambda f: ATTENTION_ORDER[f.status])
+    frame = figures_frame(Figures(figures.bureau, figures.year, listed))
+    page = frame.to_html(index=False, escape=True, border=0, classes=_CSS, na_rep="")
+    for f in listed:  # colour each row by its status (rows are in the same order)
+        colour = ROW_COLOURS[f.status]
+        style = f' style="background:{colour}"' if colour else ""
+        page = page.replace("<tr>\n      <td>", f'<tr class="zj-{f.status}"{style}>\n      <td data-s="">', 1)
+    page = page.replace(' data-s=""', "")
+    attention = sum(f.status != "ok" for f in listed)
+    if attention == 0 or attention == len(listed):
+        return page
+    head, _, body = page.partition("<tbody>")
+    rows = body.split("</tr>")
+    shown = "</tr>".join(rows[:attention]) + "</tr>"
+    folded = "</tr>".join(rows[attention:])
+    ok = len(listed) - attention
+    return (
+        f"{head}<tbody>{shown}</tbody></table>"
+        f"<details><summary>另有{ok}项状态正常（点击展开）</summary>{head}<tbody>{folded}</details>"
+    )
 
 
 def findings_table(findings: list[Finding], figures: Figures) -> str:

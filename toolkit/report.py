@@ -41,6 +41,10 @@ class Report:
         return self.definition.name if self.definition else DEFAULT_REPORT
 
 
+#: A signature date nobody gave: the day of rendering, which for a past year is surely wrong.
+DEFAULT_DATE_NOTE = "落款日期未在参数文件 signed_on 中给出，暂用生成当天；{year}年报告请填写实际落款日期"
+
+
 def prepare(
     ledgers: Ledgers,
     params_dir: Path,
@@ -66,6 +70,10 @@ def prepare(
         except ParameterError:
             pass
     findings = run_checks(figures, previous)
+    if signed_on is None and params.signed_on(year) is None and "signed_on" in figures:
+        finding = Finding("signed_on", DEFAULT_DATE_NOTE.format(year=year))
+        findings.append(finding)
+        figures["signed_on"].warnings.append(finding.message)
     return Report(params, scope, figures, render.narrative(params, year), findings, previous, definition)
 
 

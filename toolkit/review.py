@@ -372,9 +372,10 @@ def _bureau_name(params: Path, code: str) -> str:
 
 def _shown(path: Path) -> str:
     try:
-        return Path(os.path.relpath(path, Path.cwd())).as_posix()
+        shown = Path(os.path.relpath(path, Path.cwd())).as_posix()
     except ValueError:
         return path.as_posix()
+    return path.resolve().as_posix() if shown.startswith("..") else shown
 
 
 def app(data: str = "", params: str = "", out: str = "") -> ReviewPanel | None:

@@ -114,6 +114,12 @@ def test_review_app_without_code(review_app, browser, request):
         assert page.locator(".jp-InputArea-editor, .CodeMirror, .cm-editor").count() == 0  # no code shown
         page.locator(".zj-figures").first.wait_for(state="visible")
         page.screenshot(path=str(folder / "review-app.png"), full_page=True)
+        box = page.locator(".zj-panel").bounding_box()
+        widest = page.evaluate(
+            "() => Math.max(...[...document.querySelectorAll('.zj-panel *')].map(e => e.getBoundingClientRect().right))"
+        )
+        (folder / "panel-size.txt").write_text(f"panel at 1024 px: {box['width']:.0f} x {box['height']:.0f} px\n")
+        assert widest <= 1024 and box["height"] < 900, (widest, box)  # nothing clipped, no 4,000 px panel
 
         # Pick a bureau by its name, then the attention filter.
         bureau = page.locator(".zj-bureau select")

@@ -167,29 +167,41 @@ def overview_figures(reports: dict) -> str:
     return _table(pd.DataFrame(rows))
 
 
+def _items(texts: list[str]) -> str:
+    """Several notes as a list, one per line, not a run-on paragraph (escaped here)."""
+    if not texts:
+        return ""
+    if len(texts) == 1:
+        return html.escape(texts[0])
+    return '<ul style="margin:0;padding-left:1.2em">' + "".join(f"<li>{html.escape(t)}</li>" for t in texts) + "</ul>"
+
+
 def overview_status(reports: dict) -> str:
-    """Per bureau: missing values, warnings and overrides, each listed."""
+    """Per bureau: missing values, warnings and overrides, each as a list."""
     rows = []
     for code, r in reports.items():
         if isinstance(r, Exception):
-            rows.append((code, "", "无法计算", "", "", str(r)))
+            rows.append((html.escape(code), "", "无法计算", "", "", html.escape(str(r))))
             continue
         figs = r.figures.values()
         rows.append(
             (
-                code,
-                r.params.name,
+                html.escape(code),
+                html.escape(r.params.name),
                 STATUS["missing"] if r.figures.missing() else STATUS["ok"],
-                "；".join(f.label for f in figs if f.text is None),
-                "；".join(f"{r.figures[x.key].label if x.key in r.figures else ''}：{x.message}" for x in r.findings),
-                "；".join(
-                    f"{f.label}：{f.override.get('computed')}→{f.text}（{f.override.get('reason')}）"
-                    for f in figs
-                    if f.override
+                _items([f.label for f in figs if f.text is None]),
+                _items([f"{r.figures[x.key].label if x.key in r.figures else ''}：{x.message}" for x in r.findings]),
+                _items(
+                    [
+                        f"{f.label}：{f.override.get('computed')}→{f.text}（{f.override.get('reason')}）"
+                        for f in figs
+                        if f.override
+                    ]
                 ),
             )
         )
-    return _table(pd.DataFrame(rows, columns=["单位代码", "单位名称", "状态", "待补充", "提示", "已修改"]))
+    frame = pd.DataFrame(rows, columns=["单位代码", "单位名称", "状态", "待补充", "提示", "已修改"])
+    return frame.to_html(index=False, escape=False, border=0, classes=_CSS, na_rep="")
 
 
 def review_summary(rep) -> tuple[str, str]:

@@ -43,3 +43,13 @@ def test_charts_draw(sample_ledgers):
     rep = prepare(sample_ledgers, PARAMS, "hedong", 2022)
     for png in (charts.activities_per_month(rep.scope), charts.finance_against_previous(rep.figures, rep.previous)):
         assert png.startswith(b"\x89PNG")
+
+
+def test_overview_warnings_are_a_list_per_bureau(sample_ledgers):
+    from toolkit.report import prepare_all
+
+    reports = prepare_all(sample_ledgers, PARAMS, 2022, ["hedong", "qingshan"])
+    page = present.overview_status(reports)
+    notes = sum(len(r.findings) for r in reports.values())
+    assert page.count("<li>") >= notes - len(reports)  # one item per note (a single note needs no list)
+    assert "<ul" in page and "</li>；<li>" not in page

@@ -112,6 +112,29 @@ def parse_new(entry: dict, form: Form, where: str, key: str, row: int | None = N
         ) from None
 
 
+def saved_values(
+    params_dir: Path, bureau: str, year: int, forms: Mapping[str, Form], report: str = DEFAULT_REPORT
+) -> dict[str, tuple[object, dict]]:
+    """Key → (typed new value, entry) of each saved correction whose key is in ``forms``.
+
+    For documents other than the report that show the same figures (the 汇总表). Raise
+    ParameterError naming every unreadable entry.
+    """
+    path = overrides_path(params_dir, bureau, year, report)
+    where = shown_path(params_dir, path)
+    entries = load_overrides(params_dir, bureau, year, report)
+    found, problems = {}, []
+    for key, entry in entries.items():
+        if key in forms:
+            try:
+                found[key] = (parse_new(entry, forms[key], where, key, _line(entries, key)), entry)
+            except ParameterError as err:
+                problems += err.problems
+    if problems:
+        raise ParameterError(problems)
+    return found
+
+
 def _write(path: Path, entries: dict[str, dict]) -> None:
     if not entries:
         path.unlink(missing_ok=True)

@@ -3,7 +3,8 @@
 A cell is a :class:`~toolkit.figures.Figure` computed by the rule kinds of the bureau's
 own report (activity counts, problems by source and status, indicators), so both
 documents agree; revenue is written in 万元 with two decimals, as a table column aligns
-it. The 合计 row is the sum of what the rows print, so the printed column adds up; a
+it. A correction saved for the bureau's report (``parameters/overrides/``) applies to
+the same cell here, so the table never disagrees with the report. The 合计 row is the sum of what the rows print, so the printed column adds up; a
 note under the table gives the exact sum of the ledger values where rounding makes it
 differ. The Word layout is ``summary_docx``'s business; this module computes and writes.
 """
@@ -20,6 +21,7 @@ from .errors import MissingValuesError, ParameterError
 from .figures import Figure, Scope, Spec, activity_count, indicator, problem_count, sources_of
 from .ledgers import Ledgers
 from .outputs import atomic_write
+from .overrides import saved_values
 from .params import BureauParams, list_bureaus, load_bureau
 from .resources import summary_table_template
 
@@ -89,6 +91,7 @@ def _cell(column: Column, scope: Scope) -> Figure:
 
 
 COLUMNS = _columns()
+_COLUMN = {column.key: column for column in COLUMNS}
 
 
 @dataclass
@@ -153,14 +156,40 @@ def _unavailable(column: Column, reason: str) -> Figure:
     return Figure(column.key, column.label, column.spec.rule, missing=reason, form=column.spec.form(None))
 
 
-def _row(seq: int, code: str, params: BureauParams | str, ledgers: Ledgers, year: int, broken: str = "") -> Row:
+def _row(
+    seq: int, code: str, params: BureauParams | str, ledgers: Ledgers, year: int, params_dir: Path, broken: str = ""
+) -> Row:
     if isinstance(params, str):  # the parameter file cannot be used: every cell says why
         return Row(seq, code, code, {c.key: _unavailable(c, params) for c in COLUMNS})
     if broken or code not in ledgers.bureaus:
         reason = broken or f"台账中没有单位代码为“{code}”的可用记录"
         return Row(seq, code, params.name, {c.key: _unavailable(c, reason) for c in COLUMNS})
     scope = Scope.of(ledgers, params, year)
-    return Row(seq, code, params.name, {c.key: _cell(c, scope) for c in COLUMNS})
+    return Row(seq, code, params.name, _corrected({c.key: _cell(c, scope) for c in COLUMNS}, params_dir, code, year))
+
+
+def _corrected(cells: dict[str, Figure], params_dir: Path, code: str, year: int) -> dict[str, Figure]:
+    """The cells with the bureau's saved corrections to its report applied (same keys, same value).
+
+    A correction file that cannot be read leaves the cells it could touch missing, with the
+    reason, rather than printing the ledger value the report no longer carries.
+    """
+    from .figures import CATALOGUE
+
+    forms = {spec.key: spec.form(year) for spec in CATALOGUE if spec.key in cells}
+    try:
+        values = saved_values(params_dir, code, year, forms)
+    except ParameterError as err:
+        reason = "修改记录有误：" + "；".join(str(p) for p in err.problems)
+        return {**cells, **{k: _unavailable(_COLUMN[k], reason) for k in forms}}
+    for key, (value, entry) in values.items():
+        cell, column = cells[key], _COLUMN[key]
+        computed = cell.text
+        cell.value = value
+        cell.text = wan_text(Decimal(str(value))) if column.amount else fmt.count(int(str(value)))
+        cell.override = {**entry, "computed": computed}
+        cell.missing = None
+    return cells
 
 
 def _total(column: Column, cells: list[Figure]) -> Figure:
@@ -213,7 +242,7 @@ def build_table(
             params: BureauParams | str = load_bureau(params_dir, code)
         except ParameterError as err:
             params = "参数文件有误：" + "；".join(str(p) for p in err.problems)
-        rows.append(_row(seq, code, params, ledgers, int(year), (broken or {}).get(code, "")))
+        rows.append(_row(seq, code, params, ledgers, int(year), params_dir, (broken or {}).get(code, "")))
     total, exact = {}, []
     for column in COLUMNS:
         cells = [row.cells[column.key] for row in rows]

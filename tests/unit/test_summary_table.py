@@ -253,3 +253,56 @@ def test_bureau_with_broken_rows_says_why_its_row_is_empty(tmp_path):
     assert rows[1][12] == wan(plan[sorted(plan)[1]]["amounts"][0])
     table = json.loads((path.parent / JSON_NAME).read_text(encoding="utf-8"))
     assert table["rows"][0]["cells"]["lecture"]["missing"] == reason
+
+
+def _params_copy(tmp_path: Path) -> Path:
+    params = tmp_path / "params"
+    (params / "bureaus").mkdir(parents=True)
+    for path in (PARAMS / "bureaus").glob("*.yaml"):
+        (params / "bureaus" / path.name).write_bytes(path.read_bytes())
+    return params
+
+
+def test_a_saved_correction_reaches_the_table_as_in_the_report(sample_ledgers, tmp_path):
+    """The report and the 汇总表 never disagree: a correction of 财政总收入 and of a count
+    changes the bureau's cells, is marked in the JSON, and the 合计 adds up with it."""
+    params = _params_copy(tmp_path)
+    (params / "overrides").mkdir()
+    entries = {
+        "fiscal_revenue": {"label": "财政总收入", "new": "30.25", "reason": "以决算数为准", "by": "王芳"},
+        "survey_collected": {"label": "大调研收集问题数", "new": "99", "reason": "补录", "by": "王芳"},
+    }
+    (params / "overrides" / "qingshan-2021.yaml").write_text(
+        yaml.safe_dump({"overrides": entries}, allow_unicode=True), "utf-8"
+    )
+    path = write_summary_table(sample_ledgers, params, 2021, tmp_path / "out")
+    header = ["序号", "单位", *KINDS, "其他活动", "收集", "已解决", "长期坚持", *REVENUE]
+    rows = {r[1]: r for r in table_rows(path)}
+    name = yaml.safe_load((params / "bureaus" / "qingshan.yaml").read_text(encoding="utf-8"))["name"]
+    row = rows[name]
+    assert row[header.index("财政总收入")] == "302500.00"  # 30.25亿元 in 万元
+    assert row[header.index("收集")] == "99"
+    expected = expected_rows(sample_ledgers, params, 2021)
+    others = [r for code, r in expected.items() if code != "qingshan"]
+    column = header.index("财政总收入")
+    assert rows["合计"][column] == str(Decimal("302500.00") + sum(Decimal(r[column - 1]) for r in others))
+    cells = json.loads((tmp_path / "out" / "2021" / JSON_NAME).read_text(encoding="utf-8"))
+    qingshan = next(r for r in cells["rows"] if r["bureau"] == "qingshan")["cells"]
+    assert qingshan["fiscal_revenue"]["status"] == "overridden"
+    assert qingshan["tax_revenue"]["status"] != "overridden"
+
+
+def test_an_unreadable_correction_leaves_the_cells_missing_not_the_ledger_value(sample_ledgers, tmp_path):
+    params = _params_copy(tmp_path)
+    (params / "overrides").mkdir()
+    entry = {"fiscal_revenue": {"label": "财政总收入", "new": "二十亿左右", "reason": "估计", "by": "王芳"}}
+    (params / "overrides" / "qingshan-2021.yaml").write_text(
+        yaml.safe_dump({"overrides": entry}, allow_unicode=True), "utf-8"
+    )
+    with pytest.raises(MissingValuesError) as refused:
+        write_summary_table(sample_ledgers, params, 2021, tmp_path / "out", final=True)
+    assert "修改记录有误" in str(refused.value) and "二十亿左右" in str(refused.value)
+    draft = write_summary_table(sample_ledgers, params, 2021, tmp_path / "out")
+    name = yaml.safe_load((params / "bureaus" / "qingshan.yaml").read_text(encoding="utf-8"))["name"]
+    row = next(r for r in table_rows(draft) if r[1] == name)
+    assert "【待补充】" in row[-3]

@@ -31,6 +31,7 @@ import math
 import re
 import sys
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -160,11 +161,11 @@ def _parse_paragraph(kind: str, text: str, number: int) -> Paragraph:
 # --------------------------------------------------------------------------- styles
 
 
-def _rfonts(east_asia: str, latin: str = FONT_LATIN) -> str:
+def run_fonts(east_asia: str, latin: str = FONT_LATIN) -> str:
     return f'<w:rFonts w:ascii="{latin}" w:eastAsia="{east_asia}" w:hAnsi="{latin}" w:cs="{latin}"/>'
 
 
-def _size(half_points: int) -> str:
+def font_size(half_points: int) -> str:
     return f'<w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/>'
 
 
@@ -191,7 +192,7 @@ def _heading_xml(style_id: str, name: str, font: str, level: int) -> str:
         name,
         f'<w:pPr><w:keepNext/>{EXACT_SPACING}<w:outlineLvl w:val="{level}"/></w:pPr>'
         f'<w:rPr><w:rFonts w:eastAsia="{font}"/>{NOT_BOLD}{BLACK}'
-        f"{_size(BODY_HALF_POINTS)}</w:rPr>",
+        f"{font_size(BODY_HALF_POINTS)}</w:rPr>",
         '<w:basedOn w:val="Normal"/><w:next w:val="Normal"/><w:qFormat/>',
     )
 
@@ -203,7 +204,7 @@ def normal_style_xml() -> str:
         '<w:name w:val="Normal"/><w:qFormat/>'
         f'<w:pPr>{NO_WIDOW_CONTROL}{EXACT_SPACING}<w:ind w:firstLineChars="200" w:firstLine="640"/>'
         '<w:jc w:val="both"/></w:pPr>'
-        f'<w:rPr>{_rfonts(FONT_BODY)}<w:spacing w:val="{BODY_CHAR_SPACING}"/>{_size(BODY_HALF_POINTS)}'
+        f'<w:rPr>{run_fonts(FONT_BODY)}<w:spacing w:val="{BODY_CHAR_SPACING}"/>{font_size(BODY_HALF_POINTS)}'
         '<w:lang w:val="en-US" w:eastAsia="zh-CN" w:bidi="ar-SA"/></w:rPr>'
         "</w:style>"
     )
@@ -219,7 +220,7 @@ def custom_styles_xml() -> list[str]:
             "ZJ Title",
             # Same exact pitch as the body keeps every line on the 22-line grid.
             f'<w:pPr>{EXACT_SPACING}<w:ind {NO_FIRST_LINE}/><w:jc w:val="center"/></w:pPr>'
-            f"<w:rPr>{_rfonts(FONT_TITLE)}{NOT_BOLD}{NOT_CONDENSED}{_size(TITLE_HALF_POINTS)}</w:rPr>",
+            f"<w:rPr>{run_fonts(FONT_TITLE)}{NOT_BOLD}{NOT_CONDENSED}{font_size(TITLE_HALF_POINTS)}</w:rPr>",
             '<w:basedOn w:val="Normal"/><w:next w:val="Normal"/><w:qFormat/>',
         ),
         _heading_xml(HEADING1_STYLE_ID, "ZJ Heading 1", FONT_H1, 0),
@@ -260,24 +261,19 @@ def custom_styles_xml() -> list[str]:
             '<w:pPr><w:snapToGrid w:val="0"/>'
             '<w:spacing w:before="0" w:after="0" w:line="240" w:lineRule="auto"/>'
             f"<w:ind {NO_FIRST_LINE}/></w:pPr>"
-            f"<w:rPr>{_rfonts(FONT_PAGE_NUMBER, FONT_PAGE_NUMBER)}{NOT_CONDENSED}"
-            f"{_size(PAGE_NUMBER_HALF_POINTS)}</w:rPr>",
+            f"<w:rPr>{run_fonts(FONT_PAGE_NUMBER, FONT_PAGE_NUMBER)}{NOT_CONDENSED}"
+            f"{font_size(PAGE_NUMBER_HALF_POINTS)}</w:rPr>",
             based_on_normal,
         ),
     ]
 
 
-def _set_doc_defaults(styles) -> None:
-    """Drop theme fonts from docDefaults and default to the body fonts."""
+def set_doc_defaults(styles, run_properties: Sequence[str]) -> None:
+    """Replace the docDefaults run properties (theme fonts) by ``run_properties``, single spacing."""
     r_pr = styles.find(qn("w:docDefaults") + "/" + qn("w:rPrDefault") + "/" + qn("w:rPr"))
     for child in list(r_pr):
         r_pr.remove(child)
-    for xml in (
-        _rfonts(FONT_BODY),
-        f'<w:sz w:val="{BODY_HALF_POINTS}"/>',
-        f'<w:szCs w:val="{BODY_HALF_POINTS}"/>',
-        '<w:lang w:val="en-US" w:eastAsia="zh-CN" w:bidi="ar-SA"/>',
-    ):
+    for xml in run_properties:
         r_pr.append(parse_xml(_with_ns(xml)))
     spacing = styles.find(qn("w:docDefaults") + "/" + qn("w:pPrDefault") + "/" + qn("w:pPr") + "/" + qn("w:spacing"))
     for attr in list(spacing.attrib):
@@ -295,7 +291,15 @@ def _with_ns(xml: str) -> str:
 def setup_styles(doc: DocumentObject) -> None:
     """Install the body style and the custom styles."""
     styles = doc.styles.element
-    _set_doc_defaults(styles)
+    set_doc_defaults(
+        styles,
+        (
+            run_fonts(FONT_BODY),
+            f'<w:sz w:val="{BODY_HALF_POINTS}"/>',
+            f'<w:szCs w:val="{BODY_HALF_POINTS}"/>',
+            '<w:lang w:val="en-US" w:eastAsia="zh-CN" w:bidi="ar-SA"/>',
+        ),
+    )
     normal = styles.find(f'{qn("w:style")}[@{qn("w:styleId")}="Normal"]')
     styles.replace(normal, parse_xml(normal_style_xml()))
     for xml in custom_styles_xml():
@@ -324,15 +328,21 @@ def setup_page(doc: DocumentObject) -> None:
 # --------------------------------------------------------------------------- body
 
 
+def _styled(tag: str, style_id: str | None):
+    """A `w:r` or `w:p` element whose properties name `style_id` (none when it is None)."""
+    element = OxmlElement(tag)
+    if style_id:
+        props = OxmlElement(f"{tag}Pr")
+        style = OxmlElement(f"{tag}Style")
+        style.set(qn("w:val"), style_id)
+        props.append(style)
+        element.append(props)
+    return element
+
+
 def _run(text: str, char_style: str | None = None):
     """A run holding `text` verbatim (whitespace preserved)."""
-    run = OxmlElement("w:r")
-    if char_style:
-        r_pr = OxmlElement("w:rPr")
-        r_style = OxmlElement("w:rStyle")
-        r_style.set(qn("w:val"), char_style)
-        r_pr.append(r_style)
-        run.append(r_pr)
+    run = _styled("w:r", char_style)
     t = OxmlElement("w:t")
     t.set(qn("xml:space"), "preserve")
     t.text = text
@@ -342,13 +352,7 @@ def _run(text: str, char_style: str | None = None):
 
 def _paragraph(style_id: str | None, runs: list):
     """A paragraph with an optional paragraph style and the given run elements."""
-    p = OxmlElement("w:p")
-    if style_id:
-        p_pr = OxmlElement("w:pPr")
-        p_style = OxmlElement("w:pStyle")
-        p_style.set(qn("w:val"), style_id)
-        p_pr.append(p_style)
-        p.append(p_pr)
+    p = _styled("w:p", style_id)
     for run in runs:
         p.append(run)
     return p
@@ -442,10 +446,10 @@ def drop_styles_with_effects(doc: DocumentObject) -> None:
             part.drop_rel(r_id)
 
 
-def set_core_properties(doc: DocumentObject) -> None:
+def set_core_properties(doc: DocumentObject, title: str = CORE_TITLE) -> None:
     """Fixed metadata."""
     props = doc.core_properties
-    props.title = CORE_TITLE
+    props.title = title
     props.author = CORE_AUTHOR
     props.last_modified_by = CORE_AUTHOR
     props.comments = ""

@@ -19,10 +19,8 @@ and member order.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import io
 import sys
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -32,15 +30,25 @@ from docx import Document
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 
+from toolkit.template_builder import (
+    FONT_BODY,
+    FONT_PAGE_NUMBER,
+    FONT_TITLE,
+    NOT_BOLD,
+    deterministic_zip,
+    drop_styles_with_effects,
+    font_size,
+    run_fonts,
+    set_core_properties,
+    set_doc_defaults,
+    setup_settings,
+)
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_SOURCE = HERE / "source.yaml"
 DEFAULT_OUT = HERE / "template.docx"
 
-FONT_LATIN = "Times New Roman"
-FONT_BODY = "仿宋_GB2312"
-FONT_TITLE = "方正小标宋简体"
 FONT_HEADER = "黑体"
-FONT_PAGE_NUMBER = "宋体"
 
 # Landscape A4 in twips; the GB/T 9704 margins turned with the page (text block 225 x 156 mm).
 PAGE_WIDTH, PAGE_HEIGHT = 16838, 11906
@@ -66,9 +74,6 @@ STYLE_NOTE = "ZJTableNote"
 STYLE_PAGE_NUMBER = "ZJPageNumber"
 
 CORE_TITLE = "各单位工作情况汇总表"
-CORE_AUTHOR = "zongjie"
-CORE_TIMESTAMP = dt.datetime(2022, 1, 1, 0, 0, 0)
-ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 SPECIAL_KEYS = {"seq", "name"}
 
 
@@ -118,15 +123,6 @@ def parse_source(text: str) -> Source:
 # --------------------------------------------------------------------------- styles
 
 
-def _rfonts(east_asia: str, latin: str = FONT_LATIN) -> str:
-    return f'<w:rFonts w:ascii="{latin}" w:eastAsia="{east_asia}" w:hAnsi="{latin}" w:cs="{latin}"/>'
-
-
-def _size(half_points: int) -> str:
-    return f'<w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/>'
-
-
-NOT_BOLD = '<w:b w:val="0"/><w:bCs w:val="0"/>'
 SINGLE = '<w:spacing w:before="0" w:after="0" w:line="240" w:lineRule="auto"/>'
 NO_INDENT = '<w:ind w:firstLineChars="0" w:firstLine="0" w:left="0" w:right="0"/>'
 
@@ -141,38 +137,38 @@ def _paragraph_style(style_id: str, p_pr: str, r_pr: str) -> str:
 
 def styles_xml() -> list[str]:
     cell = f'<w:snapToGrid w:val="0"/>{SINGLE}{NO_INDENT}'
-    body = f"{_rfonts(FONT_BODY)}{_size(TABLE_HALF_POINTS)}"
+    body = f"{run_fonts(FONT_BODY)}{font_size(TABLE_HALF_POINTS)}"
     return [
         _paragraph_style(
             STYLE_ATTACHMENT,
             f'{SINGLE}{NO_INDENT}<w:jc w:val="left"/>',
-            f"{_rfonts(FONT_HEADER)}{NOT_BOLD}{_size(ATTACHMENT_HALF_POINTS)}",
+            f"{run_fonts(FONT_HEADER)}{NOT_BOLD}{font_size(ATTACHMENT_HALF_POINTS)}",
         ),
         _paragraph_style(
             STYLE_TITLE,
             f'<w:spacing w:before="240" w:after="240" w:line="240" w:lineRule="auto"/>{NO_INDENT}<w:jc w:val="center"/>',
-            f"{_rfonts(FONT_TITLE)}{NOT_BOLD}{_size(TITLE_HALF_POINTS)}",
+            f"{run_fonts(FONT_TITLE)}{NOT_BOLD}{font_size(TITLE_HALF_POINTS)}",
         ),
         _paragraph_style(
             STYLE_UNIT_LINE,
             f'<w:spacing w:before="0" w:after="60" w:line="240" w:lineRule="auto"/>{NO_INDENT}<w:jc w:val="right"/>',
-            f"{_rfonts(FONT_BODY)}{_size(NOTE_HALF_POINTS)}",
+            f"{run_fonts(FONT_BODY)}{font_size(NOTE_HALF_POINTS)}",
         ),
         _paragraph_style(
             STYLE_HEADER,
             f'{cell}<w:jc w:val="center"/>',
-            f"{_rfonts(FONT_HEADER)}{NOT_BOLD}{_size(TABLE_HALF_POINTS)}",
+            f"{run_fonts(FONT_HEADER)}{NOT_BOLD}{font_size(TABLE_HALF_POINTS)}",
         ),
         *(_paragraph_style(style, f'{cell}<w:jc w:val="{align}"/>', body) for align, style in STYLE_CELL.items()),
         _paragraph_style(
             STYLE_NOTE,
             f'<w:spacing w:before="60" w:after="0" w:line="240" w:lineRule="auto"/>{NO_INDENT}<w:jc w:val="both"/>',
-            f"{_rfonts(FONT_BODY)}{_size(NOTE_HALF_POINTS)}",
+            f"{run_fonts(FONT_BODY)}{font_size(NOTE_HALF_POINTS)}",
         ),
         _paragraph_style(
             STYLE_PAGE_NUMBER,
             f"{SINGLE}{NO_INDENT}",
-            f"{_rfonts(FONT_PAGE_NUMBER, FONT_PAGE_NUMBER)}{_size(PAGE_NUMBER_HALF_POINTS)}",
+            f"{run_fonts(FONT_PAGE_NUMBER, FONT_PAGE_NUMBER)}{font_size(PAGE_NUMBER_HALF_POINTS)}",
         ),
     ]
 
@@ -180,25 +176,22 @@ def styles_xml() -> list[str]:
 def setup_styles(doc) -> None:
     """Body defaults in 仿宋 with the Chinese language; theme fonts removed; custom styles."""
     styles = doc.styles.element
-    r_pr = styles.find(qn("w:docDefaults") + "/" + qn("w:rPrDefault") + "/" + qn("w:rPr"))
-    for child in list(r_pr):
-        r_pr.remove(child)
-    for xml in (_rfonts(FONT_BODY), _size(TABLE_HALF_POINTS), '<w:lang w:val="en-US" w:eastAsia="zh-CN"/>'):
-        for element in parse_xml(f"<w:x {nsdecls('w')}>{xml}</w:x>"):
-            r_pr.append(element)
-    spacing = styles.find(qn("w:docDefaults") + "/" + qn("w:pPrDefault") + "/" + qn("w:pPr") + "/" + qn("w:spacing"))
-    for attr in list(spacing.attrib):
-        del spacing.attrib[attr]
-    spacing.set(qn("w:after"), "0")
-    spacing.set(qn("w:line"), "240")
-    spacing.set(qn("w:lineRule"), "auto")
+    set_doc_defaults(
+        styles,
+        (
+            run_fonts(FONT_BODY),
+            f'<w:sz w:val="{TABLE_HALF_POINTS}"/>',
+            f'<w:szCs w:val="{TABLE_HALF_POINTS}"/>',
+            '<w:lang w:val="en-US" w:eastAsia="zh-CN"/>',
+        ),
+    )
     normal = styles.find(f'{qn("w:style")}[@{qn("w:styleId")}="Normal"]')
     styles.replace(
         normal,
         parse_xml(
             f'<w:style {nsdecls("w")} w:type="paragraph" w:default="1" w:styleId="Normal">'
             f'<w:name w:val="Normal"/><w:qFormat/><w:pPr>{SINGLE}</w:pPr>'
-            f"<w:rPr>{_rfonts(FONT_BODY)}{_size(TABLE_HALF_POINTS)}"
+            f"<w:rPr>{run_fonts(FONT_BODY)}{font_size(TABLE_HALF_POINTS)}"
             '<w:lang w:val="en-US" w:eastAsia="zh-CN" w:bidi="ar-SA"/></w:rPr></w:style>'
         ),
     )
@@ -349,30 +342,9 @@ def _page_number(side: str) -> str:
 
 def finish(doc) -> None:
     """Chinese theme language, no stylesWithEffects part, fixed metadata."""
-    lang = doc.settings.element.find(qn("w:themeFontLang"))
-    if lang is not None:
-        lang.set(qn("w:eastAsia"), "zh-CN")
-    for r_id, rel in list(doc.part.rels.items()):
-        if rel.reltype.endswith("/stylesWithEffects"):
-            doc.part.drop_rel(r_id)
-    props = doc.core_properties
-    props.title, props.author, props.last_modified_by = CORE_TITLE, CORE_AUTHOR, CORE_AUTHOR
-    props.comments, props.revision = "", 1
-    props.created = props.modified = CORE_TIMESTAMP
-
-
-def deterministic_zip(data: bytes) -> bytes:
-    """Rewrite a zip with fixed timestamps, attributes and member order."""
-    first = {"[Content_Types].xml": 0, "_rels/.rels": 1}
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
-        for name in sorted(src.namelist(), key=lambda n: (first.get(n, 2), n)):
-            info = zipfile.ZipInfo(name, date_time=ZIP_DATE_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 0
-            info.external_attr = 0
-            dst.writestr(info, src.read(name))
-    return out.getvalue()
+    setup_settings(doc)
+    drop_styles_with_effects(doc)
+    set_core_properties(doc, CORE_TITLE)
 
 
 def build_bytes(source: Path = DEFAULT_SOURCE) -> bytes:

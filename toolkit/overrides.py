@@ -113,7 +113,7 @@ def parse_new(entry: dict, form: Form, where: str, key: str, row: int | None = N
 
 
 def saved_values(
-    params_dir: Path, bureau: str, year: int, forms: Mapping[str, Form], report: str = DEFAULT_REPORT
+    params_dir: Path, bureau: str, year: int, forms: dict[str, Form], report: str = DEFAULT_REPORT
 ) -> dict[str, tuple[object, dict]]:
     """Key → (typed new value, entry) of each saved correction whose key is in ``forms``.
 

@@ -174,9 +174,9 @@ def _corrected(cells: dict[str, Figure], params_dir: Path, code: str, year: int)
     A correction file that cannot be read leaves the cells it could touch missing, with the
     reason, rather than printing the ledger value the report no longer carries.
     """
-    from .figures import CATALOGUE
+    from .definitions import load_definition
 
-    forms = {spec.key: spec.form(year) for spec in CATALOGUE if spec.key in cells}
+    forms = {spec.key: spec.form(year) for spec in load_definition().specs if spec.key in cells}
     try:
         values = saved_values(params_dir, code, year, forms)
     except ParameterError as err:

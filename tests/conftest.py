@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -187,6 +188,28 @@ def filled_reference(values: dict[str, str]) -> list[str]:
     assert "xx" not in text.lower()
     text = text.format(**values)
     return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def edited_template(template: Path, out: Path, old: str, new: str) -> Path:
+    """Copy a .docx template to ``out`` with the first ``old`` in its body replaced by ``new``."""
+    with zipfile.ZipFile(template) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data.decode().replace(old, new, 1).encode()
+            zout.writestr(item, data)
+    return out
+
+
+def own_template(params: Path, bureau: str, old: str, new: str, more: str = "") -> Path:
+    """Give ``bureau`` its own report template (the seed's, edited) named in its yaml; ``more`` adds lines under ``templates:``."""
+    from toolkit.definitions import load_definition
+
+    own = edited_template(load_definition().template, params / "bureaus" / f"{bureau}-report.docx", old, new)
+    path = params / "bureaus" / f"{bureau}.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + f"templates:\n  report: bureaus/{own.name}\n{more}", encoding="utf-8")
+    return own
 
 
 def paragraphs(docx: bytes, tmp_path: Path) -> list:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import PARAMS, SAMPLE, expected_texts
+from conftest import PARAMS, SAMPLE, expected_texts, own_template
 from docx import Document
 
 from toolkit.cli import main
@@ -23,23 +23,10 @@ def test_run_renders_a_definition_made_with_new_report(tmp_path):
 
 def test_batch_renders_the_chosen_report_and_a_bureaus_own_template(tmp_path):
     import shutil
-    import zipfile
-
-    from toolkit.definitions import load_definition
 
     params = tmp_path / "parameters"
     shutil.copytree(PARAMS, params)
-    own = params / "bureaus" / "hedong-report.docx"
-    with zipfile.ZipFile(load_definition().template) as zin, zipfile.ZipFile(own, "w") as zout:
-        for item in zin.infolist():
-            data = zin.read(item.filename)
-            if item.filename == "word/document.xml":
-                data = data.decode().replace("党史学习教育开展以来，", "本局党史学习教育开展以来，", 1).encode()
-            zout.writestr(item, data)
-    path = params / "bureaus" / "hedong.yaml"
-    path.write_text(
-        path.read_text(encoding="utf-8") + "templates:\n  report: bureaus/hedong-report.docx\n", encoding="utf-8"
-    )
+    own_template(params, "hedong", "党史学习教育开展以来，", "本局党史学习教育开展以来，")
     out = tmp_path / "out"
     base = ["batch", "--data", str(SAMPLE), "--params", str(params), "--year", "2021", "--out", str(out)]
     assert main([*base, "--bureau", "hedong", "--bureau", "qingshan", "--jobs", "1"]) == 0

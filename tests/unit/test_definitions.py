@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import zipfile
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import PARAMS, ROOT, expected_texts, paragraphs
+from conftest import PARAMS, ROOT, edited_template, expected_texts, own_template, paragraphs
 
 from toolkit import report
 from toolkit.definitions import RULES, DefinitionError, list_reports, load_definition, new_report
@@ -215,30 +214,14 @@ def test_new_report_renders_at_once(sample_ledgers, tmp_path):
 def test_bureau_may_use_its_own_template_and_the_tag_check_applies(sample_ledgers, tmp_path):
     params = tmp_path / "parameters"
     shutil.copytree(PARAMS, params)
-    own = params / "bureaus" / "hedong-report.docx"
-    seed = load_definition().template
-    with zipfile.ZipFile(seed) as zin, zipfile.ZipFile(own, "w") as zout:
-        for item in zin.infolist():
-            data = zin.read(item.filename)
-            if item.filename == "word/document.xml":
-                data = data.decode().replace("党史学习教育开展以来，", "本局党史学习教育开展以来，", 1).encode()
-            zout.writestr(item, data)
-    path = params / "bureaus" / "hedong.yaml"
-    path.write_text(
-        path.read_text(encoding="utf-8") + "templates:\n  report: bureaus/hedong-report.docx\n", encoding="utf-8"
-    )
+    own = own_template(params, "hedong", "党史学习教育开展以来，", "本局党史学习教育开展以来，")
     rep = report.prepare(sample_ledgers, params, "hedong", 2021, SIGNED)
     folder = report.write(rep, tmp_path / "out")
     from docx import Document
 
     assert any(p.text.startswith("本局党史学习教育开展以来") for p in Document(str(folder / "report.docx")).paragraphs)
 
-    with zipfile.ZipFile(seed) as zin, zipfile.ZipFile(own, "w") as zout:
-        for item in zin.infolist():
-            data = zin.read(item.filename)
-            if item.filename == "word/document.xml":
-                data = data.decode().replace("{{ tax_revenue }}", "{{ tax_income }}", 1).encode()
-            zout.writestr(item, data)
+    edited_template(load_definition().template, own, "{{ tax_revenue }}", "{{ tax_income }}")
     with pytest.raises(DefinitionError, match="tax_income"):
         report.write(rep, tmp_path / "out2")
 
@@ -281,16 +264,7 @@ def test_validate_checks_bureau_templates(tmp_path, capsys):
 
     params = tmp_path / "parameters"
     shutil.copytree(PARAMS, params)
-    own = params / "bureaus" / "hedong-report.docx"
-    with zipfile.ZipFile(load_definition().template) as zin, zipfile.ZipFile(own, "w") as zout:
-        for item in zin.infolist():
-            data = zin.read(item.filename)
-            if item.filename == "word/document.xml":
-                data = data.decode().replace("{{ tax_revenue }}", "{{ tax_income }}", 1).encode()
-            zout.writestr(item, data)
-    path = params / "bureaus" / "hedong.yaml"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text + "templates:\n  report: bureaus/hedong-report.docx\n  annual: x.docx\n", encoding="utf-8")
+    own_template(params, "hedong", "{{ tax_revenue }}", "{{ tax_income }}", more="  annual: x.docx\n")
     assert main(["validate", "--data", str(SAMPLE), "--params", str(params)]) == 1
     err = capsys.readouterr().err
     assert "tax_income" in err and "templates.annual" in err and "没有这个报告" in err

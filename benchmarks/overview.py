@@ -9,21 +9,17 @@ can scroll.
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from summary_table import make_bureaus  # noqa: E402  (the sibling benchmark's generator)
+from summary_table import bureau_sets, sizes_from_args  # noqa: E402  (the sibling benchmark's invented bureaus)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
-    args = parser.parse_args()
+    sizes = sizes_from_args(__doc__)
 
     from toolkit.execute import RunResult, run_overview
     from toolkit.index_page import write_index
@@ -33,34 +29,32 @@ def main() -> None:
     from toolkit.validate import load_ledgers
 
     print(f"{'bureaus':>8} {'prepare s':>10} {'notebook s':>11} {'html KB':>8} {'index s':>8} {'index KB':>9}")
-    for n in args.sizes:
-        with tempfile.TemporaryDirectory() as tmp:
-            data, params = make_bureaus(Path(tmp), n)
-            ledgers = load_ledgers(data)
-            cache = Path(tmp) / "ledgers.pkl"
-            ledgers.save(cache)
-            codes = list_bureaus(params)
-            start = time.perf_counter()
-            prepare_all(ledgers, params, 2023, codes)
-            prepared = time.perf_counter() - start
-            spec = RunSpec(data, params, 2023, Path(tmp) / "out", ledger_cache=cache).resolved()
-            result = run_overview(spec)
-            if not result.ok:
-                raise SystemExit(f"overview failed: {result.error}")
-            html = spec.year_dir / "overview.html"
-            size = html.stat().st_size / 1024 if html.is_file() else float("nan")
+    for n, tmp, data, params in bureau_sets(sizes):
+        ledgers = load_ledgers(data)
+        cache = tmp / "ledgers.pkl"
+        ledgers.save(cache)
+        codes = list_bureaus(params)
+        start = time.perf_counter()
+        prepare_all(ledgers, params, 2023, codes)
+        prepared = time.perf_counter() - start
+        spec = RunSpec(data, params, 2023, tmp / "out", ledger_cache=cache).resolved()
+        result = run_overview(spec)
+        if not result.ok:
+            raise SystemExit(f"overview failed: {result.error}")
+        html = spec.year_dir / "overview.html"
+        size = html.stat().st_size / 1024 if html.is_file() else float("nan")
 
-            class Summary:
-                year, folder = 2023, spec.year_dir
-                results = [RunResult(c, 2023, ok=True, seconds=1.0) for c in codes]
+        class Summary:
+            year, folder = 2023, spec.year_dir
+            results = [RunResult(c, 2023, ok=True, seconds=1.0) for c in codes]
 
-            start = time.perf_counter()
-            index = write_index(Summary, {c: c for c in codes})
-            indexed = time.perf_counter() - start
-            print(
-                f"{n:>8} {prepared:>10.2f} {result.seconds:>11.2f} {size:>8.0f} {indexed:>8.2f}"
-                f" {index.stat().st_size / 1024:>9.0f}"
-            )
+        start = time.perf_counter()
+        index = write_index(Summary, {c: c for c in codes})
+        indexed = time.perf_counter() - start
+        print(
+            f"{n:>8} {prepared:>10.2f} {result.seconds:>11.2f} {size:>8.0f} {indexed:>8.2f}"
+            f" {index.stat().st_size / 1024:>9.0f}"
+        )
 
 
 if __name__ == "__main__":

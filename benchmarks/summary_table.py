@@ -11,6 +11,7 @@ import csv
 import random
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 KINDS = ("部署会", "宣讲", "参观学习", "文明交通志愿服务", "入户走访", "演练", "开放日", "调研", "其他")
@@ -59,10 +60,23 @@ def make_bureaus(root: Path, n: int, year: int = 2023) -> tuple[Path, Path]:
     return data, params
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def sizes_from_args(description: str | None) -> list[int]:
+    """The ``--sizes`` given on the command line (default 10, 100 and 1,000 bureaus)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
-    args = parser.parse_args()
+    return parser.parse_args().sizes
+
+
+def bureau_sets(sizes: list[int]) -> Iterator[tuple[int, Path, Path, Path]]:
+    """Per size ``n``: (n, a fresh temporary folder, its data and parameters folders of ``n`` invented bureaus)."""
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            data, params = make_bureaus(Path(tmp), n)
+            yield n, Path(tmp), data, params
+
+
+def main() -> None:
+    sizes = sizes_from_args(__doc__)
 
     from toolkit.resources import summary_table_template
     from toolkit.summary_docx import render_summary_docx
@@ -70,24 +84,22 @@ def main() -> None:
     from toolkit.validate import load_ledgers
 
     print(f"{'bureaus':>8} {'load s':>8} {'table s':>8} {'docx s':>8} {'json s':>8} {'write s':>8} {'docx KB':>8}")
-    for n in args.sizes:
-        with tempfile.TemporaryDirectory() as tmp:
-            data, params = make_bureaus(Path(tmp), n)
-            start = time.perf_counter()
-            ledgers = load_ledgers(data)
-            loaded = time.perf_counter()
-            table = build_table(ledgers, params, 2023)
-            built = time.perf_counter()
-            docx = render_summary_docx(table, summary_table_template())
-            rendered = time.perf_counter()
-            table_json(table)
-            dumped = time.perf_counter()
-            write_summary_table(ledgers, params, 2023, Path(tmp) / "out")
-            written = time.perf_counter()
-            print(
-                f"{n:>8} {loaded - start:>8.2f} {built - loaded:>8.2f} {rendered - built:>8.2f} "
-                f"{dumped - rendered:>8.2f} {written - dumped:>8.2f} {len(docx) / 1024:>8.0f}"
-            )
+    for n, tmp, data, params in bureau_sets(sizes):
+        start = time.perf_counter()
+        ledgers = load_ledgers(data)
+        loaded = time.perf_counter()
+        table = build_table(ledgers, params, 2023)
+        built = time.perf_counter()
+        docx = render_summary_docx(table, summary_table_template())
+        rendered = time.perf_counter()
+        table_json(table)
+        dumped = time.perf_counter()
+        write_summary_table(ledgers, params, 2023, tmp / "out")
+        written = time.perf_counter()
+        print(
+            f"{n:>8} {loaded - start:>8.2f} {built - loaded:>8.2f} {rendered - built:>8.2f} "
+            f"{dumped - rendered:>8.2f} {written - dumped:>8.2f} {len(docx) / 1024:>8.0f}"
+        )
 
 
 if __name__ == "__main__":

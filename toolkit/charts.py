@@ -97,6 +97,27 @@ def _figure(width: float, height: float):
     return Figure(figsize=(width, height), dpi=110, layout="constrained")
 
 
+def _fixed_figure(width: float, height: float, *, left: float, bottom: float, top: float = 0.4, right: float = 0.15):
+    """A figure with its margins given in inches, for the charts of every report.
+
+    Constrained layout measures every label before drawing, about a third of a chart's
+    cost; these charts' labels are known before drawing, so their margins are sized from them.
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=110)
+    fig.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height)
+    return fig
+
+
+def _text_inches(text: str, size: float | None = None) -> float:
+    """A generous width of ``text`` at ``size`` points: CJK characters one em, others about two thirds."""
+    import matplotlib
+
+    points = float(size or matplotlib.rcParams["font.size"])
+    return sum(1.0 if ord(ch) > 0x2E80 else 0.65 for ch in text) * points / 72
+
+
 def _png(fig) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
@@ -124,7 +145,11 @@ def activities_per_month(scope: Scope) -> bytes:
     rows = scope.activities
     counts = Counter((r["date"].month, r["kind"]) for r in rows)
     kinds = [k for k, _ in Counter(r["kind"] for r in rows).most_common()]
-    fig = _figure(8.5, 3.6)
+    ncols = 1 if len(kinds) <= 12 else 2
+    peak = max([sum(counts.get((m, k), 0) for k in kinds) for m in range(1, 13)] + [1])
+    # left: the y label and tick numbers as wide as the highest count; right: the legend's columns
+    legend = ncols * (max((_text_inches(k, 7) for k in kinds), default=0.0) + 0.5) + 0.1 if kinds else 0.0
+    fig = _fixed_figure(8.5, 3.6, left=0.4 + _text_inches(str(peak * 2)), bottom=0.35, right=0.15 + legend)
     ax = fig.add_subplot()
     months = list(range(1, 13))
     bottom = [0] * 12
@@ -136,9 +161,7 @@ def activities_per_month(scope: Scope) -> bytes:
     ax.set_ylabel("活动次数")
     ax.set_title(f"{scope.params.name}{scope.year}年各月活动")
     if kinds:
-        ax.legend(
-            fontsize=7, ncols=1 if len(kinds) <= 12 else 2, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False
-        )
+        ax.legend(fontsize=7, ncols=ncols, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return _png(fig)
 
 
@@ -156,10 +179,14 @@ def finance_against_previous(figures: Figures, previous: Figures | None) -> byte
     Without last year's comparable data, this year's amounts (万元) are drawn instead.
     """
     keys = [k for k in FINANCE_KEYS if k in figures and figures[k].value is not None]
-    fig = _figure(8.5, 0.42 * max(len(keys), 3) + 1.2)
+    labels = [figures[k].label for k in keys]
+    # without last year the bars' amounts stand past the longest bar: room for them on the right
+    amounts = [] if previous is not None else [f"{float(Decimal(figures[k].value) / 10_000):,.0f}" for k in keys]
+    right = 0.25 + max((_text_inches(a, 8) for a in amounts), default=0.0)
+    widest = max((_text_inches(label) for label in labels), default=0.5)
+    fig = _fixed_figure(8.5, 0.42 * max(len(keys), 3) + 1.2, left=widest + 0.2, bottom=0.6, right=right)
     ax = fig.add_subplot()
     y = list(range(len(keys)))
-    labels = [figures[k].label for k in keys]
     if previous is not None:
         changes = [_percent(figures[k], previous.get(k)) for k in keys]
         values = [c if c is not None else 0.0 for c in changes]

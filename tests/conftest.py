@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import random
+import subprocess
+import sys
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +30,17 @@ def pytest_collection_modifyitems(items):
         tier = Path(str(item.fspath)).parent.name
         if tier in ("integration", "e2e"):
             item.add_marker(getattr(pytest.mark, tier))
+
+
+def zongjie(*args: object, timeout: float = 900, **env: str) -> subprocess.CompletedProcess:
+    """Run the command line in a child process, ``env`` added to its environment, output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "toolkit.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **env},
+    )
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
@@ -18,7 +17,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from conftest import ACTIVITIES, FINANCE, PARAMS, PROBLEMS, SAMPLE, write_csv
+from conftest import ACTIVITIES, FINANCE, PARAMS, PROBLEMS, SAMPLE, write_csv, zongjie
 
 from toolkit import pdf, report
 from toolkit.errors import PdfError
@@ -302,16 +301,6 @@ def test_one_shot_conversion(converted, tmp_path):
 
 
 # --------------------------------------------------------------------------- --pdf on the command line
-
-
-def zongjie(*args, **env) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "toolkit.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env={**os.environ, **env},
-    )
 
 
 def test_render_pdf_writes_the_pdf_beside_the_docx(tmp_path):

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 from conftest import FINANCE, PARAMS, SAMPLE, write_csv
+from conftest import zongjie as run_cli
 
 
-def zongjie(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "toolkit.cli", *map(str, args)], capture_output=True, text=True, timeout=120
-    )
+def zongjie(*args: object) -> subprocess.CompletedProcess:
+    return run_cli(*args, timeout=120)
 
 
 def test_render_writes_report_and_figures(tmp_path):

@@ -44,7 +44,7 @@ def setup() -> None:
 def load(data: str, ledger_cache: str = "") -> Ledgers:
     """Load and validate the ledgers (or read the batch's validated copy); show the result."""
     if ledger_cache:
-        ledgers = Ledgers.read(Path(ledger_cache))
+        ledgers = _batch_ledgers(Path(ledger_cache))
         display(Markdown("台账已在批量运行开始时统一读取并校验，**未发现问题**。"))
     else:
         from .validate import load_ledgers
@@ -59,6 +59,28 @@ def load(data: str, ledger_cache: str = "") -> Ledgers:
     show_notices(ledgers.notices)
     display(HTML(present.ledger_summary(ledgers)))
     return ledgers
+
+
+#: The batch's validated ledgers this kernel last read: (the file's identity, the ledgers).
+_BATCH_LEDGERS: tuple[tuple, Ledgers] | None = None
+
+
+def _batch_ledgers(path: Path) -> Ledgers:
+    """The batch's validated copy, read once per kernel while the file stays the same.
+
+    A batch worker's kernel runs one notebook after another on the same copy; unpickling
+    it, and grouping its rows by bureau, grow with the number of bureaus, so they are paid
+    once per kernel instead of once per notebook. The notebook's steps only read the
+    ledgers. Only the last copy is kept, so the kernel's memory stays flat; a new copy (a
+    new batch writes a new file) is recognised by its inode, size and modification time.
+    """
+    global _BATCH_LEDGERS
+    info = path.stat()
+    key = (str(path.resolve()), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+    if _BATCH_LEDGERS is None or _BATCH_LEDGERS[0] != key:
+        _BATCH_LEDGERS = None  # let the old copy go before the new one is read
+        _BATCH_LEDGERS = (key, Ledgers.read(path))
+    return _BATCH_LEDGERS[1]
 
 
 def show_notices(notices: list) -> None:

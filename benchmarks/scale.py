@@ -19,9 +19,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,17 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 YEAR = 2021
 
-
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def timed(cmd: list[str]) -> tuple[float, float, int]:
-    """Wall seconds, CPU seconds of the whole finished process tree, exit code."""
-    cpu, wall = children_cpu(), time.perf_counter()
-    code = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
-    return time.perf_counter() - wall, children_cpu() - cpu, code
+sys.path.insert(0, str(Path(__file__).parent))
+from batch import timed  # noqa: E402  (the same process-tree timing as the batch benchmark)
 
 
 def build(n: int, target: Path) -> tuple[Path, Path, list[str]]:

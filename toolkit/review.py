@@ -235,6 +235,13 @@ class ReviewPanel:
         self._refresh_list()
         return f"已载入{self.report.params.name}{self.report.year}年"
 
+    @property
+    def current(self) -> Report:
+        """The bureau-year on screen (the panel loads one before it is first shown)."""
+        if self.report is None:
+            raise RuntimeError("审核面板尚未载入任何单位和年度")
+        return self.report
+
     def selected(self) -> Figure | None:
         return self.report.figures.get(self.figures.value) if self.report else None
 
@@ -264,10 +271,10 @@ class ReviewPanel:
 
     def save_override(self) -> str:
         problem = self.override_problem()
-        if problem:
-            return problem
         figure = self.selected()
-        save_override(self.params, self.report.figures, figure.key, self.value.value, self.reason.value, self.by.value)
+        if problem or figure is None:
+            return problem or "请先在左侧列表中选择一个数据项"
+        save_override(self.params, self.current.figures, figure.key, self.value.value, self.reason.value, self.by.value)
         remember_reviewer(self.by.value)
         key = figure.key
         self.load()
@@ -276,7 +283,7 @@ class ReviewPanel:
 
     def remove_override(self) -> str:
         figure = self.selected()
-        if figure is None or not remove_override(self.params, self.report.bureau, self.report.year, figure.key):
+        if figure is None or not remove_override(self.params, self.current.bureau, self.current.year, figure.key):
             return "请选择一个已修改的数据项再撤销"
         key = figure.key
         self.load()
@@ -285,17 +292,17 @@ class ReviewPanel:
 
     def save_narrative(self) -> str:
         texts = dict(zip(NARRATIVE_KEYS, (self.problems.value, self.next_steps.value)))
-        save_narrative(self.report.params, self.report.year, texts)
+        save_narrative(self.current.params, self.current.year, texts)
         self.load()
         return "已保存本单位本年度的文字"
 
     def render(self) -> str:
         folder = render.write_report(
-            self.report.figures,
-            self.report.story,
-            template_for(self.report, self.template),
+            self.current.figures,
+            self.current.story,
+            template_for(self.current, self.template),
             self.out,
-            findings=self.report.findings,
+            findings=self.current.findings,
         )
         docx = (folder / "report.docx").read_bytes()
         # A data: link downloads the very file just written, whatever the server's paths are.
@@ -303,7 +310,7 @@ class ReviewPanel:
             "data:application/vnd.openxmlformats-officedocument.wordprocessingml.document;base64,"
             + base64.b64encode(docx).decode()
         )
-        name = f"{self.report.bureau}-{self.report.year}-report.docx"
+        name = f"{self.current.bureau}-{self.current.year}-report.docx"
         self.result.value = (
             f'<p><a class="zj-download" href="{href}" download="{html.escape(name)}">⬇ 下载报告（{html.escape(name)}）</a>'
             f'　<span style="color:#555">已保存在输出目录：{html.escape(_shown(folder / "report.docx"))}</span></p>'
@@ -317,7 +324,7 @@ class ReviewPanel:
     def _refresh_list(self) -> None:
         """The listbox, showing what the filter asks for."""
         wanted = FILTERS[self.filter.value]
-        figures = [f for f in self.report.figures.values() if wanted is None or f.status in wanted]
+        figures = [f for f in self.current.figures.values() if wanted is None or f.status in wanted]
         keep = self.figures.value
         self.figures.options = [(_label(f), f.key) for f in figures]
         keys = [f.key for f in figures]

@@ -123,16 +123,22 @@ def saved_values(
     path = overrides_path(params_dir, bureau, year, report)
     where = shown_path(params_dir, path)
     entries = load_overrides(params_dir, bureau, year, report)
-    found, problems = {}, []
+    values, problems = _parse_all(entries, forms, where)
+    if problems:
+        raise ParameterError(problems)
+    return {key: (value, entries[key]) for key, value in values.items()}
+
+
+def _parse_all(entries: dict[str, dict], forms: dict[str, Form], where: str) -> tuple[dict, list[Problem]]:
+    """The typed new value of each entry whose key is in ``forms``, and every unreadable one's problem."""
+    values, problems = {}, []
     for key, entry in entries.items():
         if key in forms:
             try:
-                found[key] = (parse_new(entry, forms[key], where, key, _line(entries, key)), entry)
+                values[key] = parse_new(entry, forms[key], where, key, _line(entries, key))
             except ParameterError as err:
                 problems += err.problems
-    if problems:
-        raise ParameterError(problems)
-    return found
+    return values, problems
 
 
 def _write(path: Path, entries: dict[str, dict]) -> None:
@@ -199,13 +205,8 @@ def apply_overrides(figures: Figures, entries: dict[str, dict], source: Path | s
         for k in entries
         if k not in figures
     ]
-    values = {}
-    for key, entry in entries.items():
-        if key in figures:
-            try:
-                values[key] = parse_new(entry, figures[key].form, where, key, _line(entries, key))
-            except ParameterError as err:
-                problems += err.problems
+    values, unreadable = _parse_all(entries, {k: figures[k].form for k in entries if k in figures}, where)
+    problems += unreadable
     if problems:
         raise ParameterError(problems)
     for key, entry in entries.items():

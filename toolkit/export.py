@@ -21,11 +21,31 @@ class OnlineResourceError(ZongjieError):
 def _exporter() -> Any:
     """One exporter per process: its templates are loaded once, not per notebook."""
     from nbconvert import HTMLExporter
+    from nbconvert.exporters import TemplateExporter
+    from nbconvert.filters import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
     class Exporter(HTMLExporter):
         def _validate_preprocessor(self, nbc: Any, preprocessor: Any) -> None:
             """Not done: the notebook is nbclient's own output, and checking it against the
             schema after each preprocessor (which only logs) was a quarter of an export."""
+
+        def from_notebook_node(self, nb: Any, resources: Any = None, **kw: Any) -> Any:
+            """``HTMLExporter.from_notebook_node`` (nbconvert 7) without its BeautifulSoup pass.
+
+            That pass re-parses the whole finished page to add ``alt`` to images and
+            ``tabindex`` to outputs, about half of an export; both are added here to the
+            template's own tags. The notebook's metadata is kept per conversion only.
+            """
+            resources = self._init_resources(resources)
+            self._nb_metadata.clear()  # nbconvert keeps every converted notebook's metadata
+            self.register_filter("highlight_code", Highlight2HTML(parent=self))
+            self.register_filter(
+                "filter_data_type",
+                WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources),
+            )
+            page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+            return _accessible(page), resources
 
     return Exporter(
         template_name="offline",
@@ -35,6 +55,31 @@ def _exporter() -> Any:
         exclude_output_prompt=True,
         embed_images=True,
     )
+
+
+_IMAGE_WITHOUT_ALT = re.compile(r"<img(?![^>]*\balt=)")
+_FOCUSABLE_DIV = re.compile(r'(<div class="[^"]*\b(?:jp-OutputArea-output|jp-Cell-inputWrapper)\b[^"]*")')
+
+
+_CHARACTER_REFERENCE = re.compile(r"&#(?:(\d+)|[xX]([0-9a-fA-F]+));")
+_MARKUP = {ord(c) for c in "<>&\"'"}
+
+
+def _character(match: re.Match) -> str:
+    """``&#19968;`` as ``一``: headings read (and search) as their text; markup characters stay escaped."""
+    point = int(match.group(1)) if match.group(1) else int(match.group(2), 16)
+    if point in _MARKUP or not (0x20 <= point <= 0x10FFFF) or 0xD800 <= point <= 0xDFFF:
+        return match.group(0)
+    return chr(point)
+
+
+def _accessible(page: str) -> str:
+    """Every image with an alternative text, every cell's text and output reachable with the
+    keyboard, and Chinese written as characters (the markdown renderer writes headings as
+    numeric references)."""
+    page = _IMAGE_WITHOUT_ALT.sub('<img alt="图片"', page)
+    page = _CHARACTER_REFERENCE.sub(_character, page)
+    return _FOCUSABLE_DIV.sub(r'\1 tabindex="0"', page)
 
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"

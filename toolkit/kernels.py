@@ -19,6 +19,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
 from .lifetime import child_setup
+from .outputs import HEADLESS
 
 
 class IPCKernelManager(AsyncKernelManager):
@@ -33,10 +34,12 @@ class IPCKernelManager(AsyncKernelManager):
         super().__init__(**kwargs)
 
     async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
-        """Start the kernel so that it dies with this process (``kw`` reaches ``Popen``)."""
+        """Start the kernel so that it dies with this process (``kw`` reaches ``Popen``),
+        marked headless: the notebooks it runs are read later, never interacted with."""
         setup = child_setup()
         if setup is not None:
             kw.setdefault("preexec_fn", setup)
+        kw.setdefault("env", {**os.environ, HEADLESS: "1"})
         await super().start_kernel(**kw)
 
 

@@ -8,6 +8,7 @@ notebook and its HTML export read the same without widgets.
 from __future__ import annotations
 
 import base64
+import gc
 import os
 from dataclasses import dataclass
 from datetime import date
@@ -19,7 +20,7 @@ from IPython.display import HTML, Image, Markdown, display
 from . import charts, present, render
 from .errors import DataError
 from .ledgers import Ledgers
-from .outputs import RESULT_MIME
+from .outputs import HEADLESS, RESULT_MIME
 from .report import Report, prepare, template_for
 from .resources import DEFAULT_REPORT
 
@@ -78,8 +79,14 @@ def _batch_ledgers(path: Path) -> Ledgers:
     info = path.stat()
     key = (str(path.resolve()), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
     if _BATCH_LEDGERS is None or _BATCH_LEDGERS[0] != key:
+        gc.unfreeze()  # the old copy (frozen below) may be collected again
         _BATCH_LEDGERS = None  # let the old copy go before the new one is read
         _BATCH_LEDGERS = (key, Ledgers.read(path))
+        # The copy lives as long as the kernel: kept out of the collector's sweeps. Each
+        # notebook's reset and pandas' many allocations otherwise trigger full collections
+        # that walk every row of every bureau, a cost growing with the province.
+        gc.collect()
+        gc.freeze()
     return _BATCH_LEDGERS[1]
 
 
@@ -218,13 +225,29 @@ def write_pdf(rep: Report, folder: Path, wanted: bool = False) -> Path | None:
     return path
 
 
-def review(ledgers: Ledgers, params: str, out: str, bureau: str, year: int, template: str = ""):
+def review(
+    ledgers: Ledgers,
+    params: str,
+    out: str,
+    bureau: str,
+    year: int,
+    template: str = "",
+    rep: Report | None = None,
+):
     """Show the interactive review panel in JupyterLab, and a static summary wherever a widget cannot live.
 
     Both go out as one display: JupyterLab with a kernel shows the panel; the saved
     notebook and its HTML (see ``export.for_reading``) show the summary of what the panel
-    is and how to open it, never the widget's Python repr.
+    is and how to open it, never the widget's Python repr. In a kernel zongjie runs
+    headless (``run``, ``batch``) only the summary is shown: the panel would be built for
+    no one. ``rep`` is the report the notebook computed, for that summary.
     """
+    if os.environ.get(HEADLESS):
+        if rep is None:
+            rep = prepare(ledgers, Path(params), bureau, int(year))
+        text, page = present.review_summary(rep)
+        display({"text/plain": text, "text/html": page}, raw=True)
+        return None
     from .review import ReviewPanel
 
     panel = ReviewPanel(ledgers, params, out, bureau=bureau, year=int(year), template=template or None)

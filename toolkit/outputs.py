@@ -12,6 +12,11 @@ from .spec import check_code
 #: Mimetype of the record a notebook run displays for the batch summary.
 RESULT_MIME = "application/vnd.zongjie.result+json"
 
+#: Set (to "1") in the environment of the kernels zongjie starts to execute notebooks
+#: (``run``, ``batch``): nothing will ever show a widget there, since the saved notebook
+#: keeps only their static summary (``export.for_reading``), so none is built.
+HEADLESS = "ZONGJIE_HEADLESS"
+
 
 def report_dir(out: Path, year: int, bureau: str) -> Path:
     """``<out>/<year>/<bureau>``; the bureau code is checked first, so it cannot lead elsewhere."""

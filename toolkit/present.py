@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import io
 import re
+import zipfile
 
 import pandas as pd
 
@@ -129,13 +130,9 @@ def findings_table(findings: list[Finding], figures: Figures) -> str:
 
 def preview_html(docx: bytes) -> str:
     """The rendered document's paragraphs, missing values marked."""
-    from docx import Document
-
-    doc = Document(io.BytesIO(docx))
     out = ['<div class="zongjie-preview" style="font-family:serif;max-width:48em;line-height:1.8">']
-    for paragraph in doc.paragraphs:
-        style = paragraph.style.style_id if paragraph.style is not None else ""
-        text = html.escape(paragraph.text)
+    for style, raw in _paragraphs(docx):
+        text = html.escape(raw)
         text = re.sub(r"【待补充：[^】]*】", lambda m: f"<mark>{m.group(0)}</mark>", text)
         if style == styles.TITLE:
             out.append(f'<h3 style="text-align:center">{text}</h3>')
@@ -147,6 +144,29 @@ def preview_html(docx: bytes) -> str:
             out.append(f'<p style="text-indent:2em;margin:0">{text}</p>')
     out.append("</div>")
     return "\n".join(out)
+
+
+_OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+
+
+def _paragraphs(docx: bytes) -> list[tuple[str, str]]:
+    """(style id, text) of each body paragraph, read from the main document part alone.
+
+    python-docx's ``Document`` opens every part, and its ``paragraph.style`` searches the
+    style sheet for each paragraph, most of a preview's cost; the paragraphs' own XML
+    (through python-docx's element classes, so text reads as ``paragraph.text`` does) is enough.
+    """
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import qn
+
+    with zipfile.ZipFile(io.BytesIO(docx)) as package:
+        relations = parse_xml(package.read("_rels/.rels"))
+        main = next((r.get("Target") for r in relations if r.get("Type") == _OFFICE_DOCUMENT), "word/document.xml")
+        document = parse_xml(package.read(main.lstrip("/")))
+    body = document.find(qn("w:body"))
+    if body is None:
+        return []
+    return [(p.style or "", p.text) for p in body.iterchildren(qn("w:p"))]
 
 
 def overview_figures(reports: dict) -> str:

@@ -125,6 +125,11 @@ class _BoundedCodeGenerator(CodeGenerator):
         self.write(")")
 
 
+#: Compiled template sources (a report's template has a few parts), most recently used last.
+_COMPILED: dict[tuple, Any] = {}
+_COMPILED_KEPT = 64
+
+
 class BoundedEnvironment(SandboxedEnvironment):
     """``SandboxedEnvironment`` with bounds on time, loop work, value sizes and output size."""
 
@@ -135,8 +140,35 @@ class BoundedEnvironment(SandboxedEnvironment):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._budget = _Budget()
+        self._options = repr((args, sorted(kwargs.items())))
         self.globals["range"] = self._range
         self.filters = {name: self._guard_filter(f) for name, f in self.filters.items()}
+
+    def compile(
+        self,
+        source: Any,
+        name: str | None = None,
+        filename: str | None = None,
+        raw: bool = False,
+        defer_init: bool = False,
+    ) -> Any:  # type: ignore[override]
+        """Jinja's compile, remembered per source text for environments built alike.
+
+        docxtpl compiles each part of a template on every render; the report's template
+        is the same for a whole batch, so its code is generated once per process. The
+        code object holds no environment: each render still runs in its own environment,
+        with its own budget.
+        """
+        if raw or name is not None or filename is not None or not isinstance(source, str):
+            return super().compile(source, name, filename, raw, defer_init)  # type: ignore[call-overload]
+        key = (type(self), self._options, source, defer_init)
+        code = _COMPILED.pop(key, None)
+        if code is None:
+            code = super().compile(source, defer_init=defer_init)
+        _COMPILED[key] = code  # most recent last
+        while len(_COMPILED) > _COMPILED_KEPT:
+            _COMPILED.pop(next(iter(_COMPILED)))
+        return code
 
     # -- the budget of one render ------------------------------------------------
 

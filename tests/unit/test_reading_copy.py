@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import nbformat
 
 from toolkit.export import WIDGET_VIEW, for_reading
@@ -29,3 +31,27 @@ def test_widget_view_dropped_summary_kept_and_counts_renumbered():
     assert code[2].outputs == [widget] and WIDGET_VIEW not in widget["data"]
     assert widget["data"]["text/html"] == "<p>交互核对面板</p>"
     assert "widgets" not in out.metadata
+
+
+def test_exported_page_is_accessible_and_reads_as_text():
+    """The reviewer's page: images with alt text, outputs focusable, headings as characters."""
+    from toolkit.export import notebook_html
+
+    image = nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "图"})
+    html_out = nbformat.v4.new_output("display_data", data={"text/html": "<p>数据 &lt;b&gt; &amp;</p>"})
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("## 二、报告数据 <x> & 1"), _cell(1, image, html_out)]
+    )
+    page = notebook_html(nb, "hedong").decode("utf-8")
+    assert "二、报告数据" in page and "&#" not in page.split("<body", 1)[1].replace("&#182;", "")
+    assert "数据 &lt;b&gt; &amp;" in page
+    assert all("alt=" in tag for tag in re.findall(r"<img[^>]*>", page)) and "<img" in page
+    outputs = re.findall(r'<div class="[^"]*jp-OutputArea-output[^"]*"[^>]*>', page)
+    assert len(outputs) == 2 and all('tabindex="0"' in tag for tag in outputs)
+    assert '<html lang="zh-CN">' in page
+
+
+def test_character_references_become_characters_except_markup():
+    from toolkit.export import _accessible
+
+    assert _accessible("<h2>&#19968;&#x4E8C;&#60;&#x26;&#34;&#39;&#0;</h2>") == "<h2>一二&#60;&#x26;&#34;&#39;&#0;</h2>"

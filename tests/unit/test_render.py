@@ -136,3 +136,27 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path, monkeypatch):
         outputs.atomic_write(target, b"new")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.docx"]
+
+
+def test_preview_reads_the_paragraphs_python_docx_reads(minimal):
+    """The preview reads the main part alone: the same paragraphs, styles and text as python-docx."""
+    import io
+
+    from conftest import FINANCE, write_csv
+
+    from toolkit import present, styles
+    from toolkit.validate import load_ledgers
+
+    data, params = minimal
+    write_csv(data / "财政指标.csv", [r for r in FINANCE if r["指标"] != "惠农补贴资金"])
+    rep = report.prepare(load_ledgers(data), params, "demo", 2021, SIGNED)
+    docx = render_docx(rep.figures, rep.story, default_template())
+    doc = Document(io.BytesIO(docx))
+    expected = [
+        (p.style.style_id if p.style is not None and p.style.style_id != "Normal" else "", p.text)
+        for p in doc.paragraphs
+    ]
+    assert present._paragraphs(docx) == expected
+    page = present.preview_html(docx)
+    assert page.count("<h3") == sum(s == styles.TITLE for s, _ in expected)
+    assert page.count("<mark>") == sum(t.count("【待补充：") for _, t in expected) > 0

@@ -125,3 +125,22 @@ def test_reviewer_comes_from_the_setting_never_the_login(sample_ledgers, tmp_pat
     assert fresh.by.value == ""
     review.remember_reviewer("李审核")
     assert ReviewPanel(sample_ledgers, params, tmp_path / "out").by.value == "李审核"
+
+
+def test_headless_kernel_shows_the_summary_and_builds_no_panel(sample_ledgers, tmp_path, monkeypatch):
+    """Under ``run``/``batch`` the saved notebook keeps only the summary: the panel is not built."""
+    from toolkit import notebook, present
+    from toolkit.outputs import HEADLESS
+    from toolkit.report import prepare
+
+    shown = []
+    monkeypatch.setattr(notebook, "display", lambda *objs, **kw: shown.extend(objs))
+    monkeypatch.setattr(review, "ReviewPanel", lambda *a, **k: pytest.fail("panel built in a headless kernel"))
+    monkeypatch.setenv(HEADLESS, "1")
+    rep = prepare(sample_ledgers, PARAMS, "hedong", 2022)
+    assert notebook.review(sample_ledgers, str(PARAMS), str(tmp_path), "hedong", 2022, "", rep) is None
+    text, page = present.review_summary(rep)
+    assert shown == [{"text/plain": text, "text/html": page}]
+    shown.clear()
+    notebook.review(sample_ledgers, str(PARAMS), str(tmp_path), "hedong", 2022)  # without the report: computed
+    assert shown == [{"text/plain": text, "text/html": page}]

@@ -62,3 +62,29 @@ def test_hostile_report_template_is_a_chinese_template_error(sample_ledgers, tmp
         render_docx(rep.figures, rep.story, target)
     assert time.monotonic() - start < 10
     assert "超出限制" in str(err.value) and "hostile.docx" in str(err.value)
+
+
+def test_compiled_code_is_shared_budgets_are_not():
+    """A template's code is compiled once per process; each environment keeps its own limits."""
+    from toolkit import template_sandbox
+
+    source = "{% for i in range(n) %}x{% endfor %}"
+    first, second = environment(), environment()
+    assert first.from_string(source).render(n=3) == "xxx"
+    cached = len(template_sandbox._COMPILED)
+    assert second.from_string(source).render(n=2) == "xx"
+    assert len(template_sandbox._COMPILED) == cached  # the second environment reused the code
+    with pytest.raises(TemplateLimitError):  # the shared code still counts against its own budget
+        second.from_string(source).render(n=10**7)
+    assert first.from_string(source).render(n=1) == "x"
+    assert environment(trim_blocks=True).from_string("{% if 1 %}\na{% endif %}").render() == "a"
+    assert environment().from_string("{% if 1 %}\na{% endif %}").render() == "\na"  # options keep codes apart
+
+
+def test_compiled_cache_is_bounded():
+    from toolkit import template_sandbox
+
+    env = environment()
+    for n in range(template_sandbox._COMPILED_KEPT + 20):
+        assert env.from_string(f"{{{{ {n} }}}}").render() == str(n)
+    assert len(template_sandbox._COMPILED) <= template_sandbox._COMPILED_KEPT

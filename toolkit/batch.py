@@ -22,7 +22,7 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,6 +88,11 @@ class Plan:
     def stamp(self) -> Path:
         return self.year_dir / ".zongjie" / "overview.fingerprint"
 
+    @property
+    def reserve(self) -> Path:
+        """Disk space held from the plan to the summary (see :func:`reserve_space`)."""
+        return self.year_dir / ".zongjie" / "summary.reserve"
+
 
 @dataclass
 class BatchSummary:
@@ -133,6 +138,7 @@ def plan(spec: RunSpec, *, bureaus: list[str] | None = None, force: bool = False
     cache = spec.year_dir / ".zongjie" / "ledgers.pkl"
     cache.parent.mkdir(parents=True, exist_ok=True)
     ledgers.save(cache)
+    reserve_space(cache.parent / "summary.reserve", len(known))
     spec = spec.with_(ledger_cache=cache)  # no template: each bureau's own or the report's (inputs lists both)
     prints = fingerprints(spec, codes)
     result = Plan(spec, codes, known, notices=ledgers.notices)
@@ -172,10 +178,10 @@ def run(plan: Plan, *, jobs: int | None = None, on_result: OnResult | None = Non
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker, initargs=(os.getpid(),))
     futures: dict[Future[RunResult], tuple[str, int]] = {}
     try:
+        if plan.overview:  # first: the longest notebook, run beside the bureaus', not after them
+            futures[pool.submit(worker.run_overview, plan.spec)] = (OVERVIEW, plan.spec.year)
         for job in plan.jobs:
             futures[pool.submit(worker.run_bureau, job.spec, job.fingerprint)] = (job.spec.bureau, plan.spec.year)
-        if plan.overview:
-            futures[pool.submit(worker.run_overview, plan.spec)] = (OVERVIEW, plan.spec.year)
         pending = set(futures)
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -209,11 +215,14 @@ def _stop_workers() -> None:
             child.join(1)
 
 
-def summarise(plan: Plan, outcome: Outcome, seconds: float = 0.0) -> BatchSummary:
+def summarise(
+    plan: Plan, outcome: Outcome, seconds: float = 0.0, table: Future[tuple[str, bool]] | None = None
+) -> BatchSummary:
     """Merge this run's results with those reused and earlier ones; write summary.csv and index.html.
 
     Bureaus the run did not finish (Ctrl-C) are listed as 已中断. A summary that cannot be
     written is reported in ``problems``, not raised, so the results are still shown.
+    ``table`` is the 汇总表 already being written (see :func:`run_batch`); without it, it is written here.
     """
     results = {**write_problem_lists(plan), **outcome.results}
     overview = results.pop(OVERVIEW, None)
@@ -245,12 +254,13 @@ def summarise(plan: Plan, outcome: Outcome, seconds: float = 0.0) -> BatchSummar
         r.skipped = True
     listed = BatchSummary(plan.spec.year, sorted(summary.results + earlier, key=lambda r: r.bureau), plan.year_dir)
     # --- 汇总表: the city's table of every bureau, before the index that links it
-    table_problem, ours = _summary_table(plan)
+    table_problem, ours = table.result() if table is not None else _summary_table(plan)
     if table_problem:
         listed.problems.append(table_problem)  # shown on the index page
         if ours:
             summary.problems.append(table_problem)
     # ---
+    plan.reserve.unlink(missing_ok=True)  # its space is for these two files
     problem = _try(lambda: write_summary(listed, names))
     if problem:
         summary.problems.append(problem)
@@ -323,6 +333,30 @@ def write_problem_lists(plan: Plan) -> dict[str, RunResult]:
     return results
 
 
+#: Bytes held for ``summary.csv`` and ``index.html``: a fixed part and a generous line per bureau.
+RESERVE_BASE, RESERVE_PER_BUREAU = 256 * 1024, 4 * 1024
+
+
+def reserve_space(path: Path, bureaus: int) -> None:
+    """Hold room on the output disk for the summary, released just before it is written.
+
+    A disk that fills while the notebooks run then fails the bureaus it hits, and
+    ``summary.csv`` and ``index.html`` are still written for every bureau. Without room
+    even for this, nothing is held and the failures are reported as they come.
+    """
+    size = RESERVE_BASE + RESERVE_PER_BUREAU * bureaus
+    try:
+        with open(path, "wb") as handle:
+            try:
+                os.posix_fallocate(handle.fileno(), 0, size)
+            except (AttributeError, OSError):  # a file system without fallocate: write it
+                handle.write(bytes(size))
+                handle.flush()
+                os.fsync(handle.fileno())
+    except OSError:
+        path.unlink(missing_ok=True)
+
+
 def _try(write: Callable[[], None]) -> str:
     try:
         write()
@@ -356,9 +390,13 @@ def run_batch(
     """Plan, run and summarise one year's batch."""
     start = time.monotonic()
     planned = plan(spec, bureaus=bureaus, force=force)
-    outcome = run(planned, jobs=jobs, on_result=on_result)
-    with no_interrupt():
-        return summarise(planned, outcome, time.monotonic() - start)
+    # the 汇总表 needs only the ledgers and parameters: written by a thread of this (otherwise
+    # waiting) process while the workers run the notebooks, instead of after them
+    with ThreadPoolExecutor(1, thread_name_prefix="zongjie-summary-table") as side:
+        table = side.submit(_summary_table, planned)
+        outcome = run(planned, jobs=jobs, on_result=on_result)
+        with no_interrupt():
+            return summarise(planned, outcome, time.monotonic() - start, table)
 
 
 def write_summary(summary: BatchSummary, names: dict[str, str]) -> None:

@@ -53,6 +53,7 @@ if "ipywidgets" in _sys.modules:
     _sys.modules["ipywidgets"].Widget.close_all()
 _os.chdir({folder!r})
 get_ipython().run_line_magic("reset", "-f")
+__import__("gc").freeze()
 """
 
 
@@ -65,7 +66,10 @@ class KernelSlot:
 
     Before each notebook the user namespace is cleared (``%reset -f``), widgets are
     closed and the working folder is set; after any failure the kernel is discarded,
-    so a broken bureau cannot leave state behind for the next one.
+    so a broken bureau cannot leave state behind for the next one. What survives the
+    reset (modules, the batch's ledgers, caches) is frozen out of the garbage collector
+    (``gc.freeze``): the collections IPython's reset and pandas trigger then walk only
+    the last notebook's objects, not the whole kernel, every time.
     """
 
     def __init__(self, ipc_root: Path):

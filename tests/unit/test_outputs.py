@@ -43,3 +43,36 @@ def test_other_write_failures_name_the_file_too(tmp_path):
     blocker.write_text("x", encoding="utf-8")
     with pytest.raises(WriteFailed, match="not-a-folder"):
         outputs.atomic_write(blocker / "summary.csv", b"data")
+
+
+def test_summary_space_is_held_and_a_full_disk_holds_nothing(tmp_path, monkeypatch):
+    import os
+
+    from toolkit import batch
+
+    path = tmp_path / "summary.reserve"
+    batch.reserve_space(path, 10)
+    assert path.stat().st_size == batch.RESERVE_BASE + 10 * batch.RESERVE_PER_BUREAU
+
+    def full(*args):
+        raise OSError(28, "No space left on device")
+
+    class FullDisk:
+        def __init__(self, name, mode):
+            self.handle = open(name, mode)  # noqa: SIM115 - closed in __exit__
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.handle.close()
+
+        def fileno(self):
+            return self.handle.fileno()
+
+        write = flush = full
+
+    monkeypatch.setattr(os, "posix_fallocate", full)
+    monkeypatch.setattr(batch, "open", FullDisk, raising=False)
+    batch.reserve_space(path, 10)  # no room even for the reserve: nothing held, nothing raised
+    assert not path.exists()

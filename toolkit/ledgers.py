@@ -55,6 +55,19 @@ class Ledgers:
                 out.setdefault(code, set()).add(int(year))
         return out
 
+    @cached_property
+    def sources(self) -> list[tuple[str, str, str, int, list[str]]]:
+        """(table, file, sheet, rows, bureau codes) for each file and sheet rows were read from.
+
+        Computed once: a batch kernel shows it for every notebook on the same ledgers.
+        """
+        out = []
+        for name in ("activities", "problems", "finance"):
+            frame = getattr(self, name)
+            for (file, sheet), group in frame.groupby(["_file", "_sheet"], sort=True):
+                out.append((name, file, sheet, len(group), sorted(set(group["bureau"]))))
+        return out
+
     def years_of(self, bureau: str) -> list[int]:
         """The years a bureau has any row in."""
         return sorted(self._years_by_bureau.get(bureau, ()))

@@ -50,11 +50,7 @@ def problems_table(problems: list[Problem]) -> str:
 
 def ledger_summary(ledgers: Ledgers) -> str:
     """Rows read per table and file."""
-    parts = []
-    for table in TABLES.values():
-        name, frame = table.zh, getattr(ledgers, table.name)
-        for (file, sheet), group in frame.groupby(["_file", "_sheet"], sort=True):
-            parts.append((name, file, sheet, len(group), _some(sorted(set(group["bureau"])))))
+    parts = [(TABLES[t].zh, file, sheet, rows, _some(codes)) for t, file, sheet, rows, codes in ledgers.sources]
     return _table(pd.DataFrame(parts, columns=["台账", "文件", "工作表", "行数", "单位"]))
 
 

@@ -10,7 +10,16 @@ from .errors import ZongjieError
 from .outputs import RESULT_MIME
 from .resources import PACKAGE
 
-_EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.I)
+_EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//\Z""", re.I)
+
+
+def _online(page: str) -> bool:
+    """Whether the page would load something from the network (``src=``/``href=`` to ``//…``).
+
+    Only the text before each ``//`` is matched: a case-insensitive search from every
+    position of a page this size cost more than the rest of the check.
+    """
+    return any(_EXTERNAL.search(page, max(0, m.start() - 256), m.end()) for m in re.finditer("//", page))
 
 
 class OnlineResourceError(ZongjieError):
@@ -123,7 +132,7 @@ def notebook_html(nb: Any, name: str) -> bytes:
     shown = nbformat.from_dict({**nb, "cells": [_without_record(cell) for cell in nb.cells]})
     body, _ = _exporter().from_notebook_node(shown, resources={"metadata": {"name": name}})
     body = body.replace('<html lang="en">', '<html lang="zh-CN">')
-    if _EXTERNAL.search(body):
+    if _online(body):
         raise OnlineResourceError("导出的HTML引用了外部网络资源，已拒绝写出（内网无法打开）")
     return body.encode("utf-8")
 

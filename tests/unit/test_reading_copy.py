@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import nbformat
+import pytest
 
 from toolkit.export import WIDGET_VIEW, for_reading
 
@@ -55,3 +56,21 @@ def test_character_references_become_characters_except_markup():
     from toolkit.export import _accessible
 
     assert _accessible("<h2>&#19968;&#x4E8C;&#60;&#x26;&#34;&#39;&#0;</h2>") == "<h2>一二&#60;&#x26;&#34;&#39;&#0;</h2>"
+
+
+@pytest.mark.parametrize(
+    ("page", "online"),
+    [
+        ('<img src="//cdn.example/a.png">', True),
+        ("<a HREF = 'https://example.org'>", True),
+        ("<script src=http://example.org/x.js>", True),
+        ('<link href=\n   "https://example.org/a.css">', True),
+        ("a // b and http://example.org in text", False),
+        ('<img src="data:image/png;base64,//8AAA">', False),
+        ('<a href="#x">//</a>', False),
+    ],
+)
+def test_online_resources_are_found(page, online):
+    from toolkit.export import _online
+
+    assert _online("<p>" + "x" * 5000 + "</p>" + page) is online

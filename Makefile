@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# System packages pip cannot install: a CJK font for charts, Chromium for browser tests.
+# System packages pip cannot install: a CJK font to read the pages, Chromium for browser tests.
 system:
 	scripts/install-system-packages
 

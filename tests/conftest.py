@@ -6,8 +6,10 @@ import csv
 import json
 import os
 import random
+import re
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -299,3 +301,18 @@ def fictional_bureaus(root: Path, n: int, seed: int) -> tuple[Path, Path, dict]:
     write_csv(data / "问题台账.csv", probs)
     write_csv(data / "财政指标.csv", fin)
     return data, params, plan
+
+
+def assert_inline_charts(page: str, titles: list[str]) -> None:
+    """The exported page holds exactly these charts, inline as SVG (not images), each well-formed XML."""
+    assert not re.search(r"<img[^>]+src=\"data:image/(png|svg\+xml)", page)
+    found = re.findall(r"<svg\b.*?</svg>", page, re.S)
+    charts = [ET.fromstring(s) for s in found if 'role="img"' in s.split(">", 1)[0]]
+    assert [c.findtext("{http://www.w3.org/2000/svg}title") for c in charts] == titles
+    for chart in charts:
+        # nbconvert re-serialises the page with an HTML parser that lowercases attribute names;
+        # a browser's HTML parser gives SVG attributes their case back (viewbox → viewBox)
+        assert chart.get("aria-label") in titles and (chart.get("viewBox") or chart.get("viewbox"))
+        assert [e for e in chart.iter() if e.get("class") == "bar"] or [
+            e for e in chart.iter() if e.get("class") == "note"
+        ]

@@ -1,31 +1,20 @@
-"""Charts for reviewers, drawn with matplotlib's object API (no pyplot, no display needed).
+"""Charts for reviewers, drawn as SVG text (``toolkit.svg``): a few milliseconds each, no plotting library.
 
-Chinese labels need a CJK font from a system package (Debian ``fonts-noto-cjk``);
-nothing is downloaded at run time.
+The reader's browser draws the text, with the first of ``svg.FONT_FAMILY`` it has, so
+Chinese shows wherever the page is read; no font is needed where the charts are made.
+Each function returns the SVG document as a string.
 """
 
 from __future__ import annotations
 
-import functools
-import io
+import colorsys
+import math
 from collections import Counter
-from collections.abc import Callable
 from decimal import Decimal
-from pathlib import Path
-from typing import ParamSpec
 
-from .figures import Figures, Scope
+from .figures import Figure, Figures, Scope
+from .svg import Bars, Series, draw
 
-P = ParamSpec("P")
-
-CJK_FONTS = (
-    "Noto Sans CJK SC",
-    "Noto Serif CJK SC",
-    "Source Han Sans SC",
-    "WenQuanYi Micro Hei",
-    "AR PL UKai CN",
-    "FandolFang",
-)
 #: Finance indicators compared against last year, with the figure keys that hold them.
 FINANCE_KEYS = (
     "fiscal_revenue",
@@ -39,219 +28,183 @@ FINANCE_KEYS = (
     "student_aid_funds",
     "boarding_meal_funds",
 )
+#: The twenty colours of the tab20 palette, dark shades first, then their light shades.
+TAB20 = (
+    *("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"),
+    *("#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5"),
+)
+GROWTH, DECLINE, AMOUNT = "#2e7d32", "#c62828", "#1976d2"
+#: The label of a value too large for a float (no bar is drawn for it).
+TOO_LARGE = "数值过大"
 
 
-#: Parts of font file names that mark the CJK families above, for fonts installed after matplotlib's cache.
-_CJK_FILES = ("cjk", "sourcehan", "wqy", "ukai", "uming", "fandol")
+def palette(n: int) -> list[str]:
+    """``n`` distinct colours: tab20's, then evenly spaced hues, so no two activity kinds share one."""
+    if n <= len(TAB20):
+        return list(TAB20[:n])
+    more = n - len(TAB20)
+    hues = (colorsys.hsv_to_rgb(i / more, 0.75, 0.85) for i in range(more))
+    return [*TAB20, *("#{:02x}{:02x}{:02x}".format(*(round(c * 255) for c in rgb)) for rgb in hues)]
 
 
-def cjk_font() -> str | None:
-    """The first installed CJK font family; registers system CJK fonts the cache does not know yet."""
-    from matplotlib import font_manager
-
-    def find() -> str | None:
-        names = {f.name for f in font_manager.fontManager.ttflist}
-        return next((n for n in CJK_FONTS if n in names), None)
-
-    found = find()
-    if found is None:  # fonts installed after matplotlib built its cache
-        known = {f.fname for f in font_manager.fontManager.ttflist}
-        for path in font_manager.findSystemFonts():
-            if path not in known and any(part in Path(path).name.lower() for part in _CJK_FILES):
-                try:
-                    font_manager.fontManager.addfont(path)
-                except (OSError, RuntimeError, ValueError):
-                    continue
-        found = find()
-    return found
-
-
-def _rc() -> dict:
-    """Chart settings, applied with ``rc_context`` only while a chart is drawn."""
-    import matplotlib
-
-    rc: dict = {"axes.unicode_minus": False}
-    font = cjk_font()
-    if font:
-        rc["font.family"] = "sans-serif"
-        rc["font.sans-serif"] = [font, *matplotlib.rcParams["font.sans-serif"]]
-    return rc
-
-
-def _styled(chart: Callable[P, bytes]) -> Callable[P, bytes]:
-    """Draw ``chart`` inside matplotlib's ``rc_context``: no process-wide setting changes."""
-
-    @functools.wraps(chart)
-    def draw(*args: P.args, **kwargs: P.kwargs) -> bytes:
-        import matplotlib
-
-        with matplotlib.rc_context(_rc()):
-            return chart(*args, **kwargs)
-
-    return draw
-
-
-def _figure(width: float, height: float):
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), dpi=110, layout="constrained")
-
-
-def _fixed_figure(width: float, height: float, *, left: float, bottom: float, top: float = 0.4, right: float = 0.15):
-    """A figure with its margins given in inches, for the charts of every report.
-
-    Constrained layout measures every label before drawing, about a third of a chart's
-    cost; these charts' labels are known before drawing, so their margins are sized from them.
-    """
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=110)
-    fig.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height)
-    return fig
-
-
-def _text_inches(text: str, size: float | None = None) -> float:
-    """A generous width of ``text`` at ``size`` points: CJK characters one em, others about two thirds."""
-    import matplotlib
-
-    points = float(size or matplotlib.rcParams["font.size"])
-    return sum(1.0 if ord(ch) > 0x2E80 else 0.65 for ch in text) * points / 72
-
-
-def _png(fig) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()
-
-
-#: Twenty distinct colours (matplotlib's tab20, dark shades first): no two activity kinds share one.
-def _palette(n: int) -> list:
-    from matplotlib import colormaps
-
-    tab = colormaps["tab20"].colors  # type: ignore[attr-defined]  # a ListedColormap
-    ordered = list(tab[0::2]) + list(tab[1::2])
-    if n <= len(ordered):
-        return ordered[:n]
-    more = colormaps["hsv"]
-    return ordered + [more(i / (n - len(ordered))) for i in range(n - len(ordered))]
-
-
-@_styled
-def activities_per_month(scope: Scope) -> bytes:
+def activities_per_month(scope: Scope) -> str:
     """Stacked bars: activities recorded each month of the report year, one distinct colour per kind.
 
-    The legend stands to the right of the axes, so it never covers a month's bars.
+    Kinds are stacked and listed most frequent first; the legend stands to the right of
+    the plot, so it never covers a month's bars.
     """
     rows = scope.activities
-    counts = Counter((r["date"].month, r["kind"]) for r in rows)
-    kinds = [k for k, _ in Counter(r["kind"] for r in rows).most_common()]
-    ncols = 1 if len(kinds) <= 12 else 2
-    peak = max([sum(counts.get((m, k), 0) for k in kinds) for m in range(1, 13)] + [1])
-    # left: the y label and tick numbers as wide as the highest count; right: the legend's columns
-    legend = ncols * (max((_text_inches(k, 7) for k in kinds), default=0.0) + 0.5) + 0.1 if kinds else 0.0
-    fig = _fixed_figure(8.5, 3.6, left=0.4 + _text_inches(str(peak * 2)), bottom=0.35, right=0.15 + legend)
-    ax = fig.add_subplot()
-    months = list(range(1, 13))
-    bottom = [0] * 12
-    for kind, colour in zip(kinds, _palette(len(kinds))):
-        heights = [counts.get((m, kind), 0) for m in months]
-        ax.bar(months, heights, bottom=bottom, label=kind, color=colour)
-        bottom = [b + h for b, h in zip(bottom, heights)]
-    ax.set_xticks(months, [f"{m}月" for m in months])
-    ax.set_ylabel("活动次数")
-    ax.set_title(f"{scope.params.name}{scope.year}年各月活动")
-    if kinds:
-        ax.legend(fontsize=7, ncols=ncols, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    return _png(fig)
+    counts = Counter((r["date"].month, str(r["kind"])) for r in rows)
+    kinds = [k for k, _ in Counter(str(r["kind"]) for r in rows).most_common()]
+    months = range(1, 13)
+    totals = [sum(counts.get((m, k), 0) for k in kinds) for m in months]
+    return draw(
+        Bars(
+            title=f"{scope.params.name}{scope.year}年各月活动",
+            categories=[f"{m}月" for m in months],
+            series=[
+                Series(kind, [counts.get((m, kind), 0) for m in months], colour)
+                for kind, colour in zip(kinds, palette(len(kinds)))
+            ],
+            value_title="活动次数",
+            category_title=f"{scope.year}年",
+            description=f"共{len(rows)}次活动，{len(kinds)}类；各月："
+            + "，".join(f"{m}月{t}次" for m, t in zip(months, totals)),
+            stacked=True,
+            integer=True,
+            note="" if rows else "本年没有活动记录",
+        )
+    )
 
 
-def _percent(now, then) -> float | None:
+def _amount(value: object) -> Decimal:
+    """A figure's value as a number; anything else (a flag, a text) is never drawn as if it were one."""
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | float):
+        raise TypeError(f"图中的数值不是数字：{value!r}")
+    return Decimal(value)
+
+
+def _percent(now: Figure | None, then: Figure | None) -> float | None:
     if now is None or then is None or now.value is None or then.value is None:
         return None
-    before = Decimal(then.value)
-    return None if before == 0 else float((Decimal(now.value) - before) / before * 100)
+    before = _amount(then.value)
+    return None if before == 0 else float((_amount(now.value) - before) / before * 100)
 
 
-@_styled
-def finance_against_previous(figures: Figures, previous: Figures | None) -> bytes:
+def _wan(amount: float) -> str:
+    """万元 as read in reports: whole above a hundred, else up to four significant digits (never a bare 0 or -0)."""
+    if not math.isfinite(amount):
+        return TOO_LARGE
+    return f"{amount:,.0f}" if abs(amount) >= 100 else f"{amount:.4g}"
+
+
+def finance_against_previous(figures: Figures, previous: Figures | None) -> str:
     """Finance indicators as percent change against last year, on a linear axis, each bar labelled.
 
-    Without last year's comparable data, this year's amounts (万元) are drawn instead.
+    Growth is green and decline red, each bar labelled ``+12.3%``; an indicator without
+    last year's value has no bar and reads 无上年数. Without last year's comparable data,
+    this year's amounts (万元) are drawn instead, each labelled.
     """
     keys = [k for k in FINANCE_KEYS if k in figures and figures[k].value is not None]
     labels = [figures[k].label for k in keys]
-    # without last year the bars' amounts stand past the longest bar: room for them on the right
-    amounts = [] if previous is not None else [f"{float(Decimal(figures[k].value) / 10_000):,.0f}" for k in keys]
-    right = 0.25 + max((_text_inches(a, 8) for a in amounts), default=0.0)
-    widest = max((_text_inches(label) for label in labels), default=0.5)
-    fig = _fixed_figure(8.5, 0.42 * max(len(keys), 3) + 1.2, left=widest + 0.2, bottom=0.6, right=right)
-    ax = fig.add_subplot()
-    y = list(range(len(keys)))
+    empty = "" if keys else "没有财政指标数据"
     if previous is not None:
         changes = [_percent(figures[k], previous.get(k)) for k in keys]
-        values = [c if c is not None else 0.0 for c in changes]
-        colours = ["#2e7d32" if v >= 0 else "#c62828" for v in values]
-        bars = ax.barh(y, values, color=colours, height=0.6)
-        texts = ["无上年数" if c is None else f"{c:+.1f}%" for c in changes]
-        ax.bar_label(bars, texts, padding=3, fontsize=8)
-        ax.axvline(0, color="#555", linewidth=0.8)
-        span = max([abs(v) for v in values] + [10.0])
-        ax.set_xlim(-span * 1.25, span * 1.25)
-        ax.set_xlabel(f"与{previous.year}年相比的变化（%）")
-        ax.set_title(f"财政指标与{previous.year}年相比")
+        texts = ["无上年数" if c is None else f"{c:+.1f}%" if math.isfinite(c) else TOO_LARGE for c in changes]
+        bars = Bars(
+            title=f"{figures.year}年财政指标与{previous.year}年相比",
+            categories=labels,
+            series=[
+                Series(
+                    "变化",
+                    changes,
+                    [DECLINE if c is not None and c < 0 else GROWTH for c in changes],
+                    texts,
+                )
+            ],
+            value_title=f"与{previous.year}年相比的变化（%）",
+            description="；".join(f"{label} {text}" for label, text in zip(labels, texts)),
+            horizontal=True,
+            legend=False,
+            symmetric=10.0,
+            note=empty,
+        )
     else:
-        wan = [float(Decimal(figures[k].value) / 10_000) for k in keys]
-        bars = ax.barh(y, wan, color="#1976d2", height=0.6)
-        ax.bar_label(bars, [f"{v:,.0f}" for v in wan], padding=3, fontsize=8)
-        ax.set_xlabel("万元")
-        ax.set_title("财政指标（无可比的上年数据）")
-    ax.set_yticks(y, labels)
-    ax.invert_yaxis()
-    return _png(fig)
+        wan = [float(_amount(figures[k].value) / 10_000) for k in keys]
+        texts = [_wan(v) for v in wan]
+        bars = Bars(
+            title=f"{figures.year}年财政指标（无可比的上年数据）",
+            categories=labels,
+            series=[Series(f"{figures.year}年", wan, AMOUNT, texts)],
+            value_title=f"{figures.year}年数额（万元）",
+            description="；".join(f"{label} {text}万元" for label, text in zip(labels, texts)),
+            horizontal=True,
+            legend=False,
+            note=empty,
+        )
+    return draw(bars)
 
 
-@_styled
 def compare_bureaus(
     reports: dict, keys: tuple[str, ...] = ("fiscal_revenue", "tax_revenue", "general_budget_revenue")
-) -> bytes:
-    """Grouped bars: the main revenue indicators (亿元) of every bureau, side by side."""
-    good = {c: r for c, r in reports.items() if not isinstance(r, Exception)}
-    fig = _figure(7.5, 3.6)
-    ax = fig.add_subplot()
-    names = [r.params.name for r in good.values()]
-    width = 0.8 / max(len(keys), 1)
-    for i, key in enumerate(keys):
+) -> str:
+    """Grouped bars: the main revenue indicators (亿元) of every bureau, side by side; a missing one reads 无数据."""
+    good = [r for r in reports.values() if not isinstance(r, Exception)]
+    names = [r.params.name for r in good]
+    series = []
+    for key, colour in zip(keys, palette(len(keys))):
+        figures = [r.figures.get(key) for r in good]
         values = [
-            float(Decimal(r.figures[key].value) / 100_000_000) if r.figures[key].value is not None else 0.0
-            for r in good.values()
+            float(_amount(f.value) / 100_000_000) if f is not None and f.value is not None else None for f in figures
         ]
-        label = next(iter(good.values())).figures[key].label if good else key
-        ax.bar([x + i * width for x in range(len(names))], values, width=width, label=label)
-    ax.set_xticks([x + width * (len(keys) - 1) / 2 for x in range(len(names))], names, fontsize=8)
-    ax.set_ylabel("亿元")
-    ax.set_title("各单位主要收入指标")
-    ax.legend(frameon=False, fontsize=8)
-    return _png(fig)
+        label = next((f.label for f in figures if f is not None), key)
+        series.append(Series(label, values, colour, ["无数据" if v is None else "" for v in values]))
+    return draw(
+        Bars(
+            title="各单位主要收入指标",
+            categories=names,
+            series=series,
+            value_title="亿元",
+            description=_grouped_description(names, series, "亿元"),
+            horizontal=True,
+            note="" if good else "没有可比较的单位",
+        )
+    )
 
 
-@_styled
-def attention_counts(reports: dict) -> bytes:
+def _grouped_description(names: list[str], series: list[Series], unit: str) -> str:
+    def one(v: float | None) -> str:
+        return "无数据" if v is None else f"{v:,.2f}{unit}"
+
+    return "；".join(
+        f"{name}：" + "，".join(f"{s.label} {one(s.values[i])}" for s in series) for i, name in enumerate(names)
+    )
+
+
+def attention_counts(reports: dict) -> str:
     """Stacked bars: missing values, warnings and overrides per bureau."""
-    good = {c: r for c, r in reports.items() if not isinstance(r, Exception)}
-    names = [r.params.name for r in good.values()]
-    series = {
-        "待补充": [len(r.figures.missing()) for r in good.values()],
-        "提示": [len(r.findings) for r in good.values()],
-        "已修改": [sum(1 for f in r.figures.values() if f.override) for r in good.values()],
+    good = [r for r in reports.values() if not isinstance(r, Exception)]
+    names = [r.params.name for r in good]
+    counts = {
+        "待补充": [len(r.figures.missing()) for r in good],
+        "提示": [len(r.findings) for r in good],
+        "已修改": [sum(1 for f in r.figures.values() if f.override) for r in good],
     }
-    fig = _figure(7.5, 3.0)
-    ax = fig.add_subplot()
-    bottom = [0] * len(names)
-    for label, values in series.items():
-        ax.bar(names, values, bottom=bottom, label=label)
-        bottom = [b + v for b, v in zip(bottom, values)]
-    ax.set_ylabel("项数")
-    ax.set_title("各单位需关注的数据")
-    ax.tick_params(axis="x", labelsize=8)
-    ax.legend(frameon=False, fontsize=8)
-    return _png(fig)
+    series = [Series(label, values, colour) for (label, values), colour in zip(counts.items(), palette(len(counts)))]
+    nothing = not any(v for values in counts.values() for v in values)
+    return draw(
+        Bars(
+            title="各单位需关注的数据",
+            categories=names,
+            series=series,
+            value_title="项数",
+            description="；".join(
+                f"{name}：" + "，".join(f"{label}{values[i]}项" for label, values in counts.items())
+                for i, name in enumerate(names)
+            ),
+            horizontal=True,
+            stacked=True,
+            integer=True,
+            note="没有可比较的单位" if not good else "各单位均无需关注的数据" if nothing else "",
+        )
+    )

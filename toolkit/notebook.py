@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from IPython import get_ipython
-from IPython.display import HTML, Image, Markdown, display
+from IPython.display import HTML, Markdown, display
 
 from . import charts, present, render
 from .errors import DataError
@@ -145,11 +145,19 @@ def checks(rep: Report) -> None:
     display(HTML(present.findings_table(rep.findings, rep.figures)))
 
 
+def _show_svg(drawing: str) -> None:
+    """Display a chart made by ``toolkit.charts`` (the HTML export inlines it).
+
+    The same output as ``IPython.display.SVG``, without re-parsing: ``SVG`` reads the
+    text with minidom to find its ``<svg>`` element, three times the cost of drawing it,
+    and the chart is that element already.
+    """
+    display({"image/svg+xml": drawing}, raw=True)
+
+
 def show_charts(rep: Report) -> None:
-    if charts.cjk_font() is None:
-        display(Markdown("未找到中文字体，图中文字可能无法显示（请安装 fonts-noto-cjk）。"))
-    display(Image(charts.activities_per_month(rep.scope)))
-    display(Image(charts.finance_against_previous(rep.figures, rep.previous)))
+    _show_svg(charts.activities_per_month(rep.scope))
+    _show_svg(charts.finance_against_previous(rep.figures, rep.previous))
 
 
 @dataclass
@@ -296,5 +304,5 @@ def overview_charts(reports: dict) -> None:
         )
         revenue = ov.top(reports, ov.CHART_BARS, ov.revenue)
         attention = ov.top(reports, ov.CHART_BARS, ov.attention_total)
-    display(Image(charts.compare_bureaus(revenue)))
-    display(Image(charts.attention_counts(attention)))
+    _show_svg(charts.compare_bureaus(revenue))
+    _show_svg(charts.attention_counts(attention))

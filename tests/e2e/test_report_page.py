@@ -26,6 +26,7 @@ def test_report_page_reads_at_a_glance(browser, tmp_path, request):
         assert flagged.evaluate("e => getComputedStyle(e).backgroundColor") != "rgba(0, 0, 0, 0)"
         assert page.locator("details summary", has_text="状态正常").count() >= 1
         assert "与上次生成相比" in body and "落款日期" in body
+        assert page.locator("svg[role=img] rect.bar").count() > 10  # both charts drawn inline
         page.screenshot(path=str(folder / "report-page.png"), full_page=True)
     finally:
         context.close()

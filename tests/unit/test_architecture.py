@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from datetime import date
 
-from conftest import PARAMS, ROOT
+from conftest import PARAMS, ROOT, SAMPLE
 
 from toolkit import report
 from toolkit.figures import Figure
@@ -26,16 +27,34 @@ def test_parameter_sources_name_file_relative_to_params_and_key(sample_ledgers):
             assert not source.file.startswith("/"), source
 
 
-def test_charts_leave_matplotlib_settings_alone(sample_ledgers):
-    import matplotlib
+def test_charts_need_no_plotting_library_and_depend_on_their_input_alone():
+    """A fresh interpreter shows every chart as the notebooks do: nothing loads matplotlib (nor
+    any font machinery), and drawing twice gives the same SVG, so no state is kept between reports."""
+    script = """
+import sys
+from pathlib import Path
+from IPython.core.interactiveshell import InteractiveShell
+from toolkit import charts, notebook
+from toolkit.report import prepare, prepare_all
+from toolkit.validate import load_ledgers
 
-    from toolkit import charts
-
-    before = dict(matplotlib.rcParams)
-    rep = report.prepare(sample_ledgers, PARAMS, "qingshan", 2022, date(2022, 1, 10))
-    assert charts.activities_per_month(rep.scope).startswith(b"\x89PNG")
-    assert charts.finance_against_previous(rep.figures, rep.previous).startswith(b"\x89PNG")
-    assert dict(matplotlib.rcParams) == before
+shell = InteractiveShell.instance()
+shown = []
+shell.display_pub.publish = lambda data, metadata=None, **kw: shown.append(data)
+ledgers = load_ledgers(Path(sys.argv[1]))
+rep = prepare(ledgers, Path(sys.argv[2]), "qingshan", 2022)
+notebook.show_charts(rep)
+notebook.overview_charts(prepare_all(ledgers, Path(sys.argv[2]), 2022, ["qingshan", "hedong"]))
+assert [list(d) for d in shown] == [["image/svg+xml"]] * 4, shown
+assert shown[0]["image/svg+xml"] == charts.activities_per_month(rep.scope)
+assert shown[1]["image/svg+xml"] == charts.finance_against_previous(rep.figures, rep.previous)
+print(sorted(m for m in sys.modules if m.split(".")[0] in ("matplotlib", "PIL", "fontTools")))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(SAMPLE), str(PARAMS)], capture_output=True, text=True, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
 def test_no_absolute_machine_path_in_the_repo():

@@ -1,10 +1,10 @@
-"""Pages that read at a glance: statuses first and coloured, distinct chart colours, a defaulted date flagged."""
+"""Pages that read at a glance: statuses first and coloured, a defaulted date flagged (chart colours: test_charts)."""
 
 from __future__ import annotations
 
 from conftest import PARAMS
 
-from toolkit import charts, present
+from toolkit import present
 from toolkit.report import prepare
 
 
@@ -31,18 +31,6 @@ def test_defaulted_signature_date_needs_review(sample_ledgers, tmp_path):
 
     given = prepare(sample_ledgers, PARAMS, "hedong", 2022, date(2023, 1, 10))
     assert given.figures["signed_on"].status == "ok"
-
-
-def test_palette_has_no_repeated_colour():
-    for n in (5, 12, 20, 25):
-        colours = charts._palette(n)
-        assert len(colours) == n and len({tuple(c) for c in colours}) == n
-
-
-def test_charts_draw(sample_ledgers):
-    rep = prepare(sample_ledgers, PARAMS, "hedong", 2022)
-    for png in (charts.activities_per_month(rep.scope), charts.finance_against_previous(rep.figures, rep.previous)):
-        assert png.startswith(b"\x89PNG")
 
 
 def test_overview_warnings_are_a_list_per_bureau(sample_ledgers):

@@ -5,8 +5,8 @@ Three stages: :func:`plan` (which bureaus, with which inputs, which can be reuse
 :func:`summarise` (``summary.csv`` and ``index.html``). Nothing here prints: the command
 line shows progress through the ``on_result`` callback.
 
-The ledgers are loaded and validated once per batch and handed to every notebook as a
-cached copy. A failure is a value in the summary, never the end of the batch. A bureau
+The ledgers are loaded and validated once per batch; each bureau's notebook is handed a
+copy of its own rows (:func:`own_rows`), the overview and 汇总表 the whole. A failure is a value in the summary, never the end of the batch. A bureau
 is reused only when its inputs are unchanged *and* its ``result.json`` verifies every
 output file; anything less is redone. Workers and kernels die with the batch, however it
 ends; Ctrl-C stops the running notebooks, and the summary marks them 已中断.
@@ -26,6 +26,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, Thr
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import index_page, worker
 from .errors import CellProblem, NotFoundError, Notice, ZongjieError
@@ -35,6 +36,9 @@ from .lifetime import init_worker
 from .outputs import atomic_write, report_dir
 from .params import list_bureaus, load_all
 from .spec import RunSpec, check_code
+
+if TYPE_CHECKING:
+    from .ledgers import Ledgers
 
 SUMMARY_COLUMNS = [
     "bureau",
@@ -140,7 +144,7 @@ def plan(spec: RunSpec, *, bureaus: list[str] | None = None, force: bool = False
     ledgers.save(cache)
     reserve_space(cache.parent / "summary.reserve", len(known))
     spec = spec.with_(ledger_cache=cache)  # no template: each bureau's own or the report's (inputs lists both)
-    prints = fingerprints(spec, codes)
+    prints = fingerprints(spec, known, ledgers)  # every bureau's: the overview shows them all
     result = Plan(spec, codes, known, notices=ledgers.notices)
     result.failed = {c: split.failed[c] for c in codes if c in split.failed}
     result.data_problems = [p for p in check_codes(ledgers, known) if p.bureau not in split.failed]
@@ -152,11 +156,30 @@ def plan(spec: RunSpec, *, bureaus: list[str] | None = None, force: bool = False
         if previous is not None:
             result.reused[code] = previous
         else:
-            result.jobs.append(Job(spec.for_bureau(code), prints[code]))
-    result.overview_print = hashlib.sha256("".join(prints[c] for c in sorted(prints)).encode()).hexdigest()
+            result.jobs.append(Job(own_rows(spec.for_bureau(code), ledgers), prints[code]))
+    everything = ledgers.digest() + "".join(prints[c] for c in sorted(prints))  # the overview reads every row
+    result.overview_print = hashlib.sha256(everything.encode()).hexdigest()
     stamp, page = result.stamp, spec.year_dir / "overview.html"
     result.overview = force or not page.is_file() or not stamp.is_file() or stamp.read_text() != result.overview_print
     return result
+
+
+# --- a bureau's notebook reads its own rows only: all of the ledgers its fingerprint digests
+def own_rows(spec: RunSpec, ledgers: Ledgers) -> RunSpec:
+    """The bureau's run reading a copy of the ledgers with its own rows (every table and year) and the notices.
+
+    A bureau without any row keeps the whole copy: its notebook fails naming the codes
+    the ledgers do hold (and a failed bureau is never reused).
+    """
+    if spec.bureau not in ledgers.bureaus:
+        return spec
+    path = spec.year_dir / ".zongjie" / "ledgers" / f"{spec.bureau}.pkl"
+    path.parent.mkdir(exist_ok=True)
+    ledgers.of(spec.bureau).save(path)
+    return spec.with_(ledger_cache=path)
+
+
+# ---
 
 
 @dataclass

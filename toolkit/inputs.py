@@ -1,10 +1,16 @@
-"""Every file a report reads, as the modules that own those files name them.
+"""Everything a report reads, as the modules that own those inputs name them.
 
-The batch fingerprints these to decide "unchanged, skip". Each entry asks the module
-that reads an input where it is (``load.find_sources`` for the ledgers,
-``params.bureau_file`` for a bureau's parameters, ``overrides.overrides_path`` for
-corrections, ``resources`` for the template, the notebooks and the code), so an input a
-module starts reading is listed there, in one place, not retyped in the batch.
+The batch fingerprints these to decide "unchanged, skip". Each file entry asks the module
+that reads an input where it is (``params.bureau_file`` for a bureau's parameters,
+``overrides.overrides_path`` for corrections, ``resources`` for the template, the
+notebooks and the code), so an input a module starts reading is listed there, in one
+place, not retyped in the batch.
+
+The ledgers enter as validated rows, not as files: a batch hands each bureau's notebook
+its own rows of every table and year with the loader's notices (``Ledgers.of``), so a
+bureau's fingerprint digests exactly those (``Ledgers.digests``, ``notices_digest``). An
+edit to one bureau's row in a ledger every bureau shares reruns that bureau alone; a
+touched or re-saved file whose rows read the same reruns none.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .definitions import bureau_template_file, definition_files, definition_folder
-from .load import find_sources
+from .ledgers import Ledgers
 from .overrides import overrides_path
 from .params import bureau_file
 from .resources import PACKAGE, notebook
@@ -35,7 +41,6 @@ def _code(spec: RunSpec) -> list[Path]:
 
 #: Inputs every bureau of a run shares, by what they are.
 SHARED: dict[str, Inputs] = {
-    "ledgers": lambda spec: find_sources(spec.data_dir),
     "template": lambda spec: [spec.template] if spec.template else definition_files(spec.report),
     "notebooks": lambda spec: [notebook(), notebook("overview.ipynb")],
     "code": _code,
@@ -62,22 +67,25 @@ def _digest(groups: dict[str, Inputs], spec: RunSpec, into: Any) -> None:
             into.update(path.read_bytes() if path.is_file() else b"\0absent")
 
 
-def shared_digest(spec: RunSpec) -> str:
-    """Digest of the shared inputs and of the run's options that change a report."""
+def shared_digest(spec: RunSpec, ledgers: Ledgers) -> str:
+    """Digest of the shared inputs (the ledgers' notices among them) and of the run's options that change a report."""
     h = hashlib.sha256(repr(sorted(spec.with_(bureau="").fingerprint_values().items())).encode())
+    h.update(f"\0notices\0{ledgers.notices_digest()}".encode())
     _digest(SHARED, spec, h)
     return h.hexdigest()
 
 
-def fingerprint(spec: RunSpec, shared: str) -> str:
-    """Digest of everything the bureau ``spec.bureau`` depends on, given the shared digest."""
+def fingerprint(spec: RunSpec, shared: str, rows: str) -> str:
+    """Digest of everything the bureau ``spec.bureau`` depends on, given the shared digest and its rows' digest."""
     h = hashlib.sha256(shared.encode())
+    h.update(f"\0rows\0{rows}".encode())
     _digest(OWN, spec, h)
     h.update(repr(sorted(spec.fingerprint_values().items())).encode())
     return h.hexdigest()
 
 
-def fingerprints(spec: RunSpec, codes: list[str]) -> dict[str, str]:
-    """A digest per bureau of everything its report depends on."""
-    shared = shared_digest(spec)
-    return {code: fingerprint(spec.for_bureau(code), shared) for code in codes}
+def fingerprints(spec: RunSpec, codes: list[str], ledgers: Ledgers) -> dict[str, str]:
+    """A digest per bureau of everything its report depends on, its rows of the validated ``ledgers`` included."""
+    shared = shared_digest(spec, ledgers)
+    rows = ledgers.digests()
+    return {code: fingerprint(spec.for_bureau(code), shared, rows.get(code, "")) for code in codes}

@@ -6,9 +6,13 @@ every notebook reads the result) does not import the validation library.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import pickle
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 
@@ -19,6 +23,7 @@ from .errors import NotFoundError, Notice
 
 #: Rows a year needs (activities, or distinct finance indicators) to count as a report year.
 REPORT_MINIMUM = 5
+TABLE_NAMES = ("activities", "problems", "finance")
 
 
 @dataclass
@@ -85,7 +90,7 @@ class Ledgers:
     def _columns(self) -> dict[str, tuple[dict, dict[str, np.ndarray]]]:
         """Per table: each bureau's row positions (grouped once), and each column as an array."""
         out = {}
-        for name in ("activities", "problems", "finance"):
+        for name in TABLE_NAMES:
             frame = getattr(self, name)
             arrays = {}
             for column in frame.columns:
@@ -132,6 +137,75 @@ class Ledgers:
         years |= {int(y) for y, n in indicators.items() if n >= minimum}
         return sorted(years)
 
+    def of(self, bureau: str) -> Ledgers:
+        """One bureau's rows of every table and every year, with the loader's notices.
+
+        A batch hands each bureau's notebook this copy rather than every bureau's rows, so
+        nothing of another bureau can reach its report, and :meth:`digests` covers all of it.
+        """
+        frames = {}
+        for name in TABLE_NAMES:
+            frame = self._by_bureau[name].get(bureau)
+            frames[name] = getattr(self, name).iloc[:0] if frame is None else frame.reset_index(drop=True)
+        return Ledgers(frames["activities"], frames["problems"], frames["finance"], list(self.notices))
+
+    @cached_property
+    def _by_bureau(self) -> dict[str, dict[str, pd.DataFrame]]:
+        """Per table, each bureau's rows in ledger order (split in one pass, not filtered per bureau)."""
+        return {name: dict(iter(getattr(self, name).groupby("bureau", sort=False))) for name in TABLE_NAMES}
+
+    def digests(self) -> dict[str, str]:
+        """A digest of each bureau's rows, by bureau: what :meth:`of` hands its report.
+
+        Every table and year, each row with its file, sheet and row number (``figures.json``
+        names them), in ledger order, each value with its type (``1`` is not ``"1"``, a
+        ``Decimal`` keeps its exponent, since ``1.50`` and ``1.5`` print differently). The
+        notices, shared by every bureau, are in :meth:`notices_digest`.
+        """
+        return dict(self._digests)
+
+    @cached_property
+    def _digests(self) -> dict[str, str]:
+        parts: dict[str, list[bytes]] = {}
+        for name in TABLE_NAMES:
+            groups, columns = self._canonical[name]
+            header = json.dumps([name, list(columns)]).encode()
+            for code, positions in groups.items():
+                values = json.dumps([column[positions].tolist() for column in columns.values()], ensure_ascii=False)
+                parts.setdefault(code, []).extend((header, values.encode("utf-8", "surrogatepass")))
+        return {code: hashlib.sha256(b"\n".join(p)).hexdigest() for code, p in sorted(parts.items())}
+
+    def notices_digest(self) -> str:
+        """A digest of the notices (what the loader skipped), which every notebook shows."""
+        notices = [asdict(n) for n in self.notices]
+        return hashlib.sha256(json.dumps(notices).encode()).hexdigest()
+
+    def digest(self) -> str:
+        """A digest of everything: every bureau's rows and the notices (the overview shows them all)."""
+        return hashlib.sha256(json.dumps([self.notices_digest(), self._digests]).encode()).hexdigest()
+
+    @cached_property
+    def _canonical(self) -> dict[str, tuple[dict, dict[str, np.ndarray]]]:
+        """Per table: the bureaus' row positions, and each column as JSON writes it exactly.
+
+        A column of strings, integers, booleans and blanks is taken as it is; any other
+        (dates, decimals) is written as text naming each value's type (:func:`_tagged`).
+        """
+        out = {}
+        for name in TABLE_NAMES:
+            groups, arrays = self._columns[name]
+            columns = {}
+            for column, array in arrays.items():
+                values = array.tolist()
+                exact = set(map(type, values)) <= _AS_THEY_ARE
+                columns[column] = array if exact else np.array(_tagged(values), dtype=object)
+            out[name] = (groups, columns)
+        return out
+
+    def __getstate__(self) -> dict:
+        """The tables and notices only: what is cached on the object (groupings, digests) is not pickled."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
     def save(self, path: Path) -> None:
         Path(path).write_bytes(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL))
 
@@ -139,6 +213,30 @@ class Ledgers:
     def read(path: Path) -> Ledgers:
         """A copy saved by :meth:`save` in this batch (a file zongjie wrote itself)."""
         return pickle.loads(Path(path).read_bytes())
+
+
+#: Types JSON writes exactly and tells apart (a code ``"1"`` from a count ``1``, ``True`` from ``1``).
+_AS_THEY_ARE = frozenset({str, int, bool, type(None)})
+
+
+def _tagged(values: list) -> list[str]:
+    """Each value as text that names its type: a date by its day number, a Decimal as written, else its repr."""
+    out = []
+    for v in values:
+        kind = type(v)
+        if v is None:
+            out.append("n")
+        elif kind is date:
+            out.append(f"d{v.toordinal()}")
+        elif kind is Decimal:
+            out.append(f"m{v}")
+        elif kind is str:
+            out.append(f"s{v}")
+        elif kind is int:
+            out.append(f"i{v}")
+        else:
+            out.append(f"r{kind.__module__}.{kind.__qualname__}:{v!r}")
+    return out
 
 
 def _objects(values: list) -> np.ndarray:

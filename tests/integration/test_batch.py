@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import openpyxl
 import pytest
 import yaml
 from conftest import (
@@ -177,6 +178,36 @@ def test_rerun_skips_unchanged_bureaus(batch):
     assert rows["lacking"]["status"] == "failed"
     paras = paragraphs((batch["out"] / "hedong" / "report.docx").read_bytes(), batch["root"])
     assert "赵丽同志为联络员" in "".join(p.text for p in paras)
+
+
+def test_a_row_edited_in_the_shared_workbook_reruns_that_bureau_alone(batch):
+    """Every bureau's rows sit in one workbook; one of meiling's is changed and the file saved again whole."""
+    path = batch["data"] / "县级财政局台账.xlsx"
+    book = openpyxl.load_workbook(path)
+    sheet = book["财政指标"]
+    header = [c.value for c in sheet[1]]
+    code, year, name, value = (header.index(h) for h in ("单位代码", "年度", "指标", "数值"))
+    row = next(
+        r
+        for r in sheet.iter_rows(min_row=2)
+        if (r[code].value, str(r[year].value), r[name].value) == ("meiling", "2021", "税收收入")
+    )
+    row[value].value = round(float(row[value].value) + 0.5, 3)  # 亿元
+    book.save(path)
+    stamp = (batch["out"] / ".zongjie" / "overview.fingerprint").read_text()
+    before = json.loads((batch["out"] / "meiling" / "figures.json").read_text(encoding="utf-8"))
+
+    again = zongjie(*batch["args"])
+    assert again.returncode == 1  # lacking is refused as a final report, as before
+    rows = summary_rows(batch["out"])
+    assert {b for b, r in rows.items() if r["reused"]} == {"fengling", "hedong", "qingshan", "yunshui"}
+    assert "税收收入" in rows["meiling"]["changed_since_last_run"]
+    after = json.loads((batch["out"] / "meiling" / "figures.json").read_text(encoding="utf-8"))
+    revenue = [next(f["value"] for f in x["figures"] if f["key"] == "tax_revenue") for x in (before, after)]
+    assert revenue[0] != revenue[1]
+    page = (batch["out"] / "meiling" / "report.html").read_text(encoding="utf-8")
+    assert "meiling" in page and not any(other in page for other in ("fengling", "hedong", "qingshan", "yunshui"))
+    assert (batch["out"] / ".zongjie" / "overview.fingerprint").read_text() != stamp  # the overview shows every row
 
 
 def test_override_reaches_report_figures_notebook_and_summary(batch):

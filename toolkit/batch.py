@@ -19,11 +19,9 @@ import hashlib
 import io
 import multiprocessing
 import os
-import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,8 +30,8 @@ from . import index_page, worker
 from .errors import CellProblem, NotFoundError, Notice, ZongjieError
 from .execute import RunResult, clear, complete, record, recorded
 from .inputs import fingerprints
-from .lifetime import init_worker
-from .outputs import atomic_write, report_dir
+from .lifetime import deferred_stop, init_worker
+from .outputs import atomic_write, remove_leftovers, report_dir
 from .params import list_bureaus, load_all
 from .spec import RunSpec, check_code
 
@@ -141,6 +139,8 @@ def plan(spec: RunSpec, *, bureaus: list[str] | None = None, force: bool = False
         ledgers.require_year(spec.year)  # a year without any data stops the batch before it starts
     cache = spec.year_dir / ".zongjie" / "ledgers.pkl"
     cache.parent.mkdir(parents=True, exist_ok=True)
+    for folder in (spec.year_dir, cache.parent):  # a killed batch's half-written summary, index, 汇总表…
+        remove_leftovers(folder)
     ledgers.save(cache)
     reserve_space(cache.parent / "summary.reserve", len(known))
     spec = spec.with_(ledger_cache=cache)  # no template: each bureau's own or the report's (inputs lists both)
@@ -217,9 +217,11 @@ def run(plan: Plan, *, jobs: int | None = None, on_result: OnResult | None = Non
                 outcome.results[code] = result
                 if on_result is not None:
                     on_result(code, result)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM; a second one must not cut the stop short
         outcome.interrupted = True
-        _stop_workers()
+        with deferred_stop():
+            _stop_workers()
+            pool.shutdown(wait=True, cancel_futures=True)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return outcome
@@ -277,7 +279,8 @@ def summarise(
         r.skipped = True
     listed = BatchSummary(plan.spec.year, sorted(summary.results + earlier, key=lambda r: r.bureau), plan.year_dir)
     # --- 汇总表: the city's table of every bureau, before the index that links it
-    table_problem, ours = table.result() if table is not None else _summary_table(plan)
+    # stopped (Ctrl-C, SIGTERM): no LibreOffice now for the 汇总表's PDF
+    table_problem, ours = table.result() if table is not None else _summary_table(plan, pdf=not outcome.interrupted)
     if table_problem:
         listed.problems.append(table_problem)  # shown on the index page
         if ours:
@@ -290,10 +293,11 @@ def summarise(
     return summary
 
 
-def _summary_table(plan: Plan) -> tuple[str, bool]:
+def _summary_table(plan: Plan, *, pdf: bool = True) -> tuple[str, bool]:
     """Write ``汇总表.docx``/``.json`` (and ``.pdf`` with ``--pdf``) for every bureau of the parameter folder.
 
-    Returns what went wrong (``""`` when nothing did) and whether it concerns this run: a
+    A stopped batch (``pdf=False``) writes the docx but not the PDF, so Ctrl-C does not wait
+    for LibreOffice. Returns what went wrong (``""`` when nothing did) and whether it concerns this run: a
     final table refused only for bureaus the run did not touch (``--bureau``) is shown on
     the index page but does not fail the run. A refused table's old files are removed, so
     no table that disagrees with the ledgers stays linked.
@@ -318,6 +322,8 @@ def _summary_table(plan: Plan) -> tuple[str, bool]:
         return str(err), bool(err.bureaus & set(plan.codes))
     except ZongjieError as err:
         return f"汇总表未生成：{err}", True
+    if spec.pdf and not pdf:
+        return "汇总表 PDF 未生成：批处理已中断，下次运行时生成。", True
     if spec.pdf:
         try:
             write_summary_pdf(docx)
@@ -388,18 +394,8 @@ def _try(write: Callable[[], None]) -> str:
     return ""
 
 
-@contextmanager
-def no_interrupt() -> Iterator[None]:
-    """Let the summary be written whole even if Ctrl-C is pressed again."""
-    try:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+#: Let the summary be written whole even if Ctrl-C is pressed again (or SIGTERM comes).
+no_interrupt = deferred_stop
 
 
 def run_batch(

@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from . import __version__
+from . import __version__, lifetime
 from .cliparser import ChineseArgumentParser
 from .errors import NotFoundError, ZongjieError
 from .spec import RunSpec
@@ -294,6 +294,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     from . import batch
 
+    lifetime.stop_on_terminate()  # `kill PID` stops a batch as Ctrl-C does: summary written, 已中断 marked
     start = time.monotonic()
     spec = RunSpec.from_options(args)
     _require_pdf(spec)
@@ -323,7 +324,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     _print_summary(summary)
     if summary.interrupted:
         print("已中断：已完成的单位已写入汇总，其余标为“已中断”。", file=sys.stderr)
-        return 130
+        return lifetime.interrupted_status()
     return 0 if summary.ok and not any(r.pdf_error for r in summary.results) else 1
 
 
@@ -388,9 +389,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as err:
         print(f"错误：无法读写文件“{err.filename or ''}”（{err.strerror or err}）。", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM during a batch (lifetime.Terminated)
         print("已中断。", file=sys.stderr)
-        return 130
+        return lifetime.interrupted_status()
     except Exception as err:  # a bug: say so plainly, keep the traceback for developers
         if os.environ.get("ZONGJIE_DEBUG"):
             raise

@@ -33,7 +33,8 @@ from .errors import (
     ZongjieError,
 )
 from .export import for_reading, notebook_html
-from .kernels import KernelSlot, ipc_kernel_manager
+from .kernels import IPC_PREFIX, KernelSlot, ipc_kernel_manager
+from .lifetime import private_folder
 from .outputs import RESULT_MIME, atomic_write
 from .resources import notebook
 from .spec import RunSpec
@@ -138,7 +139,7 @@ def execute(
 
     ensure_registered()
     executed: list[Any] = []
-    own_ipc = None if kernel is not None else Path(tempfile.mkdtemp(prefix="zongjie-ipc-"))
+    own_ipc = None if kernel is not None else private_folder(IPC_PREFIX)
     manager: dict[str, Any] = (
         {"km": kernel.manager(output.parent)}
         if kernel is not None

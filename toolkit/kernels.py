@@ -21,6 +21,9 @@ from jupyter_core.utils import run_sync
 from .lifetime import child_setup
 from .outputs import HEADLESS
 
+#: Start of the private folders (see ``lifetime.private_folder``) holding kernels' sockets and connection files.
+IPC_PREFIX = "zongjie-ipc-"
+
 
 class IPCKernelManager(AsyncKernelManager):
     """A kernel on IPC sockets under a private folder: no ports, so no collisions."""
@@ -29,8 +32,10 @@ class IPCKernelManager(AsyncKernelManager):
 
     def __init__(self, **kwargs: Any):
         root = self.ipc_root or Path(tempfile.gettempdir())
+        name = uuid.uuid4().hex[:12]
         kwargs.setdefault("transport", "ipc")
-        kwargs.setdefault("ip", str(root / uuid.uuid4().hex[:12]))
+        kwargs.setdefault("ip", str(root / name))
+        kwargs.setdefault("connection_file", str(root / f"{name}.json"))  # not loose in the temporary folder
         super().__init__(**kwargs)
 
     async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import NotFoundError, Notice
+from .outputs import atomic_write
 
 #: Rows a year needs (activities, or distinct finance indicators) to count as a report year.
 REPORT_MINIMUM = 5
@@ -207,7 +208,8 @@ class Ledgers:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def save(self, path: Path) -> None:
-        Path(path).write_bytes(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL))
+        """Written whole (a batch killed meanwhile leaves the last copy, never half of one)."""
+        atomic_write(Path(path), pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL))
 
     @staticmethod
     def read(path: Path) -> Ledgers:

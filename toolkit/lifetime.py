@@ -1,4 +1,5 @@
-"""Child processes that end with their parent, however the parent ends (``kill -9`` included).
+"""Child processes that end with their parent, however the parent ends (``kill -9`` included),
+and a batch that stops the same way for Ctrl-C and for ``kill`` (SIGTERM).
 
 On Linux a child asks the kernel for ``SIGKILL`` when its parent dies
 (``prctl(PR_SET_PDEATHSIG)``); batch workers call it at start, kernels between fork and
@@ -9,9 +10,13 @@ from __future__ import annotations
 
 import ctypes
 import os
+import shutil
 import signal
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 PR_SET_PDEATHSIG = 1
 _LIBC = None
@@ -71,3 +76,83 @@ def child_setup() -> Callable[[], None] | None:
         return None
     parent = os.getpid()
     return lambda: die_with_parent(parent)
+
+
+def private_folder(prefix: str) -> Path:
+    """A new temporary folder ``<prefix><pid>-<random>`` for this process (kernel sockets and
+    connection files). Folders of the same kind whose process no longer exists — killed
+    with ``-9``, so nothing ran its clean-up — are removed first.
+    """
+    base = Path(tempfile.gettempdir())
+    for old in base.glob(f"{prefix}*-*"):
+        owner = old.name[len(prefix) :].split("-", 1)[0]
+        try:
+            mine = old.is_dir() and old.stat().st_uid == os.getuid()
+        except OSError:
+            continue
+        if mine and owner.isdigit() and not _exists(int(owner)):
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=base))
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+# --- the main process: SIGTERM stops a batch as Ctrl-C does
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill PID``, a scheduler, a container stopping), raised where Ctrl-C's
+    ``KeyboardInterrupt`` would be, so the batch stops its workers and writes its summary."""
+
+
+_STOPPED_BY: list[int] = []
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    _STOPPED_BY.append(signum)
+    raise Terminated
+
+
+def stop_on_terminate() -> None:
+    """In the main process: SIGTERM raises :class:`Terminated` instead of ending the process unseen."""
+    try:
+        signal.signal(signal.SIGTERM, _raise_terminated)
+    except ValueError:  # not the main thread: SIGTERM keeps its default
+        pass
+
+
+def interrupted_status() -> int:
+    """The exit status of a run stopped by a signal: 128 + the signal (130 for Ctrl-C, 143 for SIGTERM)."""
+    return 128 + (_STOPPED_BY[-1] if _STOPPED_BY else int(signal.SIGINT))
+
+
+@contextmanager
+def deferred_stop() -> Iterator[None]:
+    """Let a summary be written whole if Ctrl-C is pressed again or SIGTERM comes meanwhile.
+
+    The signals are caught and dropped rather than ignored (``SIG_IGN``), which children
+    started meanwhile (LibreOffice for a PDF) would inherit.
+    """
+    stops = (signal.SIGINT, signal.SIGTERM)
+    try:
+        previous = {s: signal.signal(s, _disregard) for s in stops}
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _disregard(signum: int, frame: object) -> None:
+    pass

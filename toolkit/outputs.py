@@ -55,3 +55,10 @@ def atomic_write(path: Path, data: bytes) -> None:
         if isinstance(exc, OSError) and not isinstance(exc, WriteFailed):
             raise WriteFailed(path, exc) from exc
         raise
+
+
+def remove_leftovers(folder: Path) -> None:
+    """Remove the temporary files (``.<name>.<random>.tmp``) of writes a killed run left unfinished."""
+    for path in Path(folder).glob(".*.tmp"):
+        if path.is_file():
+            path.unlink(missing_ok=True)

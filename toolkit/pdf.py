@@ -161,7 +161,7 @@ class Converter:
             raise PdfError(f"找不到要转换的文件“{docx}”。", document=docx.name)
         self.start()
         pdf.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{pdf.stem}.", suffix=".pdf", dir=pdf.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{pdf.name}.", suffix=".tmp", dir=pdf.parent)
         os.close(fd)
         try:
             self._send({"docx": str(docx), "pdf": tmp})

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import resource
 import shutil
-import tempfile
 from multiprocessing.util import Finalize
-from pathlib import Path
 
 from . import execute
-from .kernels import KernelSlot
-from .lifetime import on_terminate
+from .kernels import IPC_PREFIX, KernelSlot
+from .lifetime import on_terminate, private_folder
 from .spec import RunSpec
 
 _KERNEL: KernelSlot | None = None
@@ -24,7 +22,7 @@ def _kernel() -> KernelSlot:
     """This worker's kernel slot; its IPC folder goes when the worker exits."""
     global _KERNEL
     if _KERNEL is None:
-        root = Path(tempfile.mkdtemp(prefix="zongjie-ipc-"))
+        root = private_folder(IPC_PREFIX)
         _KERNEL = KernelSlot(root)
         # pool workers leave through multiprocessing's exit hooks, not atexit
         Finalize(_KERNEL, shutil.rmtree, args=(root, True), exitpriority=1)

@@ -34,7 +34,8 @@ def world(tmp_path):
             f"name: {code}财政局\noffice_director: 甲\nliaison: 乙\n", encoding="utf-8"
         )
     codes = sorted([p.stem for p in (PARAMS / "bureaus").glob("*.yaml")] + EXTRA)
-    return {"data": data, "params": params, "out": tmp_path / "out", "codes": codes}
+    (tmp_path / "tmp").mkdir()
+    return {"data": data, "params": params, "out": tmp_path / "out", "codes": codes, "tmp": tmp_path / "tmp"}
 
 
 def batch_args(world, *extra: str) -> list[str]:
@@ -104,9 +105,16 @@ def wait_for(condition, seconds: float = 300, step: float = 0.2) -> None:
 
 
 def start(world, *extra: str) -> tuple[subprocess.Popen, set[int]]:
-    """A batch with one worker, watched until one bureau has finished and the next kernel runs."""
+    """A batch with one worker, watched until one bureau has finished and the next kernel runs.
+
+    Its temporary files go to ``world["tmp"]``, so a test can see what it leaves there.
+    """
     process = subprocess.Popen(
-        batch_args(world, "--jobs", "1", *extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        batch_args(world, "--jobs", "1", *extra),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(world["tmp"])},
     )
     seen: set[int] = set()
     year = world["out"] / "2021"
@@ -137,6 +145,7 @@ def test_ctrl_c_stops_quickly_ends_kernels_and_summarises(world):
     assert "Traceback" not in out + err and "已中断" in err
     time.sleep(1)
     assert [pid for pid in seen if alive(pid)] == []  # workers, kernels, resource tracker
+    assert not list(world["tmp"].iterdir())  # kernels' sockets and connection files
     rows = summary(world)
     assert sorted(rows) == world["codes"]
     statuses = {row["status"] for row in rows.values()}
@@ -160,7 +169,13 @@ def test_kill_9_leaves_no_process_and_the_next_batch_completes(world):
     year = world["out"] / "2021"
     for notebook in year.glob("*/report.ipynb"):  # written whole or not at all
         json.loads(notebook.read_text(encoding="utf-8"))
-    again = subprocess.run(batch_args(world, "--jobs", "2"), capture_output=True, text=True, timeout=900)
+    again = subprocess.run(
+        batch_args(world, "--jobs", "2"),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "TMPDIR": str(world["tmp"])},
+    )
     assert again.returncode == 0, again.stderr
     rows = summary(world)
     assert sorted(rows) == world["codes"] and {row["status"] for row in rows.values()} == {"ok"}
@@ -168,6 +183,30 @@ def test_kill_9_leaves_no_process_and_the_next_batch_completes(world):
         result = recorded(year / code)
         assert result is not None and result.ok and complete(year / code, result), code
     assert not list(year.glob("*/.*.tmp"))
+    assert not list(world["tmp"].iterdir())  # the killed batch's kernel folders went with the next batch
+
+
+def test_sigterm_stops_as_ctrl_c_does_even_with_ctrl_c_pressed_meanwhile(world):
+    """`kill PID` (a scheduler, a container stopping), then an impatient Ctrl-C during the stop."""
+    process, seen = start(world)
+    stopped = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM, err
+    assert time.monotonic() - stopped < 10
+    assert "Traceback" not in out + err and "已中断" in err
+    time.sleep(1)
+    assert [pid for pid in seen if alive(pid)] == []
+    assert not list(world["tmp"].iterdir())
+    rows = summary(world)
+    assert sorted(rows) == world["codes"]
+    assert {"ok", "interrupted"} <= {row["status"] for row in rows.values()} <= {"ok", "interrupted"}
+    assert (world["out"] / "2021" / "index.html").is_file()
+    for code, row in rows.items():
+        if row["status"] == "ok":
+            assert complete(world["out"] / "2021" / code, recorded(world["out"] / "2021" / code))
 
 
 def _mount_tmpfs(folder: Path, size: str) -> bool:

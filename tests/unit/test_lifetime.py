@@ -1,0 +1,121 @@
+"""What a stopped or killed batch leaves, and how the next one deals with it (no kernel needed)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import tempfile
+
+import pytest
+
+from toolkit import batch, lifetime, pdf
+from toolkit.execute import clear
+from toolkit.spec import RunSpec
+
+
+@pytest.fixture
+def own_tmp(tmp_path, monkeypatch):
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def test_private_folders_of_killed_processes_are_removed_by_the_next_one(own_tmp):
+    ended = subprocess.Popen(["true"])  # a process that has ended
+    ended.wait()
+    dead = own_tmp / f"zongjie-ipc-{ended.pid}-abc"
+    (dead / "sub").mkdir(parents=True)
+    (dead / "kernel.json").write_text("{}")
+    living = own_tmp / f"zongjie-ipc-{os.getppid()}-def"  # a process still running
+    living.mkdir()
+    other = own_tmp / "zongjie-ipc-notapid"  # not named by a process: not ours to judge
+    other.mkdir()
+
+    made = lifetime.private_folder("zongjie-ipc-")
+
+    assert made.is_dir() and made.parent == own_tmp and made.name.startswith(f"zongjie-ipc-{os.getpid()}-")
+    assert not dead.exists()
+    assert living.is_dir() and other.is_dir()
+
+
+@pytest.fixture
+def restore_signals():
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for s, handler in saved.items():
+        signal.signal(s, handler)
+    lifetime._STOPPED_BY.clear()
+
+
+def test_sigterm_stops_a_batch_as_ctrl_c_does_except_while_the_summary_is_written(restore_signals):
+    lifetime.stop_on_terminate()
+    with lifetime.deferred_stop():  # the summary: neither signal cuts it short
+        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGINT)
+        assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_IGN, signal.SIG_DFL)  # children don't inherit IGN
+    with pytest.raises(KeyboardInterrupt) as stopped:  # where the batch catches Ctrl-C
+        os.kill(os.getpid(), signal.SIGTERM)
+    assert isinstance(stopped.value, lifetime.Terminated)
+    assert lifetime.interrupted_status() == 128 + signal.SIGTERM
+
+
+def test_ctrl_c_exits_130(restore_signals):
+    assert lifetime.interrupted_status() == 130
+
+
+def test_the_next_batch_removes_what_a_killed_one_left_half_written(minimal, tmp_path):
+    data, params = minimal
+    year = tmp_path / "out" / "2021"
+    (year / ".zongjie").mkdir(parents=True)
+    left = [year / ".summary.csv.k2j3_x.tmp", year / ".汇总表.docx.abcd.tmp", year / ".zongjie" / ".ledgers.pkl.q.tmp"]
+    for path in left:
+        path.write_bytes(b"half")
+    (year / "summary.csv").write_text("bureau\n", encoding="utf-8")
+
+    batch.plan(RunSpec(data, params, 2021, out_dir=tmp_path / "out"))
+
+    assert [p for p in left if p.exists()] == []
+    assert (year / "summary.csv").is_file() and (year / ".zongjie" / "ledgers.pkl").is_file()
+
+
+def test_a_stopped_batch_writes_summary_and_table_without_waiting_for_libreoffice(minimal, tmp_path, monkeypatch):
+    from toolkit import summary_table
+
+    def no_pdf_now(*args, **kwargs):
+        raise AssertionError("LibreOffice started after Ctrl-C")
+
+    monkeypatch.setattr(summary_table, "write_summary_pdf", no_pdf_now)
+    data, params = minimal
+    planned = batch.plan(RunSpec(data, params, 2021, out_dir=tmp_path / "out", pdf=True))
+
+    summary = batch.summarise(planned, batch.Outcome(interrupted=True))
+
+    year = tmp_path / "out" / "2021"
+    assert summary.interrupted and [r.status for r in summary.results] == ["interrupted"]
+    assert (year / "summary.csv").is_file() and (year / "index.html").is_file()
+    assert (year / summary_table.DOCX_NAME).is_file() and not (year / summary_table.PDF_NAME).exists()
+    assert any("汇总表 PDF 未生成" in p and "中断" in p for p in summary.problems)
+
+
+def test_a_pdf_cut_short_is_a_temporary_file_the_bureaus_next_run_removes(tmp_path, monkeypatch):
+    folder = tmp_path / "b1"
+    folder.mkdir()
+    (folder / "report.docx").write_bytes(b"docx")
+    sent = []
+    converter = pdf.Converter()
+    monkeypatch.setattr(converter, "start", lambda: None)
+    monkeypatch.setattr(converter, "_send", sent.append)
+    monkeypatch.setattr(converter, "_reply", lambda timeout: None)  # LibreOffice never answers
+    monkeypatch.setattr(converter, "_kill", lambda: None)
+
+    with pytest.raises(pdf.PdfError):
+        converter.convert(folder / "report.docx", folder / "report.pdf")
+
+    # what LibreOffice would have written had its caller been killed meanwhile (nothing removes it then)
+    written = tmp_path / "b1" / os.path.basename(sent[0]["pdf"])
+    assert written.parent == folder
+    written.write_bytes(b"%PDF half")
+    clear(folder)
+    assert not written.exists()

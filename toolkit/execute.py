@@ -141,7 +141,7 @@ def execute(
     executed: list[Any] = []
     own_ipc = None if kernel is not None else private_folder(IPC_PREFIX)
     manager: dict[str, Any] = (
-        {"km": kernel.manager(output.parent)}
+        dict(zip(("km", "kc"), kernel.connect(output.parent)))
         if kernel is not None
         else {"kernel_manager_class": ipc_kernel_manager(own_ipc or Path(tempfile.gettempdir()))}
     )

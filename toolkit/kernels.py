@@ -11,6 +11,7 @@ import os
 import re
 import signal
 import tempfile
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,11 @@ __import__("gc").freeze()
 """
 
 
+#: Seconds a new kernel may take to answer, and a reset to finish.
+START_TIMEOUT = 60
+RESET_TIMEOUT = 60
+
+
 class KernelResetFailed(RuntimeError):
     """The kernel could not be cleaned for the next notebook; it is replaced."""
 
@@ -80,31 +86,50 @@ class KernelSlot:
     def __init__(self, ipc_root: Path):
         self.ipc_root = Path(ipc_root)
         self.km: IPCKernelManager | None = None
+        #: the one client this slot talks to its kernel through, for resets and notebooks alike
+        self.kc: Any = None
 
-    def manager(self, folder: Path) -> IPCKernelManager:
-        """The kernel manager for the next notebook, its kernel reset and in ``folder``."""
-        if self.km is not None and self.km.has_kernel:
+    def connect(self, folder: Path) -> tuple[IPCKernelManager, Any]:
+        """The kernel manager and its connected client for the next notebook, reset and in ``folder``.
+
+        A new client has to wait for the kernel's broadcast channel to connect (about
+        0.2 s) before it may be used; the slot keeps one client for its kernel's whole
+        life, so only the first notebook waits.
+        """
+        if self.km is not None and self.kc is not None and run_sync(self.km.is_alive)():
             try:
                 run_sync(self._reset)(folder)
-                return self.km
+                return self.km, self.kc
             except Exception:  # a kernel that cannot be reset is replaced, never reused
-                self.discard()
+                pass
+        self.discard()
         self.km = ipc_kernel_manager(self.ipc_root)(kernel_name="python3")
-        return self.km
+        try:
+            run_sync(self._start)(folder)
+        except BaseException:
+            self.discard()
+            raise
+        return self.km, self.kc
+
+    async def _start(self, folder: Path) -> None:
+        assert self.km is not None
+        # input history in memory, as nbclient starts its kernels: no history file to write
+        await self.km.start_kernel(extra_arguments=["--HistoryManager.hist_file=:memory:"], cwd=str(folder))
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        await self.kc.wait_for_ready(timeout=START_TIMEOUT)
+        self.kc.allow_stdin = False
 
     async def _reset(self, folder: Path) -> None:
-        assert self.km is not None
-        client = self.km.client()
-        client.start_channels()
-        try:
-            await client.wait_for_ready(timeout=60)
-            reply = await client.execute_interactive(
-                _RESET.format(folder=str(folder)), timeout=60, output_hook=lambda m: None
-            )
-            if reply["content"]["status"] != "ok":
-                raise KernelResetFailed(reply["content"].get("evalue", ""))
-        finally:
-            client.stop_channels()
+        """Run the reset and wait for its reply on the request channel (its broadcasts are not needed)."""
+        msg_id = self.kc.execute(_RESET.format(folder=str(folder)), silent=True, store_history=False)
+        deadline = time.monotonic() + RESET_TIMEOUT
+        while True:
+            reply = await self.kc.get_shell_msg(timeout=max(0.0, deadline - time.monotonic()))
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        if reply["content"]["status"] != "ok":
+            raise KernelResetFailed(reply["content"].get("evalue", ""))
 
     def pid(self) -> int | None:
         process = getattr(getattr(self.km, "provisioner", None), "process", None)
@@ -121,6 +146,9 @@ class KernelSlot:
 
     def discard(self) -> None:
         """Shut the kernel down (at once) and forget it."""
+        if self.kc is not None:
+            self.kc.stop_channels()
+            self.kc = None
         if self.km is not None and self.km.has_kernel:
             try:
                 run_sync(self.km.shutdown_kernel)(now=True)

@@ -25,8 +25,9 @@ class ReadablePythonTranslator(PythonTranslator):
 
 class ZongjieEngine(NBClientEngine):
     """papermill's nbclient engine for a kernel that may be reused: it leaves a kernel it did
-    not start running (closing only its own channels) and hands the executed notebook to a
-    ``sink`` even when a cell fails, so the caller writes it once, whole."""
+    not start running (closing only its own channels, and none of a client it is given as
+    ``kc``) and hands the executed notebook to a ``sink`` even when a cell fails, so the
+    caller writes it once, whole."""
 
     @classmethod
     def execute_managed_notebook(
@@ -41,6 +42,7 @@ class ZongjieEngine(NBClientEngine):
         **kwargs: Any,
     ) -> Any:
         sink = kwargs.pop("sink", None)
+        connected = kwargs.pop("kc", None)  # a kernel slot's own client: used, and left connected
         kwargs.pop("input_path", None)
         fallback = kwargs.pop("timeout", None)
         kwargs.pop("startup_timeout", None)
@@ -55,10 +57,11 @@ class ZongjieEngine(NBClientEngine):
             stderr_file=stderr_file,
             **kwargs,
         )
+        client.kc = connected
         try:
             return client.execute()
         finally:
-            if client.kc is not None and not client.owns_km:
+            if client.kc is not None and not client.owns_km and client.kc is not connected:
                 client.kc.stop_channels()
             if sink is not None:
                 sink(nb_man.nb)

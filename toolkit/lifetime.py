@@ -78,12 +78,19 @@ def child_setup() -> Callable[[], None] | None:
     return lambda: die_with_parent(parent)
 
 
+#: Longest temporary folder used for sockets: a Unix socket's path holds at most 107 bytes,
+#: and a kernel's are ``<folder>/<prefix><pid>-<random>/<12 characters>-<n>`` (up to 59 more).
+SOCKET_ROOM = 48
+
+
 def private_folder(prefix: str) -> Path:
     """A new temporary folder ``<prefix><pid>-<random>`` for this process (kernel sockets and
     connection files). Folders of the same kind whose process no longer exists — killed
     with ``-9``, so nothing ran its clean-up — are removed first.
     """
     base = Path(tempfile.gettempdir())
+    if len(os.fsencode(base)) > SOCKET_ROOM and os.access("/tmp", os.W_OK):
+        base = Path("/tmp")  # a deep temporary folder (a test's, a CI job's) leaves no room for socket names
     for old in base.glob(f"{prefix}*-*"):
         owner = old.name[len(prefix) :].split("-", 1)[0]
         try:

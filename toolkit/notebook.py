@@ -8,7 +8,6 @@ notebook and its HTML export read the same without widgets.
 from __future__ import annotations
 
 import base64
-import gc
 import os
 from dataclasses import dataclass
 from datetime import date
@@ -62,32 +61,13 @@ def load(data: str, ledger_cache: str = "") -> Ledgers:
     return ledgers
 
 
-#: The batch's validated ledgers this kernel last read: (the file's identity, the ledgers).
-_BATCH_LEDGERS: tuple[tuple, Ledgers] | None = None
-
-
 def _batch_ledgers(path: Path) -> Ledgers:
-    """The batch's validated copy, read once per kernel while the file stays the same.
+    """The batch's validated copy of this bureau's rows (or of all rows, for the overview).
 
-    A batch worker's kernel runs one notebook after another on the same copy; unpickling
-    it, and grouping its rows by bureau, grow with the number of bureaus, so they are paid
-    once per kernel instead of once per notebook. The notebook's steps only read the
-    ledgers. Only the last copy is kept, so the kernel's memory stays flat; a new copy (a
-    new batch writes a new file) is recognised by its inode, size and modification time.
+    Each copy is small and read once: what a batch kernel keeps between notebooks is
+    frozen out of the garbage collector by the kernel's reset (see ``kernels.KernelSlot``).
     """
-    global _BATCH_LEDGERS
-    info = path.stat()
-    key = (str(path.resolve()), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
-    if _BATCH_LEDGERS is None or _BATCH_LEDGERS[0] != key:
-        gc.unfreeze()  # the old copy (frozen below) may be collected again
-        _BATCH_LEDGERS = None  # let the old copy go before the new one is read
-        _BATCH_LEDGERS = (key, Ledgers.read(path))
-        # The copy lives as long as the kernel: kept out of the collector's sweeps. Each
-        # notebook's reset and pandas' many allocations otherwise trigger full collections
-        # that walk every row of every bureau, a cost growing with the province.
-        gc.collect()
-        gc.freeze()
-    return _BATCH_LEDGERS[1]
+    return Ledgers.read(path)
 
 
 def show_notices(notices: list) -> None:

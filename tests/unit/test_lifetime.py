@@ -15,11 +15,15 @@ from toolkit.spec import RunSpec
 
 
 @pytest.fixture
-def own_tmp(tmp_path, monkeypatch):
-    folder = tmp_path / "tmp"
-    folder.mkdir()
+def own_tmp(monkeypatch):
+    """A temporary folder of its own, shallow enough to hold kernel sockets (see ``SOCKET_ROOM``)."""
+    import shutil
+    from pathlib import Path
+
+    folder = Path(tempfile.mkdtemp(prefix="zj-", dir="/tmp"))
     monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_private_folders_of_killed_processes_are_removed_by_the_next_one(own_tmp):

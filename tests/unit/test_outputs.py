@@ -76,3 +76,21 @@ def test_summary_space_is_held_and_a_full_disk_holds_nothing(tmp_path, monkeypat
     monkeypatch.setattr(batch, "open", FullDisk, raising=False)
     batch.reserve_space(path, 10)  # no room even for the reserve: nothing held, nothing raised
     assert not path.exists()
+
+
+def test_socket_folders_leave_room_for_socket_names(tmp_path, monkeypatch):
+    """A deep temporary folder would make kernel socket paths longer than Unix allows (107 bytes)."""
+    import tempfile
+
+    from toolkit.kernels import IPC_PREFIX
+    from toolkit.lifetime import private_folder
+
+    deep = tmp_path / ("d" * 60)
+    deep.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    folder = private_folder(IPC_PREFIX)
+    try:
+        socket = folder / ("0" * 12 + "-4")
+        assert len(str(socket).encode()) <= 107
+    finally:
+        folder.rmdir()

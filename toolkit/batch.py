@@ -217,13 +217,14 @@ def run(plan: Plan, *, jobs: int | None = None, on_result: OnResult | None = Non
                 outcome.results[code] = result
                 if on_result is not None:
                     on_result(code, result)
-    except KeyboardInterrupt:  # Ctrl-C or SIGTERM; a second one must not cut the stop short
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM
         outcome.interrupted = True
-        with deferred_stop():
-            _stop_workers()
-            pool.shutdown(wait=True, cancel_futures=True)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        # the workers leave, their kernels with them; another Ctrl-C meanwhile must not lose what finished
+        with deferred_stop():
+            if outcome.interrupted:
+                _stop_workers()
+            pool.shutdown(wait=True, cancel_futures=True)
     return outcome
 
 

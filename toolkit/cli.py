@@ -319,8 +319,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
             bar.update()
 
         outcome = batch.run(plan, jobs=args.jobs, on_result=shown)
-    with batch.no_interrupt():
-        summary = batch.summarise(plan, outcome, time.monotonic() - start)
+    lifetime.finishing()  # the summary is written whole, and no later Ctrl-C turns the exit into a traceback
+    summary = batch.summarise(plan, outcome, time.monotonic() - start)
     _print_summary(summary)
     if summary.interrupted:
         print("已中断：已完成的单位已写入汇总，其余标为“已中断”。", file=sys.stderr)

@@ -161,5 +161,15 @@ def deferred_stop() -> Iterator[None]:
             signal.signal(s, handler)
 
 
+def finishing() -> None:
+    """From here the process only writes what it has and exits: Ctrl-C and SIGTERM change
+    nothing (caught and dropped, so none lands in the summary or in the interpreter's exit)."""
+    for s in (signal.SIGINT, signal.SIGTERM):
+        try:
+            signal.signal(s, _disregard)
+        except ValueError:  # not the main thread
+            return
+
+
 def _disregard(signum: int, frame: object) -> None:
     pass

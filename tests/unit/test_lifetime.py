@@ -69,6 +69,44 @@ def test_ctrl_c_exits_130(restore_signals):
     assert lifetime.interrupted_status() == 130
 
 
+def test_once_the_summary_is_being_written_no_stop_signal_cuts_it_or_the_exit_short(restore_signals):
+    lifetime.finishing()
+    os.kill(os.getpid(), signal.SIGINT)
+    os.kill(os.getpid(), signal.SIGTERM)
+    assert signal.getsignal(signal.SIGINT) not in (signal.SIG_IGN, signal.SIG_DFL)
+
+
+class _LeavingPool:
+    """A pool whose notebooks are done and whose workers get a Ctrl-C as they leave."""
+
+    def __init__(self, *args, **kwargs):
+        self.stops = 0
+
+    def submit(self, fn, spec, *args):
+        from concurrent.futures import Future
+
+        future = Future()
+        future.set_result(batch.RunResult(spec.bureau or batch.OVERVIEW, spec.year, ok=True))
+        return future
+
+    def shutdown(self, wait=True, cancel_futures=False):
+        self.stops += 1
+        if self.stops == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_ctrl_c_while_the_workers_leave_keeps_every_finished_result(minimal, tmp_path, monkeypatch, restore_signals):
+    data, params = minimal
+    planned = batch.plan(RunSpec(data, params, 2021, out_dir=tmp_path / "out"), force=True)
+    monkeypatch.setattr(batch, "ProcessPoolExecutor", _LeavingPool)
+    try:
+        outcome = batch.run(planned)
+    except KeyboardInterrupt:
+        pytest.fail("a Ctrl-C as the workers left lost every result")
+    assert sorted(outcome.results) == sorted(["demo", batch.OVERVIEW])
+    assert all(r.ok for r in outcome.results.values())
+
+
 def test_the_next_batch_removes_what_a_killed_one_left_half_written(minimal, tmp_path):
     data, params = minimal
     year = tmp_path / "out" / "2021"

@@ -20,7 +20,8 @@ Then, for each signal asked for (default: SIGKILL, SIGINT, SIGTERM), ``--rounds`
 4. runs a plain ``batch`` and checks it: exit code 0, every bureau's ``result.json`` ok
    and its files there with their recorded sizes and digests, every ``report.ipynb``
    parsing with all code cells executed, ``summary.csv`` one ``ok`` row per bureau,
-   ``index.html``, the overview and 汇总表 present, nothing stray, no process left.
+   ``index.html``, the overview and 汇总表 present, nothing stray, no process left, and
+   nothing left in the batches' own TMPDIR (what the stopped batch left there included).
 
 Prints a table of the rounds and a verdict. Not a timed test: run it by hand.
 
@@ -299,7 +300,7 @@ class Round:
     rerun: str = ""
     problems: list[str] = field(default_factory=list)
 
-    #: entries the batch left in its private temporary folder
+    #: entries the stopped batch left in its TMPDIR (the next batch should remove them)
     temp_left: list[str] = field(default_factory=list)
 
     @property
@@ -461,9 +462,7 @@ def play(world: World, sig: signal.Signals, number: int, rng: random.Random, pdf
     result.after_kill = [f"torn {p}" for p in torn] + [f"stray {p}" for p in stray(world.out)]
     if torn or (result.after_kill and sig != signal.SIGKILL):  # kill -9 may cut a .tmp short; nothing else may
         result.problems.append(f"after the signal: {', '.join(result.after_kill)}")
-    result.temp_left = sorted(p.name for p in world.temp.iterdir())
-    for path in world.temp.iterdir():  # counted; the next round starts empty
-        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    result.temp_left = sorted(p.name for p in world.temp.iterdir())  # left for the next batch to remove
 
     since = time.time() - 0.05
     code, seconds, err, gone = run_plain(world)
@@ -475,7 +474,9 @@ def play(world: World, sig: signal.Signals, number: int, rng: random.Random, pdf
     if gone.left:
         result.problems.append(f"plain batch left {gone.left}")
     result.problems += verify(world.out, world.codes, since)
-    result.problems += [f"plain batch left temporary {p.name}" for p in world.temp.iterdir()]
+    result.problems += [f"left in TMPDIR after the plain batch: {p.name}" for p in world.temp.iterdir()]
+    for path in world.temp.iterdir():  # reported; the next round starts empty
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
     return result
 
 
@@ -571,7 +572,7 @@ def show(r: Round, number: int) -> None:
     print(f"{head} | {r.gone.text()}", flush=True)
     if r.stop:
         print(f"{'':>10}stop: {r.stop}", flush=True)
-    temp = f"; left in TMPDIR: {', '.join(r.temp_left)}" if r.temp_left else ""
+    temp = f"; TMPDIR: {len(r.temp_left)} left" if r.temp_left else ""
     print(f"{'':>10}after: {', '.join(r.after_kill) or 'clean'}{temp} | rerun: {r.rerun}", flush=True)
     for p in r.problems:
         print(f"{'':>10}PROBLEM: {p}", flush=True)
@@ -592,7 +593,7 @@ def verdict(rounds: list[Round]) -> None:
         times = ", ".join(f"{k} {s:.1f}s" for k, s in sorted(slowest.items())) or "-"
         print(
             f"SIG{name}: {len(mine)} rounds; processes left {left}; slowest to end: {times}; "
-            f"rounds leaving stray/torn files {dirty}; temporary folders left {temp}; "
+            f"rounds leaving stray/torn files {dirty}; TMPDIR entries left by the signal {temp}; "
             f"rounds with a problem {bad}"
         )
     good = all(r.ok for r in rounds)

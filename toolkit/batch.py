@@ -30,7 +30,8 @@ from . import index_page, worker
 from .errors import CellProblem, NotFoundError, Notice, ZongjieError
 from .execute import RunResult, clear, complete, record, recorded
 from .inputs import fingerprints
-from .lifetime import deferred_stop, init_worker
+from .kernels import IPC_PREFIX
+from .lifetime import deferred_stop, init_worker, remove_orphans
 from .outputs import atomic_write, remove_leftovers, report_dir
 from .params import list_bureaus, load_all
 from .spec import RunSpec, check_code
@@ -141,6 +142,7 @@ def plan(spec: RunSpec, *, bureaus: list[str] | None = None, force: bool = False
     cache.parent.mkdir(parents=True, exist_ok=True)
     for folder in (spec.year_dir, cache.parent):  # a killed batch's half-written summary, index, 汇总表…
         remove_leftovers(folder)
+    remove_orphans(IPC_PREFIX)  # …and its kernels' socket folders, even when nothing is to be run
     ledgers.save(cache)
     reserve_space(cache.parent / "summary.reserve", len(known))
     spec = spec.with_(ledger_cache=cache)  # no template: each bureau's own or the report's (inputs lists both)

@@ -88,10 +88,20 @@ def private_folder(prefix: str) -> Path:
     connection files). Folders of the same kind whose process no longer exists — killed
     with ``-9``, so nothing ran its clean-up — are removed first.
     """
+    remove_orphans(prefix)
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=_socket_base()))
+
+
+def _socket_base() -> Path:
     base = Path(tempfile.gettempdir())
     if len(os.fsencode(base)) > SOCKET_ROOM and os.access("/tmp", os.W_OK):
         base = Path("/tmp")  # a deep temporary folder (a test's, a CI job's) leaves no room for socket names
-    for old in base.glob(f"{prefix}*-*"):
+    return base
+
+
+def remove_orphans(prefix: str) -> None:
+    """Remove this user's ``<prefix><pid>-…`` folders whose process no longer exists."""
+    for old in _socket_base().glob(f"{prefix}*-*"):
         owner = old.name[len(prefix) :].split("-", 1)[0]
         try:
             mine = old.is_dir() and old.stat().st_uid == os.getuid()
@@ -99,7 +109,6 @@ def private_folder(prefix: str) -> Path:
             continue
         if mine and owner.isdigit() and not _exists(int(owner)):
             shutil.rmtree(old, ignore_errors=True)
-    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=base))
 
 
 def _exists(pid: int) -> bool:

@@ -11,6 +11,7 @@ import pytest
 
 from toolkit import batch, lifetime, pdf
 from toolkit.execute import clear
+from toolkit.kernels import IPC_PREFIX
 from toolkit.spec import RunSpec
 
 
@@ -107,7 +108,7 @@ def test_ctrl_c_while_the_workers_leave_keeps_every_finished_result(minimal, tmp
     assert all(r.ok for r in outcome.results.values())
 
 
-def test_the_next_batch_removes_what_a_killed_one_left_half_written(minimal, tmp_path):
+def test_the_next_batch_removes_what_a_killed_one_left_half_written(minimal, tmp_path, own_tmp):
     data, params = minimal
     year = tmp_path / "out" / "2021"
     (year / ".zongjie").mkdir(parents=True)
@@ -115,8 +116,13 @@ def test_the_next_batch_removes_what_a_killed_one_left_half_written(minimal, tmp
     for path in left:
         path.write_bytes(b"half")
     (year / "summary.csv").write_text("bureau\n", encoding="utf-8")
+    ended = subprocess.Popen(["true"])  # a killed worker's kernel sockets and connection file
+    ended.wait()
+    left.append(own_tmp / f"{IPC_PREFIX}{ended.pid}-x1")
+    left[-1].mkdir()
+    (left[-1] / "k.json").write_text("{}")
 
-    batch.plan(RunSpec(data, params, 2021, out_dir=tmp_path / "out"))
+    batch.plan(RunSpec(data, params, 2021, out_dir=tmp_path / "out"))  # even with nothing to run
 
     assert [p for p in left if p.exists()] == []
     assert (year / "summary.csv").is_file() and (year / ".zongjie" / "ledgers.pkl").is_file()

@@ -190,6 +190,8 @@ class Outcome:
 
     results: dict[str, RunResult] = field(default_factory=dict)
     interrupted: bool = False
+    #: the 汇总表's docx, written by a thread while the notebooks run (see :func:`_summary_docx`)
+    table: Future[tuple[str, bool, Path | None]] | None = None
 
 
 def run(plan: Plan, *, jobs: int | None = None, on_result: OnResult | None = None) -> Outcome:
@@ -199,6 +201,11 @@ def run(plan: Plan, *, jobs: int | None = None, on_result: OnResult | None = Non
     if not count:
         return outcome
     workers = max(1, min(jobs or os.cpu_count() or 1, count))
+    # the 汇总表 needs only the ledgers and parameters: a thread of this (otherwise waiting)
+    # process writes it while the workers run the notebooks; summarise collects it
+    side = ThreadPoolExecutor(1, thread_name_prefix="zongjie-summary-table")
+    outcome.table = side.submit(_summary_docx, plan)
+    side.shutdown(wait=False)
     context = multiprocessing.get_context("spawn")  # no forked ZMQ or thread state in workers
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker, initargs=(os.getpid(),))
     futures: dict[Future[RunResult], tuple[str, int]] = {}
@@ -243,14 +250,11 @@ def _stop_workers() -> None:
             child.join(1)
 
 
-def summarise(
-    plan: Plan, outcome: Outcome, seconds: float = 0.0, table: Future[tuple[str, bool]] | None = None
-) -> BatchSummary:
+def summarise(plan: Plan, outcome: Outcome, seconds: float = 0.0) -> BatchSummary:
     """Merge this run's results with those reused and earlier ones; write summary.csv and index.html.
 
     Bureaus the run did not finish (Ctrl-C) are listed as 已中断. A summary that cannot be
     written is reported in ``problems``, not raised, so the results are still shown.
-    ``table`` is the 汇总表 already being written (see :func:`run_batch`); without it, it is written here.
     """
     results = {**write_problem_lists(plan), **outcome.results}
     overview = results.pop(OVERVIEW, None)
@@ -283,7 +287,8 @@ def summarise(
     listed = BatchSummary(plan.spec.year, sorted(summary.results + earlier, key=lambda r: r.bureau), plan.year_dir)
     # --- 汇总表: the city's table of every bureau, before the index that links it
     # stopped (Ctrl-C, SIGTERM): no LibreOffice now for the 汇总表's PDF
-    table_problem, ours = table.result() if table is not None else _summary_table(plan, pdf=not outcome.interrupted)
+    written = outcome.table.result() if outcome.table is not None else None  # the docx written during the run
+    table_problem, ours = _summary_table(plan, pdf=not outcome.interrupted, written=written)
     if table_problem:
         listed.problems.append(table_problem)  # shown on the index page
         if ours:
@@ -296,17 +301,39 @@ def summarise(
     return summary
 
 
-def _summary_table(plan: Plan, *, pdf: bool = True) -> tuple[str, bool]:
+def _summary_table(
+    plan: Plan, *, pdf: bool = True, written: tuple[str, bool, Path | None] | None = None
+) -> tuple[str, bool]:
     """Write ``汇总表.docx``/``.json`` (and ``.pdf`` with ``--pdf``) for every bureau of the parameter folder.
 
-    A stopped batch (``pdf=False``) writes the docx but not the PDF, so Ctrl-C does not wait
-    for LibreOffice. Returns what went wrong (``""`` when nothing did) and whether it concerns this run: a
-    final table refused only for bureaus the run did not touch (``--bureau``) is shown on
-    the index page but does not fail the run. A refused table's old files are removed, so
-    no table that disagrees with the ledgers stays linked.
+    ``written`` is what :func:`_summary_docx` already did during the run (else it is done
+    here). A stopped batch (``pdf=False``) writes the docx but not the PDF, so Ctrl-C does
+    not wait for LibreOffice. Returns what went wrong (``""`` when nothing did) and whether
+    it concerns this run: a final table refused only for bureaus the run did not touch
+    (``--bureau``) is shown on the index page but does not fail the run.
+    """
+    from .summary_table import write_summary_pdf
+
+    problem, ours, docx = written if written is not None else _summary_docx(plan)
+    if problem or docx is None:
+        return problem, ours
+    if plan.spec.pdf and not pdf:
+        return "汇总表 PDF 未生成：批处理已中断，下次运行时生成。", True
+    if plan.spec.pdf:
+        try:
+            write_summary_pdf(docx)
+        except ZongjieError as err:  # the docx stands; only its PDF is missing
+            return f"汇总表 PDF 未生成：{err}", True
+    return "", False
+
+
+def _summary_docx(plan: Plan) -> tuple[str, bool, Path | None]:
+    """The 汇总表's docx and JSON: (what went wrong, whether it concerns this run, the docx).
+
+    A refused table's old files are removed, so no table that disagrees with the ledgers stays linked.
     """
     from .ledgers import Ledgers
-    from .summary_table import DOCX_NAME, JSON_NAME, SummaryMissingError, write_summary_pdf, write_summary_table
+    from .summary_table import DOCX_NAME, JSON_NAME, SummaryMissingError, write_summary_table
 
     spec = plan.spec
     try:
@@ -322,17 +349,10 @@ def _summary_table(plan: Plan, *, pdf: bool = True) -> tuple[str, bool]:
     except SummaryMissingError as err:
         for name in (DOCX_NAME, JSON_NAME):
             (plan.year_dir / name).unlink(missing_ok=True)
-        return str(err), bool(err.bureaus & set(plan.codes))
+        return str(err), bool(err.bureaus & set(plan.codes)), None
     except ZongjieError as err:
-        return f"汇总表未生成：{err}", True
-    if spec.pdf and not pdf:
-        return "汇总表 PDF 未生成：批处理已中断，下次运行时生成。", True
-    if spec.pdf:
-        try:
-            write_summary_pdf(docx)
-        except ZongjieError as err:  # the docx stands; only its PDF is missing
-            return f"汇总表 PDF 未生成：{err}", True
-    return "", False
+        return f"汇总表未生成：{err}", True, None
+    return "", False, docx
 
 
 def write_problem_lists(plan: Plan) -> dict[str, RunResult]:
@@ -412,13 +432,9 @@ def run_batch(
     """Plan, run and summarise one year's batch."""
     start = time.monotonic()
     planned = plan(spec, bureaus=bureaus, force=force)
-    # the 汇总表 needs only the ledgers and parameters: written by a thread of this (otherwise
-    # waiting) process while the workers run the notebooks, instead of after them
-    with ThreadPoolExecutor(1, thread_name_prefix="zongjie-summary-table") as side:
-        table = side.submit(_summary_table, planned)
-        outcome = run(planned, jobs=jobs, on_result=on_result)
-        with no_interrupt():
-            return summarise(planned, outcome, time.monotonic() - start, table)
+    outcome = run(planned, jobs=jobs, on_result=on_result)
+    with no_interrupt():
+        return summarise(planned, outcome, time.monotonic() - start)
 
 
 def write_summary(summary: BatchSummary, names: dict[str, str]) -> None:

@@ -322,6 +322,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     lifetime.finishing()  # the summary is written whole, and no later Ctrl-C turns the exit into a traceback
     summary = batch.summarise(plan, outcome, time.monotonic() - start)
     _print_summary(summary)
+    lifetime.exiting()
     if summary.interrupted:
         print("已中断：已完成的单位已写入汇总，其余标为“已中断”。", file=sys.stderr)
         return lifetime.interrupted_status()

@@ -72,6 +72,22 @@ class KernelResetFailed(RuntimeError):
     """The kernel could not be cleaned for the next notebook; it is replaced."""
 
 
+def peak_kb(pid: int | str | None) -> int:
+    """A process's own peak resident memory (VmHWM) in kB, 0 when unknown.
+
+    Not ``ru_maxrss``: Linux carries it over an ``exec``, so a process spawned from a large
+    one reports its parent's size from its first instruction.
+    """
+    if pid is None:
+        return 0
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    match = re.search(r"VmHWM:\s+(\d+) kB", status)
+    return int(match.group(1)) if match else 0
+
+
 class KernelSlot:
     """One kernel a batch worker keeps across notebooks, so imports are paid once, not per bureau.
 
@@ -88,6 +104,7 @@ class KernelSlot:
         self.km: IPCKernelManager | None = None
         #: the one client this slot talks to its kernel through, for resets and notebooks alike
         self.kc: Any = None
+        self._peak_kb = 0
 
     def connect(self, folder: Path) -> tuple[IPCKernelManager, Any]:
         """The kernel manager and its connected client for the next notebook, reset and in ``folder``.
@@ -136,16 +153,13 @@ class KernelSlot:
         return getattr(process, "pid", None)
 
     def peak_kb(self) -> int:
-        """The kernel process's peak resident memory (VmHWM), 0 when unknown."""
-        try:
-            status = Path(f"/proc/{self.pid()}/status").read_text()
-        except OSError:
-            return 0
-        match = re.search(r"VmHWM:\s+(\d+) kB", status)
-        return int(match.group(1)) if match else 0
+        """The peak resident memory (VmHWM) of this slot's kernels so far, 0 when unknown."""
+        self._peak_kb = max(self._peak_kb, peak_kb(self.pid()))
+        return self._peak_kb
 
     def discard(self) -> None:
         """Shut the kernel down (at once) and forget it."""
+        self.peak_kb()  # kept: the slot's peak counts the kernels it replaced
         if self.kc is not None:
             self.kc.stop_channels()
             self.kc = None

@@ -180,5 +180,20 @@ def finishing() -> None:
             return
 
 
+def exiting() -> None:
+    """Nothing more to do or to start: Ctrl-C and SIGTERM are ignored while the process exits.
+
+    The interpreter's finalisation puts back the default action of every signal it had a
+    handler for, so a Ctrl-C pressed just then (an impatient second press) would end the
+    process by the signal and hide the exit status the batch chose. Ignoring is safe here,
+    since no child is started any more (it would inherit it).
+    """
+    for s in (signal.SIGINT, signal.SIGTERM):
+        try:
+            signal.signal(s, signal.SIG_IGN)
+        except ValueError:  # not the main thread
+            return
+
+
 def _disregard(signum: int, frame: object) -> None:
     pass

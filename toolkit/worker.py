@@ -11,7 +11,7 @@ import shutil
 from multiprocessing.util import Finalize
 
 from . import execute
-from .kernels import IPC_PREFIX, KernelSlot
+from .kernels import IPC_PREFIX, KernelSlot, peak_kb
 from .lifetime import on_terminate, private_folder
 from .spec import RunSpec
 
@@ -34,9 +34,8 @@ def _kernel() -> KernelSlot:
 
 def _memory() -> dict[str, float]:
     """Peak resident memory of this worker and of its kernels so far, in MB."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    kernels = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, _kernel().peak_kb())
-    return {"worker": round(own / 1024, 1), "kernel": round(kernels / 1024, 1)}
+    own = peak_kb("self") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"worker": round(own / 1024, 1), "kernel": round(_kernel().peak_kb() / 1024, 1)}
 
 
 def run_bureau(spec: RunSpec, fingerprint: str) -> execute.RunResult:

@@ -290,11 +290,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
+    lifetime.stop_on_terminate()  # `kill PID` stops a batch as Ctrl-C does (from its imports on)
     from tqdm import tqdm
 
     from . import batch
 
-    lifetime.stop_on_terminate()  # `kill PID` stops a batch as Ctrl-C does: summary written, 已中断 marked
     start = time.monotonic()
     spec = RunSpec.from_options(args)
     _require_pdf(spec)

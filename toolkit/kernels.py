@@ -45,7 +45,9 @@ class IPCKernelManager(AsyncKernelManager):
         setup = child_setup()
         if setup is not None:
             kw.setdefault("preexec_fn", setup)
-        kw.setdefault("env", {**os.environ, HEADLESS: "1"})
+        # its temporary files (a PDF's first page…) in the private folder, which goes with the worker
+        temp = {"TMPDIR": str(self.ipc_root)} if self.ipc_root else {}
+        kw.setdefault("env", {**os.environ, HEADLESS: "1", **temp})
         await super().start_kernel(**kw)
 
 

@@ -8,6 +8,7 @@ exec. Elsewhere this is a no-op and the ordinary shutdown paths apply.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import os
 import shutil
@@ -178,6 +179,14 @@ def finishing() -> None:
             signal.signal(s, _disregard)
         except ValueError:  # not the main thread
             return
+    # the interpreter puts Python handlers back to the default as it shuts down, after atexit:
+    # from then on the signals are ignored (no children are started any more to inherit that)
+    atexit.register(_ignore_stops)
+
+
+def _ignore_stops() -> None:
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, signal.SIG_IGN)
 
 
 def exiting() -> None:

@@ -10,7 +10,7 @@ When stdin closes (the parent finished, or died) it shuts LibreOffice down.
     python3 unobridge.py SOFFICE PROFILE_DIR PIPE_NAME START_TIMEOUT
 
 The profile folder is removed when LibreOffice has quit, also when the parent died
-without closing the converter.
+without closing the converter; so is a PDF the parent asked for and died before taking.
 """
 
 import json
@@ -109,12 +109,13 @@ def _quietly(call) -> None:
 
 def main(argv: list[str]) -> int:
     soffice, profile, pipe, start_timeout = argv[1], argv[2], argv[3], float(argv[4])
-    office, desktop = _start(soffice, profile, pipe), None
+    office, desktop, written = _start(soffice, profile, pipe), None, ""
     try:
         desktop = _connect(pipe, office, time.monotonic() + start_timeout)
         _say(ok=True, ready=True)
         for line in sys.stdin:
             request = json.loads(line)
+            written = request["pdf"]
             try:
                 _convert(desktop, request["docx"], request["pdf"])
                 _say(ok=True)
@@ -126,6 +127,11 @@ def main(argv: list[str]) -> int:
     finally:
         _stop(desktop, office)
         shutil.rmtree(profile, ignore_errors=True)
+        if written:  # still there: its caller died before taking it, so nobody else will remove it
+            try:
+                os.unlink(written)
+            except OSError:
+                pass
     return 0
 
 

@@ -22,7 +22,8 @@ def test_namespace_and_folder_are_reset_between_notebooks(tmp_path):
     first = _notebook(tmp_path / "first.ipynb", "secret = 42\nimport os\npid = os.getpid()\nprint(pid)")
     second = _notebook(
         tmp_path / "second.ipynb",
-        "import os\nprint(os.getpid(), 'secret' in dir(), os.getcwd(), os.environ.get('ZONGJIE_HEADLESS'))",
+        "import os, tempfile\nprint(os.getpid(), 'secret' in dir(), os.getcwd(), os.environ.get('ZONGJIE_HEADLESS'),"
+        " tempfile.gettempdir())",
     )
     failing = _notebook(tmp_path / "failing.ipynb", "raise ValueError('坏了')")
     slot = KernelSlot(tmp_path / "ipc")
@@ -34,8 +35,9 @@ def test_namespace_and_folder_are_reset_between_notebooks(tmp_path):
         nb2 = execute(second, {}, tmp_path / "b" / "out2.ipynb", kernel=slot)
         pid = nb1.cells[-1].outputs[0]["text"].strip()
         shown = nb2.cells[-1].outputs[0]["text"].split()
-        # same kernel, clean namespace, its own folder; marked headless (no widget is built for no one)
-        assert shown == [pid, "False", str(tmp_path / "b"), "1"]
+        # same kernel, clean namespace, its own folder; marked headless (no widget is built for no one);
+        # its temporary files in the slot's private folder, which goes with the worker (killed or not)
+        assert shown == [pid, "False", str(tmp_path / "b"), "1", str(tmp_path / "ipc")]
         with pytest.raises(CellFailed) as failed:
             execute(failing, {}, tmp_path / "a" / "out3.ipynb", kernel=slot)
         assert failed.value.ename == "ValueError" and "坏了" in str(failed.value)

@@ -294,6 +294,20 @@ def test_timeout_restarts_libreoffice(converted, tmp_path):
     assert not conv.running
 
 
+def test_a_conversion_whose_caller_died_leaves_no_half_written_pdf(converted, tmp_path):
+    """The caller (a batch kernel, killed) asked for a PDF and was gone before taking it."""
+    source = converted[("qingshan", 2021)].with_suffix(".docx")
+    with pdf.Converter() as conv:
+        conv.start()
+        bridge = conv._bridge
+        assert bridge is not None and bridge.stdin is not None
+        half = tmp_path / ".report.pdf.k1llme.tmp"  # the name convert() gives its temporary file
+        conv._send({"docx": str(source), "pdf": str(half)})  # the request a dying caller sent
+        bridge.stdin.close()  # …and its end of the pipe, closed by its death
+        assert bridge.wait(timeout=120) == 0
+        assert not half.exists() and list(tmp_path.iterdir()) == []
+
+
 def test_one_shot_conversion(converted, tmp_path):
     source = converted[("hedong", 2022)].with_suffix(".docx")
     out = pdf.convert(source, tmp_path / "一次.pdf")

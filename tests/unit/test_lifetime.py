@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 
 import pytest
@@ -75,6 +76,23 @@ def test_once_the_summary_is_being_written_no_stop_signal_cuts_it_or_the_exit_sh
     os.kill(os.getpid(), signal.SIGINT)
     os.kill(os.getpid(), signal.SIGTERM)
     assert signal.getsignal(signal.SIGINT) not in (signal.SIG_IGN, signal.SIG_DFL)
+
+
+def test_a_stop_signal_while_the_interpreter_exits_does_not_change_the_exit_status():
+    """Python puts handlers back to the default as it shuts down; a Ctrl-C then would end it as killed."""
+    late = (
+        "import os, signal\n"
+        "from toolkit import lifetime\n"
+        "class Late:\n"
+        "    def __del__(self):\n"
+        "        os.kill(os.getpid(), signal.SIGINT)\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "late = Late()\n"
+        "lifetime.finishing()\n"
+        "print('written')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", late], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout.strip(), done.stderr) == (0, "written", "")
 
 
 class _LeavingPool:

@@ -17,12 +17,13 @@ from conftest import ACTIVITIES, FINANCE, PARAMS, PROBLEMS, SAMPLE, write_csv
 
 from toolkit.execute import complete, recorded
 
-EXTRA = ["extra-1", "extra-2", "extra-3"]
+#: Enough bureaus that a one-worker batch (a notebook takes ~0.3 s) is still running when it is stopped.
+EXTRA = [f"extra-{n}" for n in range(1, 16)]
 
 
 @pytest.fixture
 def world(tmp_path):
-    """The sample bureaus plus three more, so a batch with one worker runs long enough to be stopped."""
+    """The sample bureaus plus fifteen more, so a batch with one worker runs long enough to be stopped."""
     data, params = tmp_path / "data", tmp_path / "params"
     shutil.copytree(SAMPLE, data)
     shutil.copytree(PARAMS, params)

@@ -6,8 +6,8 @@ Then, for each signal asked for (default: SIGKILL, SIGINT, SIGTERM), ``--rounds`
 1. starts ``zongjie batch`` — with ``--force`` or after editing a few bureaus' parameter
    files, sometimes with ``--pdf`` when LibreOffice is installed — and sends the signal
    at a seeded random moment: during start-up, during ledger validation, in the middle
-   of the notebooks, or while the overview, 汇总表, ``summary.csv`` and ``index.html`` are
-   written. SIGKILL and SIGTERM go to the main process alone (``kill -9 PID``,
+   of the notebooks, or at the end (the last notebooks, the workers leaving,
+   ``summary.csv`` and ``index.html`` written). SIGKILL and SIGTERM go to the main process alone (``kill -9 PID``,
    ``kill PID``); SIGINT goes to the batch's process group, as Ctrl-C in a terminal does;
 2. waits up to ``--linger`` seconds for every process of that batch to end: the main
    process, pool workers, multiprocessing's resource tracker, kernels, LibreOffice and
@@ -404,11 +404,8 @@ def play(world: World, sig: signal.Signals, number: int, rng: random.Random, pdf
     elif phase == "notebooks":
         k = rng.randint(1, max(1, jobs - 1))
         trigger, delay = (lambda t, since: world.fresh_results(since) >= k), rng.uniform(0, 0.8)
-    else:  # the overview, 汇总表, summary.csv and index.html
-        if rng.random() < 0.5:
-            trigger, delay = (lambda t, since: world.fresh_results(since) >= jobs), rng.uniform(0, 1.5)
-        else:
-            trigger, delay = (lambda t, since: world.fresh("汇总表.json", since)), rng.uniform(0, 0.4)
+    else:  # the last notebooks (the overview's), the workers leaving, summary.csv and index.html
+        trigger, delay = (lambda t, since: world.fresh_results(since) >= jobs), rng.uniform(0, 2.0)
 
     token = uuid.uuid4().hex
     watch = Watch(token)

@@ -265,6 +265,7 @@ def summarise(plan: Plan, outcome: Outcome, seconds: float = 0.0) -> BatchSummar
     for code in plan.codes:
         if code not in results and code not in plan.reused:
             results[code] = RunResult(code, plan.spec.year, error="已中断，未完成。", interrupted=True)
+            remove_leftovers(report_dir(plan.spec.out_dir, plan.spec.year, code))  # what its stopped worker was writing
     summary = BatchSummary(
         plan.spec.year,
         [results.get(c) or plan.reused[c] for c in plan.codes],

@@ -391,6 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"错误：无法读写文件“{err.filename or ''}”（{err.strerror or err}）。", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM during a batch (lifetime.Terminated)
+        lifetime.finishing()  # a second Ctrl-C must not turn the exit into a traceback
         print("已中断。", file=sys.stderr)
         return lifetime.interrupted_status()
     except Exception as err:  # a bug: say so plainly, keep the traceback for developers

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 import pytest
 
@@ -93,6 +94,35 @@ def test_a_stop_signal_while_the_interpreter_exits_does_not_change_the_exit_stat
     )
     done = subprocess.run([sys.executable, "-c", late], capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout.strip(), done.stderr) == (0, "written", "")
+
+
+def test_a_second_ctrl_c_while_the_first_is_reported_changes_nothing(monkeypatch, restore_signals, capsys):
+    from toolkit import cli
+
+    def stopped(args):
+        raise KeyboardInterrupt  # Ctrl-C while the ledgers are validated, say
+
+    monkeypatch.setitem(cli.COMMANDS, "reports", stopped)
+    assert cli.main(["reports"]) == 130
+    try:
+        os.kill(os.getpid(), signal.SIGINT)  # pressed again as the command exits
+        time.sleep(0.01)
+    except KeyboardInterrupt:
+        pytest.fail("the second Ctrl-C ended the command with a traceback")
+    assert "已中断" in capsys.readouterr().err
+
+
+def test_a_stopped_batch_removes_what_its_workers_were_writing(minimal, tmp_path):
+    data, params = minimal
+    planned = batch.plan(RunSpec(data, params, 2021, out_dir=tmp_path / "out"), force=True)
+    folder = tmp_path / "out" / "2021" / "demo"
+    folder.mkdir(parents=True)
+    half = folder / ".report.html.x7.tmp"  # a worker told to stop leaves through os._exit, mid-write
+    half.write_bytes(b"<html")
+
+    summary = batch.summarise(planned, batch.Outcome(interrupted=True))
+
+    assert [r.status for r in summary.results] == ["interrupted"] and not half.exists()
 
 
 class _LeavingPool:

@@ -17,13 +17,14 @@ from conftest import ACTIVITIES, FINANCE, PARAMS, PROBLEMS, SAMPLE, write_csv
 
 from toolkit.execute import complete, recorded
 
-#: Enough bureaus that a one-worker batch (a notebook takes ~0.3 s) is still running when it is stopped.
-EXTRA = [f"extra-{n}" for n in range(1, 16)]
+#: Enough bureaus that a one-worker batch (~0.3 s a notebook, 3 a second) is still running when the
+#: watcher (which walks /proc, slow on a busy machine) has seen it start and stops it.
+EXTRA = [f"extra-{n}" for n in range(1, 61)]
 
 
 @pytest.fixture
 def world(tmp_path):
-    """The sample bureaus plus fifteen more, so a batch with one worker runs long enough to be stopped."""
+    """The sample bureaus plus sixty more, so a batch with one worker runs long enough to be stopped."""
     data, params = tmp_path / "data", tmp_path / "params"
     shutil.copytree(SAMPLE, data)
     shutil.copytree(PARAMS, params)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 
-from conftest import FINANCE, write_csv
+from conftest import FINANCE, PARAMS, SAMPLE, write_csv
 
 from toolkit import cli
 
@@ -47,3 +47,17 @@ def test_second_batch_names_the_changed_figure(minimal, tmp_path):
     assert "与上次生成相比" in page
     cells = [f"<td>{label}</td>", f"<td>{old}</td>", f"<td>{new}</td>", "<td>台账数据变化</td>"]
     assert all(cell in page for cell in cells), cells
+
+
+def test_a_batch_run_in_process_leaves_stop_signals_to_its_caller(tmp_path):
+    """Ignored signals are inherited by every later process: a batch run from a caller's own
+    process (as these tests do) must not leave Ctrl-C or SIGTERM ignored there."""
+    import signal
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        cli.main(["batch", "--data", str(SAMPLE), "--params", str(PARAMS), "--year", "2021", "--out", str(tmp_path)])
+        assert signal.SIG_IGN not in {signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)

@@ -31,7 +31,7 @@ from .errors import CellProblem, NotFoundError, Notice, ZongjieError
 from .execute import RunResult, clear, complete, record, recorded
 from .inputs import fingerprints
 from .kernels import IPC_PREFIX
-from .lifetime import deferred_stop, init_worker, remove_orphans
+from .lifetime import born_deaf_to_ctrl_c, deferred_stop, init_worker, remove_orphans
 from .outputs import atomic_write, remove_leftovers, report_dir
 from .params import list_bureaus, load_all
 from .spec import RunSpec, check_code
@@ -210,10 +210,11 @@ def run(plan: Plan, *, jobs: int | None = None, on_result: OnResult | None = Non
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker, initargs=(os.getpid(),))
     futures: dict[Future[RunResult], tuple[str, int]] = {}
     try:
-        if plan.overview:  # first: the longest notebook, run beside the bureaus', not after them
-            futures[pool.submit(worker.run_overview, plan.spec)] = (OVERVIEW, plan.spec.year)
-        for job in plan.jobs:
-            futures[pool.submit(worker.run_bureau, job.spec, job.fingerprint)] = (job.spec.bureau, plan.spec.year)
+        with born_deaf_to_ctrl_c():  # the first submissions start the workers
+            if plan.overview:  # first: the longest notebook, run beside the bureaus', not after them
+                futures[pool.submit(worker.run_overview, plan.spec)] = (OVERVIEW, plan.spec.year)
+            for job in plan.jobs:
+                futures[pool.submit(worker.run_bureau, job.spec, job.fingerprint)] = (job.spec.bureau, plan.spec.year)
         pending = set(futures)
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)

@@ -55,6 +55,23 @@ def init_worker(parent: int) -> None:
     die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _terminate)
+    if hasattr(signal, "pthread_sigmask"):  # born with Ctrl-C held (see born_deaf_to_ctrl_c); now ignored
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+@contextmanager
+def born_deaf_to_ctrl_c() -> Iterator[None]:
+    """Processes started inside begin with Ctrl-C held back (a signal mask survives ``exec``),
+    so one pressed while a worker is still starting cannot kill it with a traceback before
+    :func:`init_worker` ignores it. This process gets such a Ctrl-C when the block ends."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def on_terminate(cleanup: Callable[[], None]) -> None:

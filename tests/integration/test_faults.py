@@ -211,6 +211,35 @@ def test_sigterm_stops_as_ctrl_c_does_even_with_ctrl_c_pressed_meanwhile(world):
             assert complete(world["out"] / "2021" / code, recorded(world["out"] / "2021" / code))
 
 
+def test_ctrl_c_while_the_workers_start_shows_no_traceback(world):
+    """Ctrl-C reaches the terminal's whole process group: workers still starting included."""
+    process = subprocess.Popen(
+        batch_args(world, "--jobs", "2", "--force"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own group, as a terminal's foreground job
+    )
+
+    def starting() -> bool:
+        assert process.poll() is None, process.communicate()
+        return any(b"multiprocessing" in _cmdline(pid) for pid in descendants(process.pid))
+
+    wait_for(starting, step=0.005)
+    time.sleep(0.05)  # the new worker is importing, long before it can ignore Ctrl-C itself
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "Traceback" not in out + err and "Fatal Python error" not in err and "已中断" in err
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def _mount_tmpfs(folder: Path, size: str) -> bool:
     folder.mkdir(parents=True)
     done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True)

@@ -7,7 +7,6 @@ nothing prints a traceback unless ``ZONGJIE_DEBUG`` is set.
 from __future__ import annotations
 
 import argparse
-import atexit
 import os
 import sys
 import time
@@ -323,9 +322,6 @@ def cmd_batch(args: argparse.Namespace) -> int:
     lifetime.finishing()  # the summary is written whole, and no later Ctrl-C turns the exit into a traceback
     summary = batch.summarise(plan, outcome, time.monotonic() - start)
     _print_summary(summary)
-    # only as the interpreter exits: ignored signals are inherited by every process started
-    # later, so a caller running this command in its own process must not keep them
-    atexit.register(lifetime.exiting)
     if summary.interrupted:
         print("已中断：已完成的单位已写入汇总，其余标为“已中断”。", file=sys.stderr)
         return lifetime.interrupted_status()

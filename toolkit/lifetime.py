@@ -196,14 +196,8 @@ def finishing() -> None:
             signal.signal(s, _disregard)
         except ValueError:  # not the main thread
             return
-    # the interpreter puts Python handlers back to the default as it shuts down, after atexit:
-    # from then on the signals are ignored (no children are started any more to inherit that)
-    atexit.register(_ignore_stops)
-
-
-def _ignore_stops() -> None:
-    for s in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(s, signal.SIG_IGN)
+    atexit.unregister(exiting)  # once, however often a process finishes a command
+    atexit.register(exiting)
 
 
 def exiting() -> None:

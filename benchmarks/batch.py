@@ -42,7 +42,7 @@ def timed(cmd: list[str]) -> tuple[float, float, int]:
 
 def multiply(copies: int, target: Path) -> tuple[Path, Path, list[str]]:
     """Sample ledgers and parameters repeated under new bureau codes, as CSV files."""
-    from toolkit.load import load_tables
+    from toolkit.data.load import load_tables
 
     data, params = target / "data", target / "params"
     (params / "bureaus").mkdir(parents=True)

@@ -25,9 +25,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=10, help="rounds over every sample bureau-year")
     args = parser.parse_args()
 
-    from toolkit import notebook
-    from toolkit.report import prepare, prepare_all
-    from toolkit.validate import load_ledgers
+    from toolkit.data.validate import load_ledgers
+    from toolkit.report.prepare import prepare, prepare_all
+    from toolkit.ui import notebook
 
     data, params = ROOT / "data" / "sample", ROOT / "parameters"
     ledgers = load_ledgers(data)

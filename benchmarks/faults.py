@@ -58,7 +58,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(ROOT))
 from scale import build  # noqa: E402  (the scale benchmark's fictional bureaus)
 
-from toolkit.execute import complete, recorded  # noqa: E402
+from toolkit.run.execute import complete, recorded  # noqa: E402
 
 # --- processes -----------------------------------------------------------------------------
 
@@ -525,7 +525,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, default=None, help="build in this folder and keep it")
     args = parser.parse_args()
     LINGER = args.linger
-    from toolkit import pdf
+    from toolkit.publish import pdf
 
     use_pdf = not args.no_pdf and pdf.available()
     signals = [getattr(signal, f"SIG{s.strip().upper()}") for s in args.signals.split(",") if s.strip()]

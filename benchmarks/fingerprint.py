@@ -44,12 +44,13 @@ def main() -> None:
 
     from IPython.core.interactiveshell import InteractiveShell
 
-    from toolkit import batch, inputs, present
-    from toolkit.ledgers import TABLE_NAMES, Ledgers
-    from toolkit.params import list_bureaus
-    from toolkit.review import ReviewPanel
-    from toolkit.spec import RunSpec
-    from toolkit.validate import load_ledgers_per_bureau
+    from toolkit.data.ledgers import TABLE_NAMES, Ledgers
+    from toolkit.data.params import list_bureaus
+    from toolkit.data.validate import load_ledgers_per_bureau
+    from toolkit.run import batch, inputs
+    from toolkit.run.spec import RunSpec
+    from toolkit.ui import present
+    from toolkit.ui.review import ReviewPanel
 
     with tempfile.TemporaryDirectory() as tmp:
         data, params, codes = build(args.bureaus, Path(tmp))

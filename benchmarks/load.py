@@ -25,7 +25,7 @@ import sys, time
 from pathlib import Path
 start = time.perf_counter()
 from toolkit.errors import DataError
-from toolkit.validate import load_ledgers
+from toolkit.data.validate import load_ledgers
 try:
     ledgers = load_ledgers(Path(sys.argv[1]))
     outcome = f"{len(ledgers.activities)} activities"

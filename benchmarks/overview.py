@@ -21,12 +21,12 @@ from summary_table import bureau_sets, sizes_from_args  # noqa: E402  (the sibli
 def main() -> None:
     sizes = sizes_from_args(__doc__)
 
-    from toolkit.execute import RunResult, run_overview
-    from toolkit.index_page import write_index
-    from toolkit.params import list_bureaus
-    from toolkit.report import prepare_all
-    from toolkit.spec import RunSpec
-    from toolkit.validate import load_ledgers
+    from toolkit.data.params import list_bureaus
+    from toolkit.data.validate import load_ledgers
+    from toolkit.publish.index_page import write_index
+    from toolkit.report.prepare import prepare_all
+    from toolkit.run.execute import RunResult, run_overview
+    from toolkit.run.spec import RunSpec
 
     print(f"{'bureaus':>8} {'prepare s':>10} {'notebook s':>11} {'html KB':>8} {'index s':>8} {'index KB':>9}")
     for n, tmp, data, params in bureau_sets(sizes):

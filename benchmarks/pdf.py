@@ -48,9 +48,10 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=2, help="rounds over the ten sample reports")
     args = parser.parse_args()
 
-    from toolkit import pdf, report
+    from toolkit.data.validate import load_ledgers
+    from toolkit.publish import pdf
+    from toolkit.report import prepare as report
     from toolkit.resources import default_template
-    from toolkit.validate import load_ledgers
 
     if not pdf.available():
         print(pdf.unavailable_reason(), file=sys.stderr)

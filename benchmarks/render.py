@@ -30,10 +30,10 @@ def main() -> None:
     args = parser.parse_args()
 
     start = time.perf_counter()
-    from toolkit import report
-    from toolkit.render import render_docx
+    from toolkit.data.validate import load_ledgers
+    from toolkit.report import prepare as report
+    from toolkit.report.render import render_docx
     from toolkit.resources import default_template
-    from toolkit.validate import load_ledgers
 
     imports = time.perf_counter() - start
     data, params = ROOT / "data" / "sample", ROOT / "parameters"

@@ -34,8 +34,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
 
-    from toolkit.review import ReviewPanel
-    from toolkit.validate import load_ledgers
+    from toolkit.data.validate import load_ledgers
+    from toolkit.ui.review import ReviewPanel
 
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["XDG_CONFIG_HOME"] = tmp  # the remembered reviewer's name goes here, not in the user's folder

@@ -37,7 +37,7 @@ def build(n: int, target: Path) -> tuple[Path, Path, list[str]]:
     """``n`` bureaus cycling through the sample bureaus' ledgers, one CSV per table."""
     import pandas as pd
 
-    from toolkit.load import load_tables
+    from toolkit.data.load import load_tables
 
     data, params = target / "data", target / "params"
     (params / "bureaus").mkdir(parents=True)

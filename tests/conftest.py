@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from docx import Document
 
-from toolkit.contract import INDICATORS
+from toolkit.data.contract import INDICATORS
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
@@ -47,7 +47,7 @@ def zongjie(*args: object, timeout: float = 900, **env: str) -> subprocess.Compl
 
 @pytest.fixture(scope="session")
 def sample_ledgers():
-    from toolkit.validate import load_ledgers
+    from toolkit.data.validate import load_ledgers
 
     return load_ledgers(SAMPLE)
 
@@ -219,7 +219,7 @@ def edited_template(template: Path, out: Path, old: str, new: str) -> Path:
 
 def own_template(params: Path, bureau: str, old: str, new: str, more: str = "") -> Path:
     """Give ``bureau`` its own report template (the seed's, edited) named in its yaml; ``more`` adds lines under ``templates:``."""
-    from toolkit.definitions import load_definition
+    from toolkit.report.definitions import load_definition
 
     own = edited_template(load_definition().template, params / "bureaus" / f"{bureau}-report.docx", old, new)
     path = params / "bureaus" / f"{bureau}.yaml"

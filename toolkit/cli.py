@@ -14,13 +14,14 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from . import __version__, lifetime
-from .cliparser import ChineseArgumentParser
-from .errors import NotFoundError, ZongjieError
-from .spec import RunSpec
+from toolkit import __version__
+from toolkit.cliparser import ChineseArgumentParser
+from toolkit.errors import NotFoundError, ZongjieError
+from toolkit.run import lifetime
+from toolkit.run.spec import RunSpec
 
 if TYPE_CHECKING:
-    from . import batch
+    from toolkit.run import batch
 
 
 def _year(text: str) -> int:
@@ -116,7 +117,7 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
-# --- review app and JupyterLab (toolkit.apps) ---------------------------------------
+# --- review app and JupyterLab (toolkit.ui.apps) ---------------------------------------
 
 
 def _add_app_commands(sub: Any) -> None:
@@ -148,7 +149,7 @@ def _check_folder(path: Path, what: str) -> None:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    from .apps import review_launch
+    from toolkit.ui.apps import review_launch
 
     _check_folder(args.data, "台账目录")
     _check_folder(args.params, "参数目录")
@@ -158,7 +159,7 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
-    from .apps import lab_launch, notebook_defaults
+    from toolkit.ui.apps import lab_launch, notebook_defaults
 
     _check_folder(args.data, "台账目录")
     _check_folder(args.params, "参数目录")
@@ -181,9 +182,9 @@ def cmd_lab(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from . import report
-    from .render import output_names
-    from .validate import load_ledgers
+    from toolkit.data.validate import load_ledgers
+    from toolkit.report import prepare as report
+    from toolkit.report.render import output_names
 
     spec = RunSpec.from_options(args)
     _require_pdf(spec)
@@ -215,15 +216,15 @@ def cmd_render(args: argparse.Namespace) -> int:
 def _require_pdf(spec: RunSpec) -> None:
     """With --pdf, stop before any work when this machine cannot convert (a clear message)."""
     if spec.pdf:
-        from . import pdf
+        from toolkit.publish import pdf
 
         pdf.require()
 
 
 def _write_pdf(folder: Path, docx_name: str) -> int:
     """The PDF beside the docx; a failed conversion leaves the docx and exits 1."""
-    from . import pdf
-    from .errors import PdfError
+    from toolkit.errors import PdfError
+    from toolkit.publish import pdf
 
     try:
         with pdf.Converter() as converter:
@@ -236,11 +237,11 @@ def _write_pdf(folder: Path, docx_name: str) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .definitions import check_all as check_definitions
-    from .errors import DataError, Notice, Problem
-    from .overrides import check_all
-    from .params import list_bureaus, load_all
-    from .validate import check_codes, load_ledgers
+    from toolkit.data.params import list_bureaus, load_all
+    from toolkit.data.problems import DataError, Notice, Problem
+    from toolkit.data.validate import check_codes, load_ledgers
+    from toolkit.report.definitions import check_all as check_definitions
+    from toolkit.report.overrides import check_all
 
     problems: list[Problem] = []
     notices: list[Notice] = []
@@ -259,7 +260,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if problems or ledgers is None:
         print(DataError(problems), file=sys.stderr)
         if args.report:
-            from .problem_workbook import write_problem_workbook
+            from toolkit.data.problem_workbook import write_problem_workbook
 
             write_problem_workbook(problems, args.data_dir, args.report)
             print(f"问题清单：{args.report}（问题单元格已标红并加批注）", file=sys.stderr)
@@ -280,7 +281,7 @@ def print_notices(notices: list[Any], file: TextIO | None = None) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .execute import run_one
+    from toolkit.run.execute import run_one
 
     spec = RunSpec.from_options(args)
     _require_pdf(spec)
@@ -293,7 +294,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     lifetime.stop_on_terminate()  # `kill PID` stops a batch as Ctrl-C does (from its imports on)
     from tqdm import tqdm
 
-    from . import batch
+    from toolkit.run import batch
 
     start = time.monotonic()
     spec = RunSpec.from_options(args)
@@ -347,7 +348,7 @@ def _print_summary(summary: batch.BatchSummary) -> None:
 
 def cmd_reports(args: argparse.Namespace) -> int:
     """List every report definition with its figures; a definition that does not load is listed with its problems."""
-    from .definitions import DefinitionError, describe, list_reports, load_definition
+    from toolkit.report.definitions import DefinitionError, describe, list_reports, load_definition
 
     status = 0
     for name in list_reports():
@@ -360,7 +361,7 @@ def cmd_reports(args: argparse.Namespace) -> int:
 
 
 def cmd_new_report(args: argparse.Namespace) -> int:
-    from .definitions import new_report
+    from toolkit.report.definitions import new_report
 
     folder = new_report(args.name, args.templates, title=args.title)
     print(f"已新建报告定义：{folder}（figures.yaml、template.docx、source.txt）")

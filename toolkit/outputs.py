@@ -6,8 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import WriteFailed
-from .spec import check_code
+from toolkit.codes import check_code
+from toolkit.errors import WriteFailed
 
 #: Mimetype of the record a notebook run displays for the batch summary.
 RESULT_MIME = "application/vnd.zongjie.result+json"

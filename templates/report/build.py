@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from toolkit import template_builder
+from toolkit.report import builder as template_builder
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_SOURCE = HERE / "source.txt"

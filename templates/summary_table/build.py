@@ -30,7 +30,7 @@ from docx import Document
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 
-from toolkit.template_builder import (
+from toolkit.report.builder import (
     FONT_BODY,
     FONT_PAGE_NUMBER,
     FONT_TITLE,

@@ -16,7 +16,7 @@ import nbformat
 import pytest
 import yaml
 
-from toolkit.apps import Launch, lab_launch, review_launch
+from toolkit.ui.apps import Launch, lab_launch, review_launch
 
 from .conftest import ARTIFACTS, free_port, fresh_artifact_folder
 

@@ -9,11 +9,11 @@ import nbformat
 import pytest
 from conftest import PARAMS
 
-from toolkit import charts
-from toolkit.export import notebook_html
-from toolkit.figures import Scope
-from toolkit.params import BureauParams
-from toolkit.report import prepare
+from toolkit.data.params import BureauParams
+from toolkit.publish.html import notebook_html
+from toolkit.report.figures import Scope
+from toolkit.report.prepare import prepare
+from toolkit.ui import charts
 
 from .conftest import artifact_folder
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.execute import RunResult
-from toolkit.index_page import write_index
+from toolkit.publish.index_page import write_index
+from toolkit.run.execute import RunResult
 
 from .conftest import ARTIFACTS
 

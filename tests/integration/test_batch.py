@@ -28,7 +28,7 @@ from conftest import (
 )
 from docx import Document
 
-from toolkit.index_page import BUREAU_FILES
+from toolkit.publish.index_page import BUREAU_FILES
 
 BUREAUS = ["fengling", "hedong", "meiling", "qingshan", "yunshui", "lacking"]
 
@@ -211,9 +211,9 @@ def test_a_row_edited_in_the_shared_workbook_reruns_that_bureau_alone(batch):
 
 
 def test_override_reaches_report_figures_notebook_and_summary(batch):
-    from toolkit import report
-    from toolkit.overrides import save_override
-    from toolkit.validate import load_ledgers
+    from toolkit.data.validate import load_ledgers
+    from toolkit.report import prepare as report
+    from toolkit.report.overrides import save_override
 
     rep = report.prepare(load_ledgers(batch["data"]), batch["params"], "meiling", 2021)
     save_override(batch["params"], rep.figures, "tax_revenue", "9.99", "以税务部门数据为准", "审核员")

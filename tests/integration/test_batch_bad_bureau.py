@@ -83,7 +83,7 @@ def test_the_problem_workbook_marks_the_exact_cells(batch):
 
 
 def test_index_links_the_problem_lists(batch):
-    from toolkit.index_page import BUREAU_FILES
+    from toolkit.publish.index_page import BUREAU_FILES
 
     page = (batch["out"] / "index.html").read_text(encoding="utf-8")
     assert 'href="问题清单.xlsx"' in page  # the year's list

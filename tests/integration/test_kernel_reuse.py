@@ -7,8 +7,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from toolkit.errors import CellFailed
-from toolkit.execute import execute
-from toolkit.kernels import KernelSlot
+from toolkit.run.execute import execute
+from toolkit.run.kernels import KernelSlot
 
 
 def _notebook(path, *sources):

@@ -6,10 +6,10 @@ import re
 
 from conftest import assert_inline_charts, fictional_bureaus
 
-from toolkit.execute import run_overview
-from toolkit.overview import ATTENTION_PAGE, SIDE_BY_SIDE
-from toolkit.spec import RunSpec
-from toolkit.validate import load_ledgers
+from toolkit.data.validate import load_ledgers
+from toolkit.run.execute import run_overview
+from toolkit.run.spec import RunSpec
+from toolkit.ui.overview import ATTENTION_PAGE, SIDE_BY_SIDE
 
 
 def test_overview_of_many_bureaus_is_aggregated(tmp_path):

@@ -19,12 +19,13 @@ from xml.etree import ElementTree
 import pytest
 from conftest import ACTIVITIES, FINANCE, PARAMS, PROBLEMS, SAMPLE, write_csv, zongjie
 
-from toolkit import pdf, report
+from toolkit.data.validate import load_ledgers
 from toolkit.errors import PdfError
-from toolkit.index_page import BUREAU_FILES
 from toolkit.outputs import RESULT_MIME
+from toolkit.publish import pdf
+from toolkit.publish.index_page import BUREAU_FILES
+from toolkit.report import prepare as report
 from toolkit.resources import default_template
-from toolkit.validate import load_ledgers
 
 PT_PER_TWIP = 1 / 20
 LEFT, RIGHT_MARGIN, TOP, BOTTOM = 1588 * PT_PER_TWIP, 1474 * PT_PER_TWIP, 2098 * PT_PER_TWIP, 1984 * PT_PER_TWIP

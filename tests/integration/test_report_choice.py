@@ -6,7 +6,7 @@ from conftest import PARAMS, SAMPLE, expected_texts, own_template
 from docx import Document
 
 from toolkit.cli import main
-from toolkit.definitions import new_report
+from toolkit.report.definitions import new_report
 
 
 def test_run_renders_a_definition_made_with_new_report(tmp_path):

@@ -8,9 +8,9 @@ import subprocess
 import pytest
 from conftest import PARAMS, fictional_bureaus
 
-from toolkit import pdf
-from toolkit.summary_table import PDF_NAME, write_summary_pdf, write_summary_table
-from toolkit.validate import load_ledgers
+from toolkit.data.validate import load_ledgers
+from toolkit.publish import pdf
+from toolkit.publish.summary_table import PDF_NAME, write_summary_pdf, write_summary_table
 
 if not pdf.available():
     if os.environ.get("CI") == "true":

@@ -7,7 +7,8 @@ import json
 import nbformat
 from conftest import PARAMS, SAMPLE
 
-from toolkit import apps, cli
+from toolkit import cli
+from toolkit.ui import apps
 
 
 def test_review_launch_serves_the_review_notebook_with_absolute_folders(tmp_path, monkeypatch):

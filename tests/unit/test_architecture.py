@@ -8,8 +8,8 @@ from datetime import date
 
 from conftest import PARAMS, ROOT, SAMPLE
 
-from toolkit import report
-from toolkit.figures import Figure
+from toolkit.report import prepare as report
+from toolkit.report.figures import Figure
 
 
 def test_figures_are_plain_data_without_word_xml(sample_ledgers):
@@ -34,9 +34,9 @@ def test_charts_need_no_plotting_library_and_depend_on_their_input_alone():
 import sys
 from pathlib import Path
 from IPython.core.interactiveshell import InteractiveShell
-from toolkit import charts, notebook
-from toolkit.report import prepare, prepare_all
-from toolkit.validate import load_ledgers
+from toolkit.ui import charts, notebook
+from toolkit.report.prepare import prepare, prepare_all
+from toolkit.data.validate import load_ledgers
 
 shell = InteractiveShell.instance()
 shown = []
@@ -77,9 +77,9 @@ def test_missing_value_keeps_the_formatting_a_user_gave_the_tag(minimal, tmp_pat
     from conftest import FINANCE, write_csv
     from docx import Document
 
-    from toolkit.render import render_docx
+    from toolkit.data.validate import load_ledgers
+    from toolkit.report.render import render_docx
     from toolkit.resources import default_template
-    from toolkit.validate import load_ledgers
 
     template = tmp_path / "bold.docx"
     with zipfile.ZipFile(default_template()) as zin, zipfile.ZipFile(template, "w") as zout:

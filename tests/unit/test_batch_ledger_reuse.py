@@ -7,7 +7,7 @@ from IPython.utils.capture import capture_output
 
 
 def _load(path):
-    from toolkit import notebook
+    from toolkit.ui import notebook
 
     InteractiveShell.instance()
     with capture_output():
@@ -15,7 +15,7 @@ def _load(path):
 
 
 def test_each_notebook_reads_the_copy_it_is_given(sample_ledgers, tmp_path):
-    from toolkit.ledgers import Ledgers
+    from toolkit.data.ledgers import Ledgers
 
     cache = tmp_path / "ledgers.pkl"
     sample_ledgers.save(cache)

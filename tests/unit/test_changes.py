@@ -1,10 +1,10 @@
-"""What changed since the previous run, and why (toolkit.changes)."""
+"""What changed since the previous run, and why (toolkit.report.changes)."""
 
 from __future__ import annotations
 
-from toolkit.changes import from_last_year, keep_previous, read_previous, since_last_run
-from toolkit.figures import Figure, Figures
-from toolkit.render import figures_json
+from toolkit.report.changes import from_last_year, keep_previous, read_previous, since_last_run
+from toolkit.report.figures import Figure, Figures
+from toolkit.report.render import figures_json
 
 
 def _figures(*items: Figure, year: int = 2021) -> Figures:

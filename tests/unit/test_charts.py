@@ -15,10 +15,10 @@ from conftest import PARAMS
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from toolkit import charts, svg
-from toolkit.figures import Figure, Figures, Scope
-from toolkit.params import BureauParams
-from toolkit.report import prepare, prepare_all
+from toolkit.data.params import BureauParams
+from toolkit.report.figures import Figure, Figures, Scope
+from toolkit.report.prepare import prepare, prepare_all
+from toolkit.ui import charts, svg
 
 NS = "{http://www.w3.org/2000/svg}"
 HOSTILE = "<b>青山</b> & \"局\" 'x' ]]> <!-- \x01\x0b"

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from conftest import PARAMS, ROOT, edited_template, expected_texts, own_template, paragraphs
 
-from toolkit import report
-from toolkit.definitions import RULES, DefinitionError, list_reports, load_definition, new_report
-from toolkit.render import render_docx
-from toolkit.template_builder import build_text
+from toolkit.report import prepare as report
+from toolkit.report.builder import build_text
+from toolkit.report.definitions import RULES, DefinitionError, list_reports, load_definition, new_report
+from toolkit.report.render import render_docx
 
 SIGNED = date(2022, 1, 10)
 

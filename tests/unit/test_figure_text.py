@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from toolkit import report
-from toolkit.errors import DataError, FigureValueError
-from toolkit.formatting import AMOUNT_UNITS, KINDS, Form, Refused, figure_text
+from toolkit.data.problems import DataError, FigureValueError
+from toolkit.report import prepare as report
+from toolkit.report.formatting import AMOUNT_UNITS, KINDS, Form, Refused, figure_text
 
 BAD = [
     None,
@@ -109,7 +109,7 @@ def test_parse_refuses_or_gives_a_value_that_writes_cleanly(raw, kind, unit):
 
 def test_nat_end_date_reads_as_no_end_date(minimal):
     """Defect #8.1: a blank end date beside real dates reached the figures as NaT (2022年4月至nan年nan月)."""
-    from toolkit.validate import load_ledgers
+    from toolkit.data.validate import load_ledgers
 
     data, params = minimal
     ledgers = load_ledgers(data)

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from conftest import PARAMS, expected_cases, expected_texts
 
-from toolkit import report
-from toolkit.figures import CATALOGUE, KEYS
+from toolkit.report import prepare as report
+from toolkit.report.figures import CATALOGUE, KEYS
 
 
 @pytest.mark.parametrize(("bureau", "year"), expected_cases())
@@ -50,7 +50,7 @@ def test_rows_of_other_years_do_not_count(sample_ledgers):
 def test_missing_indicator_is_missing_not_guessed(minimal):
     from conftest import FINANCE, write_csv
 
-    from toolkit.validate import load_ledgers
+    from toolkit.data.validate import load_ledgers
 
     data, params = minimal
     write_csv(data / "财政指标.csv", [r for r in FINANCE if r["指标"] != "税收收入"])
@@ -65,7 +65,7 @@ def test_missing_indicator_is_missing_not_guessed(minimal):
 def test_open_day_examples_take_first_two_resolved_by_date(minimal):
     from conftest import PROBLEMS, write_csv
 
-    from toolkit.validate import load_ledgers
+    from toolkit.data.validate import load_ledgers
 
     data, params = minimal
     extra = [

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from toolkit import formatting as fmt
+from toolkit.report import formatting as fmt
 
 
 @pytest.mark.parametrize(

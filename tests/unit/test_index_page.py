@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from toolkit.execute import RunResult
-from toolkit.index_page import BUREAU_FILES, COLUMNS, index_html, write_index
+from toolkit.publish.index_page import BUREAU_FILES, COLUMNS, index_html, write_index
+from toolkit.run.execute import RunResult
 
 
 @dataclass
@@ -81,6 +81,6 @@ def test_write_index_is_atomic_and_in_the_year_folder(tmp_path):
 def test_a_new_bureau_file_is_one_entry(tmp_path, monkeypatch):
     summary = _summary(tmp_path)
     (summary.folder / "b2" / "extra.txt").write_text("x", encoding="utf-8")
-    monkeypatch.setattr("toolkit.index_page.BUREAU_FILES", (*BUREAU_FILES, ("extra.txt", "附加")))
+    monkeypatch.setattr("toolkit.publish.index_page.BUREAU_FILES", (*BUREAU_FILES, ("extra.txt", "附加")))
     rows = {r[0]: r for r in _rows(index_html(summary, {}))}
     assert rows["b2"][7] == [0, len(BUREAU_FILES)]

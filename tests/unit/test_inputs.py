@@ -13,11 +13,11 @@ import openpyxl
 import pytest
 from conftest import PARAMS, SAMPLE
 
-from toolkit import inputs
-from toolkit.ledgers import TABLE_NAMES, Ledgers
+from toolkit.data.ledgers import TABLE_NAMES, Ledgers
+from toolkit.data.validate import load_ledgers_per_bureau
 from toolkit.resources import PACKAGE, default_template, notebook
-from toolkit.spec import RunSpec
-from toolkit.validate import load_ledgers_per_bureau
+from toolkit.run import inputs
+from toolkit.run.spec import RunSpec
 
 CODES = ["fengling", "hedong", "meiling", "qingshan", "yunshui"]
 BOOK = "县级财政局台账.xlsx"  # one workbook whose sheets hold the rows of every bureau
@@ -357,7 +357,7 @@ def test_values_that_differ_in_type_or_form_digest_differently(sample_ledgers, t
 
 
 def test_the_batch_hands_each_notebook_its_own_rows_and_the_overview_all(world):
-    from toolkit import batch
+    from toolkit.run import batch
 
     first = batch.plan(world["spec"])
     assert sorted(j.spec.bureau for j in first.jobs) == CODES

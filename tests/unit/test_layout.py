@@ -9,8 +9,9 @@ import pytest
 from docx import Document
 from docx.oxml.ns import qn
 
-from toolkit import layout, report
-from toolkit.render import render_docx
+from toolkit.report import layout
+from toolkit.report import prepare as report
+from toolkit.report.render import render_docx
 from toolkit.resources import default_template
 
 SUBJECT = "党史学习教育开展情况总结"

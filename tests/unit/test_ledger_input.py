@@ -21,12 +21,13 @@ from conftest import ACTIVITIES, FINANCE, PROBLEMS, write_csv
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from toolkit import report
-from toolkit.contract import ACTIVITIES as ACTIVITY_TABLE
-from toolkit.contract import ACTIVITY_KINDS, META_COLUMNS
-from toolkit.errors import CellProblem, DataError, NotFoundError
-from toolkit.load import RawTable, UncachedFormula
-from toolkit.validate import check_codes, load_ledgers, load_ledgers_per_bureau, validate_tables
+from toolkit.data.contract import ACTIVITIES as ACTIVITY_TABLE
+from toolkit.data.contract import ACTIVITY_KINDS, META_COLUMNS
+from toolkit.data.load import RawTable, UncachedFormula
+from toolkit.data.problems import CellProblem, DataError
+from toolkit.data.validate import check_codes, load_ledgers, load_ledgers_per_bureau, validate_tables
+from toolkit.errors import NotFoundError
+from toolkit.report import prepare as report
 
 openpyxl = pytest.importorskip("openpyxl")
 
@@ -267,8 +268,8 @@ def test_render_of_a_year_without_data_fails_with_the_years(minimal, tmp_path):
 
 
 def test_batch_of_a_year_without_data_stops_before_any_notebook(minimal, tmp_path):
-    from toolkit import batch
-    from toolkit.spec import RunSpec
+    from toolkit.run import batch
+    from toolkit.run.spec import RunSpec
 
     data, params = minimal
     with pytest.raises(NotFoundError, match="有数据的年度：2021年"):
@@ -481,7 +482,7 @@ def test_validate_report_lists_every_problem_and_marks_the_cells(minimal, tmp_pa
     ],
 )
 def test_what_is_a_table_name(name, table, resembles):
-    from toolkit.load import classify_name
+    from toolkit.data.load import classify_name
 
     found, like = classify_name(name)
     assert (found.name if found else None, like) == (table, resembles)
@@ -537,7 +538,7 @@ def _raw(table, records: list[dict]) -> RawTable:
 
 @pytest.fixture(scope="module")
 def valid_raw():
-    from toolkit.load import load_tables
+    from toolkit.data.load import load_tables
 
     folder = Path(tempfile.mkdtemp())
     for name, rows in (("活动台账", ACTIVITIES), ("问题台账", PROBLEMS), ("财政指标", FINANCE)):

@@ -11,10 +11,11 @@ import time
 
 import pytest
 
-from toolkit import batch, lifetime, pdf
-from toolkit.execute import clear
-from toolkit.kernels import IPC_PREFIX
-from toolkit.spec import RunSpec
+from toolkit.publish import pdf
+from toolkit.run import batch, lifetime
+from toolkit.run.execute import clear
+from toolkit.run.kernels import IPC_PREFIX
+from toolkit.run.spec import RunSpec
 
 
 @pytest.fixture
@@ -83,7 +84,7 @@ def test_a_stop_signal_while_the_interpreter_exits_does_not_change_the_exit_stat
     """Python puts handlers back to the default as it shuts down; a Ctrl-C then would end it as killed."""
     late = (
         "import os, signal\n"
-        "from toolkit import lifetime\n"
+        "from toolkit.run import lifetime\n"
         "class Late:\n"
         "    def __del__(self):\n"
         "        os.kill(os.getpid(), signal.SIGINT)\n"
@@ -177,7 +178,7 @@ def test_the_next_batch_removes_what_a_killed_one_left_half_written(minimal, tmp
 
 
 def test_a_stopped_batch_writes_summary_and_table_without_waiting_for_libreoffice(minimal, tmp_path, monkeypatch):
-    from toolkit import summary_table
+    from toolkit.publish import summary_table
 
     def no_pdf_now(*args, **kwargs):
         raise AssertionError("LibreOffice started after Ctrl-C")

@@ -48,7 +48,7 @@ def test_other_write_failures_name_the_file_too(tmp_path):
 def test_summary_space_is_held_and_a_full_disk_holds_nothing(tmp_path, monkeypatch):
     import os
 
-    from toolkit import batch
+    from toolkit.run import batch
 
     path = tmp_path / "summary.reserve"
     batch.reserve_space(path, 10)
@@ -82,8 +82,8 @@ def test_socket_folders_leave_room_for_socket_names(tmp_path, monkeypatch):
     """A deep temporary folder would make kernel socket paths longer than Unix allows (107 bytes)."""
     import tempfile
 
-    from toolkit.kernels import IPC_PREFIX
-    from toolkit.lifetime import private_folder
+    from toolkit.run.kernels import IPC_PREFIX
+    from toolkit.run.lifetime import private_folder
 
     deep = tmp_path / ("d" * 60)
     deep.mkdir()

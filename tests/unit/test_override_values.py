@@ -8,10 +8,10 @@ from datetime import date
 import pytest
 from conftest import PARAMS
 
-from toolkit import report
 from toolkit.cli import main
-from toolkit.errors import ParameterError
-from toolkit.overrides import check_all, overrides_path, save_override
+from toolkit.data.problems import ParameterError
+from toolkit.report import prepare as report
+from toolkit.report.overrides import check_all, overrides_path, save_override
 
 
 @pytest.fixture

@@ -11,11 +11,11 @@ import pytest
 import yaml
 from conftest import PARAMS, body_of, paragraphs
 
-from toolkit import report
-from toolkit.errors import ParameterError
-from toolkit.overrides import overrides_path, remove_override, save_override
-from toolkit.params import load_bureau, save_narrative
-from toolkit.render import render_docx
+from toolkit.data.params import load_bureau, save_narrative
+from toolkit.data.problems import ParameterError
+from toolkit.report import prepare as report
+from toolkit.report.overrides import overrides_path, remove_override, save_override
+from toolkit.report.render import render_docx
 from toolkit.resources import default_template
 
 
@@ -70,7 +70,7 @@ def test_override_is_saved_with_audit_and_applied(sample_ledgers, params, tmp_pa
 def test_override_fills_a_missing_value(minimal):
     from conftest import FINANCE, write_csv
 
-    from toolkit.validate import load_ledgers
+    from toolkit.data.validate import load_ledgers
 
     data, params = minimal
     write_csv(data / "财政指标.csv", [r for r in FINANCE if r["指标"] != "税收收入"])

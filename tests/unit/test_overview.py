@@ -6,10 +6,10 @@ import re
 
 from conftest import fictional_bureaus
 
-from toolkit import overview
-from toolkit.params import list_bureaus
-from toolkit.report import prepare_all
-from toolkit.validate import load_ledgers
+from toolkit.data.params import list_bureaus
+from toolkit.data.validate import load_ledgers
+from toolkit.report.prepare import prepare_all
+from toolkit.ui import overview
 
 
 def _reports(tmp_path, n: int):

@@ -7,8 +7,9 @@ from datetime import date
 import pytest
 from conftest import PARAMS
 
-from toolkit import pdf, report
 from toolkit.errors import PdfError, ZongjieError
+from toolkit.publish import pdf
+from toolkit.report import prepare as report
 from toolkit.resources import default_template
 
 
@@ -96,9 +97,9 @@ def test_notebook_records_a_failed_pdf_and_the_run_reads_it(monkeypatch, tmp_pat
     from IPython.core.interactiveshell import InteractiveShell
     from IPython.utils.capture import capture_output
 
-    from toolkit import notebook
-    from toolkit.execute import notebook_result
     from toolkit.outputs import RESULT_MIME
+    from toolkit.run.execute import notebook_result
+    from toolkit.ui import notebook
 
     def broken(folder, converter=None, docx_name="report.docx"):
         raise PdfError("转换超时（超过120秒），LibreOffice 已重启。", document=docx_name)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from conftest import PARAMS
 
-from toolkit import present
-from toolkit.report import prepare
+from toolkit.report.prepare import prepare
+from toolkit.ui import present
 
 
 def test_figures_needing_attention_come_first_coloured_the_rest_folded(sample_ledgers):
@@ -34,7 +34,7 @@ def test_defaulted_signature_date_needs_review(sample_ledgers, tmp_path):
 
 
 def test_overview_warnings_are_a_list_per_bureau(sample_ledgers):
-    from toolkit.report import prepare_all
+    from toolkit.report.prepare import prepare_all
 
     reports = prepare_all(sample_ledgers, PARAMS, 2022, ["hedong", "qingshan"])
     page = present.overview_status(reports)

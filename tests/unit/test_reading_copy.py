@@ -7,7 +7,7 @@ import re
 import nbformat
 import pytest
 
-from toolkit.export import WIDGET_VIEW, for_reading
+from toolkit.publish.html import WIDGET_VIEW, for_reading
 
 
 def _cell(count, *outputs):
@@ -36,7 +36,7 @@ def test_widget_view_dropped_summary_kept_and_counts_renumbered():
 
 def test_exported_page_is_accessible_and_reads_as_text():
     """The reviewer's page: images with alt text, outputs focusable, headings as characters."""
-    from toolkit.export import notebook_html
+    from toolkit.publish.html import notebook_html
 
     image = nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "图"})
     html_out = nbformat.v4.new_output("display_data", data={"text/html": "<p>数据 &lt;b&gt; &amp;</p>"})
@@ -53,7 +53,7 @@ def test_exported_page_is_accessible_and_reads_as_text():
 
 
 def test_character_references_become_characters_except_markup():
-    from toolkit.export import _accessible
+    from toolkit.publish.html import _accessible
 
     assert _accessible("<h2>&#19968;&#x4E8C;&#60;&#x26;&#34;&#39;&#0;</h2>") == "<h2>一二&#60;&#x26;&#34;&#39;&#0;</h2>"
 
@@ -71,6 +71,6 @@ def test_character_references_become_characters_except_markup():
     ],
 )
 def test_online_resources_are_found(page, online):
-    from toolkit.export import _online
+    from toolkit.publish.html import _online
 
     assert _online("<p>" + "x" * 5000 + "</p>" + page) is online

@@ -10,9 +10,9 @@ import pytest
 from conftest import PARAMS, body_of, expected_cases, expected_texts, filled_reference, paragraphs
 from docx import Document
 
-from toolkit import report
 from toolkit.errors import MissingValuesError, TemplateError
-from toolkit.render import render_docx
+from toolkit.report import prepare as report
+from toolkit.report.render import render_docx
 from toolkit.resources import default_template
 
 SIGNED = date(2022, 1, 10)
@@ -50,7 +50,7 @@ def test_bureau_narrative_replaces_default_paragraphs(sample_ledgers, tmp_path):
 def test_values_are_escaped_and_the_document_stays_valid(minimal, tmp_path):
     from conftest import ACTIVITIES, write_csv
 
-    from toolkit.validate import load_ledgers
+    from toolkit.data.validate import load_ledgers
 
     data, params = minimal
     rows = [dict(r) for r in ACTIVITIES]
@@ -67,7 +67,7 @@ def test_values_are_escaped_and_the_document_stays_valid(minimal, tmp_path):
 def test_draft_marks_missing_value_and_final_refuses(minimal, tmp_path):
     from conftest import FINANCE, write_csv
 
-    from toolkit.validate import load_ledgers
+    from toolkit.data.validate import load_ledgers
 
     data, params = minimal
     write_csv(data / "财政指标.csv", [r for r in FINANCE if r["指标"] != "惠农补贴资金"])
@@ -144,8 +144,9 @@ def test_preview_reads_the_paragraphs_python_docx_reads(minimal):
 
     from conftest import FINANCE, write_csv
 
-    from toolkit import present, styles
-    from toolkit.validate import load_ledgers
+    from toolkit.data.validate import load_ledgers
+    from toolkit.report import styles
+    from toolkit.ui import present
 
     data, params = minimal
     write_csv(data / "财政指标.csv", [r for r in FINANCE if r["指标"] != "惠农补贴资金"])

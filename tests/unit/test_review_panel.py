@@ -9,8 +9,8 @@ import pytest
 import yaml
 from conftest import PARAMS
 
-from toolkit import review
-from toolkit.review import ReviewPanel
+from toolkit.ui import review
+from toolkit.ui.review import ReviewPanel
 
 
 @pytest.fixture
@@ -129,9 +129,9 @@ def test_reviewer_comes_from_the_setting_never_the_login(sample_ledgers, tmp_pat
 
 def test_headless_kernel_shows_the_summary_and_builds_no_panel(sample_ledgers, tmp_path, monkeypatch):
     """Under ``run``/``batch`` the saved notebook keeps only the summary: the panel is not built."""
-    from toolkit import notebook, present
     from toolkit.outputs import HEADLESS
-    from toolkit.report import prepare
+    from toolkit.report.prepare import prepare
+    from toolkit.ui import notebook, present
 
     shown = []
     monkeypatch.setattr(notebook, "display", lambda *objs, **kw: shown.extend(objs))

@@ -14,12 +14,13 @@ import pytest
 from conftest import PARAMS, SAMPLE
 
 from toolkit import cli
-from toolkit.execute import OVERVIEW_PARAMETERS
+from toolkit.codes import InvalidCodeError
+from toolkit.data.params import list_bureaus, load_all, load_bureau
 from toolkit.outputs import report_dir
-from toolkit.overrides import overrides_path
-from toolkit.params import list_bureaus, load_all, load_bureau
+from toolkit.report.overrides import overrides_path
 from toolkit.resources import notebook
-from toolkit.spec import InvalidCodeError, RunSpec, notebook_fields
+from toolkit.run.execute import OVERVIEW_PARAMETERS
+from toolkit.run.spec import RunSpec, notebook_fields
 
 BAD_CODES = ["..", ".", "../../../../escape/x", "a/b", "/abs", "", "a b", "-lead", "青山", "x\n"]
 

@@ -12,9 +12,9 @@ from conftest import PARAMS, REVENUE, ROOT, TO_YUAN, fictional_bureaus
 from docx import Document
 from docx.oxml.ns import qn
 
+from toolkit.data.validate import load_ledgers
 from toolkit.errors import MissingValuesError, TemplateError
-from toolkit.summary_table import DOCX_NAME, JSON_NAME, write_summary_table
-from toolkit.validate import load_ledgers
+from toolkit.publish.summary_table import DOCX_NAME, JSON_NAME, write_summary_table
 
 TEMPLATE_DIR = ROOT / "templates" / "summary_table"
 KINDS = ["宣讲", "参观学习", "文明交通志愿服务", "入户走访", "演练", "开放日"]

@@ -10,11 +10,11 @@ import jinja2
 import pytest
 from conftest import PARAMS
 
-from toolkit import report
 from toolkit.errors import TemplateError
-from toolkit.render import render_docx
+from toolkit.report import prepare as report
+from toolkit.report.render import render_docx
+from toolkit.report.sandbox import TemplateLimitError, environment
 from toolkit.resources import default_template
-from toolkit.template_sandbox import TemplateLimitError, environment
 
 HOSTILE = [
     "{{ 10**(10**10) }}",
@@ -66,7 +66,7 @@ def test_hostile_report_template_is_a_chinese_template_error(sample_ledgers, tmp
 
 def test_compiled_code_is_shared_budgets_are_not():
     """A template's code is compiled once per process; each environment keeps its own limits."""
-    from toolkit import template_sandbox
+    from toolkit.report import sandbox as template_sandbox
 
     source = "{% for i in range(n) %}x{% endfor %}"
     first, second = environment(), environment()
@@ -82,7 +82,7 @@ def test_compiled_code_is_shared_budgets_are_not():
 
 
 def test_compiled_cache_is_bounded():
-    from toolkit import template_sandbox
+    from toolkit.report import sandbox as template_sandbox
 
     env = environment()
     for n in range(template_sandbox._COMPILED_KEPT + 20):

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from conftest import ACTIVITIES, FINANCE, PROBLEMS, write_csv
 
-from toolkit.errors import DataError
-from toolkit.validate import load_ledgers, parse_date, parse_decimal
+from toolkit.data.problems import DataError
+from toolkit.data.validate import load_ledgers, parse_date, parse_decimal
 
 
 @pytest.mark.parametrize(
@@ -33,7 +33,7 @@ def test_csv_encodings(minimal, encoding):
 
 
 def test_english_headers_any_order_and_extra_columns(minimal):
-    from toolkit.contract import ACTIVITIES as TABLE
+    from toolkit.data.contract import ACTIVITIES as TABLE
 
     data, _ = minimal
     zh_to_en = {c.zh: c.name for c in TABLE.columns}

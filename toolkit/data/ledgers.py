@@ -1,0 +1,250 @@
+"""The validated ledgers handed from ``validate`` to ``figures``.
+
+Kept apart from ``validate`` so that reading a cached copy (a batch validates once and
+every notebook reads the result) does not import the validation library.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+from collections import Counter
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date
+from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from toolkit.data.problems import Notice
+from toolkit.errors import NotFoundError
+from toolkit.outputs import atomic_write
+
+#: Rows a year needs (activities, or distinct finance indicators) to count as a report year.
+REPORT_MINIMUM = 5
+TABLE_NAMES = ("activities", "problems", "finance")
+
+
+@dataclass
+class Ledgers:
+    """The three validated tables, typed, each row keeping its source location."""
+
+    activities: pd.DataFrame
+    problems: pd.DataFrame
+    finance: pd.DataFrame
+    notices: list[Notice] = field(default_factory=list)  # what the loader skipped on purpose
+
+    @cached_property
+    def bureaus(self) -> list[str]:
+        """Every bureau code in any table, sorted."""
+        codes = set()
+        for frame in (self.activities, self.problems, self.finance):
+            codes.update(frame["bureau"].dropna())
+        return sorted(codes)
+
+    @cached_property
+    def years(self) -> list[int]:
+        """Every year any row belongs to, sorted."""
+        return sorted(set().union(*self._years_by_bureau.values()))
+
+    @cached_property
+    def _years_by_bureau(self) -> dict[str, set[int]]:
+        out: dict[str, set[int]] = {}
+        for frame, column in ((self.activities, "date"), (self.problems, "raised_on")):
+            for code, day in zip(frame["bureau"], frame[column]):
+                if code is not None and day is not None:
+                    out.setdefault(code, set()).add(day.year)
+        for code, year in zip(self.finance["bureau"], self.finance["year"]):
+            if code is not None and year is not None:
+                out.setdefault(code, set()).add(int(year))
+        return out
+
+    @cached_property
+    def sources(self) -> list[tuple[str, str, str, int, list[str]]]:
+        """(table, file, sheet, rows, bureau codes) for each file and sheet rows were read from.
+
+        Computed once: a batch kernel shows it for every notebook on the same ledgers.
+        """
+        out = []
+        for name in ("activities", "problems", "finance"):
+            frame = getattr(self, name)
+            for (file, sheet), group in frame.groupby(["_file", "_sheet"], sort=True):
+                out.append((name, file, sheet, len(group), sorted(set(group["bureau"]))))
+        return out
+
+    def years_of(self, bureau: str) -> list[int]:
+        """The years a bureau has any row in."""
+        return sorted(self._years_by_bureau.get(bureau, ()))
+
+    def require_year(self, year: int, bureau: str | None = None) -> None:
+        """Raise, naming the years that do have data, when ``year`` has none (for ``bureau``)."""
+        years = self.years if bureau is None else self.years_of(bureau)
+        if int(year) in years:
+            return
+        have = "、".join(f"{y}年" for y in years) or "无"
+        who = "台账" if bureau is None else f"台账中单位“{bureau}”"
+        raise NotFoundError(f"{who}没有{year}年的任何数据，无法生成{year}年的报告。有数据的年度：{have}。")
+
+    @cached_property
+    def _columns(self) -> dict[str, tuple[dict, dict[str, np.ndarray]]]:
+        """Per table: each bureau's row positions (grouped once), and each column as an array."""
+        out = {}
+        for name in TABLE_NAMES:
+            frame = getattr(self, name)
+            arrays = {}
+            for column in frame.columns:
+                series = frame[column]
+                plain = isinstance(series.dtype, np.dtype) and series.dtype.kind in "iufbO"
+                # numpy boxes these kinds to the Python values to_dict gives; pandas boxes the others once
+                arrays[column] = series.to_numpy() if plain else _objects(series.tolist())
+            out[name] = (frame.groupby("bureau", sort=False).indices, arrays)
+        return out
+
+    def records(self, table: str, bureau: str) -> list[dict]:
+        """One bureau's rows of ``table`` as plain records, as ``to_dict("records")`` gives them.
+
+        Positions are grouped once per table, so a table of a thousand bureaus costs one pass
+        instead of filtering every frame for each bureau.
+        """
+        groups, arrays = self._columns[table]
+        positions = groups.get(bureau)
+        if positions is None:
+            return []
+        columns = list(arrays)
+        values = [arrays[c][positions].tolist() for c in columns]
+        return [dict(zip(columns, row)) for row in zip(*values)]
+
+    def report_years(self, bureau: str | None = None, minimum: int = REPORT_MINIMUM) -> list[int]:
+        """Years that hold a report's worth of data: at least ``minimum`` activities or finance indicators.
+
+        A few stray rows (an activity dated into the next January, one early finance
+        entry) do not make a year: it is neither offered for review nor compared against.
+        """
+        if bureau is not None:  # from the bureau's records: a thousand bureaus each filter nothing
+            acts, fin = self.records("activities", bureau), self.records("finance", bureau)
+            activity_years = Counter(r["date"].year for r in acts if not pd.isna(r["date"]))
+            names: dict[int, set] = {}
+            for r in fin:
+                if not pd.isna(r["year"]) and not pd.isna(r["indicator"]):
+                    names.setdefault(int(r["year"]), set()).add(r["indicator"])
+            indicators = {y: len(n) for y, n in names.items()}
+        else:
+            activity_years = Counter(d.year for d in self.activities["date"].dropna())
+            finance = self.finance.dropna(subset=["year"])
+            indicators = finance.groupby("year")["indicator"].nunique().to_dict()
+        years = {y for y, n in activity_years.items() if n >= minimum}
+        years |= {int(y) for y, n in indicators.items() if n >= minimum}
+        return sorted(years)
+
+    def of(self, bureau: str) -> Ledgers:
+        """One bureau's rows of every table and every year, with the loader's notices.
+
+        A batch hands each bureau's notebook this copy rather than every bureau's rows, so
+        nothing of another bureau can reach its report, and :meth:`digests` covers all of it.
+        """
+        frames = {}
+        for name in TABLE_NAMES:
+            frame = self._by_bureau[name].get(bureau)
+            frames[name] = getattr(self, name).iloc[:0] if frame is None else frame.reset_index(drop=True)
+        return Ledgers(frames["activities"], frames["problems"], frames["finance"], list(self.notices))
+
+    @cached_property
+    def _by_bureau(self) -> dict[str, dict[str, pd.DataFrame]]:
+        """Per table, each bureau's rows in ledger order (split in one pass, not filtered per bureau)."""
+        return {name: dict(iter(getattr(self, name).groupby("bureau", sort=False))) for name in TABLE_NAMES}
+
+    def digests(self) -> dict[str, str]:
+        """A digest of each bureau's rows, by bureau: what :meth:`of` hands its report.
+
+        Every table and year, each row with its file, sheet and row number (``figures.json``
+        names them), in ledger order, each value with its type (``1`` is not ``"1"``, a
+        ``Decimal`` keeps its exponent, since ``1.50`` and ``1.5`` print differently). The
+        notices, shared by every bureau, are in :meth:`notices_digest`.
+        """
+        return dict(self._digests)
+
+    @cached_property
+    def _digests(self) -> dict[str, str]:
+        parts: dict[str, list[bytes]] = {}
+        for name in TABLE_NAMES:
+            groups, columns = self._canonical[name]
+            header = json.dumps([name, list(columns)]).encode()
+            for code, positions in groups.items():
+                values = json.dumps([column[positions].tolist() for column in columns.values()], ensure_ascii=False)
+                parts.setdefault(code, []).extend((header, values.encode("utf-8", "surrogatepass")))
+        return {code: hashlib.sha256(b"\n".join(p)).hexdigest() for code, p in sorted(parts.items())}
+
+    def notices_digest(self) -> str:
+        """A digest of the notices (what the loader skipped), which every notebook shows."""
+        notices = [asdict(n) for n in self.notices]
+        return hashlib.sha256(json.dumps(notices).encode()).hexdigest()
+
+    def digest(self) -> str:
+        """A digest of everything: every bureau's rows and the notices (the overview shows them all)."""
+        return hashlib.sha256(json.dumps([self.notices_digest(), self._digests]).encode()).hexdigest()
+
+    @cached_property
+    def _canonical(self) -> dict[str, tuple[dict, dict[str, np.ndarray]]]:
+        """Per table: the bureaus' row positions, and each column as JSON writes it exactly.
+
+        A column of strings, integers, booleans and blanks is taken as it is; any other
+        (dates, decimals) is written as text naming each value's type (:func:`_tagged`).
+        """
+        out = {}
+        for name in TABLE_NAMES:
+            groups, arrays = self._columns[name]
+            columns = {}
+            for column, array in arrays.items():
+                values = array.tolist()
+                exact = set(map(type, values)) <= _AS_THEY_ARE
+                columns[column] = array if exact else np.array(_tagged(values), dtype=object)
+            out[name] = (groups, columns)
+        return out
+
+    def __getstate__(self) -> dict:
+        """The tables and notices only: what is cached on the object (groupings, digests) is not pickled."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def save(self, path: Path) -> None:
+        """Written whole (a batch killed meanwhile leaves the last copy, never half of one)."""
+        atomic_write(Path(path), pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL))
+
+    @staticmethod
+    def read(path: Path) -> Ledgers:
+        """A copy saved by :meth:`save` in this batch (a file zongjie wrote itself)."""
+        return pickle.loads(Path(path).read_bytes())
+
+
+#: Types JSON writes exactly and tells apart (a code ``"1"`` from a count ``1``, ``True`` from ``1``).
+_AS_THEY_ARE = frozenset({str, int, bool, type(None)})
+
+
+def _tagged(values: list) -> list[str]:
+    """Each value as text that names its type: a date by its day number, a Decimal as written, else its repr."""
+    out = []
+    for v in values:
+        kind = type(v)
+        if v is None:
+            out.append("n")
+        elif kind is date:
+            out.append(f"d{v.toordinal()}")
+        elif kind is Decimal:
+            out.append(f"m{v}")
+        elif kind is str:
+            out.append(f"s{v}")
+        elif kind is int:
+            out.append(f"i{v}")
+        else:
+            out.append(f"r{kind.__module__}.{kind.__qualname__}:{v!r}")
+    return out
+
+
+def _objects(values: list) -> np.ndarray:
+    """A 1-d object array holding ``values`` as they are (sequences stay single cells)."""
+    array = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        array[i] = value
+    return array

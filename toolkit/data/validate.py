@@ -1,0 +1,484 @@
+"""Turn raw ledger cells into typed tables, or report every cell that breaks the contract.
+
+Two passes: cell parsing (dates, numbers, codes in every form the contract allows),
+then a pandera schema per table for choices, ranges, required cells, uniqueness and
+cross-column rules. Problems from both passes are raised together.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from toolkit.data.contract import COUNT_INDICATORS, COUNT_UNITS, META_COLUMNS, MONEY_UNITS, TABLES, Column, Table
+from toolkit.data.ledgers import Ledgers
+from toolkit.data.load import ExcelErrorValue, RawTable, UncachedFormula
+from toolkit.data.problems import CellProblem, DataError, Notice
+
+_DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
+_DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_BUREAU_CODE = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
+_EXCEL_ERRORS = frozenset(
+    ("#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!", "#GETTING_DATA")
+)
+_EXPECTED = {
+    "date": "日期，如2021-03-05、2021/3/5、2021.3.5、2021年3月5日或20210305",
+    "int": "不小于0的整数",
+    "number": "数字（可带千位分隔逗号）",
+    "year": "四位数的年份",
+    "month": "1至12的整数（空白表示12）",
+}
+
+
+class _Bad(Exception):
+    """A cell that cannot be read as its column's type."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+
+def _text(value: object) -> str | None:
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, bool):
+        raise _Bad("是Excel逻辑值（TRUE/FALSE），不是文字")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a code typed as a number comes back as 1001.0
+    text = str(value).strip()
+    return text or None
+
+
+def parse_date(value: object) -> date | None:
+    """A date from an Excel date cell or any text form the contract lists."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _text(value)
+    if text is None:
+        return None
+    match = _DATE_TEXT.match(text) or _DATE_COMPACT.match(text)
+    if not match:
+        raise _Bad("无法识别的日期")
+    try:
+        return date(*(int(g) for g in match.groups()))
+    except ValueError:
+        raise _Bad("不存在的日期") from None
+
+
+def parse_decimal(value: object) -> Decimal | None:
+    """A number from an Excel number or text with thousands commas and spaces, exactly."""
+    if isinstance(value, bool):
+        raise _Bad("不是数字")
+    if isinstance(value, (int, float)):
+        if value != value:
+            return None
+        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    text = _text(value)
+    if text is None:
+        return None
+    text = re.sub(r"[,，\s]", "", text)
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise _Bad("不是数字") from None
+    if not number.is_finite():
+        raise _Bad("不是数字")
+    return number
+
+
+def _whole(value: object) -> int | None:
+    number = parse_decimal(value)
+    if number is None:
+        return None
+    if number != number.to_integral_value():
+        raise _Bad("不是整数")
+    return int(number)
+
+
+def _year(value: object) -> int | None:
+    text = _text(value)
+    if text is not None and text.endswith("年"):
+        value = text[:-1]
+    year = _whole(value)
+    if year is not None and not 1900 <= year <= 2100:
+        raise _Bad("年份超出范围")
+    return year
+
+
+_PARSERS = {
+    "bureau": _text,
+    "text": _text,
+    "enum": _text,
+    "date": parse_date,
+    "int": _whole,
+    "number": parse_decimal,
+    "year": _year,
+    "month": _whole,
+}
+
+
+@dataclass
+class _Context:
+    raw: RawTable
+    problems: list[tuple[CellProblem, int]]  # each with its row's index in the frame
+
+    def problem(self, row: pd.Series, column: str | None, message: str, value: object, expected: str | None) -> None:
+        file, sheet, number = row["_file"], row["_sheet"], int(row["_row"])
+        header = self.raw.header(file, sheet, column) if column else None
+        cell = self.raw.cell(file, sheet, column, number) if column else None
+        problem = CellProblem(
+            file,
+            message,
+            sheet or None,
+            number,
+            header,
+            "" if value is None else str(value) if isinstance(value, (UncachedFormula, ExcelErrorValue)) else value,
+            expected,
+            self.raw.table.name,
+            cell=cell,
+        )
+        self.problems.append((problem, row.name))
+
+
+def _expected(column: Column) -> str:
+    if column.choices:
+        return "以下之一：" + "、".join(column.choices)
+    return column.expected or _EXPECTED.get(column.type, "")
+
+
+def _parse_cell(parse: Callable[[object], object], value: object) -> object:
+    if isinstance(value, UncachedFormula):
+        raise _Bad("公式没有已计算的结果（文件由程序写出、未在Excel中打开保存过），读不到数值")
+    if isinstance(value, ExcelErrorValue) or (isinstance(value, str) and value.strip() in _EXCEL_ERRORS):
+        raise _Bad("单元格是Excel错误值")
+    return parse(value)
+
+
+def _parse_cells(ctx: _Context) -> tuple[pd.DataFrame, set[tuple[int, str]]]:
+    """Typed cells, and the (index, column) of those that could not be read."""
+    frame = ctx.raw.frame
+    typed = frame[list(META_COLUMNS)].copy()
+    unparsed: set[tuple[int, str]] = set()
+    for column in ctx.raw.table.columns:
+        parse = _PARSERS[column.type]
+        values = []
+        for index, raw_value in frame[column.name].items():
+            try:
+                values.append(_parse_cell(parse, raw_value))
+            except _Bad as bad:
+                expected = _expected(column)
+                if isinstance(raw_value, UncachedFormula):
+                    expected = "在Excel中打开并保存一次（让公式算出结果），或直接填写" + expected
+                ctx.problem(frame.loc[index], column.name, bad.message, raw_value, expected)
+                unparsed.add((index, column.name))
+                values.append(None)
+        typed[column.name] = pd.Series(values, index=frame.index, dtype=object)
+    return typed, unparsed
+
+
+def _schema(table: Table) -> pa.DataFrameSchema:
+    columns = {}
+    for c in table.columns:
+        checks = []
+        if c.choices:
+            checks.append(pa.Check.isin(list(c.choices)))
+        if c.type == "bureau":
+            checks.append(pa.Check.str_matches(_BUREAU_CODE))
+        if c.type in ("int", "number"):
+            checks.append(pa.Check.ge(0))
+        if c.type == "month":
+            checks.append(pa.Check.in_range(1, 12))
+        columns[c.name] = pa.Column(None, checks, nullable=not c.required, required=True)
+    unique = {"problems": ["bureau", "id"], "finance": ["bureau", "year", "indicator"]}.get(table.name)
+    return pa.DataFrameSchema(
+        columns,
+        checks=_cross_checks(table.name),
+        unique=unique,
+        report_duplicates="all",
+    )
+
+
+def _not_before(later: str, earlier: str) -> pa.Check:
+    def check(df: pd.DataFrame) -> pd.Series:
+        both = df[later].notna() & df[earlier].notna()
+        ok = pd.Series(True, index=df.index)
+        ok[both] = [a >= b for a, b in zip(df.loc[both, later], df.loc[both, earlier])]
+        return ok
+
+    return pa.Check(check, name=f"not_before:{later}:{earlier}")
+
+
+def _unit_matches(df: pd.DataFrame) -> pd.Series:
+    counted = df["indicator"].isin(COUNT_INDICATORS)
+    units_ok = df["unit"].isin(COUNT_UNITS).where(counted, df["unit"].isin(list(MONEY_UNITS)))
+    return units_ok | df["unit"].isna() | df["indicator"].isna()
+
+
+def _cross_checks(table: str) -> list[pa.Check]:
+    return {
+        "activities": [_not_before("end_date", "date")],
+        "problems": [_not_before("resolved_on", "raised_on")],
+        "finance": [pa.Check(_unit_matches, name="unit_matches")],
+    }.get(table, [])
+
+
+def _schema_problems(
+    ctx: _Context,
+    typed: pd.DataFrame,
+    unparsed: set[tuple[int, str]],
+    duplicated: frozenset[int] | set[int] = frozenset(),
+) -> None:
+    table = ctx.raw.table
+    try:
+        _schema(table).validate(typed.drop(columns=list(META_COLUMNS)), lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+    else:
+        return
+    seen: set[tuple] = set()
+    for case in cases.itertuples(index=False):
+        if case.index is None or pd.isna(case.index):
+            continue
+        index, check = int(case.index), str(case.check)
+        row = typed.loc[index]
+        column = case.column if case.column in typed.columns else None
+        if check.startswith("not_before:"):
+            _, later, earlier = check.split(":")
+            key = (index, later)
+            message = f"{table.column(later).zh}早于{table.column(earlier).zh}"
+            column, value, expected = later, row[later], f"不早于{table.column(earlier).zh}（{row[earlier]}）"
+        elif check == "unit_matches":
+            key = (index, "unit")
+            column, value = "unit", row["unit"]
+            counted = row["indicator"] in COUNT_INDICATORS
+            message = f"指标“{row['indicator']}”的计量单位不对"
+            expected = "人次" if counted else "元、万元或亿元"
+        elif check == "multiple_fields_uniqueness":
+            if index in duplicated:
+                continue  # the same row in two places: reported as such
+            key = (index, "duplicate")
+            what = "问题编号" if table.name == "problems" else "指标"
+            column = "id" if table.name == "problems" else "indicator"
+            value = row[column]
+            message = f"同一单位的{what}重复出现" + (
+                "（同一年度同一指标只能有一行，不会自动相加）" if table.name == "finance" else ""
+            )
+            expected = "每个单位每年每项指标一行" if table.name == "finance" else "同一单位内唯一的问题编号"
+        else:
+            if column is None or (index, column) in unparsed:
+                continue
+            key = (index, column)
+            spec = table.column(column)
+            value = row[column]
+            message = "必填内容为空" if check == "not_nullable" else "取值不符合要求"
+            expected = _expected(spec)
+        if key in seen:
+            continue
+        seen.add(key)
+        ctx.problem(row, column, message, value, expected)
+
+
+def _finance_amounts(finance: pd.DataFrame) -> pd.DataFrame:
+    """Add ``amount``: money in 元, persons in 人次, as exact decimals."""
+    factor = finance["unit"].map(lambda u: Decimal(MONEY_UNITS.get(u, 1)))
+    finance["amount"] = [v * f for v, f in zip(finance["value"], factor)]
+    finance["through_month"] = finance["through_month"].map(lambda m: 12 if m is None or m != m else int(m))
+    return finance
+
+
+def _canonical_codes(typed: dict[str, pd.DataFrame], known: Iterable[str]) -> dict[str, str]:
+    """Each code as written → the spelling it stands for (codes differing only in case are one)."""
+    counts = Counter(c for frame in typed.values() for c in frame["bureau"] if isinstance(c, str))
+    known_by_fold = {k.casefold(): k for k in known}
+    groups: dict[str, list[str]] = {}
+    for code in sorted(counts):
+        groups.setdefault(code.casefold(), []).append(code)
+    out = {}
+    for fold, spellings in groups.items():
+        canonical = known_by_fold.get(fold) or (fold if fold in spellings else max(spellings, key=counts.__getitem__))
+        out.update(dict.fromkeys(spellings, canonical))
+    return out
+
+
+def _case_problems(ctx: _Context, typed: pd.DataFrame, canonical: dict[str, str], known: set[str]) -> None:
+    for index, code in typed["bureau"].items():
+        if not isinstance(code, str) or canonical.get(code, code) == code:
+            continue
+        right = canonical[code]
+        where = "参数文件（bureaus/" + right + ".yaml）" if right in known else "台账其他行"
+        ctx.problem(
+            typed.loc[index],
+            "bureau",
+            f"单位代码与{where}中的“{right}”只有大小写不同，这一行不会计入“{right}”",
+            code,
+            f"“{right}”（单位代码区分大小写）",
+        )
+
+
+def _duplicate_rows(ctx: _Context, typed: pd.DataFrame) -> set[int]:
+    """Rows identical in every column arriving from two sources (a copied sheet or file): an error."""
+    columns = [c.name for c in ctx.raw.table.columns]
+    first: dict[tuple, int] = {}
+    flagged: set[int] = set()
+    for index, values in zip(typed.index, typed[columns].itertuples(index=False, name=None)):
+        origin = first.setdefault(values, index)
+        if origin == index:
+            continue
+        a, b = typed.loc[origin], typed.loc[index]
+        if (a["_file"], a["_sheet"]) == (b["_file"], b["_sheet"]):
+            continue  # repeated rows within one sheet are the ledger's own business
+        place = f"文件“{a['_file']}”" + (f"工作表“{a['_sheet']}”" if a["_sheet"] else "") + f"第{a['_row']}行"
+        ctx.problem(
+            b,
+            "bureau",
+            f"这一行与{place}完全相同：同一条记录出现在两处，会被重复计算",
+            b["bureau"],
+            "每条记录只登记一次（删除重复的行，或移走副本文件/工作表）",
+        )
+        flagged.update((origin, index))
+    return flagged
+
+
+def _validate(
+    raw: dict[str, RawTable], known_codes: Iterable[str] = ()
+) -> tuple[dict[str, pd.DataFrame], dict[str, dict[int, str | None]], list[CellProblem]]:
+    """Typed frames, each row's bureau (canonical spelling) by index, and every problem."""
+    known = set(known_codes)
+    contexts: dict[str, _Context] = {}
+    typed: dict[str, pd.DataFrame] = {}
+    unparsed: dict[str, set[tuple[int, str]]] = {}
+    for name, table in raw.items():
+        contexts[name] = _Context(table, [])
+        typed[name], unparsed[name] = _parse_cells(contexts[name])
+    canonical = _canonical_codes(typed, known)
+    for name, ctx in contexts.items():
+        _case_problems(ctx, typed[name], canonical, known)
+        duplicated = _duplicate_rows(ctx, typed[name])
+        _schema_problems(ctx, typed[name], unparsed[name], duplicated)
+    owners = {
+        name: {i: canonical.get(c) if isinstance(c, str) else None for i, c in frame["bureau"].items()}
+        for name, frame in typed.items()
+    }
+    problems = []
+    for name, ctx in contexts.items():
+        for problem, index in ctx.problems:
+            bureau = owners[name].get(index)
+            if bureau is not None and re.match(_BUREAU_CODE, bureau):
+                problem = replace(problem, bureau=bureau)
+            problems.append(problem)
+    problems.sort(key=lambda p: (p.file, p.sheet or "", p.row or 0))
+    return typed, owners, problems
+
+
+def _ledgers(typed: dict[str, pd.DataFrame], notices: list[Notice]) -> Ledgers:
+    return Ledgers(typed["activities"], typed["problems"], _finance_amounts(typed["finance"]), list(notices))
+
+
+def validate_tables(
+    raw: dict[str, RawTable], notices: list[Notice] | None = None, known_codes: Iterable[str] = ()
+) -> Ledgers:
+    """Typed ledgers from raw tables; raise one DataError listing every problem.
+
+    With ``known_codes`` (the bureaus that have a parameter file), a code differing from
+    one of them only in case is a problem too.
+    """
+    typed, _, problems = _validate(raw, known_codes)
+    if problems:
+        raise DataError(problems)
+    return _ledgers(typed, notices or [])
+
+
+def load_ledgers(data_dir: Path | str, known_codes: Iterable[str] = (), notices: list[Notice] | None = None) -> Ledgers:
+    """Load and validate every table under ``data_dir``; notices ride along on the ledgers.
+
+    Pass ``notices`` to keep them also when the data is refused.
+    """
+    from toolkit.data.load import load_tables
+
+    notices = notices if notices is not None else []
+    raw = load_tables(data_dir, notices)
+    return validate_tables(raw, notices, known_codes)
+
+
+@dataclass
+class BureauLedgers:
+    """Ledgers of the bureaus whose rows are sound, and the problems of those whose rows are not."""
+
+    ledgers: Ledgers
+    failed: dict[str, list[CellProblem]]
+
+
+def load_ledgers_per_bureau(data_dir: Path | str, known_codes: Iterable[str] = ()) -> BureauLedgers:
+    """Like :func:`load_ledgers`, but a problem in rows of one bureau fails that bureau only.
+
+    Problems that belong to no bureau (a missing column, an unreadable file, a row whose
+    bureau code cannot be read) still raise, with every problem listed.
+    """
+    from toolkit.data.load import load_tables
+
+    notices: list[Notice] = []
+    raw = load_tables(data_dir, notices)
+    typed, owners, problems = _validate(raw, known_codes)
+    failed: dict[str, list[CellProblem]] = {}
+    for p in problems:
+        if p.bureau is None:
+            raise DataError(problems)
+        failed.setdefault(p.bureau, []).append(p)
+    kept = {}
+    for name, frame in typed.items():
+        keep = [owners[name].get(i) not in failed for i in frame.index]
+        kept[name] = frame[keep].reset_index(drop=True)
+    return BureauLedgers(_ledgers(kept, notices), failed)
+
+
+def check_codes(ledgers: Ledgers, known_codes: Iterable[str]) -> list[CellProblem]:
+    """Problems for codes in the ledgers that have no parameter file (case variants named as such)."""
+    known = set(known_codes)
+    by_fold = {k.casefold(): k for k in known}
+    out: list[CellProblem] = []
+    for code in ledgers.bureaus:
+        if code in known:
+            continue
+        rows = [
+            (table, r)
+            for table, frame in (
+                ("activities", ledgers.activities),
+                ("problems", ledgers.problems),
+                ("finance", ledgers.finance),
+            )
+            for _, r in frame[frame["bureau"] == code].iterrows()
+        ]
+        table, first = rows[0]
+        right = by_fold.get(code.casefold())
+        if right is not None:
+            message = f"单位代码“{code}”与参数文件bureaus/{right}.yaml的“{right}”只有大小写不同（共{len(rows)}行），这些行不会计入“{right}”"
+            expected, bureau = f"“{right}”（单位代码区分大小写）", right
+        else:
+            message = f"单位代码“{code}”（共{len(rows)}行）没有参数文件bureaus/{code}.yaml，这些行不会进入任何报告"
+            expected = "已有参数文件的单位代码：" + ("、".join(sorted(known)) or "无") + f"；或新建bureaus/{code}.yaml"
+            bureau = code
+        out.append(
+            CellProblem(
+                first["_file"],
+                message,
+                first["_sheet"] or None,
+                int(first["_row"]),
+                TABLES[table].column("bureau").zh,
+                code,
+                expected,
+                table,
+                bureau=bureau,
+            )
+        )
+    return out

@@ -1,0 +1,91 @@
+"""The 汇总表 in Word: docxtpl adapters for its cells, and the rendering itself.
+
+The template (``templates/summary_table/template.docx``) holds the layout; this module
+only turns the table's figures into what docxtpl writes into a run: a cell's text, or
+a highlighted ``【待补充】`` in a run of its own for a draft.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from docxtpl import DocxTemplate
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup, escape
+
+from toolkit.errors import TemplateError
+from toolkit.publish.summary_table import SummaryTable
+from toolkit.report.figures import Figure
+
+MISSING_CELL = "【待补充】"
+#: The names the template may use.
+CONTEXT_NAMES = frozenset({"year", "rows", "total", "notes"})
+_HIGHLIGHT = (
+    '</w:t></w:r><w:r><w:rPr><w:highlight w:val="yellow"/></w:rPr>'
+    '<w:t xml:space="preserve">{}</w:t></w:r><w:r><w:t xml:space="preserve">'
+)
+
+
+@dataclass(frozen=True)
+class WordCell:
+    """A cell's text inside a docx run; a missing value becomes a highlighted marker."""
+
+    text: str | None
+
+    def __str__(self) -> str:
+        return self.text if self.text is not None else MISSING_CELL
+
+    def __html__(self) -> Markup:
+        if self.text is not None:
+            return escape(self.text)
+        return Markup(_HIGHLIGHT.format(escape(MISSING_CELL)))
+
+
+def _cells(figures: dict[str, Figure]) -> dict[str, WordCell]:
+    return {key: WordCell(f.text) for key, f in figures.items()}
+
+
+def context(table: SummaryTable, *, final: bool = False) -> dict:
+    """What the template reads: year, rows (seq, name, cells), total and the notes under the table."""
+    notes = list(table.notes)
+    missing = table.missing()
+    if missing and not final:
+        notes.append(
+            f"注：标黄的“{MISSING_CELL}”为台账或参数中缺少的数据（共{len(missing)}项），明细见同目录的汇总表.json。"
+        )
+    return {
+        "year": table.year,
+        "rows": [{"seq": str(r.seq), "name": r.name, "cells": _cells(r.cells)} for r in table.rows],
+        "total": _cells(table.total),
+        "notes": notes,
+    }
+
+
+def _environment() -> SandboxedEnvironment:
+    return SandboxedEnvironment(autoescape=True, undefined=jinja2.StrictUndefined)
+
+
+def render_summary_docx(table: SummaryTable, template: Path, *, final: bool = False) -> bytes:
+    """The filled 汇总表 as bytes; a template tag that is not part of the table is an error."""
+    template = Path(template)
+    if not template.is_file():
+        raise TemplateError(template.name, f"找不到模板文件“{template}”")
+    try:
+        doc = DocxTemplate(io.BytesIO(template.read_bytes()))
+        names = doc.get_undeclared_template_variables(_environment())
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(template.name, f"标签语法错误（{exc.message}）") from None
+    unknown = sorted(names - CONTEXT_NAMES)
+    if unknown:
+        listed = "、".join(f"{{{{ {u} }}}}" for u in unknown)
+        raise TemplateError(template.name, f"有未知的标签 {listed}；可用的标签为：{'、'.join(sorted(CONTEXT_NAMES))}")
+    try:
+        doc.render(context(table, final=final), _environment(), autoescape=True)
+    except jinja2.TemplateError as exc:
+        raise TemplateError(template.name, f"渲染失败（{exc}）") from None
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,534 @@
+"""Reports as data: a folder under ``templates/`` with a Word template and ``figures.yaml``.
+
+A report definition names every blank of its template as a figure: a key (the tag
+``{{ key }}``), a label, and a rule from a closed vocabulary (:data:`RULES`) with its
+arguments. The toolkit implements each rule once (``toolkit/figures.py``); an analyst
+writes a new report with YAML and Word only. Loading a definition checks it and names
+every problem with file and line: an unknown rule, a wrong or missing argument, a
+template tag with no figure, a figure no tag uses. See ``docs/report-definitions.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from toolkit.data.contract import (
+    ACTIVITIES,
+    ACTIVITY_KINDS,
+    COUNT_INDICATORS,
+    INDICATORS,
+    PROBLEM_SOURCES,
+    PROBLEM_STATUSES,
+)
+from toolkit.data.problems import DataError, Problem
+from toolkit.data.yamlfile import Mapping, read_yaml
+from toolkit.errors import NotFoundError
+from toolkit.report.figures import (
+    INDICATOR_UNITS,
+    Spec,
+    activity_count,
+    activity_sum,
+    distinct,
+    first_date,
+    first_span,
+    first_venue,
+    indicator,
+    month_span,
+    param,
+    problem_count,
+    problem_examples,
+    report_year,
+    signature_date,
+    through_month,
+)
+from toolkit.resources import DEFAULT_REPORT, templates_dir
+
+FIGURES_FILE = "figures.yaml"
+TEMPLATE_FILE = "template.docx"
+#: Names a template may use besides the figures: the bureau's own paragraphs.
+EXTRA_NAMES = frozenset({"narrative"})
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+class DefinitionError(DataError):
+    """A report definition cannot be used: every problem, with file and line."""
+
+
+# --- the vocabulary -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Argument:
+    """One argument of a rule: what it means and which values it takes."""
+
+    doc: str
+    choices: tuple = ()
+    required: bool = True
+    kind: type = str
+    to: str = ""  # the builder's parameter name, when it differs
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule kind of the vocabulary: the builder that implements it and its arguments."""
+
+    doc: str
+    build: Callable[..., Spec]
+    arguments: dict[str, Argument] = field(default_factory=dict)
+
+
+_TEXT_COLUMNS = tuple(c.name for c in ACTIVITIES.columns if c.type in ("text", "enum") and c.name != "kind")
+_NUMBER_COLUMNS = tuple(c.name for c in ACTIVITIES.columns if c.type == "int")
+_KIND = Argument("活动类型", ACTIVITY_KINDS)
+_AUDIENCE = Argument("参加对象（可选）：只取参加对象为此值的活动", required=False)
+_INDICATOR = Argument("财政指标名称", INDICATORS, to="name")
+
+RULES: dict[str, Rule] = {
+    "parameter": Rule(
+        "单位参数文件中的一个键的值", param, {"field": Argument("参数文件中的键，如 name", to="yaml_key")}
+    ),
+    "first_date": Rule("某类活动当年最早一条的日期", first_date, {"kind": _KIND, "audience": _AUDIENCE}),
+    "first_venue": Rule("某类活动当年最早一条的地点", first_venue, {"kind": _KIND, "audience": _AUDIENCE}),
+    "first_span": Rule("某类活动当年最早一条的日期至结束日期", first_span, {"kind": _KIND, "audience": _AUDIENCE}),
+    "month_span": Rule("某类活动当年的首末月份", month_span, {"kind": _KIND}),
+    "activity_count": Rule("某类活动当年的条数", activity_count, {"kind": _KIND}),
+    "distinct_count": Rule(
+        "某类活动当年某一列不同值的个数", distinct, {"kind": _KIND, "column": Argument("活动台账的列", _TEXT_COLUMNS)}
+    ),
+    "activity_sum": Rule(
+        "某类活动当年某一数字列的合计",
+        activity_sum,
+        {"kind": _KIND, "column": Argument("活动台账的数字列", _NUMBER_COLUMNS)},
+    ),
+    "problem_count": Rule(
+        "问题台账中当年某来源（及办理状态）的问题条数",
+        problem_count,
+        {
+            "source": Argument("问题来源", PROBLEM_SOURCES),
+            "status": Argument("办理状态（可选）", PROBLEM_STATUSES, required=False),
+        },
+    ),
+    "problem_examples": Rule(
+        "问题台账中某来源、某办理状态、按收集日期最早的几个问题的描述",
+        problem_examples,
+        {
+            "source": Argument("问题来源", PROBLEM_SOURCES),
+            "status": Argument("办理状态", PROBLEM_STATUSES),
+            "n": Argument("取几个问题（1至10，默认2）", tuple(range(1, 11)), required=False, kind=int),
+        },
+    ),
+    "indicator": Rule(
+        "财政指标当年的数值，按单位折算",
+        indicator,
+        {"indicator": _INDICATOR, "unit": Argument("写入报告的单位", INDICATOR_UNITS)},
+    ),
+    "through_month": Rule("财政指标当年数值的截至月份（空白为12）", through_month, {"indicator": _INDICATOR}),
+    "report_year": Rule("报告年度", report_year),
+    "signature_date": Rule("落款日期：参数文件 signed_on 中当年的日期，未填写时为生成当天", signature_date),
+}
+
+
+# --- definitions ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportDefinition:
+    """A report: its name, folder, Word template and figures (in the order declared)."""
+
+    name: str
+    folder: Path
+    title: str
+    specs: tuple[Spec, ...]
+    lines: dict[str, int] = field(default_factory=dict)  # figure key → line in figures.yaml
+
+    @property
+    def template(self) -> Path:
+        return self.folder / TEMPLATE_FILE
+
+    @property
+    def figures_file(self) -> Path:
+        return self.folder / FIGURES_FILE
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(spec.key for spec in self.specs)
+
+    @property
+    def names(self) -> frozenset[str]:
+        """Every name the template may use."""
+        return frozenset(self.keys) | EXTRA_NAMES
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return Path(path).relative_to(root.parent).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
+
+
+def _argument_value(rule_name: str, name: str, arg: Argument, value: object, shown: str, row: int | None, key: str):
+    expected = "以下之一：" + "、".join(str(c) for c in arg.choices) if arg.choices else arg.doc
+    if isinstance(value, bool) or not isinstance(value, arg.kind) or (isinstance(value, str) and not value.strip()):
+        return None, Problem(
+            shown, f"规则“{rule_name}”的参数“{name}”类型不对", row=row, column=key, value=value, expected=expected
+        )
+    if arg.choices and value not in arg.choices:
+        return None, Problem(
+            shown, f"规则“{rule_name}”的参数“{name}”取值不对", row=row, column=key, value=value, expected=expected
+        )
+    return value, None
+
+
+def parse_figures(data: object, shown: str) -> tuple[str, list[Spec], dict[str, int], list[Problem]]:
+    """Specs from a parsed ``figures.yaml``, and every problem found in it."""
+    problems: list[Problem] = []
+    if not isinstance(data, dict) or not isinstance(data.get("figures"), list):
+        expected = "“figures:”下逐项列出 key、label、rule 及规则的参数"
+        return "", [], {}, [Problem(shown, "报告定义格式不对", expected=expected)]
+    title = str(data.get("title") or "")
+    specs: list[Spec] = []
+    lines: dict[str, int] = {}
+    for n, entry in enumerate(data["figures"], 1):
+        if not isinstance(entry, dict):
+            problems.append(
+                Problem(shown, f"第{n}项不是“键: 值”的形式", value=entry, expected="含 key、label、rule 的映射")
+            )
+            continue
+        row = min(entry.lines.values()) if isinstance(entry, Mapping) and entry.lines else None
+
+        def line(name: str, entry: dict = entry, row: int | None = row) -> int | None:
+            return entry.line(name) if isinstance(entry, Mapping) and entry.line(name) else row
+
+        key, label, rule_name = entry.get("key"), entry.get("label"), entry.get("rule")
+        shown_key = str(key) if key is not None else None
+        bad = False
+        if not isinstance(key, str) or not _KEY.match(key) or key in EXTRA_NAMES:
+            problems.append(
+                Problem(
+                    shown,
+                    "数据项代码不对",
+                    row=line("key"),
+                    value=key,
+                    expected="以字母开头、由字母、数字和“_”组成，且不是 narrative",
+                )
+            )
+            bad = True
+        elif key in lines:
+            problems.append(
+                Problem(shown, f"数据项“{key}”重复定义（另见第{lines[key]}行）", row=line("key"), column=key)
+            )
+            bad = True
+        if not isinstance(label, str) or not label.strip():
+            problems.append(
+                Problem(
+                    shown,
+                    "缺少数据项名称（label）",
+                    row=line("label"),
+                    column=shown_key,
+                    expected="中文名称，如“部署会日期”",
+                )
+            )
+            bad = True
+        rule = RULES.get(rule_name) if isinstance(rule_name, str) else None
+        if rule is None:
+            problems.append(
+                Problem(
+                    shown,
+                    "未知的规则" if rule_name is not None else "缺少规则（rule）",
+                    row=line("rule"),
+                    column=shown_key,
+                    value=rule_name,
+                    expected="以下之一：" + "、".join(RULES),
+                )
+            )
+            continue
+        rule_name = str(rule_name)
+        kwargs = {}
+        for name, value in entry.items():
+            if name in ("key", "label", "rule"):
+                continue
+            arg = rule.arguments.get(name)
+            if arg is None:
+                known = "、".join(rule.arguments) or "无参数"
+                problems.append(
+                    Problem(
+                        shown,
+                        f"规则“{rule_name}”没有参数“{name}”",
+                        row=line(name),
+                        column=shown_key,
+                        expected=f"参数：{known}",
+                    )
+                )
+                bad = True
+                continue
+            value, problem = _argument_value(rule_name, name, arg, value, shown, line(name), shown_key or "")
+            if problem:
+                problems.append(problem)
+                bad = True
+            else:
+                kwargs[arg.to or name] = value
+        for name, arg in rule.arguments.items():
+            if arg.required and name not in entry:
+                problems.append(
+                    Problem(
+                        shown, f"规则“{rule_name}”缺少参数“{name}”（{arg.doc}）", row=line("rule"), column=shown_key
+                    )
+                )
+                bad = True
+        if rule_name == "indicator" and not bad:
+            counted = kwargs["name"] in COUNT_INDICATORS
+            if counted != (kwargs["unit"] == "人次"):
+                expected = "人次" if counted else "、".join(u for u in INDICATOR_UNITS if u != "人次")
+                problems.append(
+                    Problem(
+                        shown,
+                        f"指标“{kwargs['name']}”不能写成“{kwargs['unit']}”",
+                        row=line("unit"),
+                        column=shown_key,
+                        expected=expected,
+                    )
+                )
+                bad = True
+        if not bad:
+            specs.append(rule.build(str(key), str(label).strip(), **kwargs))
+            lines[str(key)] = line("key") or 0
+    return title, specs, lines, problems
+
+
+def template_tags(template: Path) -> set[str]:
+    """The names a Word template uses (undeclared Jinja variables), or raise TemplateError."""
+    from toolkit.report.render import template_names
+
+    return template_names(template)
+
+
+def check_template(definition: ReportDefinition, template: Path, *, all_used: bool = True) -> list[Problem]:
+    """A tag with no figure (and, for the definition's own template, a figure no tag uses)."""
+    from toolkit.errors import TemplateError
+
+    root = definition.folder.parent
+    try:
+        names = template_tags(template)
+    except TemplateError as err:
+        return [Problem(_shown(template, root), str(err))]
+    problems = [
+        Problem(
+            _shown(template, root),
+            f"模板中的标签“{{{{ {name} }}}}”没有对应的数据项",
+            value=name,
+            expected=f"在 {FIGURES_FILE} 中定义该数据项，或改用已有的：{'、'.join(definition.keys)}",
+        )
+        for name in sorted(names - definition.names)
+    ]
+    if all_used:
+        problems += [
+            Problem(
+                _shown(definition.figures_file, root),
+                f"数据项“{key}”没有被模板使用",
+                row=definition.lines.get(key),
+                column=key,
+                expected=f"在模板中加入“{{{{ {key} }}}}”，或删除该数据项",
+            )
+            for key in definition.keys
+            if key not in names
+        ]
+    return problems
+
+
+def list_reports(root: Path | None = None) -> list[str]:
+    """Names of every report definition (folders holding a figures.yaml), sorted."""
+    root = Path(root) if root else templates_dir()
+    return sorted(p.parent.name for p in root.glob(f"*/{FIGURES_FILE}"))
+
+
+def load_definition(name: str | Path = DEFAULT_REPORT, root: Path | None = None) -> ReportDefinition:
+    """The checked definition ``<root>/<name>/`` (or a definition folder's path); raise DefinitionError naming every problem."""
+    if (
+        root is None
+        and (Path(name) / FIGURES_FILE).is_file()
+        and (len(Path(name).parts) > 1 or Path(name).is_absolute())
+    ):
+        folder = Path(name)
+        name, root = folder.name, folder.parent
+    name = str(name)
+    root = Path(root) if root else templates_dir()
+    folder = root / name
+    files = [folder / FIGURES_FILE, folder / TEMPLATE_FILE]
+    if not _NAME.match(name) or not files[0].is_file():
+        known = "、".join(list_reports(root)) or "无"
+        raise NotFoundError(f"找不到报告定义“{name}”（应为 {root}/{name}/{FIGURES_FILE}）。已有的报告：{known}。")
+    stamps = tuple((f.stat().st_mtime_ns, f.stat().st_size) if f.is_file() else None for f in files)
+    return _load(str(folder.resolve()), str(root.resolve()), stamps)
+
+
+@lru_cache(maxsize=32)
+def _load(folder: str, root: str, stamps: tuple) -> ReportDefinition:
+    path, base = Path(folder), Path(root)
+    shown = _shown(path / FIGURES_FILE, base)
+    data, problems = read_yaml(path / FIGURES_FILE, shown)
+    title, specs, lines, found = parse_figures(data, shown) if not problems else ("", [], {}, [])
+    problems += found
+    definition = ReportDefinition(path.name, path, title or path.name, tuple(specs), lines)
+    if not (path / TEMPLATE_FILE).is_file():
+        problems.append(Problem(_shown(path, base), f"缺少模板文件“{TEMPLATE_FILE}”", expected="Word 模板（.docx）"))
+    elif not problems:
+        problems += check_template(definition, path / TEMPLATE_FILE)
+    if problems:
+        raise DefinitionError(problems)
+    return definition
+
+
+# --- a new definition -----------------------------------------------------------------
+
+_NEW_FIGURES = """\
+# 报告定义：每个数据项一个条目（key 即模板中的标签 {{{{ key }}}}），规则见 docs/report-definitions.md。
+title: {title}
+figures:
+  - key: bureau_name
+    label: 单位全称
+    rule: parameter
+    field: name
+  - key: year
+    label: 报告年度
+    rule: report_year
+  - key: signed_on
+    label: 落款日期
+    rule: signature_date
+"""
+_NEW_SOURCE = """\
+# 报告模板的可读源文件：python -m toolkit.report.builder --source source.txt --out template.docx
+# 每行一个段落，写作“类型: 文字”；类型见 templates/report/source.txt 的说明。
+title: {{{{ bureau_name }}}}{{{{ year }}}}年{title}
+blank:
+body: {{{{ year }}}}年，{{{{ bureau_name }}}}……（在此写正文，用双花括号括起数据项代码，引用 figures.yaml 中的数据项）
+blank:
+signature-name: {{{{ bureau_name }}}}
+signature-date: {{{{ signed_on }}}}
+"""
+
+
+def new_report(name: str, root: Path | None = None, title: str = "工作总结") -> Path:
+    """Create ``<root>/<name>/`` with figures.yaml, source.txt and template.docx that render at once."""
+    from toolkit.report.builder import build_text
+
+    root = Path(root) if root else templates_dir()
+    if not _NAME.match(name):
+        raise DefinitionError(
+            [Problem(name, "报告名称不合法", value=name, expected="以字母或数字开头、由字母、数字、“-”“_”组成")]
+        )
+    folder = root / name
+    if folder.exists():
+        raise DefinitionError([Problem(_shown(folder, root), "该报告已存在", value=name, expected="一个新的名称")])
+    source = _NEW_SOURCE.format(title=title)
+    figures = _NEW_FIGURES.format(title=title)
+    docx = build_text(source)
+    folder.mkdir(parents=True)
+    (folder / FIGURES_FILE).write_text(figures, encoding="utf-8")
+    (folder / "source.txt").write_text(source, encoding="utf-8")
+    (folder / TEMPLATE_FILE).write_bytes(docx)
+    load_definition(name, root)  # it must load and check clean
+    return folder
+
+
+def describe(definition: ReportDefinition) -> str:
+    """A readable listing of a definition's figures (for ``zongjie reports``)."""
+    lines = [f"{definition.name}（{definition.title}）：{len(definition.specs)}个数据项"]
+    lines += [f"  {spec.key}：{spec.label}——{spec.rule}" for spec in definition.specs]
+    return "\n".join(lines)
+
+
+def definition_folder(name: str | Path = DEFAULT_REPORT) -> Path:
+    """Where a report's definition lives (not loaded: for listing its files as inputs)."""
+    if len(Path(name).parts) > 1 or Path(name).is_absolute():
+        return Path(name)
+    return templates_dir() / str(name)
+
+
+def definition_files(name: str | Path = DEFAULT_REPORT) -> list[Path]:
+    """The files a report's definition consists of: figures.yaml and the Word template."""
+    folder = definition_folder(name)
+    return [folder / FIGURES_FILE, folder / TEMPLATE_FILE]
+
+
+def bureau_template_file(params_dir: Path, bureau: str, report: str | Path = DEFAULT_REPORT) -> list[Path]:
+    """The bureau's own template for ``report`` when its parameter file names one (an input of its runs)."""
+    from toolkit.data.params import load_bureau
+
+    try:
+        params = load_bureau(params_dir, bureau)
+    except (DataError, NotFoundError):
+        return []
+    own = params.values.get("templates")
+    name = definition_folder(report).name
+    return [Path(params_dir) / str(own[name])] if isinstance(own, dict) and own.get(name) else []
+
+
+def bureau_template(params, definition: ReportDefinition) -> Path | None:
+    """The bureau's own template for this report (``templates: {name: file}`` in its parameter file)."""
+    own = params.values.get("templates") if isinstance(params.values, dict) else None
+    if not isinstance(own, dict) or not own.get(definition.name):
+        return None
+    return params.path.parent.parent / str(own[definition.name])
+
+
+__all__ = [
+    "RULES",
+    "DefinitionError",
+    "ReportDefinition",
+    "bureau_template",
+    "check_template",
+    "describe",
+    "list_reports",
+    "load_definition",
+    "new_report",
+    "parse_figures",
+]
+
+
+def check_all(params_dir: Path | None = None) -> list[Problem]:
+    """Every problem of every report definition, and of every bureau's own template (for ``validate``)."""
+    problems: list[Problem] = []
+    loaded: dict[str, ReportDefinition] = {}
+    for name in list_reports():
+        try:
+            loaded[name] = load_definition(name)
+        except DefinitionError as err:
+            problems += err.problems
+    if params_dir is None or not (Path(params_dir) / "bureaus").is_dir():
+        return problems
+    from toolkit.data.params import load_all
+
+    bureaus, _ = load_all(Path(params_dir))  # their own problems are reported by params
+    for params in bureaus.values():
+        own = params.values.get("templates")
+        if own is None:
+            continue
+        shown = params.path.relative_to(Path(params_dir)).as_posix()
+        if not isinstance(own, dict):
+            problems.append(
+                Problem(
+                    shown,
+                    "“templates”格式不对",
+                    column="templates",
+                    expected="按报告名称写模板文件，如“report: bureaus/x.docx”",
+                )
+            )
+            continue
+        for name in own:
+            if name not in loaded:
+                known = "、".join(loaded) or "无"
+                problems.append(
+                    Problem(
+                        shown, "没有这个报告", column=f"templates.{name}", value=name, expected=f"以下之一：{known}"
+                    )
+                )
+                continue
+            template = bureau_template(params, loaded[name])
+            if template is not None:
+                problems += check_template(loaded[name], template, all_used=False)
+    return problems

@@ -1,0 +1,217 @@
+"""A clerk's finishing touches on a rendered report: the title's lines and the signature block.
+
+Word, WPS and LibreOffice break a Chinese line after any character, so a long title
+ends as ``…开展情况`` / ``总结`` and the signature can land alone on a page of its own.
+After rendering, the title is broken where a clerk breaks it, at a word boundary into
+balanced lines (issuer / year / subject), and the last body lines are kept on the page
+of the signature. Both work on the document's XML by paragraph style, so a template
+edited in Word keeps them as long as it keeps the styles.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Length
+
+from toolkit.report import styles
+
+TITLE_STYLE = styles.TITLE
+SIGNATURE_STYLE = styles.SIGNATURE_NAME
+TITLE_SIZE_PT = 22.0  # when the title style names no size
+
+#: A title line narrower than this (in characters) is "a short word alone".
+MIN_LINE_CHARS = 4.0
+#: Space added between CJK and Latin characters (ems), and room left for rounding.
+AUTOSPACE, SLACK = 0.25, 0.25
+
+# Cost of a line break before each kind of piece: the subject is best on a line of its
+# own, then the year with the subject; breaking inside a name or the subject comes last.
+_BREAK_BEFORE_SUBJECT, _BREAK_BEFORE_YEAR, _BREAK_IN_ISSUER, _BREAK_IN_SUBJECT = 0, 1, 2, 3
+_YEAR = re.compile(r"(\d{4}\s*年度?)")
+# Administrative units end with these; the name breaks after a whole unit only.
+_UNIT = re.compile(r".+?(?:特别行政区|自治区|自治州|自治县|自治旗|地区|省|市|州|盟|县|区|旗)(?=..)")
+# Words a subject such as 党史学习教育开展情况总结 may break before.
+_SUBJECT_WORDS = re.compile(r"(?=开展情况|工作情况|情况|工作总结|工作报告|总结|报告)")
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A word of the title that is never split, and the cost of a break before it."""
+
+    text: str
+    cost: int
+
+
+def char_width(ch: str) -> float:
+    """Width of one character in ems of the font size: CJK full, Latin letters and digits half."""
+    if ch.isspace():
+        return 0.0
+    return 1.0 if unicodedata.east_asian_width(ch) in ("W", "F", "A") else 0.5
+
+
+def text_width(text: str) -> float:
+    """Width of ``text`` in ems, with the quarter em Word, WPS and LibreOffice add between CJK and Latin."""
+    widths = [char_width(ch) for ch in text if not ch.isspace()]
+    changes = sum(1 for a, b in itertools.pairwise(widths) if a != b)
+    return sum(widths) + AUTOSPACE * changes
+
+
+def _issuer_pieces(issuer: str, cost: int) -> list[Piece]:
+    pieces: list[Piece] = []
+    start = 0
+    for match in _UNIT.finditer(issuer):
+        pieces.append(Piece(match.group(), cost if not pieces else _BREAK_IN_ISSUER))
+        start = match.end()
+    if start < len(issuer):
+        pieces.append(Piece(issuer[start:], cost if not pieces else _BREAK_IN_ISSUER))
+    return pieces
+
+
+def _subject_pieces(subject: str, cost: int) -> list[Piece]:
+    cuts = sorted({m.start() for m in _SUBJECT_WORDS.finditer(subject) if m.start() > 1} | {0, len(subject)})
+    words = [subject[a:b] for a, b in itertools.pairwise(cuts) if subject[a:b]]
+    return [Piece(word, cost if i == 0 else _BREAK_IN_SUBJECT) for i, word in enumerate(words)]
+
+
+def title_pieces(title: str) -> list[Piece]:
+    """The title as unbreakable words: the issuer's administrative units, the year, the subject's words."""
+    match = _YEAR.search(title)
+    if not match:
+        return _subject_pieces(title, 0)
+    issuer, year, subject = title[: match.start()], match.group(), title[match.end() :]
+    pieces = _issuer_pieces(issuer, 0) if issuer else []
+    pieces.append(Piece(year, _BREAK_BEFORE_YEAR))
+    pieces += _subject_pieces(subject, _BREAK_BEFORE_SUBJECT) if subject else []
+    return pieces
+
+
+def title_lines(title: str, width: float) -> list[str]:
+    """Break ``title`` into lines of at most ``width`` characters as a clerk would.
+
+    One line when it fits. Otherwise the fewest lines, breaking only between words,
+    never leaving a line narrower than :data:`MIN_LINE_CHARS`; among those the
+    cheapest breaks (``…财政局2021年`` / ``党史学习教育开展情况总结`` first), then
+    the most balanced. A title that cannot be broken so is left to the word processor.
+    """
+    title, width = title.strip(), width - SLACK
+    if text_width(title) <= width:
+        return [title]
+    pieces = title_pieces(title)
+    best, best_key = [title], None
+    gaps = range(1, len(pieces))
+    for count in range(1, len(pieces)):
+        for cuts in itertools.combinations(gaps, count):
+            bounds = (0, *cuts, len(pieces))
+            lines = ["".join(p.text for p in pieces[a:b]) for a, b in itertools.pairwise(bounds)]
+            widths = [text_width(line) for line in lines]
+            if max(widths) > width or min(widths) < MIN_LINE_CHARS:
+                continue
+            key = (sum(pieces[c].cost for c in cuts), max(widths) - min(widths))
+            if best_key is None or key < best_key:
+                best, best_key = lines, key
+        if best_key is not None:
+            return best
+    return best
+
+
+# --------------------------------------------------------------------------- the document
+
+
+def _style_of(paragraph) -> str | None:
+    style = paragraph.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
+    return None if style is None else style.get(qn("w:val"))
+
+
+def _texts(paragraph) -> list:
+    return [t for t in paragraph.iter(qn("w:t")) if t.text]
+
+
+def _text_of(paragraph) -> str:
+    return "".join(t.text for t in _texts(paragraph))
+
+
+def _title_width(document) -> float:
+    """The text block's width in title characters."""
+    section = document.sections[-1]
+    block = Length(section.page_width - section.left_margin - section.right_margin)
+    size = TITLE_SIZE_PT
+    for style in document.styles:
+        if style.style_id == TITLE_STYLE and style.font.size is not None:
+            size = style.font.size.pt
+    return block.pt / size
+
+
+def _break_after(paragraph, offsets: list[int]) -> None:
+    """Insert a line break after each character offset, inside the run that holds it."""
+    done = 0
+    for t in _texts(paragraph):
+        end = done + len(t.text)
+        inside = [o - done for o in offsets if done < o < end]
+        at_end = any(o == end for o in offsets)
+        for cut in reversed(inside):
+            tail = copy.deepcopy(t)
+            tail.text, t.text = t.text[cut:], t.text[:cut]
+            t.addnext(tail)
+            t.addnext(OxmlElement("w:br"))
+        if at_end:
+            t.addnext(OxmlElement("w:br"))
+        done = end
+
+
+def break_title(document) -> None:
+    """Break each title paragraph into a clerk's lines (unless it already holds a break)."""
+    width = _title_width(document)
+    for paragraph in document.element.body.iter(qn("w:p")):
+        if _style_of(paragraph) != TITLE_STYLE or paragraph.find(f".//{qn('w:br')}") is not None:
+            continue
+        text = _text_of(paragraph)
+        lines = title_lines(text, width)
+        if len(lines) < 2 or "".join(lines) != text.strip() or text != text.strip():
+            continue
+        offsets = list(itertools.accumulate(len(line) for line in lines[:-1]))
+        _break_after(paragraph, offsets)
+
+
+def _keep_next(paragraph) -> None:
+    p_pr = paragraph.find(qn("w:pPr"))
+    if p_pr is None:
+        p_pr = OxmlElement("w:pPr")
+        paragraph.insert(0, p_pr)
+    if p_pr.find(qn("w:keepNext")) is None:
+        keep = OxmlElement("w:keepNext")
+        style = p_pr.find(qn("w:pStyle"))
+        if style is None:
+            p_pr.insert(0, keep)
+        else:
+            style.addnext(keep)
+
+
+def keep_signature_with_body(document) -> None:
+    """Keep the last body paragraph and the blank line after it on the page of the signature."""
+    body = document.element.body
+    for paragraph in body.iter(qn("w:p")):
+        if _style_of(paragraph) == SIGNATURE_STYLE:
+            signature = paragraph
+            break
+    else:
+        return
+    _keep_next(signature)
+    previous = signature.getprevious()
+    while previous is not None and previous.tag == qn("w:p"):
+        _keep_next(previous)
+        if _text_of(previous).strip():
+            break
+        previous = previous.getprevious()
+
+
+def finish(document) -> None:
+    """Apply the clerk's layout to a rendered python-docx document, in place."""
+    break_title(document)
+    keep_signature_with_body(document)

@@ -1,0 +1,272 @@
+"""Analysts' corrections of figures, with an audit trail.
+
+``<params>/overrides/<bureau>-<year>.yaml`` holds, per figure key, the value the data
+gave (``old``), the value to print instead (``new``), why (``reason``), who (``by``)
+and when (``at``). Every render, run and batch applies it; deleting an entry removes
+the correction.
+
+A correction sets the figure's typed value (an amount in 元, a count, a date …),
+read by the figure's form, and the text is written from that value; so checks,
+charts, ``figures.json`` and the notebook all see the corrected value. A value that
+cannot be read (empty, ``yes``, ``二十亿左右``, ``20.1万元`` for an 亿元 figure) is
+refused with the form expected.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+
+from toolkit.codes import check_code
+from toolkit.data.problems import ParameterError, Problem
+from toolkit.data.yamlfile import Mapping, read_yaml
+from toolkit.outputs import atomic_write
+from toolkit.report.figures import Figures, Spec
+from toolkit.report.formatting import Form, Refused, figure_text
+from toolkit.resources import DEFAULT_REPORT
+
+HEADER = "# 人工修改记录：由审核面板写入。删除某一项即撤销该项修改。\n"
+REQUIRED = {"new": "修改后的值", "reason": "修改原因", "by": "修改人"}
+_NAME = re.compile(r"^(?P<bureau>[A-Za-z0-9][A-Za-z0-9_-]*)-(?P<year>\d{4})$")
+
+
+def overrides_path(params_dir: Path, bureau: str, year: int, report: str = DEFAULT_REPORT) -> Path:
+    """``overrides/<bureau>-<year>.yaml`` for the seed report, ``overrides/<report>/…`` for another."""
+    folder = Path(params_dir) / "overrides"
+    return (folder if report == DEFAULT_REPORT else folder / report) / f"{check_code(bureau)}-{int(year)}.yaml"
+
+
+def shown_path(params_dir: Path, path: Path) -> str:
+    """A parameter file as messages name it: relative to the parameters folder."""
+    try:
+        return Path(path).relative_to(Path(params_dir)).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
+
+
+def _line(mapping: object, key: object) -> int | None:
+    return mapping.line(key) if isinstance(mapping, Mapping) else None
+
+
+def _entries(path: Path, shown: str) -> tuple[Mapping, list[Problem]]:
+    """Entries of one file, and every problem of its structure (not yet of its values)."""
+    data, problems = read_yaml(path, shown)
+    if problems:
+        return Mapping(), problems
+    if data is None:
+        return Mapping(), []
+    entries = data.get("overrides") if isinstance(data, dict) else None
+    if not isinstance(entries, dict):
+        return Mapping(), [Problem(shown, "修改记录格式不对", expected="“overrides:”下按数据代码列出各项修改")]
+    found = Mapping()
+    found.lines = {str(k): _line(entries, k) for k in entries}
+    for key, entry in entries.items():
+        row = _line(entries, key)
+        if not isinstance(entry, dict):
+            problems.append(
+                Problem(
+                    shown,
+                    "这一项修改不是“键: 值”的形式",
+                    row=row,
+                    column=str(key),
+                    value=entry,
+                    expected="含 new、reason、by 的映射",
+                )
+            )
+            continue
+        for field, zh in REQUIRED.items():
+            if field == "new":
+                continue  # read by the figure's form, which names what is expected
+            value = entry.get(field)
+            if value is None or isinstance(value, (dict, list)) or not str(value).strip():
+                problems.append(Problem(shown, f"缺少{zh}（{field}）", row=_line(entry, field) or row, column=str(key)))
+        found[str(key)] = entry
+    return found, problems
+
+
+def load_overrides(params_dir: Path, bureau: str, year: int, report: str = DEFAULT_REPORT) -> dict[str, dict]:
+    """Figure key → entry; an absent file means no overrides. Raise on a malformed file."""
+    path = overrides_path(params_dir, bureau, year, report)
+    if not path.is_file():
+        return {}
+    entries, problems = _entries(path, shown_path(params_dir, path))
+    if problems:
+        raise ParameterError(problems)
+    return entries
+
+
+def parse_new(entry: dict, form: Form, where: str, key: str, row: int | None = None) -> object:
+    """The typed value of an entry's ``new``; raise ParameterError naming file, key and value."""
+    raw = entry.get("new")
+    try:
+        return form.parse(raw)
+    except Refused as refused:
+        shown = "（空）" if raw is None or raw == "" else raw
+        message = f"数据项“{key}”的修改后的值（new）不能使用：{refused.message}"
+        raise ParameterError(
+            [Problem(where, message, row=row, column=key, value=shown, expected=refused.expected)]
+        ) from None
+
+
+def saved_values(
+    params_dir: Path, bureau: str, year: int, forms: dict[str, Form], report: str = DEFAULT_REPORT
+) -> dict[str, tuple[object, dict]]:
+    """Key → (typed new value, entry) of each saved correction whose key is in ``forms``.
+
+    For documents other than the report that show the same figures (the 汇总表). Raise
+    ParameterError naming every unreadable entry.
+    """
+    path = overrides_path(params_dir, bureau, year, report)
+    where = shown_path(params_dir, path)
+    entries = load_overrides(params_dir, bureau, year, report)
+    values, problems = _parse_all(entries, forms, where)
+    if problems:
+        raise ParameterError(problems)
+    return {key: (value, entries[key]) for key, value in values.items()}
+
+
+def _parse_all(entries: dict[str, dict], forms: dict[str, Form], where: str) -> tuple[dict, list[Problem]]:
+    """The typed new value of each entry whose key is in ``forms``, and every unreadable one's problem."""
+    values, problems = {}, []
+    for key, entry in entries.items():
+        if key in forms:
+            try:
+                values[key] = parse_new(entry, forms[key], where, key, _line(entries, key))
+            except ParameterError as err:
+                problems += err.problems
+    return values, problems
+
+
+def _write(path: Path, entries: dict[str, dict]) -> None:
+    if not entries:
+        path.unlink(missing_ok=True)
+        return
+    plain = {k: dict(v) for k, v in entries.items()}
+    body = yaml.safe_dump({"overrides": plain}, allow_unicode=True, sort_keys=False)
+    atomic_write(path, (HEADER + body).encode("utf-8"))
+
+
+def save_override(
+    params_dir: Path, figures: Figures, key: str, new: str, reason: str, by: str, *, now: datetime | None = None
+) -> dict:
+    """Record that ``key`` takes the value ``new`` instead of what the data gives; return the entry."""
+    path = overrides_path(params_dir, figures.bureau, figures.year, figures.report)
+    where = shown_path(params_dir, path)
+    problems = []
+    if key not in figures:
+        problems.append(Problem(where, "没有这个数据项", column=key, value=key))
+    if not str(reason).strip():
+        problems.append(Problem(where, "请填写修改原因", column=key))
+    if not str(by).strip():
+        problems.append(Problem(where, "请填写修改人", column=key))
+    if key in figures:
+        try:
+            parse_new({"new": new}, figures[key].form, where, key)
+        except ParameterError as err:
+            problems += err.problems
+    if problems:
+        raise ParameterError(problems)
+    figure = figures[key]
+    computed = figure.override["computed"] if figure.override else figure.text
+    entry = {
+        "label": figure.label,
+        "old": computed,
+        "new": str(new).strip(),
+        "reason": str(reason).strip(),
+        "by": str(by).strip(),
+        "at": (now or datetime.now()).isoformat(timespec="seconds"),
+    }
+    entries = load_overrides(params_dir, figures.bureau, figures.year, figures.report)
+    entries[key] = entry
+    _write(path, entries)
+    return entry
+
+
+def remove_override(params_dir: Path, bureau: str, year: int, key: str, report: str = DEFAULT_REPORT) -> bool:
+    entries = load_overrides(params_dir, bureau, year, report)
+    if entries.pop(key, None) is None:
+        return False
+    _write(overrides_path(params_dir, bureau, year, report), entries)
+    return True
+
+
+def apply_overrides(figures: Figures, entries: dict[str, dict], source: Path | str) -> None:
+    """Set each corrected figure's value (text written from it), keep what the data gave, flag stale ones.
+
+    Every problem (unknown key, unreadable value) is raised together before any figure changes.
+    """
+    where = source if isinstance(source, str) else Path(source).as_posix()
+    problems = [
+        Problem(where, "修改记录中有未知的数据项", row=_line(entries, k), column=k, value=k)
+        for k in entries
+        if k not in figures
+    ]
+    values, unreadable = _parse_all(entries, {k: figures[k].form for k in entries if k in figures}, where)
+    problems += unreadable
+    if problems:
+        raise ParameterError(problems)
+    for key, entry in entries.items():
+        figure = figures[key]
+        computed, computed_value = figure.text, figure.value if figure.text is not None else None
+        figure.value = values[key]
+        figure.text = figure_text(figure.value, figure.form, label=figure.label, where=where)
+        figure.override = {**entry, "computed": computed, "computed_value": computed_value}
+        figure.missing = None
+        if str(entry.get("old")) != str(computed) and not (entry.get("old") is None and computed is None):
+            now = computed if computed is not None else "缺失"
+            figure.warnings.append(f"修改时台账计算值为“{entry.get('old')}”，现为“{now}”，请确认修改是否仍然适用")
+
+
+def apply_saved(figures: Figures, params_dir: Path, report: str = DEFAULT_REPORT) -> None:
+    """Apply the bureau-year's saved overrides of ``report`` to ``figures`` (nothing when there are none)."""
+    path = overrides_path(params_dir, figures.bureau, figures.year, report)
+    entries = load_overrides(params_dir, figures.bureau, figures.year, report)
+    apply_overrides(figures, entries, shown_path(params_dir, path))
+
+
+def check_all(params_dir: Path, catalogue: Iterable[Spec] | None = None, report: str = DEFAULT_REPORT) -> list[Problem]:
+    """Every problem of every override file under ``params_dir``: structure, unknown keys, unreadable values.
+
+    The seed report's corrections sit in ``overrides/``, another report's in ``overrides/<report>/``.
+    """
+    from toolkit.report.definitions import list_reports, load_definition
+
+    folder = Path(params_dir) / "overrides"
+    if report != DEFAULT_REPORT:
+        folder = folder / report
+    if not folder.is_dir():
+        return []
+    if catalogue is None:
+        catalogue = load_definition(report).specs
+    specs = {spec.key: spec for spec in catalogue}
+    problems: list[Problem] = []
+    if report == DEFAULT_REPORT:
+        for other in list_reports():
+            if other != DEFAULT_REPORT and (folder / other).is_dir():
+                problems += check_all(params_dir, report=other)
+    for path in sorted(folder.glob("*.yaml")):
+        shown = shown_path(params_dir, path)
+        match = _NAME.match(path.stem)
+        if not match:
+            problems.append(
+                Problem(shown, "文件名不是“单位代码-年度.yaml”", value=path.name, expected="如“qingshan-2022.yaml”")
+            )
+            continue
+        year = int(match["year"])
+        entries, found = _entries(path, shown)
+        problems += found
+        for key, entry in entries.items():
+            row = _line(entries, key)
+            spec = specs.get(key)
+            if spec is None:
+                problems.append(Problem(shown, "修改记录中有未知的数据项", row=row, column=key, value=key))
+                continue
+            try:
+                parse_new(entry, spec.form(year), shown, key, row)
+            except ParameterError as err:
+                problems += err.problems
+    return problems

@@ -1,0 +1,124 @@
+"""One bureau-year from validated ledgers to figures, narrative and files on disk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from toolkit.data.ledgers import Ledgers
+from toolkit.data.params import BureauParams, load_bureau
+from toolkit.data.problems import ParameterError
+from toolkit.errors import NotFoundError, ZongjieError
+from toolkit.report import render
+from toolkit.report.checks import Finding, previous_year, run_checks
+from toolkit.report.definitions import (
+    DefinitionError,
+    ReportDefinition,
+    bureau_template,
+    check_template,
+    load_definition,
+)
+from toolkit.report.figures import Figures, Scope, compute_figures
+from toolkit.report.overrides import apply_saved
+from toolkit.resources import DEFAULT_REPORT
+
+
+@dataclass
+class Report:
+    params: BureauParams
+    scope: Scope
+    figures: Figures
+    story: dict
+    findings: list[Finding]
+    previous: Figures | None = None
+    definition: ReportDefinition | None = None
+
+    @property
+    def bureau(self) -> str:
+        return self.params.code
+
+    @property
+    def year(self) -> int:
+        return self.scope.year
+
+    @property
+    def name(self) -> str:
+        """The report definition's name (``report`` for the seed report)."""
+        return self.definition.name if self.definition else DEFAULT_REPORT
+
+
+#: A signature date nobody gave: the day of rendering, which for a past year is surely wrong.
+DEFAULT_DATE_NOTE = "落款日期未在参数文件 signed_on 中给出，暂用生成当天；{year}年报告请填写实际落款日期"
+
+
+def prepare(
+    ledgers: Ledgers,
+    params_dir: Path,
+    bureau: str,
+    year: int,
+    signed_on: date | None = None,
+    report: str = DEFAULT_REPORT,
+) -> Report:
+    """Compute and check every figure of one bureau-year for ``report``; the bureau must appear in the data."""
+    definition = load_definition(report)
+    params = load_bureau(params_dir, bureau)
+    if bureau not in ledgers.bureaus:
+        known = "、".join(ledgers.bureaus) or "无"
+        raise NotFoundError(f"台账中没有单位代码为“{bureau}”的任何记录。台账中的单位代码：{known}。")
+    ledgers.require_year(year, bureau)
+    scope = Scope.of(ledgers, params, year, signed_on)
+    figures = compute_figures(scope, definition.specs, definition.name)
+    apply_saved(figures, params_dir, definition.name)
+    previous = previous_year(scope, ledgers, definition.specs, definition.name)
+    if previous is not None:
+        try:  # last year as corrected, when its corrections can be read (else they surface in its own run)
+            apply_saved(previous, params_dir, definition.name)
+        except ParameterError:
+            pass
+    findings = run_checks(figures, previous)
+    if signed_on is None and params.signed_on(year) is None and "signed_on" in figures:
+        finding = Finding("signed_on", DEFAULT_DATE_NOTE.format(year=year))
+        findings.append(finding)
+        figures["signed_on"].warnings.append(finding.message)
+    return Report(params, scope, figures, render.narrative(params, year), findings, previous, definition)
+
+
+def template_for(report: Report, template: Path | str | None = None) -> Path:
+    """The Word template to render: the one asked for, else the bureau's own for this report, else the definition's."""
+    if template:
+        return Path(template)
+    definition = report.definition or load_definition()
+    own = bureau_template(report.params, definition)
+    if own is not None:
+        problems = check_template(definition, own, all_used=False)
+        if problems:
+            raise DefinitionError(problems)
+        return own
+    return definition.template
+
+
+def write(report: Report, out: Path, template: Path | None = None, *, final: bool = False) -> Path:
+    """Write the report's docx and figures JSON (``report.docx``/``figures.json`` for the seed report)."""
+    return render.write_report(
+        report.figures,
+        report.story,
+        template_for(report, template),
+        out,
+        final=final,
+        findings=report.findings,
+        name=report.name,
+    )
+
+
+def prepare_all(
+    ledgers: Ledgers, params_dir: Path, year: int, codes: list[str], report: str = DEFAULT_REPORT
+) -> dict[str, Report | ZongjieError]:
+    """Every bureau's report for one year; a bureau that cannot be computed maps to its error."""
+    out: dict[str, Report | ZongjieError] = {}
+    for code in codes:
+        try:
+            out[code] = prepare(ledgers, params_dir, code, year, report=report)
+        except ZongjieError as err:
+            out[code] = err
+    return out

@@ -1,0 +1,241 @@
+"""Render the report with docxtpl: sandboxed Jinja, autoescaping, atomic writes.
+
+The template is a user's file (they edit it in Word or WPS), so its tags are checked
+against the figure catalogue before rendering and Jinja runs sandboxed. Missing values
+show as highlighted ``【待补充：…】`` in a draft; a final render refuses instead.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+from docx.enum.text import WD_COLOR_INDEX
+from docx.opc.part import XmlPart
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docxtpl import DocxTemplate
+
+from toolkit.data.params import BureauParams
+from toolkit.errors import MissingValuesError, TemplateError
+from toolkit.outputs import atomic_write, report_dir
+from toolkit.report import sandbox as template_sandbox
+from toolkit.report import styles
+from toolkit.report.figures import MISSING_MARK, Figures
+from toolkit.report.layout import finish as finish_layout
+from toolkit.report.sandbox import BoundedEnvironment, TemplateLimitError
+
+_RUN_IN = re.compile(r"^(（[一二三四五六七八九十]+）[^。]{1,40}。)(.*)$", re.S)
+
+# Marks around text that gets a run of its own after rendering (private-use characters,
+# never typed in a template): a missing value (highlighted) and a run-in 楷体 heading.
+_MISSING_OPEN, _MISSING_CLOSE = "\ue000", "\ue001"
+_RUN_IN_OPEN, _RUN_IN_CLOSE = "\ue002", "\ue003"
+_MARKED = re.compile("(\ue000[^\ue001]*\ue001|\ue002[^\ue003]*\ue003)")
+
+
+@dataclass(frozen=True)
+class NarrativeParagraph:
+    """A paragraph of a bureau's own text; a leading ``（一）…。`` becomes a 楷体 run."""
+
+    text: str
+
+    def __str__(self) -> str:
+        match = _RUN_IN.match(self.text)
+        if not match:
+            return self.text
+        head, body = match.groups()
+        return f"{_RUN_IN_OPEN}{head}{_RUN_IN_CLOSE}{body}"
+
+
+def paragraphs(text: str | None) -> list[NarrativeParagraph]:
+    """Split text on blank lines (or single newlines) into paragraphs."""
+    if not text:
+        return []
+    parts = re.split(r"\n\s*\n|\n", text.strip())
+    return [NarrativeParagraph(" ".join(p.split())) for p in parts if p.strip()]
+
+
+def narrative(params: BureauParams, year: int) -> dict[str, list[NarrativeParagraph]]:
+    texts = params.narrative(year)
+    return {"problems": paragraphs(texts.get("problems")), "next_steps": paragraphs(texts.get("next_steps"))}
+
+
+def figure_context(figures: Figures) -> dict[str, str]:
+    """What a template sees for each figure: its text, or a marked 【待补充：…】 for a missing one."""
+    return {
+        key: f.text if f.text is not None else f"{_MISSING_OPEN}{MISSING_MARK.format(f.label)}{_MISSING_CLOSE}"
+        for key, f in figures.items()
+    }
+
+
+def _split_marked_runs(element) -> None:
+    """Give each marked piece of text a run of its own, keeping the run's own formatting.
+
+    A missing value's run is highlighted yellow; a run-in heading's run takes the 楷体
+    character style. Text before and after stays in runs with the original formatting,
+    so a tag the user made bold in Word stays bold.
+    """
+    for t in list(element.iter(qn("w:t"))):
+        text = t.text or ""
+        if not any(c in text for c in (_MISSING_OPEN, _RUN_IN_OPEN)):
+            continue
+        run = t.getparent()
+        children = list(run)
+        after = children[children.index(t) + 1 :]
+        rpr = run.find(qn("w:rPr"))
+        anchor = run
+        run.remove(t)
+        for child in after:
+            run.remove(child)
+        for piece in (p for p in _MARKED.split(text) if p):
+            new = _new_run(rpr)
+            if piece[0] == _MISSING_OPEN:
+                new.get_or_add_rPr().highlight_val = WD_COLOR_INDEX.YELLOW
+                piece = piece[1:-1]
+            elif piece[0] == _RUN_IN_OPEN:
+                new.get_or_add_rPr().style = styles.RUN_IN_KAI
+                piece = piece[1:-1]
+            new.append(_text(piece))
+            anchor.addnext(new)
+            anchor = new
+        if after:
+            tail = _new_run(rpr)
+            tail.extend(after)
+            anchor.addnext(tail)
+        if all(child.tag == qn("w:rPr") for child in run):
+            run.getparent().remove(run)
+
+
+def _new_run(rpr):
+    run = OxmlElement("w:r")
+    if rpr is not None:
+        run.append(copy.deepcopy(rpr))
+    return run
+
+
+def _text(piece: str):
+    t = OxmlElement("w:t")
+    t.text = piece
+    t.set(qn("xml:space"), "preserve")
+    return t
+
+
+def _environment() -> BoundedEnvironment:
+    return template_sandbox.environment()
+
+
+@lru_cache(maxsize=16)
+def _read_template(path: str, mtime_ns: int, size: int) -> tuple[bytes, frozenset[str]]:
+    """The template's bytes and the names its tags use (cached per version of the file)."""
+    data = Path(path).read_bytes()
+    name = Path(path).name
+    try:
+        names = DocxTemplate(io.BytesIO(data)).get_undeclared_template_variables(_environment())
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(name, f"标签语法错误（{exc.message}），请检查“{{{{ }}}}”和“{{% %}}”是否成对") from None
+    except Exception as exc:  # not a docx at all
+        raise TemplateError(name, f"无法作为Word文档打开（{type(exc).__name__}）") from None
+    return data, frozenset(names)
+
+
+def _template(path: Path) -> tuple[bytes, frozenset[str]]:
+    path = Path(path)
+    if not path.is_file():
+        raise TemplateError(path.name, f"找不到模板文件“{path}”")
+    stat = path.stat()
+    return _read_template(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+def template_names(path: Path) -> set[str]:
+    """The names a template's tags use."""
+    return set(_template(path)[1])
+
+
+def load_template(path: Path, names: frozenset[str] | set[str] | None = None) -> bytes:
+    """The template's bytes once every tag is one of ``names`` (default: the seed report's figures and ``narrative``)."""
+    if names is None:
+        from toolkit.report.definitions import load_definition
+
+        names = load_definition().names
+    data, used = _template(path)
+    unknown = sorted(used - set(names))
+    if unknown:
+        listed = "、".join(f"{{{{ {u} }}}}" for u in unknown)
+        raise TemplateError(Path(path).name, f"有未知的标签 {listed}；可用的标签为：{'、'.join(sorted(names))}")
+    return data
+
+
+def refuse_missing(figures: Figures) -> None:
+    """A final report may not lack any value: raise, naming every missing one."""
+    missing = figures.missing()
+    if missing:
+        raise MissingValuesError(figures.bureau, figures.year, [f"{f.label}：{f.missing}" for f in missing])
+
+
+def render_docx(figures: Figures, story: dict, template: Path, *, final: bool = False) -> bytes:
+    """The rendered report as bytes; with ``final`` refuse when any value is missing."""
+    if final:
+        refuse_missing(figures)
+    doc = DocxTemplate(io.BytesIO(load_template(template, frozenset(figures) | {"narrative"})))
+    context = {**figure_context(figures), "narrative": story}
+    try:
+        doc.render(context, _environment(), autoescape=True)
+    except TemplateLimitError as exc:
+        raise TemplateError(Path(template).name, str(exc)) from None
+    except jinja2.TemplateError as exc:
+        raise TemplateError(Path(template).name, f"渲染失败（{exc}）") from None
+    for part in doc.docx.part.package.iter_parts():
+        if isinstance(part, XmlPart):
+            _split_marked_runs(part.element)
+    finish_layout(doc.docx)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+def figures_json(figures: Figures, findings: list | None = None) -> bytes:
+    """Every figure with value, text, status and source rows, plus the checks' findings."""
+    data = figures.to_dict()
+    data["missing"] = [f.key for f in figures.missing()]
+    data["findings"] = [f.to_dict() for f in findings or []]
+    return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def write_report(
+    figures: Figures,
+    story: dict,
+    template: Path,
+    out: Path,
+    *,
+    final: bool = False,
+    docx: bytes | None = None,
+    findings: list | None = None,
+    name: str = "report",
+) -> Path:
+    """Render (unless ``docx`` is already rendered) and write the docx and its figures JSON.
+
+    The seed report writes ``report.docx`` and ``figures.json``; another report ``<name>.docx``
+    and ``<name>.figures.json`` in the same folder.
+    """
+    if final:
+        refuse_missing(figures)  # before anything is written
+    docx = docx if docx is not None else render_docx(figures, story, template, final=final)
+    folder = report_dir(out, figures.year, figures.bureau)
+    docx_name, json_name = output_names(name)
+    # a PDF made from the old docx is never left beside a new one
+    (folder / docx_name).with_suffix(".pdf").unlink(missing_ok=True)
+    atomic_write(folder / docx_name, docx)
+    atomic_write(folder / json_name, figures_json(figures, findings))
+    return folder
+
+
+def output_names(name: str = "report") -> tuple[str, str]:
+    """File names of a report's docx and figures JSON."""
+    return ("report.docx", "figures.json") if name == "report" else (f"{name}.docx", f"{name}.figures.json")

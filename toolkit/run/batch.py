@@ -1,0 +1,468 @@
+"""Run the report notebook for many bureaus: parallel, isolated, resumable, interruptible.
+
+Three stages: :func:`plan` (which bureaus, with which inputs, which can be reused),
+:func:`run` (the notebooks in worker processes, each keeping one kernel) and
+:func:`summarise` (``summary.csv`` and ``index.html``). Nothing here prints: the command
+line shows progress through the ``on_result`` callback.
+
+The ledgers are loaded and validated once per batch; each bureau's notebook is handed a
+copy of its own rows (:func:`own_rows`), the overview and 汇总表 the whole. A failure is a value in the summary, never the end of the batch. A bureau
+is reused only when its inputs are unchanged *and* its ``result.json`` verifies every
+output file; anything less is redone. Workers and kernels die with the batch, however it
+ends; Ctrl-C stops the running notebooks, and the summary marks them 已中断.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import multiprocessing
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from toolkit.codes import check_code
+from toolkit.data.params import list_bureaus, load_all
+from toolkit.data.problems import CellProblem, Notice
+from toolkit.errors import NotFoundError, ZongjieError
+from toolkit.outputs import atomic_write, remove_leftovers, report_dir
+from toolkit.publish import index_page
+from toolkit.run import worker
+from toolkit.run.execute import RunResult, clear, complete, record, recorded
+from toolkit.run.inputs import fingerprints
+from toolkit.run.kernels import IPC_PREFIX
+from toolkit.run.lifetime import born_deaf_to_ctrl_c, deferred_stop, init_worker, remove_orphans
+from toolkit.run.spec import RunSpec
+
+if TYPE_CHECKING:
+    from toolkit.data.ledgers import Ledgers
+
+SUMMARY_COLUMNS = [
+    "bureau",
+    "name",
+    "status",
+    "missing",
+    "warnings",
+    "overrides",
+    "changed_since_last_run",
+    "changed_from_last_year",
+    "error",
+    "seconds",
+    "reused",
+]
+OVERVIEW = "overview"
+#: The problem workbook of a bureau whose rows are broken, and of the year (codes without parameters).
+PROBLEM_LIST = "问题清单.xlsx"
+#: Seconds a worker gets to end its kernel after SIGTERM before it is killed.
+STOP_GRACE = 2.0
+
+OnResult = Callable[[str, RunResult], None]
+
+
+@dataclass(frozen=True)
+class Job:
+    spec: RunSpec
+    fingerprint: str
+
+
+@dataclass
+class Plan:
+    """What a batch will do: the bureaus to run, those whose last results stand, the overview."""
+
+    spec: RunSpec
+    codes: list[str]
+    known: list[str]
+    jobs: list[Job] = field(default_factory=list)
+    reused: dict[str, RunResult] = field(default_factory=dict)
+    overview: bool = True
+    overview_print: str = ""
+    # --- ledger problems: a bureau with bad rows fails alone; codes without parameters are named
+    failed: dict[str, list[CellProblem]] = field(default_factory=dict)
+    data_problems: list[CellProblem] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+
+    @property
+    def year_dir(self) -> Path:
+        return self.spec.year_dir
+
+    @property
+    def stamp(self) -> Path:
+        return self.year_dir / ".zongjie" / "overview.fingerprint"
+
+    @property
+    def reserve(self) -> Path:
+        """Disk space held from the plan to the summary (see :func:`reserve_space`)."""
+        return self.year_dir / ".zongjie" / "summary.reserve"
+
+
+@dataclass
+class BatchSummary:
+    year: int
+    results: list[RunResult] = field(default_factory=list)
+    folder: Path | None = None
+    interrupted: bool = False
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results) and not self.interrupted and not self.problems
+
+
+def reusable(folder: Path, fingerprint: str) -> RunResult | None:
+    """The last result when it succeeded with exactly these inputs and all its files verify."""
+    result = recorded(folder)
+    if result is None or not result.ok or result.fingerprint != fingerprint or not complete(folder, result):
+        return None
+    result.skipped = True
+    return result
+
+
+def plan(spec: RunSpec, *, bureaus: list[str] | None = None, force: bool = False) -> Plan:
+    """Validate the ledgers once, cache them for the notebooks, and decide what to run.
+
+    Problems in rows of one bureau fail that bureau only (its rows are left out of the
+    cache); problems that concern a whole file still raise before anything runs.
+    """
+    from toolkit.data.validate import check_codes, load_ledgers_per_bureau
+
+    spec = spec.resolved()
+    known = list_bureaus(spec.params_dir)
+    codes = list(dict.fromkeys(check_code(c, "--bureau") for c in bureaus or known))
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise NotFoundError(f"参数目录中没有这些单位：{'、'.join(unknown)}。已有的单位：{'、'.join(known)}。")
+    split = load_ledgers_per_bureau(spec.data_dir, known)  # once per batch; whole-file problems raise
+    ledgers = split.ledgers
+    if not split.failed:
+        ledgers.require_year(spec.year)  # a year without any data stops the batch before it starts
+    cache = spec.year_dir / ".zongjie" / "ledgers.pkl"
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    for folder in (spec.year_dir, cache.parent):  # a killed batch's half-written summary, index, 汇总表…
+        remove_leftovers(folder)
+    remove_orphans(IPC_PREFIX)  # …and its kernels' socket folders, even when nothing is to be run
+    ledgers.save(cache)
+    reserve_space(cache.parent / "summary.reserve", len(known))
+    spec = spec.with_(ledger_cache=cache)  # no template: each bureau's own or the report's (inputs lists both)
+    prints = fingerprints(spec, known, ledgers)  # every bureau's: the overview shows them all
+    result = Plan(spec, codes, known, notices=ledgers.notices)
+    result.failed = {c: split.failed[c] for c in codes if c in split.failed}
+    result.data_problems = [p for p in check_codes(ledgers, known) if p.bureau not in split.failed]
+    result.data_problems += [p for c, ps in split.failed.items() if c not in known for p in ps]
+    for code in codes:
+        if code in result.failed:
+            continue
+        previous = None if force else reusable(report_dir(spec.out_dir, spec.year, code), prints[code])
+        if previous is not None:
+            result.reused[code] = previous
+        else:
+            result.jobs.append(Job(own_rows(spec.for_bureau(code), ledgers), prints[code]))
+    everything = ledgers.digest() + "".join(prints[c] for c in sorted(prints))  # the overview reads every row
+    result.overview_print = hashlib.sha256(everything.encode()).hexdigest()
+    stamp, page = result.stamp, spec.year_dir / "overview.html"
+    result.overview = force or not page.is_file() or not stamp.is_file() or stamp.read_text() != result.overview_print
+    return result
+
+
+# --- a bureau's notebook reads its own rows only: all of the ledgers its fingerprint digests
+def own_rows(spec: RunSpec, ledgers: Ledgers) -> RunSpec:
+    """The bureau's run reading a copy of the ledgers with its own rows (every table and year) and the notices.
+
+    A bureau without any row keeps the whole copy: its notebook fails naming the codes
+    the ledgers do hold (and a failed bureau is never reused).
+    """
+    if spec.bureau not in ledgers.bureaus:
+        return spec
+    path = spec.year_dir / ".zongjie" / "ledgers" / f"{spec.bureau}.pkl"
+    path.parent.mkdir(exist_ok=True)
+    ledgers.of(spec.bureau).save(path)
+    return spec.with_(ledger_cache=path)
+
+
+# ---
+
+
+@dataclass
+class Outcome:
+    """What :func:`run` got back: results by bureau (and ``overview``), and whether it was stopped."""
+
+    results: dict[str, RunResult] = field(default_factory=dict)
+    interrupted: bool = False
+    #: the 汇总表's docx, written by a thread while the notebooks run (see :func:`_summary_docx`)
+    table: Future[tuple[str, bool, Path | None]] | None = None
+
+
+def run(plan: Plan, *, jobs: int | None = None, on_result: OnResult | None = None) -> Outcome:
+    """Run the planned notebooks in worker processes; Ctrl-C ends them and returns what finished."""
+    outcome = Outcome()
+    count = len(plan.jobs) + plan.overview
+    if not count:
+        return outcome
+    workers = max(1, min(jobs or os.cpu_count() or 1, count))
+    # the 汇总表 needs only the ledgers and parameters: a thread of this (otherwise waiting)
+    # process writes it while the workers run the notebooks; summarise collects it
+    side = ThreadPoolExecutor(1, thread_name_prefix="zongjie-summary-table")
+    outcome.table = side.submit(_summary_docx, plan)
+    side.shutdown(wait=False)
+    context = multiprocessing.get_context("spawn")  # no forked ZMQ or thread state in workers
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker, initargs=(os.getpid(),))
+    futures: dict[Future[RunResult], tuple[str, int]] = {}
+    try:
+        with born_deaf_to_ctrl_c():  # the first submissions start the workers
+            if plan.overview:  # first: the longest notebook, run beside the bureaus', not after them
+                futures[pool.submit(worker.run_overview, plan.spec)] = (OVERVIEW, plan.spec.year)
+            for job in plan.jobs:
+                futures[pool.submit(worker.run_bureau, job.spec, job.fingerprint)] = (job.spec.bureau, plan.spec.year)
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                code, year = futures[future]
+                try:
+                    result = future.result()
+                except Exception as exc:  # the worker process itself died
+                    result = RunResult(code, year, error=f"工作进程异常退出（{type(exc).__name__}: {exc}）")
+                outcome.results[code] = result
+                if on_result is not None:
+                    on_result(code, result)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM
+        outcome.interrupted = True
+    finally:
+        # the workers leave, their kernels with them; another Ctrl-C meanwhile must not lose what finished
+        with deferred_stop():
+            if outcome.interrupted:
+                _stop_workers()
+            pool.shutdown(wait=True, cancel_futures=True)
+    return outcome
+
+
+def _stop_workers() -> None:
+    """End every worker now (each ends its kernel on SIGTERM; SIGKILL after a grace period)."""
+    children = multiprocessing.active_children()
+    for child in children:
+        child.terminate()
+    deadline = time.monotonic() + STOP_GRACE
+    for child in children:
+        child.join(max(0.0, deadline - time.monotonic()))
+        if child.is_alive():
+            child.kill()
+            child.join(1)
+
+
+def summarise(plan: Plan, outcome: Outcome, seconds: float = 0.0) -> BatchSummary:
+    """Merge this run's results with those reused and earlier ones; write summary.csv and index.html.
+
+    Bureaus the run did not finish (Ctrl-C) are listed as 已中断. A summary that cannot be
+    written is reported in ``problems``, not raised, so the results are still shown.
+    """
+    results = {**write_problem_lists(plan), **outcome.results}
+    overview = results.pop(OVERVIEW, None)
+    if overview is not None and overview.ok:
+        _try(lambda: atomic_write(plan.stamp, plan.overview_print.encode()))
+    elif plan.overview:
+        plan.stamp.unlink(missing_ok=True)
+    for code in plan.codes:
+        if code not in results and code not in plan.reused:
+            results[code] = RunResult(code, plan.spec.year, error="已中断，未完成。", interrupted=True)
+            remove_leftovers(report_dir(plan.spec.out_dir, plan.spec.year, code))  # what its stopped worker was writing
+    summary = BatchSummary(
+        plan.spec.year,
+        [results.get(c) or plan.reused[c] for c in plan.codes],
+        plan.year_dir,
+        interrupted=outcome.interrupted,
+        seconds=seconds,
+    )
+    if overview is not None and not overview.ok:
+        summary.problems.append(f"汇总笔记本执行失败：{overview.error}")
+    summary.problems += [str(p) for p in plan.data_problems]
+    names = {code: p.name for code, p in load_all(plan.spec.params_dir)[0].items()}
+    # the year's summary lists every bureau run so far, not only those of this run
+    earlier = [
+        r
+        for c in plan.known
+        if c not in plan.codes and (r := recorded(report_dir(plan.spec.out_dir, plan.spec.year, c)))
+    ]
+    for r in earlier:
+        r.skipped = True
+    listed = BatchSummary(plan.spec.year, sorted(summary.results + earlier, key=lambda r: r.bureau), plan.year_dir)
+    # --- 汇总表: the city's table of every bureau, before the index that links it
+    # stopped (Ctrl-C, SIGTERM): no LibreOffice now for the 汇总表's PDF
+    written = outcome.table.result() if outcome.table is not None else None  # the docx written during the run
+    table_problem, ours = _summary_table(plan, pdf=not outcome.interrupted, written=written)
+    if table_problem:
+        listed.problems.append(table_problem)  # shown on the index page
+        if ours:
+            summary.problems.append(table_problem)
+    # ---
+    plan.reserve.unlink(missing_ok=True)  # its space is for these two files
+    problem = _try(lambda: write_summary(listed, names))
+    if problem:
+        summary.problems.append(problem)
+    return summary
+
+
+def _summary_table(
+    plan: Plan, *, pdf: bool = True, written: tuple[str, bool, Path | None] | None = None
+) -> tuple[str, bool]:
+    """Write ``汇总表.docx``/``.json`` (and ``.pdf`` with ``--pdf``) for every bureau of the parameter folder.
+
+    ``written`` is what :func:`_summary_docx` already did during the run (else it is done
+    here). A stopped batch (``pdf=False``) writes the docx but not the PDF, so Ctrl-C does
+    not wait for LibreOffice. Returns what went wrong (``""`` when nothing did) and whether
+    it concerns this run: a final table refused only for bureaus the run did not touch
+    (``--bureau``) is shown on the index page but does not fail the run.
+    """
+    from toolkit.publish.summary_table import write_summary_pdf
+
+    problem, ours, docx = written if written is not None else _summary_docx(plan)
+    if problem or docx is None:
+        return problem, ours
+    if plan.spec.pdf and not pdf:
+        return "汇总表 PDF 未生成：批处理已中断，下次运行时生成。", True
+    if plan.spec.pdf:
+        try:
+            write_summary_pdf(docx)
+        except ZongjieError as err:  # the docx stands; only its PDF is missing
+            return f"汇总表 PDF 未生成：{err}", True
+    return "", False
+
+
+def _summary_docx(plan: Plan) -> tuple[str, bool, Path | None]:
+    """The 汇总表's docx and JSON: (what went wrong, whether it concerns this run, the docx).
+
+    A refused table's old files are removed, so no table that disagrees with the ledgers stays linked.
+    """
+    from toolkit.data.ledgers import Ledgers
+    from toolkit.publish.summary_table import DOCX_NAME, JSON_NAME, SummaryMissingError, write_summary_table
+
+    spec = plan.spec
+    try:
+        ledgers = Ledgers.read(spec.ledger_cache) if spec.ledger_cache else None
+        if ledgers is None:
+            from toolkit.data.validate import load_ledgers
+
+            ledgers = load_ledgers(spec.data_dir)
+        broken = {c: f"台账中本单位的数据有{len(ps)}处问题，见{c}/{PROBLEM_LIST}" for c, ps in plan.failed.items()}
+        docx = write_summary_table(
+            ledgers, spec.params_dir, spec.year, spec.out_dir, bureaus=plan.known, final=spec.final, broken=broken
+        )
+    except SummaryMissingError as err:
+        for name in (DOCX_NAME, JSON_NAME):
+            (plan.year_dir / name).unlink(missing_ok=True)
+        return str(err), bool(err.bureaus & set(plan.codes)), None
+    except ZongjieError as err:
+        return f"汇总表未生成：{err}", True, None
+    return "", False, docx
+
+
+def write_problem_lists(plan: Plan) -> dict[str, RunResult]:
+    """A failed result and ``问题清单.xlsx`` for each bureau whose rows are broken; the year's list.
+
+    The bureau's earlier outputs are removed first, so no old report stands beside the failure.
+    """
+    from toolkit.data.problem_workbook import write_problem_workbook
+
+    results = {}
+    for code, problems in plan.failed.items():
+        folder = report_dir(plan.spec.out_dir, plan.spec.year, code)
+        folder.mkdir(parents=True, exist_ok=True)
+        clear(folder)
+        write_problem_workbook(problems, plan.spec.data_dir, folder / PROBLEM_LIST)
+        listed = " ".join(f"{n}. {p}" for n, p in enumerate(problems, 1))  # each ends with 。
+        result = RunResult(
+            code,
+            plan.spec.year,
+            error=f"台账中本单位的数据有{len(problems)}处问题，未生成报告（问题单元格已在{PROBLEM_LIST}中标红）：{listed}",
+            folder=str(folder),
+        )
+        record(result, folder)
+        results[code] = result
+    year_list = plan.year_dir / PROBLEM_LIST
+    if plan.data_problems:
+        write_problem_workbook(plan.data_problems, plan.spec.data_dir, year_list)
+    else:
+        year_list.unlink(missing_ok=True)
+    return results
+
+
+#: Bytes held for ``summary.csv`` and ``index.html``: a fixed part and a generous line per bureau.
+RESERVE_BASE, RESERVE_PER_BUREAU = 256 * 1024, 4 * 1024
+
+
+def reserve_space(path: Path, bureaus: int) -> None:
+    """Hold room on the output disk for the summary, released just before it is written.
+
+    A disk that fills while the notebooks run then fails the bureaus it hits, and
+    ``summary.csv`` and ``index.html`` are still written for every bureau. Without room
+    even for this, nothing is held and the failures are reported as they come.
+    """
+    size = RESERVE_BASE + RESERVE_PER_BUREAU * bureaus
+    try:
+        with open(path, "wb") as handle:
+            try:
+                os.posix_fallocate(handle.fileno(), 0, size)
+            except (AttributeError, OSError):  # a file system without fallocate: write it
+                handle.write(bytes(size))
+                handle.flush()
+                os.fsync(handle.fileno())
+    except OSError:
+        path.unlink(missing_ok=True)
+
+
+def _try(write: Callable[[], None]) -> str:
+    try:
+        write()
+    except ZongjieError as err:
+        return str(err)
+    return ""
+
+
+#: Let the summary be written whole even if Ctrl-C is pressed again (or SIGTERM comes).
+no_interrupt = deferred_stop
+
+
+def run_batch(
+    spec: RunSpec,
+    *,
+    bureaus: list[str] | None = None,
+    jobs: int | None = None,
+    force: bool = False,
+    on_result: OnResult | None = None,
+) -> BatchSummary:
+    """Plan, run and summarise one year's batch."""
+    start = time.monotonic()
+    planned = plan(spec, bureaus=bureaus, force=force)
+    outcome = run(planned, jobs=jobs, on_result=on_result)
+    with no_interrupt():
+        return summarise(planned, outcome, time.monotonic() - start)
+
+
+def write_summary(summary: BatchSummary, names: dict[str, str]) -> None:
+    """``summary.csv`` (UTF-8 with BOM so Excel shows Chinese) and ``index.html``."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(SUMMARY_COLUMNS)
+    for r in summary.results:
+        writer.writerow(
+            [
+                r.bureau,
+                names.get(r.bureau, ""),
+                r.status,
+                "；".join(r.missing),
+                "；".join(r.warnings),
+                "；".join(r.overrides),
+                "；".join(r.changes),
+                "；".join(r.year_changes),
+                r.error or (f"PDF 未生成：{r.pdf_error}" if r.pdf_error else ""),
+                f"{r.seconds:.1f}",
+                "是" if r.skipped else "",
+            ]
+        )
+    assert summary.folder is not None
+    atomic_write(summary.folder / "summary.csv", buffer.getvalue().encode("utf-8-sig"))
+    index_page.write_index(summary, names)

@@ -1,0 +1,313 @@
+"""Run a notebook for one bureau-year (or the overview) and keep what it produced.
+
+The parts live beside this module: :mod:`kernels` (kernel lifetime and reuse),
+:mod:`engine` (the papermill engine and parameter translator), :mod:`export` (the
+reviewer's HTML). Here: one run from a :class:`RunSpec` to files on disk and a
+:class:`RunResult`. A run that fails raises a :class:`NotebookError` subclass carrying
+the executed notebook; the notebook and its HTML are written all the same, whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from toolkit.errors import (
+    CellFailed,
+    ExecutionTimeout,
+    IncompleteOutputs,
+    KernelDied,
+    NotebookError,
+    WriteFailed,
+    ZongjieError,
+)
+from toolkit.outputs import RESULT_MIME, atomic_write
+from toolkit.publish.html import for_reading, notebook_html
+from toolkit.report.changes import keep_previous
+from toolkit.resources import notebook
+from toolkit.run.engine import ENGINE, LANGUAGE, Deadline, ensure_registered
+from toolkit.run.kernels import IPC_PREFIX, KernelSlot, ipc_kernel_manager
+from toolkit.run.lifetime import private_folder
+from toolkit.run.spec import RunSpec
+
+#: The record of a finished run; written last, so its presence means the other files are complete.
+RESULT_FILE = "result.json"
+
+
+@dataclass
+class RunResult:
+    """What one notebook run produced, sent back from batch workers as a value."""
+
+    bureau: str
+    year: int
+    ok: bool = False
+    error: str = ""
+    missing: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    overrides: list[str] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)  # since the previous run: "label：old→new（why）"
+    year_changes: list[str] = field(default_factory=list)  # against last year
+    seconds: float = 0.0
+    skipped: bool = False
+    folder: str = ""
+    fingerprint: str = ""
+    memory_mb: dict[str, float] = field(default_factory=dict)
+    #: name → {"size", "sha256"} of every other output of the run, checked before it is reused
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    interrupted: bool = False
+    #: why report.pdf was asked for and not made (the docx is unaffected)
+    pdf_error: str = ""
+
+    @property
+    def status(self) -> str:
+        return "ok" if self.ok else "interrupted" if self.interrupted else "failed"
+
+    def describe(self) -> str:
+        head = f"{self.bureau} {self.year}年："
+        if not self.ok:
+            return head + f"失败。{self.error}"
+        lines = [head + f"完成（{self.seconds:.1f}秒），文件在 {self.folder}"]
+        if self.missing:
+            lines.append(f"  待补充{len(self.missing)}项：" + "；".join(self.missing))
+        if self.warnings:
+            lines.append(f"  提示{len(self.warnings)}条：" + "；".join(self.warnings))
+        if self.pdf_error:
+            lines.append(f"  PDF 未生成：{self.pdf_error}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> RunResult:
+        return cls(**{k: v for k, v in record.items() if k in cls.__dataclass_fields__})
+
+
+def notebook_result(nb: Any) -> dict[str, Any]:
+    """The result records the notebook displayed, merged (missing values, warnings, overrides, PDF, changes)."""
+    found: dict[str, Any] = {}
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if RESULT_MIME in data:
+                found.update(data[RESULT_MIME])
+    return found
+
+
+def _project_errors() -> set[str]:
+    """Names of zongjie's own exception types: their message is meant for the user as it is."""
+    names, todo = set(), [ZongjieError]
+    while todo:
+        kind = todo.pop()
+        names.add(kind.__name__)
+        todo += kind.__subclasses__()
+    return names
+
+
+def cell_failure(ename: str, evalue: str) -> CellFailed:
+    """The typed error for a cell that raised ``ename: evalue`` in the kernel."""
+    message = evalue if evalue and ename in _project_errors() else f"{ename}: {evalue}"
+    return CellFailed(ename, evalue, message)
+
+
+def execute(
+    source: Path,
+    parameters: dict[str, Any],
+    output: Path,
+    *,
+    timeout: int = 600,
+    kernel: KernelSlot | None = None,
+) -> Any:
+    """Run ``source`` with ``parameters`` into ``output`` (and its HTML beside it); the executed notebook.
+
+    With a ``kernel`` slot the kernel is reused (and discarded after a failure); without
+    one, a kernel on a private IPC folder is started for this notebook alone. Raises a
+    :class:`NotebookError` (with ``.notebook`` set when there is one) after writing both files.
+    """
+    import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    ensure_registered()
+    executed: list[Any] = []
+    own_ipc = None if kernel is not None else private_folder(IPC_PREFIX)
+    manager: dict[str, Any] = (
+        dict(zip(("km", "kc"), kernel.connect(output.parent)))
+        if kernel is not None
+        else {"kernel_manager_class": ipc_kernel_manager(own_ipc or Path(tempfile.gettempdir()))}
+    )
+    error: NotebookError | None = None
+    try:
+        papermill.execute_notebook(
+            str(source),
+            None,  # written below, once and whole
+            parameters=parameters,
+            kernel_name="python3",
+            language=LANGUAGE,
+            progress_bar=False,
+            cwd=str(output.parent),
+            engine_name=ENGINE,
+            execution_timeout=timeout,
+            timeout_func=Deadline(timeout),
+            sink=executed.append,
+            **manager,
+        )
+    except PapermillExecutionError as exc:
+        error = cell_failure(exc.ename, exc.evalue)
+    except CellTimeoutError:
+        error = ExecutionTimeout(timeout)
+    except DeadKernelError as exc:
+        error = KernelDied(str(exc))
+    except BaseException:
+        if kernel is not None:
+            kernel.discard()
+        raise
+    finally:
+        if own_ipc is not None:
+            shutil.rmtree(own_ipc, ignore_errors=True)
+    if error is not None and kernel is not None:
+        kernel.discard()
+    if not executed:
+        raise error or IncompleteOutputs("笔记本没有产生执行结果。")
+    nb = for_reading(executed[-1])
+    atomic_write(output, nbformat.writes(nb).encode("utf-8"))
+    atomic_write(output.with_suffix(".html"), notebook_html(nb, output.parent.name))
+    if error is not None:
+        error.notebook = nb
+        raise error
+    return nb
+
+
+def run_one(
+    spec: RunSpec,
+    *,
+    kernel: KernelSlot | None = None,
+    fingerprint: str = "",
+    memory: Callable[[], dict[str, float]] | None = None,
+) -> RunResult:
+    """Execute the report notebook for one bureau-year into ``<out>/<year>/<bureau>/``.
+
+    ``result.json`` is removed first and written last, listing the other files with their
+    sizes and digests: a run cut short leaves no record and is redone by the next batch.
+    A file that cannot be written (a full disk) fails this bureau with a message naming it.
+    """
+    start = time.monotonic()
+    folder = spec.folder  # checks the bureau code before any folder is made
+    folder.mkdir(parents=True, exist_ok=True)
+    clear(folder)
+    result = RunResult(spec.bureau, spec.year, folder=str(folder))
+    try:
+        nb = execute(
+            notebook(), spec.notebook_parameters(), folder / "report.ipynb", timeout=spec.timeout, kernel=kernel
+        )
+    except NotebookError as err:
+        nb, result.error = err.notebook, str(err)
+    except WriteFailed as err:  # a full disk: keep none of this bureau's files, only the failure
+        nb, result.error = None, str(err)
+        clear(folder)
+    except ZongjieError as err:
+        nb, result.error = None, str(err)
+    else:
+        result.ok = True
+    if nb is not None:
+        shown = notebook_result(nb)
+        result.missing = shown.get("missing", [])
+        result.warnings = shown.get("warnings", [])
+        result.overrides = shown.get("overrides", [])
+        result.pdf_error = shown.get("pdf_error", "") if spec.pdf else ""
+        result.changes = shown.get("changes", [])
+        result.year_changes = shown.get("year_changes", [])
+    result.fingerprint = fingerprint
+    result.memory_mb = memory() if memory is not None else {}
+    result.seconds = round(time.monotonic() - start, 2)
+    try:
+        record(result, folder)
+    except ZongjieError as err:  # no record: the bureau is redone next time
+        result.ok, result.error = False, str(err)
+    return result
+
+
+def clear(folder: Path) -> None:
+    """Remove the record, then the outputs, of a bureau's earlier run: none of them may outlive it.
+
+    Its figures are kept aside (hidden) so the new run can say what changed since.
+    """
+    (folder / RESULT_FILE).unlink(missing_ok=True)
+    for figures_json in folder.glob("*figures.json"):
+        keep_previous(folder, figures_json.name)
+    for path in folder.iterdir():
+        # outputs, and temporary files a killed run left half written
+        if path.is_file() and (not path.name.startswith(".") or path.name.endswith(".tmp")):
+            path.unlink(missing_ok=True)
+
+
+def record(result: RunResult, folder: Path) -> None:
+    """Write ``result.json`` last, with the size and SHA-256 of every other output in ``folder``."""
+    result.files = {
+        path.name: file_digest(path)
+        for path in sorted(folder.iterdir())
+        if path.is_file() and path.name != RESULT_FILE and not path.name.startswith(".")
+    }
+    atomic_write(folder / RESULT_FILE, json.dumps(result.to_dict(), ensure_ascii=False, indent=2).encode("utf-8"))
+
+
+def file_digest(path: Path) -> dict[str, Any]:
+    data = path.read_bytes()
+    return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def recorded(folder: Path) -> RunResult | None:
+    """The result the last run left in ``folder``, if its record is readable."""
+    try:
+        data = json.loads((folder / RESULT_FILE).read_text(encoding="utf-8"))
+        return RunResult.from_dict(data)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def complete(folder: Path, result: RunResult) -> bool:
+    """Whether every file the record lists is there with its recorded size and digest."""
+    if not result.files or "report.ipynb" not in result.files:
+        return False
+    for name, expected in result.files.items():
+        path = folder / name
+        try:
+            if path.stat().st_size != expected.get("size") or file_digest(path) != expected:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+#: The overview notebook's parameters: the spec fields it declares.
+OVERVIEW_PARAMETERS = {"year", "data_dir", "params_dir", "ledger_cache"}
+
+
+def run_overview(spec: RunSpec, *, kernel: KernelSlot | None = None) -> RunResult:
+    """Execute the overview notebook (every bureau side by side) into ``<out>/<year>/overview.ipynb``."""
+    start = time.monotonic()
+    folder = spec.year_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    result = RunResult("overview", spec.year, folder=str(folder))
+    try:
+        execute(
+            notebook("overview.ipynb"),
+            spec.notebook_parameters(OVERVIEW_PARAMETERS),
+            folder / "overview.ipynb",
+            timeout=spec.timeout,
+            kernel=kernel,
+        )
+        result.ok = True
+    except ZongjieError as err:
+        result.error = str(err)
+    result.seconds = round(time.monotonic() - start, 2)
+    return result

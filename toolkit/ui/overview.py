@@ -1,0 +1,125 @@
+"""The overview of a year's bureaus, readable at any size.
+
+Up to :data:`SIDE_BY_SIDE` bureaus, every figure of every bureau fits one table side by
+side. Beyond that such a table is thousands of columns nobody reads, so the overview
+aggregates instead: one row per figure (how many bureaus are 正常 / 需核实 / 缺失 / 已修改,
+and for numbers the total, minimum, median and maximum with the bureaus they belong to),
+then the bureaus that need attention, most urgent first, a page of them. The full list
+of bureaus, searchable and sortable, is ``index.html``; every bureau's figures in one
+table are ``汇总表.docx``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+
+from toolkit.report.figures import Figure
+from toolkit.ui.present import STATUS
+
+#: Most bureaus shown side by side, one column each.
+SIDE_BY_SIDE = 30
+#: Most bureaus listed in the attention table of a large overview.
+ATTENTION_PAGE = 100
+#: Most bureaus drawn in one chart of a large overview.
+CHART_BARS = 20
+NUMERIC = ("count", "amount")
+
+
+def _table(frame: pd.DataFrame) -> str:
+    return frame.to_html(index=False, escape=True, border=0, classes="zongjie-table", na_rep="")
+
+
+def good_reports(reports: dict) -> dict:
+    return {code: r for code, r in reports.items() if not isinstance(r, Exception)}
+
+
+def _attention(report) -> tuple[int, int, int]:
+    missing = len(report.figures.missing())
+    overrides = sum(1 for f in report.figures.values() if f.override)
+    return missing, len(report.findings), overrides
+
+
+def figure_summary(reports: dict) -> str:
+    """One row per figure across all bureaus: statuses counted, numbers summed and ranged."""
+    good = good_reports(reports)
+    if not good:
+        return "<p>没有可以计算的单位。</p>"
+    rows = []
+    for key, first in next(iter(good.values())).figures.items():
+        figures = [(r.params.name, r.figures[key]) for r in good.values() if key in r.figures]
+        row: dict[str, object] = {"数据项": first.label}
+        for status, label in STATUS.items():
+            row[label] = sum(f.status == status for _, f in figures)
+        row.update(_numbers(first, [(n, f) for n, f in figures if f.text is not None and f.value is not None]))
+        rows.append(row)
+    return _table(pd.DataFrame(rows))
+
+
+def _numbers(first: Figure, known: list[tuple[str, Figure]]) -> dict[str, str]:
+    """合计, 最小, 中位数, 最大 of a count or amount, written as the report writes it."""
+    blank = {"合计": "", "最小": "", "中位数": "", "最大": ""}
+    if first.form.kind not in NUMERIC or not known:
+        return blank
+    ordered = sorted(known, key=lambda nf: Decimal(str(nf[1].value)))
+    total = sum((Decimal(str(f.value)) for _, f in known), Decimal(0))
+    median = ordered[(len(ordered) - 1) // 2]
+    return {
+        "合计": first.form.write(int(total) if first.form.kind == "count" else total),
+        "最小": f"{ordered[0][1].text}（{ordered[0][0]}）",
+        "中位数": f"{median[1].text}（{median[0]}）",
+        "最大": f"{ordered[-1][1].text}（{ordered[-1][0]}）",
+    }
+
+
+def attention_table(reports: dict, limit: int = ATTENTION_PAGE) -> str:
+    """The bureaus with an error, missing values, warnings or overrides, most urgent first."""
+    listed: list[tuple[tuple[int, ...], tuple[object, ...]]] = []
+    for code, r in reports.items():
+        if isinstance(r, Exception):
+            listed.append(((0, 0, 0, 0), (code, "", "无法计算", "", "", "", str(r))))
+            continue
+        missing, warnings, overrides = _attention(r)
+        if not (missing or warnings or overrides):
+            continue
+        labels = "；".join(f.label for f in r.figures.missing())
+        notes = "；".join(f"{r.figures[x.key].label if x.key in r.figures else ''}：{x.message}" for x in r.findings)
+        listed.append(
+            (
+                (1, -missing, -warnings, -overrides),
+                (
+                    code,
+                    r.params.name,
+                    STATUS["missing"] if missing else STATUS["warning"],
+                    missing,
+                    warnings,
+                    overrides,
+                    labels or notes,
+                ),
+            )
+        )
+    if not listed:
+        return "<p>所有单位的数据均无缺失、提示或人工修改。</p>"
+    listed.sort(key=lambda item: (item[0], str(item[1][0])))
+    shown = [row for _, row in listed[:limit]]
+    frame = pd.DataFrame(shown, columns=["单位代码", "单位名称", "状态", "待补充", "提示", "已修改", "说明"])
+    more = len(listed) - len(shown)
+    tail = f"<p>另有{more}个单位需关注，未在此列出：完整名单见同目录的 index.html（可搜索、排序）和 summary.csv。</p>"
+    return _table(frame) + (tail if more else "")
+
+
+def top(reports: dict, n: int, key) -> dict:
+    """The ``n`` bureaus with the largest ``key(report)``, in that order (for charts)."""
+    good = good_reports(reports)
+    ranked = sorted(good.items(), key=lambda item: key(item[1]), reverse=True)[:n]
+    return dict(ranked)
+
+
+def revenue(report, key: str = "fiscal_revenue") -> Decimal:
+    figure = report.figures.get(key)
+    return Decimal(str(figure.value)) if figure is not None and figure.value is not None else Decimal(-1)
+
+
+def attention_total(report) -> int:
+    return sum(_attention(report))

@@ -79,8 +79,8 @@ def main() -> None:
     sizes = sizes_from_args(__doc__)
 
     from toolkit.data.validate import load_ledgers
-    from toolkit.publish.summary_docx import render_summary_docx
-    from toolkit.publish.summary_table import build_table, table_json, write_summary_table
+    from toolkit.publish.summary_docx import render_summary_docx, write_summary_table
+    from toolkit.publish.summary_table import build_table, table_json
     from toolkit.resources import summary_table_template
 
     print(f"{'bureaus':>8} {'load s':>8} {'table s':>8} {'docx s':>8} {'json s':>8} {'write s':>8} {'docx KB':>8}")

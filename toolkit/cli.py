@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from toolkit import __version__
 from toolkit.cliparser import ChineseArgumentParser
 from toolkit.errors import NotFoundError, ZongjieError
+from toolkit.outputs import INDEX, SUMMARY_CSV, report_files
 from toolkit.run import lifetime
 from toolkit.run.spec import RunSpec
 
@@ -184,7 +184,6 @@ def cmd_lab(args: argparse.Namespace) -> int:
 def cmd_render(args: argparse.Namespace) -> int:
     from toolkit.data.validate import load_ledgers
     from toolkit.report import prepare as report
-    from toolkit.report.render import output_names
 
     spec = RunSpec.from_options(args)
     _require_pdf(spec)
@@ -200,14 +199,14 @@ def cmd_render(args: argparse.Namespace) -> int:
         rep, spec.out_dir, spec.template, final=spec.final
     )  # no template: the bureau's or the report's
     missing = rep.figures.missing()
-    docx_name, json_name = output_names(rep.name)
-    print(f"已生成：{folder / docx_name}")
-    print(f"数据来源：{folder / json_name}")
+    files = report_files(rep.name)
+    print(f"已生成：{folder / files.docx}")
+    print(f"数据来源：{folder / files.figures}")
     if missing:
         print(f"草稿中有{len(missing)}处待补充：")
         for f in missing:
             print(f"- {f.label}：{f.missing}")
-    return _write_pdf(folder, docx_name) if spec.pdf else 0
+    return _write_pdf(folder / files.docx) if spec.pdf else 0
 
 
 # --------------------------------------------------------------------------- --pdf
@@ -221,14 +220,13 @@ def _require_pdf(spec: RunSpec) -> None:
         pdf.require()
 
 
-def _write_pdf(folder: Path, docx_name: str) -> int:
+def _write_pdf(docx: Path) -> int:
     """The PDF beside the docx; a failed conversion leaves the docx and exits 1."""
     from toolkit.errors import PdfError
     from toolkit.publish import pdf
 
     try:
-        with pdf.Converter() as converter:
-            path = pdf.write_report_pdf(folder, converter, docx_name)
+        path = pdf.write_beside(docx)
     except PdfError as err:
         print(f"错误：{err}（Word 报告已生成，不受影响。）", file=sys.stderr)
         return 1
@@ -296,37 +294,58 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     from toolkit.run import batch
 
-    start = time.monotonic()
     spec = RunSpec.from_options(args)
     _require_pdf(spec)
-    plan = batch.plan(spec, bureaus=args.bureaus, force=args.force)
-    if plan.notices:
-        print(f"提示：台账中有{len(plan.notices)}处内容未作为数据读取，详见 zongjie validate。", file=sys.stderr)
-    if plan.failed:
-        print(
-            f"台账中这些单位的数据有问题，不生成报告：{'、'.join(plan.failed)}（问题清单见各单位目录）", file=sys.stderr
+    progress = _Progress(tqdm)
+    try:
+        summary = batch.run_all(
+            spec,
+            bureaus=args.bureaus,
+            jobs=args.jobs,
+            force=args.force,
+            on_plan=progress.planned,
+            on_result=progress.shown,
         )
-    if plan.reused:
-        reused = "、".join(plan.reused)
-        print(f"跳过{len(plan.reused)}个未改动的单位：{reused}（加 --force 可重新生成）", file=sys.stderr)
-    with tqdm(total=len(plan.jobs), desc="生成报告", unit="个单位", disable=not plan.jobs, file=sys.stderr) as bar:
-
-        def shown(code: str, result: batch.RunResult) -> None:
-            state = "成功" if result.ok else "失败"
-            if code == batch.OVERVIEW:
-                bar.write(f"各单位汇总：{state}", file=sys.stderr)
-                return
-            bar.set_postfix_str(f"{code}：{state}")
-            bar.update()
-
-        outcome = batch.run(plan, jobs=args.jobs, on_result=shown)
-    lifetime.finishing()  # the summary is written whole, and no later Ctrl-C turns the exit into a traceback
-    summary = batch.summarise(plan, outcome, time.monotonic() - start)
+    finally:
+        progress.close()
     _print_summary(summary)
     if summary.interrupted:
         print("已中断：已完成的单位已写入汇总，其余标为“已中断”。", file=sys.stderr)
-        return lifetime.interrupted_status()
-    return 0 if summary.ok and not any(r.pdf_error for r in summary.results) else 1
+    ok = summary.ok and not any(r.pdf_error for r in summary.results)
+    return lifetime.exit_status(ok=ok, interrupted=summary.interrupted)
+
+
+class _Progress:
+    """What a batch says while it runs: the plan's notices, then a bar of the bureaus done."""
+
+    def __init__(self, bar_class: Any) -> None:
+        self.bar_class, self.bar = bar_class, None
+
+    def planned(self, plan: batch.Plan) -> None:
+        if plan.notices:
+            print(f"提示：台账中有{len(plan.notices)}处内容未作为数据读取，详见 zongjie validate。", file=sys.stderr)
+        if plan.failed:
+            failed = "、".join(plan.failed)
+            print(f"台账中这些单位的数据有问题，不生成报告：{failed}（问题清单见各单位目录）", file=sys.stderr)
+        if plan.reused:
+            reused = "、".join(plan.reused)
+            print(f"跳过{len(plan.reused)}个未改动的单位：{reused}（加 --force 可重新生成）", file=sys.stderr)
+        jobs = len(plan.jobs)
+        self.bar = self.bar_class(total=jobs, desc="生成报告", unit="个单位", disable=not jobs, file=sys.stderr)
+
+    def shown(self, code: str, result: batch.RunResult) -> None:
+        state = "成功" if result.ok else "失败"
+        if self.bar is None:
+            return
+        if code == batch.OVERVIEW:
+            self.bar.write(f"各单位汇总：{state}", file=sys.stderr)
+            return
+        self.bar.set_postfix_str(f"{code}：{state}")
+        self.bar.update()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _print_summary(summary: batch.BatchSummary) -> None:
@@ -342,8 +361,8 @@ def _print_summary(summary: batch.BatchSummary) -> None:
             print(f"- {r.bureau} PDF 未生成：{r.pdf_error}")
     for problem in summary.problems:
         print(f"错误：{problem}", file=sys.stderr)
-    print(f"汇总：{summary.folder / 'summary.csv' if summary.folder else ''}")
-    print(f"索引：{summary.folder / 'index.html' if summary.folder else ''}")
+    print(f"汇总：{summary.folder / SUMMARY_CSV if summary.folder else ''}")
+    print(f"索引：{summary.folder / INDEX if summary.folder else ''}")
 
 
 def cmd_reports(args: argparse.Namespace) -> int:

@@ -1,21 +1,68 @@
-"""Where a run's outputs go and how they are written: whole files, never half of one."""
+"""Where a run's outputs go, what every output file is called, and how files are written:
+whole, never half of one.
+
+Every name a reader finds under ``--out`` is defined here and nowhere else::
+
+    <out>/<year>/index.html, summary.csv, overview.ipynb, overview.html,
+                 汇总表.docx, 汇总表.json, 汇总表.pdf, 问题清单.xlsx
+    <out>/<year>/<bureau>/report.ipynb, report.html, result.json, 问题清单.xlsx,
+                          report.docx, figures.json, report.pdf  (seed report)
+                          <name>.docx, <name>.figures.json, <name>.pdf  (report <name>)
+"""
 
 from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit.codes import check_code
 from toolkit.errors import WriteFailed
-
-#: Mimetype of the record a notebook run displays for the batch summary.
-RESULT_MIME = "application/vnd.zongjie.result+json"
+from toolkit.resources import DEFAULT_REPORT
 
 #: Set (to "1") in the environment of the kernels zongjie starts to execute notebooks
 #: (``run``, ``batch``): nothing will ever show a widget there, since the saved notebook
 #: keeps only their static summary (``export.for_reading``), so none is built.
 HEADLESS = "ZONGJIE_HEADLESS"
+
+
+# --- a year's folder -----------------------------------------------------------------------
+INDEX = "index.html"
+SUMMARY_CSV = "summary.csv"
+OVERVIEW_NOTEBOOK = "overview.ipynb"
+OVERVIEW_PAGE = "overview.html"
+SUMMARY_TABLE_DOCX = "汇总表.docx"
+SUMMARY_TABLE_JSON = "汇总表.json"
+SUMMARY_TABLE_PDF = "汇总表.pdf"
+
+# --- a bureau's folder (and, for codes without a parameter file, the year's) -----------------
+NOTEBOOK = "report.ipynb"
+READING_COPY = "report.html"
+RESULT = "result.json"
+PROBLEM_LIST = "问题清单.xlsx"
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """The names of one report's document files in a bureau's folder."""
+
+    docx: str
+    figures: str
+    pdf: str
+
+
+def report_files(report: str = DEFAULT_REPORT) -> ReportFiles:
+    """``report.docx``/``figures.json``/``report.pdf`` for the seed report, ``<name>.docx``,
+    ``<name>.figures.json`` and ``<name>.pdf`` for another."""
+    if report == DEFAULT_REPORT:
+        return ReportFiles("report.docx", "figures.json", "report.pdf")
+    return ReportFiles(f"{report}.docx", f"{report}.figures.json", f"{report}.pdf")
+
+
+def previous_figures(json_name: str) -> str:
+    """The hidden copy of a bureau's last figures JSON, kept aside when a new run clears the folder."""
+    return f".previous.{json_name}"
 
 
 def report_dir(out: Path, year: int, bureau: str) -> Path:

@@ -21,9 +21,9 @@ from conftest import ACTIVITIES, FINANCE, PARAMS, PROBLEMS, SAMPLE, write_csv, z
 
 from toolkit.data.validate import load_ledgers
 from toolkit.errors import PdfError
-from toolkit.outputs import RESULT_MIME
 from toolkit.publish import pdf
 from toolkit.publish.index_page import BUREAU_FILES
+from toolkit.record import RESULT_MIME
 from toolkit.report import prepare as report
 from toolkit.resources import default_template
 

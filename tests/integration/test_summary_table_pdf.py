@@ -9,8 +9,10 @@ import pytest
 from conftest import PARAMS, fictional_bureaus
 
 from toolkit.data.validate import load_ledgers
+from toolkit.outputs import SUMMARY_TABLE_PDF
 from toolkit.publish import pdf
-from toolkit.publish.summary_table import PDF_NAME, write_summary_pdf, write_summary_table
+from toolkit.publish.pdf import write_beside
+from toolkit.publish.summary_docx import write_summary_table
 
 if not pdf.available():
     if os.environ.get("CI") == "true":
@@ -32,8 +34,8 @@ def _size(path) -> tuple[float, float]:
 
 def test_sample_table_as_pdf(sample_ledgers, tmp_path):
     docx = write_summary_table(sample_ledgers, PARAMS, 2021, tmp_path)
-    path = write_summary_pdf(docx)
-    assert path == docx.with_name(PDF_NAME)
+    path = write_beside(docx)
+    assert path == docx.with_name(SUMMARY_TABLE_PDF)
     assert _size(path) == pytest.approx((842, 595), abs=2)  # landscape A4 in points
     [page] = _pages(path)
     for name in ("青山县财政局", "河东县财政局", "枫岭县财政局", "梅岭县财政局", "云水县财政局", "合计", "财政总收入"):
@@ -43,7 +45,7 @@ def test_sample_table_as_pdf(sample_ledgers, tmp_path):
 def test_long_table_repeats_its_header_on_every_page(tmp_path):
     data, params, _ = fictional_bureaus(tmp_path, 60, seed=4)
     docx = write_summary_table(load_ledgers(data), params, 2023, tmp_path / "out")
-    pages = _pages(write_summary_pdf(docx))
+    pages = _pages(write_beside(docx))
     assert len(pages) >= 2
     for page in pages:
         assert "单位名称" in page and "大调研问题" in page

@@ -8,7 +8,7 @@ import pytest
 from conftest import PARAMS, expected_cases, expected_texts
 
 from toolkit.report import prepare as report
-from toolkit.report.figures import CATALOGUE, KEYS
+from toolkit.report.definitions import load_definition
 
 
 @pytest.mark.parametrize(("bureau", "year"), expected_cases())
@@ -23,7 +23,8 @@ def test_every_figure_matches_expectation(sample_ledgers, bureau, year):
 def test_catalogue_covers_all_36_blanks():
     # 36 blanks in placeholders.md, several written by one figure (a date fills 2-3 blanks),
     # plus the year, the cut-off month, the open-day examples and the signature date.
-    assert len(KEYS) == len(set(KEYS)) == len(CATALOGUE) == 35
+    seed = load_definition("report")
+    assert len(seed.keys) == len(set(seed.keys)) == len(seed.specs) == 35
 
 
 def test_every_figure_has_sources_back_to_ledger_rows(sample_ledgers):

@@ -178,12 +178,13 @@ def test_the_next_batch_removes_what_a_killed_one_left_half_written(minimal, tmp
 
 
 def test_a_stopped_batch_writes_summary_and_table_without_waiting_for_libreoffice(minimal, tmp_path, monkeypatch):
-    from toolkit.publish import summary_table
+    from toolkit import outputs
+    from toolkit.publish import pdf
 
     def no_pdf_now(*args, **kwargs):
         raise AssertionError("LibreOffice started after Ctrl-C")
 
-    monkeypatch.setattr(summary_table, "write_summary_pdf", no_pdf_now)
+    monkeypatch.setattr(pdf, "write_beside", no_pdf_now)
     data, params = minimal
     planned = batch.plan(RunSpec(data, params, 2021, out_dir=tmp_path / "out", pdf=True))
 
@@ -192,7 +193,7 @@ def test_a_stopped_batch_writes_summary_and_table_without_waiting_for_libreoffic
     year = tmp_path / "out" / "2021"
     assert summary.interrupted and [r.status for r in summary.results] == ["interrupted"]
     assert (year / "summary.csv").is_file() and (year / "index.html").is_file()
-    assert (year / summary_table.DOCX_NAME).is_file() and not (year / summary_table.PDF_NAME).exists()
+    assert (year / outputs.SUMMARY_TABLE_DOCX).is_file() and not (year / outputs.SUMMARY_TABLE_PDF).exists()
     assert any("汇总表 PDF 未生成" in p and "中断" in p for p in summary.problems)
 
 

@@ -97,14 +97,13 @@ def test_notebook_records_a_failed_pdf_and_the_run_reads_it(monkeypatch, tmp_pat
     from IPython.core.interactiveshell import InteractiveShell
     from IPython.utils.capture import capture_output
 
-    from toolkit.outputs import RESULT_MIME
-    from toolkit.run.execute import notebook_result
+    from toolkit.record import RESULT_MIME, NotebookRecord
     from toolkit.ui import notebook
 
-    def broken(folder, converter=None, docx_name="report.docx"):
-        raise PdfError("转换超时（超过120秒），LibreOffice 已重启。", document=docx_name)
+    def broken(docx, converter=None):
+        raise PdfError("转换超时（超过120秒），LibreOffice 已重启。", document=docx.name)
 
-    monkeypatch.setattr(pdf, "write_report_pdf", broken)
+    monkeypatch.setattr(pdf, "write_beside", broken)
     InteractiveShell.instance()
     seed = type("Rep", (), {"name": "report"})()
     with capture_output() as captured:
@@ -113,5 +112,5 @@ def test_notebook_records_a_failed_pdf_and_the_run_reads_it(monkeypatch, tmp_pat
     assert any("PDF 未生成" in d.get("text/markdown", "") and "Word 报告不受影响" in d["text/markdown"] for d in shown)
     cells = [{"outputs": [{"data": {RESULT_MIME: {"missing": ["甲"], "warnings": []}}}]}]
     cells += [{"outputs": [{"data": d} for d in shown]}]
-    record = notebook_result(type("NB", (), {"cells": cells})())
-    assert record["missing"] == ["甲"] and "转换超时" in record["pdf_error"]
+    record = NotebookRecord.read(cells)
+    assert record.missing == ["甲"] and "转换超时" in record.pdf_error

@@ -14,7 +14,9 @@ from docx.oxml.ns import qn
 
 from toolkit.data.validate import load_ledgers
 from toolkit.errors import MissingValuesError, TemplateError
-from toolkit.publish.summary_table import DOCX_NAME, JSON_NAME, write_summary_table
+from toolkit.outputs import SUMMARY_TABLE_DOCX as DOCX_NAME
+from toolkit.outputs import SUMMARY_TABLE_JSON as JSON_NAME
+from toolkit.publish.summary_docx import write_summary_table
 
 TEMPLATE_DIR = ROOT / "templates" / "summary_table"
 KINDS = ["宣讲", "参观学习", "文明交通志愿服务", "入户走访", "演练", "开放日"]

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from python_calamine import CalamineWorkbook
 
 from toolkit.data.contract import META_COLUMNS, TABLES, Table, normalise_header
 from toolkit.data.limits import MAX_CSV_BYTES, SheetInfo, WorkbookTooLarge, column_letters, open_checked, scan_sheet
@@ -219,7 +220,6 @@ def read_rows(path: Path, sheet: str | None) -> list[list[object]] | None:
         book, sheets = open_checked(path)
     except WorkbookTooLarge:
         return None
-    from python_calamine import CalamineWorkbook
 
     with book:
         info = next((s for s in sheets if s.name == sheet), None)
@@ -274,7 +274,6 @@ def _workbook_sheets(path: Path, shown: str, problems: list[Problem], notices: l
                 chosen = [(table, visible[0])]  # e.g. 活动台账.xlsx with one sheet "Sheet1"
         if not chosen:
             return []
-        from python_calamine import CalamineWorkbook
 
         try:
             reader = CalamineWorkbook.from_path(str(path))

@@ -13,6 +13,7 @@ from toolkit.codes import CODE, CODE_RULE, check_code
 from toolkit.data.problems import ParameterError, Problem
 from toolkit.data.yamlfile import Mapping, read_yaml
 from toolkit.errors import NotFoundError
+from toolkit.outputs import atomic_write
 
 #: Keys the data contract names, with their Chinese label.
 KEYS = {"name": "单位全称", "office_director": "办公室主任", "liaison": "联络员"}
@@ -171,7 +172,6 @@ def save_narrative(params: BureauParams, year: int, texts: dict[str, str]) -> No
     Empty texts remove the entry, so the template's default paragraphs apply again.
     The file's leading comment lines are kept.
     """
-    from toolkit.outputs import atomic_write
 
     raw = params.path.read_text(encoding="utf-8")
     comments = "".join(line for line in raw.splitlines(keepends=True) if line.startswith("#"))

@@ -16,6 +16,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.hyperlink import Hyperlink
+
+from toolkit.data.limits import column_letters
+from toolkit.data.load import read_rows
 from toolkit.data.problems import Problem
 from toolkit.outputs import atomic_write
 
@@ -63,7 +70,6 @@ def _cell_of(problem: Problem) -> str | None:
 
 def _first_cell(rows: list[list[object]], row: int) -> str:
     """The first filled cell of a row (a problem about the whole row is marked there)."""
-    from toolkit.data.limits import column_letters
 
     cells = rows[row - 1] if 0 < row <= len(rows) else []
     col = next((i for i, v in enumerate(cells) if v not in (None, "")), 0)
@@ -72,12 +78,6 @@ def _first_cell(rows: list[list[object]], row: int) -> str:
 
 def problem_workbook_bytes(problems: Sequence[Problem], data_dir: Path | None) -> bytes:
     """The problem list as ``.xlsx`` bytes (``data_dir`` holds the ledgers to copy and mark)."""
-    from openpyxl import Workbook
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.worksheet.hyperlink import Hyperlink
-
-    from toolkit.data.load import read_rows
 
     book = Workbook()
     listing = book.active

@@ -20,7 +20,7 @@ import pandera.pandas as pa
 
 from toolkit.data.contract import COUNT_INDICATORS, COUNT_UNITS, META_COLUMNS, MONEY_UNITS, TABLES, Column, Table
 from toolkit.data.ledgers import Ledgers
-from toolkit.data.load import ExcelErrorValue, RawTable, UncachedFormula
+from toolkit.data.load import ExcelErrorValue, RawTable, UncachedFormula, load_tables
 from toolkit.data.problems import CellProblem, DataError, Notice
 
 _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
@@ -404,7 +404,6 @@ def load_ledgers(data_dir: Path | str, known_codes: Iterable[str] = (), notices:
 
     Pass ``notices`` to keep them also when the data is refused.
     """
-    from toolkit.data.load import load_tables
 
     notices = notices if notices is not None else []
     raw = load_tables(data_dir, notices)
@@ -425,7 +424,6 @@ def load_ledgers_per_bureau(data_dir: Path | str, known_codes: Iterable[str] = (
     Problems that belong to no bureau (a missing column, an unreadable file, a row whose
     bureau code cannot be read) still raise, with every problem listed.
     """
-    from toolkit.data.load import load_tables
 
     notices: list[Notice] = []
     raw = load_tables(data_dir, notices)

@@ -7,8 +7,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import nbformat
+from nbconvert import HTMLExporter
+from nbconvert.exporters import TemplateExporter
+from nbconvert.filters import Highlight2HTML
+from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
 from toolkit.errors import ZongjieError
-from toolkit.outputs import RESULT_MIME
+from toolkit.record import RESULT_MIME
 
 _EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//\Z""", re.I)
 
@@ -29,10 +35,6 @@ class OnlineResourceError(ZongjieError):
 @cache
 def _exporter() -> Any:
     """One exporter per process: its templates are loaded once, not per notebook."""
-    from nbconvert import HTMLExporter
-    from nbconvert.exporters import TemplateExporter
-    from nbconvert.filters import Highlight2HTML
-    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
     class Exporter(HTMLExporter):
         def _validate_preprocessor(self, nbc: Any, preprocessor: Any) -> None:
@@ -127,7 +129,6 @@ def for_reading(nb: Any) -> Any:
 
 def notebook_html(nb: Any, name: str) -> bytes:
     """The executed notebook as an offline HTML page (the batch's result record left out)."""
-    import nbformat
 
     shown = nbformat.from_dict({**nb, "cells": [_without_record(cell) for cell in nb.cells]})
     body, _ = _exporter().from_notebook_node(shown, resources={"metadata": {"name": name}})

@@ -16,22 +16,32 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from toolkit.outputs import atomic_write
+from toolkit.outputs import (
+    INDEX,
+    OVERVIEW_PAGE,
+    PROBLEM_LIST,
+    READING_COPY,
+    SUMMARY_CSV,
+    SUMMARY_TABLE_DOCX,
+    SUMMARY_TABLE_PDF,
+    atomic_write,
+    report_files,
+)
 
 #: Files of the whole year, linked at the top of the page when present: (file, link text).
 YEAR_FILES: tuple[tuple[str, str], ...] = (
-    ("汇总表.docx", "汇总表（Word）"),
-    ("汇总表.pdf", "汇总表（PDF）"),
-    ("overview.html", "各单位数据对比"),
-    ("summary.csv", "明细表（CSV，可用Excel打开）"),
-    ("问题清单.xlsx", "台账问题清单（Excel）"),
+    (SUMMARY_TABLE_DOCX, "汇总表（Word）"),
+    (SUMMARY_TABLE_PDF, "汇总表（PDF）"),
+    (OVERVIEW_PAGE, "各单位数据对比"),
+    (SUMMARY_CSV, "明细表（CSV，可用Excel打开）"),
+    (PROBLEM_LIST, "台账问题清单（Excel）"),
 )
 #: Files of one bureau, linked in its row when present: (file, link text).
 BUREAU_FILES: tuple[tuple[str, str], ...] = (
-    ("report.html", "核对页"),
-    ("report.docx", "Word"),
-    ("report.pdf", "PDF"),
-    ("问题清单.xlsx", "问题清单"),
+    (READING_COPY, "核对页"),
+    (report_files().docx, "Word"),
+    (report_files().pdf, "PDF"),
+    (PROBLEM_LIST, "问题清单"),
 )
 STATUS_ZH = {"ok": "成功", "failed": "失败", "interrupted": "已中断"}
 #: Sort rank of a row: what needs a person's attention comes first.
@@ -65,14 +75,14 @@ def _other_years(folder: Path, year: int) -> str:
         sorted(
             int(p.name)
             for p in folder.parent.iterdir()
-            if p.is_dir() and _YEAR.match(p.name) and (p.name == str(year) or (p / "index.html").is_file())
+            if p.is_dir() and _YEAR.match(p.name) and (p.name == str(year) or (p / INDEX).is_file())
         )
         if folder.parent.is_dir()
         else [year]
     )
     if year not in years:
         years = sorted([*years, year])
-    parts = [f"<strong>{y}年</strong>" if y == year else f'<a href="../{y}/index.html">{y}年</a>' for y in years]
+    parts = [f"<strong>{y}年</strong>" if y == year else f'<a href="../{y}/{INDEX}">{y}年</a>' for y in years]
     return "年度：" + " | ".join(parts)
 
 
@@ -147,7 +157,7 @@ def index_html(summary, names: dict[str, str], *, now: datetime | None = None) -
 
 def write_index(summary, names: dict[str, str]) -> Path:
     """Write ``index.html`` into the summary's folder (atomically) and return its path."""
-    path = Path(summary.folder) / "index.html"
+    path = Path(summary.folder) / INDEX
     atomic_write(path, index_html(summary, names).encode("utf-8"))
     return path
 

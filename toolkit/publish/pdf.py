@@ -11,6 +11,7 @@ Windows fonts the report names to installed substitutes (see docs/layout.md).
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import select
@@ -249,16 +250,19 @@ def shared() -> Converter:
     """
     global _SHARED
     if _SHARED is None:
-        import atexit
-
         _SHARED = Converter()
         atexit.register(_SHARED.close)
     return _SHARED
 
 
-def write_report_pdf(folder: Path, converter: Converter | None = None, docx_name: str = "report.docx") -> Path:
-    """Convert ``<folder>/<docx_name>`` to the PDF of the same name beside it; return the PDF's path."""
-    docx = Path(folder) / docx_name
+def write_beside(docx: Path, converter: Converter | None = None) -> Path:
+    """Write the PDF of ``docx`` beside it (same name, ``.pdf``) and return its path.
+
+    The one way a PDF is made, for a report and the 汇总表 alike, from the command line, a
+    notebook or a batch: through ``converter`` when the caller holds one, else through this
+    process's shared converter (LibreOffice started once, closed when the process exits).
+    """
+    docx = Path(docx)
     return (converter or shared()).convert(docx, docx.with_suffix(".pdf"))
 
 

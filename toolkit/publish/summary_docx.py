@@ -16,9 +16,12 @@ from docxtpl import DocxTemplate
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
+from toolkit.data.ledgers import Ledgers
 from toolkit.errors import TemplateError
-from toolkit.publish.summary_table import SummaryTable
+from toolkit.outputs import SUMMARY_TABLE_DOCX, SUMMARY_TABLE_JSON, SUMMARY_TABLE_PDF, atomic_write
+from toolkit.publish.summary_table import SummaryMissingError, SummaryTable, build_table, table_json
 from toolkit.report.figures import Figure
+from toolkit.resources import summary_table_template
 
 MISSING_CELL = "【待补充】"
 #: The names the template may use.
@@ -89,3 +92,30 @@ def render_summary_docx(table: SummaryTable, template: Path, *, final: bool = Fa
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
+
+
+def write_summary_table(
+    ledgers: Ledgers,
+    params_dir: Path,
+    year: int,
+    out_dir: Path,
+    *,
+    bureaus: list[str] | None = None,
+    final: bool = False,
+    template: Path | None = None,
+    broken: dict[str, str] | None = None,
+) -> Path:
+    """Write ``<out_dir>/<year>/汇总表.docx`` and ``汇总表.json``; return the docx path.
+
+    A final table with any missing cell is refused before anything is written.
+    """
+    table = build_table(ledgers, params_dir, year, bureaus=bureaus, broken=broken)
+    if final and table.missing():
+        lacking = {row.bureau for row in table.rows if any(f.text is None for f in row.cells.values())}
+        raise SummaryMissingError(table.year, table.missing(), lacking)
+    docx = render_summary_docx(table, template or summary_table_template(), final=final)
+    folder = Path(out_dir) / str(table.year)
+    atomic_write(folder / SUMMARY_TABLE_JSON, table_json(table))
+    atomic_write(folder / SUMMARY_TABLE_DOCX, docx)
+    (folder / SUMMARY_TABLE_PDF).unlink(missing_ok=True)  # made from the old docx: never left beside a new one
+    return folder / SUMMARY_TABLE_DOCX

@@ -20,13 +20,12 @@ from toolkit.data.ledgers import Ledgers
 from toolkit.data.params import BureauParams, list_bureaus, load_bureau
 from toolkit.data.problems import ParameterError
 from toolkit.errors import MissingValuesError
-from toolkit.outputs import atomic_write
 from toolkit.report import formatting as fmt
-from toolkit.report.figures import Figure, Scope, Spec, activity_count, indicator, problem_count, sources_of
+from toolkit.report.definitions import load_definition
+from toolkit.report.figures import Figure, Scope, Spec, sources_of
 from toolkit.report.overrides import saved_values
-from toolkit.resources import summary_table_template
+from toolkit.report.rules import activity_count, indicator, problem_count
 
-DOCX_NAME, JSON_NAME, PDF_NAME = "汇总表.docx", "汇总表.json", "汇总表.pdf"
 #: Activity kinds with a column of their own; every other kind is counted under 其他活动.
 MAIN_KINDS = {
     "lecture": "宣讲",
@@ -175,7 +174,6 @@ def _corrected(cells: dict[str, Figure], params_dir: Path, code: str, year: int)
     A correction file that cannot be read leaves the cells it could touch missing, with the
     reason, rather than printing the ledger value the report no longer carries.
     """
-    from toolkit.report.definitions import load_definition
 
     forms = {spec.key: spec.form(year) for spec in load_definition().specs if spec.key in cells}
     try:
@@ -258,43 +256,3 @@ def table_json(table: SummaryTable) -> bytes:
     """Every cell with value, text, status, rule and source rows; compact, since a province's
     table holds tens of thousands of source rows (indenting triples the time to write it)."""
     return json.dumps(table.to_dict(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def write_summary_table(
-    ledgers: Ledgers,
-    params_dir: Path,
-    year: int,
-    out_dir: Path,
-    *,
-    bureaus: list[str] | None = None,
-    final: bool = False,
-    template: Path | None = None,
-    broken: dict[str, str] | None = None,
-) -> Path:
-    """Write ``<out_dir>/<year>/汇总表.docx`` and ``汇总表.json``; return the docx path.
-
-    A final table with any missing cell is refused before anything is written.
-    """
-    from toolkit.publish.summary_docx import render_summary_docx
-
-    table = build_table(ledgers, params_dir, year, bureaus=bureaus, broken=broken)
-    if final and table.missing():
-        lacking = {row.bureau for row in table.rows if any(f.text is None for f in row.cells.values())}
-        raise SummaryMissingError(table.year, table.missing(), lacking)
-    docx = render_summary_docx(table, template or summary_table_template(), final=final)
-    folder = Path(out_dir) / str(table.year)
-    atomic_write(folder / JSON_NAME, table_json(table))
-    atomic_write(folder / DOCX_NAME, docx)
-    (folder / PDF_NAME).unlink(missing_ok=True)  # made from the old docx: never left beside a new one
-    return folder / DOCX_NAME
-
-
-def write_summary_pdf(docx: Path, converter=None) -> Path:
-    """``汇总表.pdf`` beside ``docx`` through LibreOffice (see ``toolkit.publish.pdf``); raises PdfError."""
-    from toolkit.publish import pdf
-
-    docx = Path(docx)
-    target = docx.with_name(PDF_NAME)
-    if converter is not None:
-        return converter.convert(docx, target)
-    return pdf.convert(docx, target)

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from toolkit.outputs import previous_figures, report_files
 from toolkit.report.figures import Figures
 
-PREVIOUS_NAME = ".previous.{}"
+DEFAULT_FILES = report_files()
+
 WHY = {"data": "台账数据变化", "override": "人工修改", "template": "报告模板变化"}
 
 
@@ -33,18 +35,18 @@ class Change:
         return f"{self.label}：{self.old}→{self.new}{reason}"
 
 
-def previous_path(folder: Path, json_name: str = "figures.json") -> Path:
-    return Path(folder) / PREVIOUS_NAME.format(json_name)
+def previous_path(folder: Path, json_name: str = DEFAULT_FILES.figures) -> Path:
+    return Path(folder) / previous_figures(json_name)
 
 
-def keep_previous(folder: Path, json_name: str = "figures.json") -> None:
+def keep_previous(folder: Path, json_name: str = DEFAULT_FILES.figures) -> None:
     """Before a run clears ``folder``: keep the last run's figures aside (a hidden file) for the comparison."""
     current = Path(folder) / json_name
     if current.is_file():
         current.replace(previous_path(folder, json_name))
 
 
-def read_previous(folder: Path, json_name: str = "figures.json") -> dict[str, dict] | None:
+def read_previous(folder: Path, json_name: str = DEFAULT_FILES.figures) -> dict[str, dict] | None:
     """The previous run's figures by key: the copy kept aside, else the ``figures.json`` still in place."""
     for path in (previous_path(folder, json_name), Path(folder) / json_name):
         try:
@@ -58,12 +60,6 @@ def read_previous(folder: Path, json_name: str = "figures.json") -> dict[str, di
 
 def _shown(text: object) -> str:
     return "【待补充】" if text is None else str(text)
-
-
-def _computed(entry: dict) -> object:
-    """What the data gave, before any correction."""
-    override = entry.get("override")
-    return override.get("computed") if override else entry.get("text")
 
 
 def _correction(entry: dict) -> object:

@@ -11,40 +11,21 @@ template tag with no figure, a figure no tag uses. See ``docs/report-definitions
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from toolkit.data.contract import (
-    ACTIVITIES,
-    ACTIVITY_KINDS,
     COUNT_INDICATORS,
-    INDICATORS,
-    PROBLEM_SOURCES,
-    PROBLEM_STATUSES,
 )
+from toolkit.data.params import load_all, load_bureau
 from toolkit.data.problems import DataError, Problem
 from toolkit.data.yamlfile import Mapping, read_yaml
-from toolkit.errors import NotFoundError
-from toolkit.report.figures import (
-    INDICATOR_UNITS,
-    Spec,
-    activity_count,
-    activity_sum,
-    distinct,
-    first_date,
-    first_span,
-    first_venue,
-    indicator,
-    month_span,
-    param,
-    problem_count,
-    problem_examples,
-    report_year,
-    signature_date,
-    through_month,
-)
+from toolkit.errors import NotFoundError, TemplateError
+from toolkit.report.builder import build_text
+from toolkit.report.figures import Spec
+from toolkit.report.rules import INDICATOR_UNITS, RULES, Argument
+from toolkit.report.template import template_names
 from toolkit.resources import DEFAULT_REPORT, templates_dir
 
 FIGURES_FILE = "figures.yaml"
@@ -57,80 +38,6 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 class DefinitionError(DataError):
     """A report definition cannot be used: every problem, with file and line."""
-
-
-# --- the vocabulary -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Argument:
-    """One argument of a rule: what it means and which values it takes."""
-
-    doc: str
-    choices: tuple = ()
-    required: bool = True
-    kind: type = str
-    to: str = ""  # the builder's parameter name, when it differs
-
-
-@dataclass(frozen=True)
-class Rule:
-    """A rule kind of the vocabulary: the builder that implements it and its arguments."""
-
-    doc: str
-    build: Callable[..., Spec]
-    arguments: dict[str, Argument] = field(default_factory=dict)
-
-
-_TEXT_COLUMNS = tuple(c.name for c in ACTIVITIES.columns if c.type in ("text", "enum") and c.name != "kind")
-_NUMBER_COLUMNS = tuple(c.name for c in ACTIVITIES.columns if c.type == "int")
-_KIND = Argument("活动类型", ACTIVITY_KINDS)
-_AUDIENCE = Argument("参加对象（可选）：只取参加对象为此值的活动", required=False)
-_INDICATOR = Argument("财政指标名称", INDICATORS, to="name")
-
-RULES: dict[str, Rule] = {
-    "parameter": Rule(
-        "单位参数文件中的一个键的值", param, {"field": Argument("参数文件中的键，如 name", to="yaml_key")}
-    ),
-    "first_date": Rule("某类活动当年最早一条的日期", first_date, {"kind": _KIND, "audience": _AUDIENCE}),
-    "first_venue": Rule("某类活动当年最早一条的地点", first_venue, {"kind": _KIND, "audience": _AUDIENCE}),
-    "first_span": Rule("某类活动当年最早一条的日期至结束日期", first_span, {"kind": _KIND, "audience": _AUDIENCE}),
-    "month_span": Rule("某类活动当年的首末月份", month_span, {"kind": _KIND}),
-    "activity_count": Rule("某类活动当年的条数", activity_count, {"kind": _KIND}),
-    "distinct_count": Rule(
-        "某类活动当年某一列不同值的个数", distinct, {"kind": _KIND, "column": Argument("活动台账的列", _TEXT_COLUMNS)}
-    ),
-    "activity_sum": Rule(
-        "某类活动当年某一数字列的合计",
-        activity_sum,
-        {"kind": _KIND, "column": Argument("活动台账的数字列", _NUMBER_COLUMNS)},
-    ),
-    "problem_count": Rule(
-        "问题台账中当年某来源（及办理状态）的问题条数",
-        problem_count,
-        {
-            "source": Argument("问题来源", PROBLEM_SOURCES),
-            "status": Argument("办理状态（可选）", PROBLEM_STATUSES, required=False),
-        },
-    ),
-    "problem_examples": Rule(
-        "问题台账中某来源、某办理状态、按收集日期最早的几个问题的描述",
-        problem_examples,
-        {
-            "source": Argument("问题来源", PROBLEM_SOURCES),
-            "status": Argument("办理状态", PROBLEM_STATUSES),
-            "n": Argument("取几个问题（1至10，默认2）", tuple(range(1, 11)), required=False, kind=int),
-        },
-    ),
-    "indicator": Rule(
-        "财政指标当年的数值，按单位折算",
-        indicator,
-        {"indicator": _INDICATOR, "unit": Argument("写入报告的单位", INDICATOR_UNITS)},
-    ),
-    "through_month": Rule("财政指标当年数值的截至月份（空白为12）", through_month, {"indicator": _INDICATOR}),
-    "report_year": Rule("报告年度", report_year),
-    "signature_date": Rule("落款日期：参数文件 signed_on 中当年的日期，未填写时为生成当天", signature_date),
-}
 
 
 # --- definitions ----------------------------------------------------------------------
@@ -302,14 +209,11 @@ def parse_figures(data: object, shown: str) -> tuple[str, list[Spec], dict[str, 
 
 def template_tags(template: Path) -> set[str]:
     """The names a Word template uses (undeclared Jinja variables), or raise TemplateError."""
-    from toolkit.report.render import template_names
-
     return template_names(template)
 
 
 def check_template(definition: ReportDefinition, template: Path, *, all_used: bool = True) -> list[Problem]:
     """A tag with no figure (and, for the definition's own template, a figure no tag uses)."""
-    from toolkit.errors import TemplateError
 
     root = definition.folder.parent
     try:
@@ -414,7 +318,6 @@ signature-date: {{{{ signed_on }}}}
 
 def new_report(name: str, root: Path | None = None, title: str = "工作总结") -> Path:
     """Create ``<root>/<name>/`` with figures.yaml, source.txt and template.docx that render at once."""
-    from toolkit.report.builder import build_text
 
     root = Path(root) if root else templates_dir()
     if not _NAME.match(name):
@@ -457,7 +360,6 @@ def definition_files(name: str | Path = DEFAULT_REPORT) -> list[Path]:
 
 def bureau_template_file(params_dir: Path, bureau: str, report: str | Path = DEFAULT_REPORT) -> list[Path]:
     """The bureau's own template for ``report`` when its parameter file names one (an input of its runs)."""
-    from toolkit.data.params import load_bureau
 
     try:
         params = load_bureau(params_dir, bureau)
@@ -501,7 +403,6 @@ def check_all(params_dir: Path | None = None) -> list[Problem]:
             problems += err.problems
     if params_dir is None or not (Path(params_dir) / "bureaus").is_dir():
         return problems
-    from toolkit.data.params import load_all
 
     bureaus, _ = load_all(Path(params_dir))  # their own problems are reported by params
     for params in bureaus.values():

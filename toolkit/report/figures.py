@@ -1,8 +1,8 @@
-"""Every blank of the report as a :class:`Figure`: value, formatted text, rule, sources.
+"""Every blank of a report as a :class:`Figure`: value, formatted text, rule, sources.
 
-The catalogue at the bottom is declarative: one entry per blank, built from a few
-rule kinds (a parameter, the first dated activity, a count of a kind, an indicator in
-万元 or 亿元 …). Adding an indicator or a new activity count is one entry.
+A :class:`Spec` says how one blank is computed from a :class:`Scope` (one bureau's rows
+of one year); the rules that build specs live in :mod:`toolkit.report.rules`, and a
+report definition (:mod:`toolkit.report.definitions`) lists which specs a report has.
 """
 
 from __future__ import annotations
@@ -216,194 +216,6 @@ class Spec:
         return Figure(self.key, self.label, self.rule, value, text, sources, None, form=form)
 
 
-def _none(reason: str, sources: list[Source] | None = None) -> Result:
-    return None, sources or [], reason
-
-
-def _param_source(s: Scope, yaml_key: str) -> Source:
-    path = s.params.path
-    return Source("parameters", path.relative_to(path.parent.parent).as_posix(), yaml_key, ())
-
-
-def param(key: str, label: str, yaml_key: str) -> Spec:
-    def compute(s: Scope) -> Result:
-        value = s.params.get(yaml_key)
-        src = [_param_source(s, yaml_key)]
-        return (value, src, None) if value else _none(f"参数文件未填写“{yaml_key}”", src)
-
-    return Spec(key, label, f"单位参数文件中的“{yaml_key}”", compute)
-
-
-def _activity_label(kind: str, audience: str | None) -> str:
-    return f"活动类型为“{kind}”" + (f"、参加对象为“{audience}”" if audience else "")
-
-
-def _no_activity(s: Scope, kind: str, audience: str | None) -> Result:
-    return _none(f"活动台账中没有{s.year}年{_activity_label(kind, audience)}的记录")
-
-
-def first_date(key: str, label: str, kind: str, audience: str | None = None) -> Spec:
-    def compute(s: Scope) -> Result:
-        rows = s.kind(kind, audience)
-        if not rows:
-            return _no_activity(s, kind, audience)
-        return rows[0]["date"], sources_of("activities", rows[:1]), None
-
-    return Spec(key, label, f"活动台账中{_activity_label(kind, audience)}、当年最早一条的日期", compute, "date")
-
-
-def first_venue(key: str, label: str, kind: str, audience: str | None = None) -> Spec:
-    def compute(s: Scope) -> Result:
-        rows = s.kind(kind, audience)
-        if not rows:
-            return _no_activity(s, kind, audience)
-        venue = rows[0]["venue"]
-        src = sources_of("activities", rows[:1])
-        return (venue, src, None) if venue else _none("该活动的“地点”为空", src)
-
-    return Spec(key, label, f"活动台账中{_activity_label(kind, audience)}、当年最早一条的地点", compute)
-
-
-def first_span(key: str, label: str, kind: str, audience: str | None = None) -> Spec:
-    def compute(s: Scope) -> Result:
-        rows = s.kind(kind, audience)
-        if not rows:
-            return _no_activity(s, kind, audience)
-        return (rows[0]["date"], rows[0]["end_date"]), sources_of("activities", rows[:1]), None
-
-    rule = f"活动台账中{_activity_label(kind, audience)}、当年最早一条的日期至结束日期"
-    return Spec(key, label, rule, compute, "date_span")
-
-
-def month_span(key: str, label: str, kind: str) -> Spec:
-    def compute(s: Scope) -> Result:
-        rows = s.kind(kind)
-        if not rows:
-            return _no_activity(s, kind, None)
-        first = rows[0]["date"]
-        last = max(r["end_date"] or r["date"] for r in rows)
-        return (first, last), sources_of("activities", rows), None
-
-    return Spec(key, label, f"活动台账中{_activity_label(kind, None)}的首末月份", compute, "month_span")
-
-
-def distinct(key: str, label: str, kind: str, column: str) -> Spec:
-    def compute(s: Scope) -> Result:
-        rows = s.kind(kind)
-        n = len({r[column] for r in rows if r[column] is not None})
-        return n, sources_of("activities", rows), None
-
-    return Spec(key, label, f"活动台账中{_activity_label(kind, None)}的不同“参加对象”个数", compute, "count")
-
-
-def activity_count(key: str, label: str, kind: str) -> Spec:
-    def compute(s: Scope) -> Result:
-        rows = s.kind(kind)
-        return len(rows), sources_of("activities", rows), None
-
-    return Spec(key, label, f"活动台账中当年{_activity_label(kind, None)}的条数", compute, "count")
-
-
-def activity_sum(key: str, label: str, kind: str, column: str) -> Spec:
-    def compute(s: Scope) -> Result:
-        rows = s.kind(kind)
-        total = int(sum(r[column] for r in rows if r[column] is not None))
-        return total, sources_of("activities", rows), None
-
-    return Spec(key, label, f"活动台账中当年{_activity_label(kind, None)}的“人数”合计", compute, "count")
-
-
-def _problems(s: Scope, source: str, status: str | None) -> list[Row]:
-    return [r for r in s.problems if r["source"] == source and (status is None or r["status"] == status)]
-
-
-def _problem_label(source: str, status: str | None) -> str:
-    return f"来源为“{source}”" + (f"、办理状态为“{status}”" if status else "")
-
-
-def problem_count(key: str, label: str, source: str, status: str | None = None) -> Spec:
-    def compute(s: Scope) -> Result:
-        rows = _problems(s, source, status)
-        return len(rows), sources_of("problems", rows), None
-
-    rule = f"问题台账中当年收集、{_problem_label(source, status)}的问题条数"
-    return Spec(key, label, rule, compute, "count")
-
-
-def problem_examples(key: str, label: str, source: str, status: str, n: int = 2) -> Spec:
-    def compute(s: Scope) -> Result:
-        rows = _problems(s, source, status)[:n]
-        if not rows:
-            return _none(f"问题台账中没有{s.year}年{_problem_label(source, status)}的问题")
-        names = [str(r["summary"]).rstrip("。；;，,、") for r in rows]
-        return names, sources_of("problems", rows), None
-
-    rule = f"问题台账中{_problem_label(source, status)}、按收集日期最早的{n}个问题的描述"
-    return Spec(key, label, rule, compute, "list")
-
-
-#: Units an indicator may be written in (see formatting.AMOUNT_UNITS), and 人次 for counts.
-INDICATOR_UNITS = ("万元", "万元取整", "亿元", "元", "人次")
-
-
-def indicator(key: str, label: str, name: str, unit: str) -> Spec:
-    """A finance indicator written in ``unit`` (万元, 万元取整, 亿元, 元 or 人次)."""
-    if unit not in INDICATOR_UNITS:
-        raise ValueError(unit)
-    counted = unit == "人次"
-
-    def compute(s: Scope) -> Result:
-        row = s.finance.get(name)
-        if row is None:
-            return _none(f"财政指标中没有{s.year}年“{name}”")
-        amount = row["amount"]
-        if counted and amount is not None and amount == int(amount):
-            amount = int(amount)
-        return amount, sources_of("finance", [row]), None
-
-    shown = "万元（取整）" if unit == "万元取整" else unit
-    rule = f"财政指标中当年“{name}”的数值，折算为{shown}"
-    return Spec(key, label, rule, compute, "count" if counted else "amount", "人次" if counted else unit)
-
-
-def through_month(key: str, label: str, name: str) -> Spec:
-    def compute(s: Scope) -> Result:
-        row = s.finance.get(name)
-        if row is None:
-            return _none(f"财政指标中没有{s.year}年“{name}”，无法确定截至月份")
-        return int(row["through_month"]), sources_of("finance", [row]), None
-
-    return Spec(key, label, f"财政指标中当年“{name}”的截至月份（空白为12）", compute, "month")
-
-
-def report_year(key: str, label: str) -> Spec:
-    return Spec(key, label, "报告年度（运行参数）", lambda s: (s.year, [], None), "year")
-
-
-def signature_date(key: str, label: str) -> Spec:
-    return Spec(
-        key,
-        label,
-        "参数文件 signed_on 中当年的落款日期，未填写时为生成当天",
-        lambda s: (s.signed_on, [], None),
-        "date",
-        full=True,
-    )
-
-
-# --- the catalogue ------------------------------------------------------------------
-
-
-def __getattr__(name: str) -> object:
-    """``CATALOGUE`` and ``KEYS``: the seed report's figures, read from its definition (templates/report/)."""
-    if name in ("CATALOGUE", "KEYS"):
-        from toolkit.report.definitions import load_definition
-
-        seed = load_definition()
-        return seed.specs if name == "CATALOGUE" else seed.keys
-    raise AttributeError(name)
-
-
 class Figures(dict):
     """Figures of one bureau-year by key, in catalogue order."""
 
@@ -414,18 +226,10 @@ class Figures(dict):
     def missing(self) -> list[Figure]:
         return [f for f in self.values() if f.text is None]
 
-    def values_by_key(self) -> dict[str, object]:
-        """Every figure's typed value (None when missing), for checks and charts."""
-        return {k: f.value if f.text is not None else None for k, f in self.items()}
-
     def to_dict(self) -> dict:
         return {"bureau": self.bureau, "year": self.year, "figures": [f.to_dict() for f in self.values()]}
 
 
-def compute_figures(scope: Scope, catalogue: Iterable[Spec] | None = None, report: str = "report") -> Figures:
-    """Every figure of a report (by default the seed report) for one bureau and year."""
-    if catalogue is None:
-        from toolkit.report.definitions import load_definition
-
-        catalogue = load_definition(report).specs
+def compute_figures(scope: Scope, catalogue: Iterable[Spec], report: str) -> Figures:
+    """Every figure of a report (its definition's ``specs``) for one bureau and year."""
     return Figures(scope.bureau, scope.year, (spec.figure(scope) for spec in catalogue), report)

@@ -25,6 +25,7 @@ from toolkit.codes import check_code
 from toolkit.data.problems import ParameterError, Problem
 from toolkit.data.yamlfile import Mapping, read_yaml
 from toolkit.outputs import atomic_write
+from toolkit.report.definitions import list_reports, load_definition
 from toolkit.report.figures import Figures, Spec
 from toolkit.report.formatting import Form, Refused, figure_text
 from toolkit.resources import DEFAULT_REPORT
@@ -233,7 +234,6 @@ def check_all(params_dir: Path, catalogue: Iterable[Spec] | None = None, report:
 
     The seed report's corrections sit in ``overrides/``, another report's in ``overrides/<report>/``.
     """
-    from toolkit.report.definitions import list_reports, load_definition
 
     folder = Path(params_dir) / "overrides"
     if report != DEFAULT_REPORT:

@@ -12,7 +12,6 @@ import io
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import jinja2
@@ -24,12 +23,12 @@ from docxtpl import DocxTemplate
 
 from toolkit.data.params import BureauParams
 from toolkit.errors import MissingValuesError, TemplateError
-from toolkit.outputs import atomic_write, report_dir
-from toolkit.report import sandbox as template_sandbox
+from toolkit.outputs import atomic_write, report_dir, report_files
 from toolkit.report import styles
 from toolkit.report.figures import MISSING_MARK, Figures
 from toolkit.report.layout import finish as finish_layout
-from toolkit.report.sandbox import BoundedEnvironment, TemplateLimitError
+from toolkit.report.sandbox import TemplateLimitError
+from toolkit.report.template import environment, load_template
 
 _RUN_IN = re.compile(r"^(（[一二三四五六七八九十]+）[^。]{1,40}。)(.*)$", re.S)
 
@@ -127,51 +126,6 @@ def _text(piece: str):
     return t
 
 
-def _environment() -> BoundedEnvironment:
-    return template_sandbox.environment()
-
-
-@lru_cache(maxsize=16)
-def _read_template(path: str, mtime_ns: int, size: int) -> tuple[bytes, frozenset[str]]:
-    """The template's bytes and the names its tags use (cached per version of the file)."""
-    data = Path(path).read_bytes()
-    name = Path(path).name
-    try:
-        names = DocxTemplate(io.BytesIO(data)).get_undeclared_template_variables(_environment())
-    except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(name, f"标签语法错误（{exc.message}），请检查“{{{{ }}}}”和“{{% %}}”是否成对") from None
-    except Exception as exc:  # not a docx at all
-        raise TemplateError(name, f"无法作为Word文档打开（{type(exc).__name__}）") from None
-    return data, frozenset(names)
-
-
-def _template(path: Path) -> tuple[bytes, frozenset[str]]:
-    path = Path(path)
-    if not path.is_file():
-        raise TemplateError(path.name, f"找不到模板文件“{path}”")
-    stat = path.stat()
-    return _read_template(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
-
-
-def template_names(path: Path) -> set[str]:
-    """The names a template's tags use."""
-    return set(_template(path)[1])
-
-
-def load_template(path: Path, names: frozenset[str] | set[str] | None = None) -> bytes:
-    """The template's bytes once every tag is one of ``names`` (default: the seed report's figures and ``narrative``)."""
-    if names is None:
-        from toolkit.report.definitions import load_definition
-
-        names = load_definition().names
-    data, used = _template(path)
-    unknown = sorted(used - set(names))
-    if unknown:
-        listed = "、".join(f"{{{{ {u} }}}}" for u in unknown)
-        raise TemplateError(Path(path).name, f"有未知的标签 {listed}；可用的标签为：{'、'.join(sorted(names))}")
-    return data
-
-
 def refuse_missing(figures: Figures) -> None:
     """A final report may not lack any value: raise, naming every missing one."""
     missing = figures.missing()
@@ -186,7 +140,7 @@ def render_docx(figures: Figures, story: dict, template: Path, *, final: bool = 
     doc = DocxTemplate(io.BytesIO(load_template(template, frozenset(figures) | {"narrative"})))
     context = {**figure_context(figures), "narrative": story}
     try:
-        doc.render(context, _environment(), autoescape=True)
+        doc.render(context, environment(), autoescape=True)
     except TemplateLimitError as exc:
         raise TemplateError(Path(template).name, str(exc)) from None
     except jinja2.TemplateError as exc:
@@ -228,14 +182,9 @@ def write_report(
         refuse_missing(figures)  # before anything is written
     docx = docx if docx is not None else render_docx(figures, story, template, final=final)
     folder = report_dir(out, figures.year, figures.bureau)
-    docx_name, json_name = output_names(name)
+    files = report_files(name)
     # a PDF made from the old docx is never left beside a new one
-    (folder / docx_name).with_suffix(".pdf").unlink(missing_ok=True)
-    atomic_write(folder / docx_name, docx)
-    atomic_write(folder / json_name, figures_json(figures, findings))
+    (folder / files.pdf).unlink(missing_ok=True)
+    atomic_write(folder / files.docx, docx)
+    atomic_write(folder / files.figures, figures_json(figures, findings))
     return folder
-
-
-def output_names(name: str = "report") -> tuple[str, str]:
-    """File names of a report's docx and figures JSON."""
-    return ("report.docx", "figures.json") if name == "report" else (f"{name}.docx", f"{name}.figures.json")

@@ -24,23 +24,34 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from toolkit.codes import check_code
+from toolkit.data.ledgers import Ledgers
 from toolkit.data.params import list_bureaus, load_all
+from toolkit.data.problem_workbook import write_problem_workbook
 from toolkit.data.problems import CellProblem, Notice
+from toolkit.data.validate import check_codes, load_ledgers, load_ledgers_per_bureau
 from toolkit.errors import NotFoundError, ZongjieError
-from toolkit.outputs import atomic_write, remove_leftovers, report_dir
+from toolkit.outputs import (
+    OVERVIEW_PAGE,
+    PROBLEM_LIST,
+    SUMMARY_CSV,
+    SUMMARY_TABLE_DOCX,
+    SUMMARY_TABLE_JSON,
+    atomic_write,
+    remove_leftovers,
+    report_dir,
+)
 from toolkit.publish import index_page
-from toolkit.run import worker
+from toolkit.publish import pdf as pdf_copies
+from toolkit.publish.summary_docx import write_summary_table
+from toolkit.publish.summary_table import SummaryMissingError
+from toolkit.run import lifetime, worker
 from toolkit.run.execute import RunResult, clear, complete, record, recorded
 from toolkit.run.inputs import fingerprints
 from toolkit.run.kernels import IPC_PREFIX
 from toolkit.run.lifetime import born_deaf_to_ctrl_c, deferred_stop, init_worker, remove_orphans
 from toolkit.run.spec import RunSpec
-
-if TYPE_CHECKING:
-    from toolkit.data.ledgers import Ledgers
 
 SUMMARY_COLUMNS = [
     "bureau",
@@ -56,8 +67,6 @@ SUMMARY_COLUMNS = [
     "reused",
 ]
 OVERVIEW = "overview"
-#: The problem workbook of a bureau whose rows are broken, and of the year (codes without parameters).
-PROBLEM_LIST = "问题清单.xlsx"
 #: Seconds a worker gets to end its kernel after SIGTERM before it is killed.
 STOP_GRACE = 2.0
 
@@ -129,7 +138,6 @@ def plan(spec: RunSpec, *, bureaus: list[str] | None = None, force: bool = False
     Problems in rows of one bureau fail that bureau only (its rows are left out of the
     cache); problems that concern a whole file still raise before anything runs.
     """
-    from toolkit.data.validate import check_codes, load_ledgers_per_bureau
 
     spec = spec.resolved()
     known = list_bureaus(spec.params_dir)
@@ -164,7 +172,7 @@ def plan(spec: RunSpec, *, bureaus: list[str] | None = None, force: bool = False
             result.jobs.append(Job(own_rows(spec.for_bureau(code), ledgers), prints[code]))
     everything = ledgers.digest() + "".join(prints[c] for c in sorted(prints))  # the overview reads every row
     result.overview_print = hashlib.sha256(everything.encode()).hexdigest()
-    stamp, page = result.stamp, spec.year_dir / "overview.html"
+    stamp, page = result.stamp, spec.year_dir / OVERVIEW_PAGE
     result.overview = force or not page.is_file() or not stamp.is_file() or stamp.read_text() != result.overview_print
     return result
 
@@ -317,7 +325,6 @@ def _summary_table(
     it concerns this run: a final table refused only for bureaus the run did not touch
     (``--bureau``) is shown on the index page but does not fail the run.
     """
-    from toolkit.publish.summary_table import write_summary_pdf
 
     problem, ours, docx = written if written is not None else _summary_docx(plan)
     if problem or docx is None:
@@ -326,7 +333,7 @@ def _summary_table(
         return "汇总表 PDF 未生成：批处理已中断，下次运行时生成。", True
     if plan.spec.pdf:
         try:
-            write_summary_pdf(docx)
+            pdf_copies.write_beside(docx)
         except ZongjieError as err:  # the docx stands; only its PDF is missing
             return f"汇总表 PDF 未生成：{err}", True
     return "", False
@@ -337,22 +344,18 @@ def _summary_docx(plan: Plan) -> tuple[str, bool, Path | None]:
 
     A refused table's old files are removed, so no table that disagrees with the ledgers stays linked.
     """
-    from toolkit.data.ledgers import Ledgers
-    from toolkit.publish.summary_table import DOCX_NAME, JSON_NAME, SummaryMissingError, write_summary_table
 
     spec = plan.spec
     try:
         ledgers = Ledgers.read(spec.ledger_cache) if spec.ledger_cache else None
         if ledgers is None:
-            from toolkit.data.validate import load_ledgers
-
             ledgers = load_ledgers(spec.data_dir)
         broken = {c: f"台账中本单位的数据有{len(ps)}处问题，见{c}/{PROBLEM_LIST}" for c, ps in plan.failed.items()}
         docx = write_summary_table(
             ledgers, spec.params_dir, spec.year, spec.out_dir, bureaus=plan.known, final=spec.final, broken=broken
         )
     except SummaryMissingError as err:
-        for name in (DOCX_NAME, JSON_NAME):
+        for name in (SUMMARY_TABLE_DOCX, SUMMARY_TABLE_JSON):
             (plan.year_dir / name).unlink(missing_ok=True)
         return str(err), bool(err.bureaus & set(plan.codes)), None
     except ZongjieError as err:
@@ -365,7 +368,6 @@ def write_problem_lists(plan: Plan) -> dict[str, RunResult]:
 
     The bureau's earlier outputs are removed first, so no old report stands beside the failure.
     """
-    from toolkit.data.problem_workbook import write_problem_workbook
 
     results = {}
     for code, problems in plan.failed.items():
@@ -422,24 +424,28 @@ def _try(write: Callable[[], None]) -> str:
     return ""
 
 
-#: Let the summary be written whole even if Ctrl-C is pressed again (or SIGTERM comes).
-no_interrupt = deferred_stop
-
-
-def run_batch(
+def run_all(
     spec: RunSpec,
     *,
     bureaus: list[str] | None = None,
     jobs: int | None = None,
     force: bool = False,
+    on_plan: Callable[[Plan], None] | None = None,
     on_result: OnResult | None = None,
 ) -> BatchSummary:
-    """Plan, run and summarise one year's batch."""
+    """One year's batch from plan to summary: the one way a batch is run (the command line's).
+
+    ``on_plan`` sees the plan before any notebook starts, ``on_result`` each result as it
+    comes. Ctrl-C or SIGTERM stops the notebooks; from then on the process only writes the
+    summary (:func:`toolkit.run.lifetime.finishing`), which marks the rest 已中断.
+    """
     start = time.monotonic()
     planned = plan(spec, bureaus=bureaus, force=force)
+    if on_plan is not None:
+        on_plan(planned)
     outcome = run(planned, jobs=jobs, on_result=on_result)
-    with no_interrupt():
-        return summarise(planned, outcome, time.monotonic() - start)
+    lifetime.finishing()  # the summary is written whole, and no later Ctrl-C turns the exit into a traceback
+    return summarise(planned, outcome, time.monotonic() - start)
 
 
 def write_summary(summary: BatchSummary, names: dict[str, str]) -> None:
@@ -464,5 +470,5 @@ def write_summary(summary: BatchSummary, names: dict[str, str]) -> None:
             ]
         )
     assert summary.folder is not None
-    atomic_write(summary.folder / "summary.csv", buffer.getvalue().encode("utf-8-sig"))
+    atomic_write(summary.folder / SUMMARY_CSV, buffer.getvalue().encode("utf-8-sig"))
     index_page.write_index(summary, names)

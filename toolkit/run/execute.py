@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import papermill
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from papermill.exceptions import PapermillExecutionError
 
 from toolkit.errors import (
     CellFailed,
@@ -30,17 +33,15 @@ from toolkit.errors import (
     WriteFailed,
     ZongjieError,
 )
-from toolkit.outputs import RESULT_MIME, atomic_write
+from toolkit.outputs import NOTEBOOK, OVERVIEW_NOTEBOOK, RESULT, atomic_write
 from toolkit.publish.html import for_reading, notebook_html
+from toolkit.record import NotebookRecord
 from toolkit.report.changes import keep_previous
 from toolkit.resources import notebook
 from toolkit.run.engine import ENGINE, LANGUAGE, Deadline, ensure_registered
 from toolkit.run.kernels import IPC_PREFIX, KernelSlot, ipc_kernel_manager
 from toolkit.run.lifetime import private_folder
 from toolkit.run.spec import RunSpec
-
-#: The record of a finished run; written last, so its presence means the other files are complete.
-RESULT_FILE = "result.json"
 
 
 @dataclass
@@ -92,17 +93,6 @@ class RunResult:
         return cls(**{k: v for k, v in record.items() if k in cls.__dataclass_fields__})
 
 
-def notebook_result(nb: Any) -> dict[str, Any]:
-    """The result records the notebook displayed, merged (missing values, warnings, overrides, PDF, changes)."""
-    found: dict[str, Any] = {}
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            if RESULT_MIME in data:
-                found.update(data[RESULT_MIME])
-    return found
-
-
 def _project_errors() -> set[str]:
     """Names of zongjie's own exception types: their message is meant for the user as it is."""
     names, todo = set(), [ZongjieError]
@@ -133,9 +123,6 @@ def execute(
     one, a kernel on a private IPC folder is started for this notebook alone. Raises a
     :class:`NotebookError` (with ``.notebook`` set when there is one) after writing both files.
     """
-    import papermill
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-    from papermill.exceptions import PapermillExecutionError
 
     ensure_registered()
     executed: list[Any] = []
@@ -206,9 +193,7 @@ def run_one(
     clear(folder)
     result = RunResult(spec.bureau, spec.year, folder=str(folder))
     try:
-        nb = execute(
-            notebook(), spec.notebook_parameters(), folder / "report.ipynb", timeout=spec.timeout, kernel=kernel
-        )
+        nb = execute(notebook(), spec.notebook_parameters(), folder / NOTEBOOK, timeout=spec.timeout, kernel=kernel)
     except NotebookError as err:
         nb, result.error = err.notebook, str(err)
     except WriteFailed as err:  # a full disk: keep none of this bureau's files, only the failure
@@ -219,13 +204,10 @@ def run_one(
     else:
         result.ok = True
     if nb is not None:
-        shown = notebook_result(nb)
-        result.missing = shown.get("missing", [])
-        result.warnings = shown.get("warnings", [])
-        result.overrides = shown.get("overrides", [])
-        result.pdf_error = shown.get("pdf_error", "") if spec.pdf else ""
-        result.changes = shown.get("changes", [])
-        result.year_changes = shown.get("year_changes", [])
+        shown = NotebookRecord.read(nb.cells)
+        result.missing, result.warnings, result.overrides = shown.missing, shown.warnings, shown.overrides
+        result.pdf_error = shown.pdf_error if spec.pdf else ""
+        result.changes, result.year_changes = shown.changes, shown.year_changes
     result.fingerprint = fingerprint
     result.memory_mb = memory() if memory is not None else {}
     result.seconds = round(time.monotonic() - start, 2)
@@ -241,7 +223,7 @@ def clear(folder: Path) -> None:
 
     Its figures are kept aside (hidden) so the new run can say what changed since.
     """
-    (folder / RESULT_FILE).unlink(missing_ok=True)
+    (folder / RESULT).unlink(missing_ok=True)
     for figures_json in folder.glob("*figures.json"):
         keep_previous(folder, figures_json.name)
     for path in folder.iterdir():
@@ -255,9 +237,9 @@ def record(result: RunResult, folder: Path) -> None:
     result.files = {
         path.name: file_digest(path)
         for path in sorted(folder.iterdir())
-        if path.is_file() and path.name != RESULT_FILE and not path.name.startswith(".")
+        if path.is_file() and path.name != RESULT and not path.name.startswith(".")
     }
-    atomic_write(folder / RESULT_FILE, json.dumps(result.to_dict(), ensure_ascii=False, indent=2).encode("utf-8"))
+    atomic_write(folder / RESULT, json.dumps(result.to_dict(), ensure_ascii=False, indent=2).encode("utf-8"))
 
 
 def file_digest(path: Path) -> dict[str, Any]:
@@ -268,7 +250,7 @@ def file_digest(path: Path) -> dict[str, Any]:
 def recorded(folder: Path) -> RunResult | None:
     """The result the last run left in ``folder``, if its record is readable."""
     try:
-        data = json.loads((folder / RESULT_FILE).read_text(encoding="utf-8"))
+        data = json.loads((folder / RESULT).read_text(encoding="utf-8"))
         return RunResult.from_dict(data)
     except (OSError, ValueError, TypeError):
         return None
@@ -276,7 +258,7 @@ def recorded(folder: Path) -> RunResult | None:
 
 def complete(folder: Path, result: RunResult) -> bool:
     """Whether every file the record lists is there with its recorded size and digest."""
-    if not result.files or "report.ipynb" not in result.files:
+    if not result.files or NOTEBOOK not in result.files:
         return False
     for name, expected in result.files.items():
         path = folder / name
@@ -302,7 +284,7 @@ def run_overview(spec: RunSpec, *, kernel: KernelSlot | None = None) -> RunResul
         execute(
             notebook("overview.ipynb"),
             spec.notebook_parameters(OVERVIEW_PARAMETERS),
-            folder / "overview.ipynb",
+            folder / OVERVIEW_NOTEBOOK,
             timeout=spec.timeout,
             kernel=kernel,
         )

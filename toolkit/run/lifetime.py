@@ -168,6 +168,13 @@ def interrupted_status() -> int:
     return 128 + (_STOPPED_BY[-1] if _STOPPED_BY else int(signal.SIGINT))
 
 
+def exit_status(*, ok: bool, interrupted: bool) -> int:
+    """A command's exit status: 0 when all went well, 1 when something failed, 128 + the signal when stopped."""
+    if interrupted:
+        return interrupted_status()
+    return 0 if ok else 1
+
+
 @contextmanager
 def deferred_stop() -> Iterator[None]:
     """Let a summary be written whole if Ctrl-C is pressed again or SIGTERM comes meanwhile.

@@ -12,6 +12,7 @@ chose in JupyterLab's own settings still wins.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -20,6 +21,9 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import nbformat
+from jupyterlab.commands import get_app_dir
 
 from toolkit.resources import notebook
 
@@ -65,7 +69,6 @@ def chinese_settings(folder: Path) -> Path:
     It starts from the installation's own ``overrides.json`` (if any) and links the
     application's ``static`` folder beside it, so everything else reads as before.
     """
-    from jupyterlab.commands import get_app_dir
 
     app_dir = Path(get_app_dir())
     settings = folder / "lab" / "settings"
@@ -126,7 +129,6 @@ def lab_notebook(data: Path, params: Path, out: Path, bureau: str, year: int) ->
     The parameters cell itself is rewritten (its Chinese comments kept), so the reader
     sees one set of parameters, not the sample's followed by an injected cell.
     """
-    import nbformat
 
     values = {
         "bureau": bureau,
@@ -185,9 +187,6 @@ def lab_launch(
 
 def notebook_defaults() -> dict:
     """The sample parameters written in the report notebook's parameters cell."""
-    import ast
-
-    import nbformat
 
     nb = nbformat.read(notebook("report.ipynb"), as_version=4)
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))

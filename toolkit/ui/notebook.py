@@ -8,7 +8,9 @@ notebook and its HTML export read the same without widgets.
 from __future__ import annotations
 
 import base64
+import html
 import os
+import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,21 +19,20 @@ from IPython import get_ipython
 from IPython.display import HTML, Markdown, display
 
 from toolkit.data.ledgers import Ledgers
+from toolkit.data.params import list_bureaus
 from toolkit.data.problems import DataError
-from toolkit.outputs import HEADLESS, RESULT_MIME
+from toolkit.data.validate import load_ledgers
+from toolkit.errors import PdfError
+from toolkit.outputs import HEADLESS, report_dir, report_files
+from toolkit.publish import pdf
+from toolkit.record import NotebookRecord
+from toolkit.report import changes as ch
 from toolkit.report import render
-from toolkit.report.prepare import Report, prepare, template_for
+from toolkit.report.prepare import Report, prepare, prepare_all, template_for
 from toolkit.resources import DEFAULT_REPORT
 from toolkit.ui import charts, present
-
-TABLE_CSS = """<style>
-.zongjie-table { border-collapse: collapse; font-size: 13px; }
-.zongjie-table th, .zongjie-table td { border: 1px solid #ccc !important; padding: 2px 6px !important;
-  text-align: left !important; vertical-align: top !important; }
-.zongjie-table th { background: #f3f3f3; white-space: nowrap; }
-.zongjie-table td:first-child { white-space: nowrap; }
-mark { background: #ffeb3b; }
-</style>"""
+from toolkit.ui import overview as ov
+from toolkit.ui.review import ReviewPanel
 
 
 def setup() -> None:
@@ -39,7 +40,7 @@ def setup() -> None:
     shell = get_ipython()
     if shell is not None:
         shell.InteractiveTB.set_mode("Minimal")  # like %xmode Minimal, without printing a notice
-    display(HTML(TABLE_CSS))
+    display(HTML(present.TABLE_CSS))
 
 
 def load(data: str, ledger_cache: str = "") -> Ledgers:
@@ -48,8 +49,6 @@ def load(data: str, ledger_cache: str = "") -> Ledgers:
         ledgers = _batch_ledgers(Path(ledger_cache))
         display(Markdown("台账已在批量运行开始时统一读取并校验，**未发现问题**。"))
     else:
-        from toolkit.data.validate import load_ledgers
-
         try:
             ledgers = load_ledgers(Path(data))
         except DataError as err:
@@ -75,7 +74,6 @@ def show_notices(notices: list) -> None:
     """What the loader skipped on purpose: copies, hidden sheets, title and 合计 rows, extra columns."""
     if not notices:
         return
-    import html
 
     items = "".join(f"<li>{html.escape(str(n))}</li>" for n in notices)
     display(Markdown(f"**提示：台账中有{len(notices)}处内容未作为数据读取**，请确认无误："))
@@ -100,26 +98,23 @@ def figures(ledgers: Ledgers, params: str, bureau: str, year: int, signed_on: st
 
 def publish_result(rep: Report) -> None:
     """A machine-readable record of the run for the batch summary (missing, warnings, overrides)."""
-    record = {
-        "missing": [f"{f.label}：{f.missing}" for f in rep.figures.missing()],
-        "warnings": [f"{rep.figures[x.key].label if x.key in rep.figures else ''}：{x.message}" for x in rep.findings],
-        "overrides": [f"{f.label}：{f.override.get('old')}→{f.text}" for f in rep.figures.values() if f.override],
-    }
-    display({RESULT_MIME: record}, raw=True)
+    record = NotebookRecord(
+        missing=[f"{f.label}：{f.missing}" for f in rep.figures.missing()],
+        warnings=[f"{rep.figures[x.key].label if x.key in rep.figures else ''}：{x.message}" for x in rep.findings],
+        overrides=[f"{f.label}：{f.override.get('old')}→{f.text}" for f in rep.figures.values() if f.override],
+    )
+    display(record.part(), raw=True)
 
 
 def changes(rep: Report, out: str) -> None:
     """What changed since the previous run of this report (old → new, why) and against last year."""
-    from toolkit.outputs import report_dir
-    from toolkit.report import changes as ch
-
     folder = report_dir(Path(out), rep.year, rep.bureau)
-    previous = ch.read_previous(folder, render.output_names(rep.name)[1])
+    previous = ch.read_previous(folder, report_files(rep.name).figures)
     since = ch.since_last_run(rep.figures, previous)
     yearly = ch.from_last_year(rep.figures, rep.previous)
     display(HTML(present.changes_html(since, previous is not None, yearly, rep)))
-    record = {"changes": [str(c) for c in since], "year_changes": [str(c) for c, _ in yearly]}
-    display({RESULT_MIME: record}, raw=True)
+    record = NotebookRecord(changes=[str(c) for c in since], year_changes=[str(c) for c, _ in yearly])
+    display(record.part(), raw=True)
 
 
 def checks(rep: Report) -> None:
@@ -168,9 +163,9 @@ def write(rep: Report, draft: Draft, out: str, final: bool = False) -> Path:
         name=rep.name,
     )
     kind = "正式稿" if final else "草稿"
-    docx_name, json_name = render.output_names(rep.name)
-    link = Path(os.path.relpath(folder / docx_name, Path.cwd())).as_posix()
-    display(Markdown(f"已生成{kind}：[{docx_name}]({link})；每个数据的来源见同目录的 `{json_name}`。"))
+    files = report_files(rep.name)
+    link = Path(os.path.relpath(folder / files.docx, Path.cwd())).as_posix()
+    display(Markdown(f"已生成{kind}：[{files.docx}]({link})；每个数据的来源见同目录的 `{files.figures}`。"))
     return folder
 
 
@@ -184,20 +179,15 @@ def write_pdf(rep: Report, folder: Path, wanted: bool = False) -> Path | None:
     if not wanted:
         display(Markdown("本次未要求生成 PDF（参数 `pdf = True` 时生成 `report.pdf` 并在此显示第一页）。"))
         return None
-    import tempfile
-
-    from toolkit.errors import PdfError
-    from toolkit.publish import pdf
-
     try:
-        path = pdf.write_report_pdf(Path(folder), docx_name=render.output_names(rep.name)[0])
+        path = pdf.write_beside(Path(folder) / report_files(rep.name).docx)
     except PdfError as err:
         display(Markdown(f"**PDF 未生成**：{err}（Word 报告不受影响。）"))
-        display({RESULT_MIME: {"pdf_error": str(err)}}, raw=True)
+        display(NotebookRecord(pdf_error=str(err)).part(), raw=True)
         return None
     link = Path(os.path.relpath(path, Path.cwd())).as_posix()
     # the converter's process shows a batch test that LibreOffice was started once per worker
-    display({RESULT_MIME: {"pdf": path.name, "pdf_converter": pdf.shared().pid}}, raw=True)
+    display(NotebookRecord(pdf=path.name, pdf_converter=pdf.shared().pid).part(), raw=True)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             picture = pdf.first_page_png(path, Path(tmp) / "page1.png").read_bytes()
@@ -237,7 +227,6 @@ def review(
         text, page = present.review_summary(rep)
         display({"text/plain": text, "text/html": page}, raw=True)
         return None
-    from toolkit.ui.review import ReviewPanel
 
     panel = ReviewPanel(ledgers, params, out, bureau=bureau, year=int(year), template=template or None)
     bundle = panel.widget._repr_mimebundle_()
@@ -250,9 +239,6 @@ def review(
 def overview(ledgers: Ledgers, params: str, year: int) -> dict:
     """Every bureau of the year: side by side when they fit (see ``toolkit.ui.overview``), else
     aggregated by figure with the bureaus that need attention first."""
-    from toolkit.data.params import list_bureaus
-    from toolkit.report.prepare import prepare_all
-    from toolkit.ui import overview as ov
 
     codes = [c for c in list_bureaus(Path(params)) if c in ledgers.bureaus]
     reports = prepare_all(ledgers, Path(params), int(year), codes)
@@ -274,7 +260,6 @@ def overview(ledgers: Ledgers, params: str, year: int) -> dict:
 
 
 def overview_charts(reports: dict) -> None:
-    from toolkit.ui import overview as ov
 
     revenue, attention = reports, reports
     if len(reports) > ov.SIDE_BY_SIDE:

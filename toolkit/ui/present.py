@@ -12,6 +12,8 @@ import re
 import zipfile
 
 import pandas as pd
+from docx.oxml import parse_xml
+from docx.oxml.ns import qn
 
 from toolkit.data.contract import TABLES
 from toolkit.data.ledgers import Ledgers
@@ -19,6 +21,17 @@ from toolkit.data.problems import Problem
 from toolkit.report import styles
 from toolkit.report.checks import Finding
 from toolkit.report.figures import Figures
+
+#: The style of every table shown in a notebook (report and overview), for screen and export.
+TABLE_CSS = """<style>
+.zongjie-table { border-collapse: collapse; font-size: 13px; }
+.zongjie-table th, .zongjie-table td { border: 1px solid #ccc !important; padding: 2px 6px !important;
+  text-align: left !important; vertical-align: top !important; }
+.zongjie-table th { background: #f3f3f3; white-space: nowrap; }
+.zongjie-table td:first-child { white-space: nowrap; }
+mark { background: #ffeb3b; }
+</style>"""
+
 
 WHY_ZH = {"data": "台账数据变化", "override": "人工修改", "template": "报告模板变化"}
 STATUS = {"ok": "正常", "warning": "需核实", "missing": "缺失", "overridden": "已修改"}
@@ -152,8 +165,6 @@ def _paragraphs(docx: bytes) -> list[tuple[str, str]]:
     style sheet for each paragraph, most of a preview's cost; the paragraphs' own XML
     (through python-docx's element classes, so text reads as ``paragraph.text`` does) is enough.
     """
-    from docx.oxml import parse_xml
-    from docx.oxml.ns import qn
 
     with zipfile.ZipFile(io.BytesIO(docx)) as package:
         relations = parse_xml(package.read("_rels/.rels"))

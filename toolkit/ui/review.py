@@ -17,17 +17,21 @@ from pathlib import Path
 
 import ipywidgets as w
 import pandas as pd
+from IPython.display import HTML, Markdown, display
 
 from toolkit.data.contract import TABLES
 from toolkit.data.ledgers import Ledgers
 from toolkit.data.params import NARRATIVE_KEYS, list_bureaus, load_bureau, save_narrative
-from toolkit.data.problems import ParameterError
+from toolkit.data.problems import DataError, ParameterError
+from toolkit.data.validate import load_ledgers
 from toolkit.errors import ZongjieError
+from toolkit.outputs import report_files
 from toolkit.report import render
 from toolkit.report.figures import Figure
 from toolkit.report.overrides import remove_override, save_override
 from toolkit.report.prepare import Report, prepare, template_for
 from toolkit.ui import present
+from toolkit.ui.apps import ENV_DATA, ENV_OUT, ENV_PARAMS
 
 #: Columns shown for a figure's ledger rows: the row number, then the contract's columns by their Chinese header.
 _LEDGER_COLUMNS = {name: {"_row": "行", **{c.name: c.zh for c in table.columns}} for name, table in TABLES.items()}
@@ -305,8 +309,10 @@ class ReviewPanel:
             template_for(self.current, self.template),
             self.out,
             findings=self.current.findings,
+            name=self.current.name,
         )
-        docx = (folder / "report.docx").read_bytes()
+        written = folder / report_files(self.current.name).docx
+        docx = written.read_bytes()
         # A data: link downloads the very file just written, whatever the server's paths are.
         href = (
             "data:application/vnd.openxmlformats-officedocument.wordprocessingml.document;base64,"
@@ -315,10 +321,10 @@ class ReviewPanel:
         name = f"{self.current.bureau}-{self.current.year}-report.docx"
         self.result.value = (
             f'<p><a class="zj-download" href="{href}" download="{html.escape(name)}">⬇ 下载报告（{html.escape(name)}）</a>'
-            f'　<span style="color:#555">已保存在输出目录：{html.escape(_shown(folder / "report.docx"))}</span></p>'
+            f'　<span style="color:#555">已保存在输出目录：{html.escape(_shown(written))}</span></p>'
             f"<details><summary>预览报告正文</summary>{present.preview_html(docx)}</details>"
         )
-        self.last_rendered = folder / "report.docx"
+        self.last_rendered = written
         return "报告已生成"
 
     # --- views ----------------------------------------------------------------------
@@ -392,17 +398,11 @@ def app(data: str = "", params: str = "", out: str = "") -> ReviewPanel | None:
 
     Shows the ledger problems (and no panel) when the data break the contract.
     """
-    from IPython.display import HTML, Markdown, display
-
-    from toolkit.data.problems import DataError
-    from toolkit.data.validate import load_ledgers
-    from toolkit.ui.apps import ENV_DATA, ENV_OUT, ENV_PARAMS
-    from toolkit.ui.notebook import TABLE_CSS
 
     data = data or os.environ.get(ENV_DATA, "")
     params = params or os.environ.get(ENV_PARAMS, "parameters")
     out = out or os.environ.get(ENV_OUT, "output")
-    display(HTML(TABLE_CSS))
+    display(HTML(present.TABLE_CSS))
     if not data:
         display(Markdown("**未指定台账目录。** 请用 `zongjie review --data 台账目录 --params 参数目录` 启动。"))
         return None

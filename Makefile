@@ -29,12 +29,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check toolkit tests benchmarks scripts templates
 	$(BIN)/ruff format --check --quiet toolkit tests benchmarks scripts templates
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check toolkit tests benchmarks scripts templates
 	$(BIN)/ruff format --check toolkit tests benchmarks scripts templates
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 
 format: $(STAMP)

@@ -32,6 +32,7 @@ Run: .venv/bin/python benchmarks/faults.py [--rounds 10] [--bureaus 40] [--signa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -181,10 +182,8 @@ def linger(
         time.sleep(POLL)
     for pid, k in living.items():
         gone.left[k] = gone.left.get(k, 0) + 1
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)  # ours (marked): clean up for the next round
-        except ProcessLookupError:
-            pass
     process.wait()
     return gone
 
@@ -535,7 +534,7 @@ def main() -> None:
     try:
         world = World(tmp, args.bureaus, args.jobs)
         began = time.time()
-        code, seconds, err, gone = run_plain(world)
+        code, seconds, err, _gone = run_plain(world)
         problems = verify(world.out, world.codes, began - 1)
         if code != 0 or problems:
             sys.exit(f"the first batch failed (exit {code}): {problems[:5]} {err[-400:]}")

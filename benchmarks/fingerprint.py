@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from scale import YEAR, build  # noqa: E402  (the province benchmark's invented bureaus)
+from scale import YEAR, build
 
 
 def _timed(what: str, run, repeat: int = 1):
@@ -69,7 +69,7 @@ def main() -> None:
         fresh = Ledgers.read(Path(tmp) / "ledgers.pkl")
         _timed("group rows by bureau (shared with the notebooks' lookups)", lambda: fresh._columns)
         _timed("canonical values (dates, decimals tagged)", lambda: fresh._canonical)
-        digests, seconds = _timed(f"row digests of {len(codes)} bureaus", fresh.digests)
+        _digests, seconds = _timed(f"row digests of {len(codes)} bureaus", fresh.digests)
         print(f"    = {seconds / len(codes) * 1e6:.0f} µs CPU a bureau")
         _timed("notices digest", fresh.notices_digest)
         _timed("whole-ledger digest for the overview (row digests reused)", fresh.digest)

@@ -60,10 +60,12 @@ def big_ledger(folder: Path, rows: int) -> None:
 def bomb(folder: Path, megabytes: int = 200) -> None:
     """A ~1000:1 zip part named .xlsx beside the sample ledgers."""
     chunk = b"<c>0</c>" * (1024 * 128)
-    with zipfile.ZipFile(folder / "活动台账-炸弹.xlsx", "w", zipfile.ZIP_DEFLATED) as z:
-        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as part:
-            for _ in range(megabytes):
-                part.write(chunk)
+    with (
+        zipfile.ZipFile(folder / "活动台账-炸弹.xlsx", "w", zipfile.ZIP_DEFLATED) as z,
+        z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as part,
+    ):
+        for _ in range(megabytes):
+            part.write(chunk)
 
 
 def far_cell(folder: Path) -> None:

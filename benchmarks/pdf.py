@@ -9,6 +9,7 @@ report is printed too (from /proc, for soffice and its helpers).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -24,10 +25,8 @@ BUREAUS = ["fengling", "hedong", "meiling", "qingshan", "yunshui"]
 def _descendants(pid: int) -> list[int]:
     children = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
+        with contextlib.suppress(OSError):
             children += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            pass
     return children + [d for c in children for d in _descendants(c)]
 
 

@@ -96,9 +96,27 @@ def main() -> None:
         (tmp / "seq").mkdir(exist_ok=True)
         for c in loop:
             w, u, rc = timed(
-                [str(BIN / "papermill"), "--no-progress-bar", str(ROOT / "notebooks" / "report.ipynb")]
-                + [str(tmp / "seq" / f"{c}.ipynb"), "-p", "bureau", c, "-p", "year", str(YEAR)]
-                + ["-p", "data_dir", str(data), "-p", "params_dir", str(params), "-p", "out_dir", str(tmp / "seq")]
+                [
+                    str(BIN / "papermill"),
+                    "--no-progress-bar",
+                    str(ROOT / "notebooks" / "report.ipynb"),
+                    str(tmp / "seq" / f"{c}.ipynb"),
+                    "-p",
+                    "bureau",
+                    c,
+                    "-p",
+                    "year",
+                    str(YEAR),
+                    "-p",
+                    "data_dir",
+                    str(data),
+                    "-p",
+                    "params_dir",
+                    str(params),
+                    "-p",
+                    "out_dir",
+                    str(tmp / "seq"),
+                ]
             )
             if rc != 0:
                 sys.exit(f"papermill failed for {c}")

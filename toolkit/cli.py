@@ -22,6 +22,7 @@ from toolkit.run.spec import RunSpec
 
 if TYPE_CHECKING:
     from toolkit.run import batch
+    from toolkit.run.execute import RunResult
 
 
 def _year(text: str) -> int:
@@ -333,7 +334,7 @@ class _Progress:
         jobs = len(plan.jobs)
         self.bar = self.bar_class(total=jobs, desc="生成报告", unit="个单位", disable=not jobs, file=sys.stderr)
 
-    def shown(self, code: str, result: batch.RunResult) -> None:
+    def shown(self, code: str, result: RunResult) -> None:
         state = "成功" if result.ok else "失败"
         if self.bar is None:
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -149,19 +150,15 @@ def kill_kernels(runtime_dir: Path) -> None:
         except OSError:
             continue
         if marker in cmdline and b"ipykernel" in cmdline:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(int(proc.name), signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 def stop_server(server: LabServer) -> None:
     """Shut down kernels and the server; escalate to SIGTERM and SIGKILL if it lingers."""
     server.shutdown_sessions()
-    try:
+    with contextlib.suppress(urllib.error.URLError, OSError):
         server.api("POST", "/api/shutdown", timeout=10)
-    except (urllib.error.URLError, OSError):
-        pass
     try:
         server.process.wait(timeout=20)
     except subprocess.TimeoutExpired:
@@ -291,10 +288,8 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     finally:
         report = getattr(request.node, "rep_call", None)
         if report is None or report.failed:
-            try:
+            with contextlib.suppress(Exception):  # the page may already be gone
                 page.screenshot(path=str(folder / "failure.png"))
-            except Exception:  # the page may already be gone
-                pass
             (folder / "console.log").write_text("\n".join(messages), encoding="utf-8")
         context.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from pathlib import Path
 
@@ -74,7 +75,7 @@ def test_charts_show_whole_in_chromium(page, page_file, width, request):
     assert len(found) == 4
     for chart in found:
         assert chart["injected"] == 0  # names stay text
-        left, top, right, bottom = chart["svg"]
+        left, _top, right, _bottom = chart["svg"]
         assert right <= width  # scaled down to the page, not cut by it
         if width < 760:
             assert right - left < 760
@@ -87,6 +88,6 @@ def test_charts_show_whole_in_chromium(page, page_file, width, request):
             labels = [b for t, *b in chart["texts"] if _inside(b, chart["legend"])]
             assert labels and all(b[0] > chart["plot"][2] for b in labels)
         categories = [b for t, *b in chart["texts"] if b[2] <= chart["plot"][0]]
-        for a, b in zip(categories, categories[1:]):  # category labels never overlap
+        for a, b in itertools.pairwise(categories):  # category labels never overlap
             assert a[3] <= b[1] + 0.5 or b[3] <= a[1] + 0.5 or a[2] <= b[0] or b[2] <= a[0]
     assert HOSTILE in found[2]["title"]

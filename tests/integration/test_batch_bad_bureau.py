@@ -48,8 +48,24 @@ def batch(tmp_path_factory):
     sheet.cell(broken_first + 8, 8).value = "=1+1"  # written by a script: no cached value
     book.save(data / "活动台账.xlsx")
     result = subprocess.run(
-        [sys.executable, "-m", "toolkit.cli", "batch", "--data", data, "--params", params, "--year", "2021"]
-        + ["--out", out, "--jobs", "2", "--date", "2022-01-10"],
+        [
+            sys.executable,
+            "-m",
+            "toolkit.cli",
+            "batch",
+            "--data",
+            data,
+            "--params",
+            params,
+            "--year",
+            "2021",
+            "--out",
+            out,
+            "--jobs",
+            "2",
+            "--date",
+            "2022-01-10",
+        ],
         capture_output=True,
         text=True,
         timeout=900,

@@ -6,6 +6,7 @@ Lines and their positions come from ``pdftotext -bbox-layout``, fonts per text r
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -191,7 +192,7 @@ def test_pages_hold_22_lines_on_the_grid(converted):
             bottoms = [line.y1 for line in lines if line not in title]
             # Grid slots from the first line to the last, blank lines included (a blank follows the title).
             slots = round((bottoms[-1] - bottoms[0]) / PITCH) + 1 + (len(title) + 1 if title else 0)
-            steps = [(b - a) / PITCH for a, b in zip(bottoms, bottoms[1:])]
+            steps = [(b - a) / PITCH for a, b in itertools.pairwise(bottoms)]
             assert all(abs(step - round(step)) < 0.05 for step in steps), (key, steps)
             if slots < 22:
                 assert _kept_break(pages, index), (key, index + 1, slots)
@@ -277,7 +278,7 @@ def test_first_page_picture(converted, tmp_path):
 def test_failed_conversion_names_the_file_and_the_converter_goes_on(converter, converted, tmp_path):
     broken = tmp_path / "损坏.docx"
     broken.write_bytes(b"PK\x03\x04 not really a zip")
-    with pytest.raises(PdfError, match="损坏.docx"):
+    with pytest.raises(PdfError, match=r"损坏\.docx"):
         converter.convert(broken, tmp_path / "损坏.pdf")
     assert not (tmp_path / "损坏.pdf").exists()
     source = converted[("qingshan", 2021)].with_suffix(".docx")

@@ -347,7 +347,7 @@ def test_a_text_file_named_xlsx_is_reported_not_crashed(minimal):
 
 def test_title_row_above_the_header_is_a_notice_not_an_error(minimal):
     data, _ = minimal
-    rows = [["《2021年党史学习教育活动台账》"], [None]] + activity_rows()
+    rows = [["《2021年党史学习教育活动台账》"], [None], *activity_rows()]
     path = activities_book(data, [("活动台账", rows)])
     book = openpyxl.load_workbook(path)
     book["活动台账"].merge_cells("A1:I1")
@@ -374,7 +374,7 @@ def test_totals_and_footer_rows_are_skipped_with_a_notice(minimal):
 
 def test_missing_column_names_the_row_it_looked_at(minimal):
     data, _ = minimal
-    rows = [["《活动台账》"]] + activity_rows(headers=["单位代码", "日期", "活动名称"])
+    rows = [["《活动台账》"], *activity_rows(headers=["单位代码", "日期", "活动名称"])]
     activities_book(data, [("活动台账", rows)])
     with pytest.raises(DataError) as caught:
         load_ledgers(data)

@@ -25,7 +25,7 @@ def _cells(html: str, label: str) -> list[str]:
 def test_figure_summary_counts_statuses_and_totals(tmp_path):
     reports, plan = _reports(tmp_path, 40)
     html = overview.figure_summary(reports)
-    ok, warning, missing, overridden, total, low, median, high = _cells(html, "大调研收集问题数")
+    ok, warning, missing, overridden, total, low, _median, high = _cells(html, "大调研收集问题数")
     assert int(ok) + int(warning) + int(missing) + int(overridden) == 40
     collected = {p["name"]: p["survey"][0] for p in plan.values()}
     assert int(total) == sum(collected.values())

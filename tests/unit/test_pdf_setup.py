@@ -43,7 +43,7 @@ def test_first_page_of_a_broken_pdf_is_a_pdf_error(tmp_path):
         pytest.skip("poppler-utils not installed")
     broken = tmp_path / "坏.pdf"
     broken.write_bytes(b"%PDF-1.4 nothing")
-    with pytest.raises(PdfError, match="坏.pdf"):
+    with pytest.raises(PdfError, match=r"坏\.pdf"):
         pdf.first_page_png(broken, tmp_path / "page.png")
     assert not (tmp_path / "page.png").exists()
 
@@ -60,7 +60,16 @@ def test_writing_a_report_removes_the_pdf_of_the_previous_docx(sample_ledgers, t
 def _render_args(tmp_path) -> list[str]:
     from conftest import SAMPLE
 
-    return ["render", "--data", str(SAMPLE), "--params", str(PARAMS), "--bureau", "hedong", "--year", "2021"] + [
+    return [
+        "render",
+        "--data",
+        str(SAMPLE),
+        "--params",
+        str(PARAMS),
+        "--bureau",
+        "hedong",
+        "--year",
+        "2021",
         "--out",
         str(tmp_path),
         "--pdf",

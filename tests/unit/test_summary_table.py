@@ -211,7 +211,7 @@ def test_layout_follows_gbt9704_attachment_table(sample_ledgers, tmp_path):
 
 
 def test_table_runs_across_pages_with_header_repeated(tmp_path):
-    data, params, plan = fictional_bureaus(tmp_path, 60, seed=11)
+    data, params, _plan = fictional_bureaus(tmp_path, 60, seed=11)
     path = write_summary_table(load_ledgers(data), params, 2023, tmp_path / "out")
     assert len(table_rows(path)) == 61
     table = Document(str(path)).tables[0]

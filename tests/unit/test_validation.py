@@ -143,7 +143,7 @@ def test_each_broken_cell_is_named(minimal, table, rows, index, change, column, 
 
 def test_duplicated_indicator_names_both_rows(minimal):
     data, _ = minimal
-    write_csv(data / "财政指标.csv", FINANCE + [dict(FINANCE[0], 数值="5")])
+    write_csv(data / "财政指标.csv", [*FINANCE, dict(FINANCE[0], 数值="5")])
     problems = _problems(data)
     assert sorted(p.row for p in problems) == [2, len(FINANCE) + 2]
     assert all("不会自动相加" in str(p) for p in problems)

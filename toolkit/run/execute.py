@@ -166,7 +166,7 @@ def execute(
     if not executed:
         raise error or IncompleteOutputs("笔记本没有产生执行结果。")
     nb = for_reading(executed[-1])
-    atomic_write(output, nbformat.writes(nb).encode("utf-8"))
+    atomic_write(output, nbformat.writes(nb).encode("utf-8"))  # type: ignore[no-untyped-call]
     atomic_write(output.with_suffix(".html"), notebook_html(nb, output.parent.name))
     if error is not None:
         error.notebook = nb

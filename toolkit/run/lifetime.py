@@ -9,6 +9,7 @@ exec. Elsewhere this is a no-op and the ordinary shutdown paths apply.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import os
 import shutil
@@ -81,10 +82,8 @@ def on_terminate(cleanup: Callable[[], None]) -> None:
 
 def _terminate(signum: int, frame: object) -> None:
     for cleanup in reversed(_ON_TERMINATE):
-        try:
+        with contextlib.suppress(Exception):  # leaving anyway; the kernel also dies with this process
             cleanup()
-        except Exception:  # leaving anyway; the kernel also dies with this process
-            pass
     os._exit(128 + signum)
 
 
@@ -157,10 +156,8 @@ def _raise_terminated(signum: int, frame: object) -> None:
 
 def stop_on_terminate() -> None:
     """In the main process: SIGTERM raises :class:`Terminated` instead of ending the process unseen."""
-    try:
+    with contextlib.suppress(ValueError):  # not the main thread: SIGTERM keeps its default
         signal.signal(signal.SIGTERM, _raise_terminated)
-    except ValueError:  # not the main thread: SIGTERM keeps its default
-        pass
 
 
 def interrupted_status() -> int:

@@ -15,7 +15,7 @@ from papermill.engines import NBClientEngine
 from papermill.translators import PythonTranslator
 
 
-class ReadablePythonTranslator(PythonTranslator):
+class ReadablePythonTranslator(PythonTranslator):  # type: ignore[misc]  # papermill is untyped
     """Write string parameters as Python literals that keep Chinese readable, not ``\\u`` escapes."""
 
     @classmethod
@@ -23,7 +23,7 @@ class ReadablePythonTranslator(PythonTranslator):
         return repr(val)
 
 
-class ZongjieEngine(NBClientEngine):
+class ZongjieEngine(NBClientEngine):  # type: ignore[misc]  # papermill is untyped
     """papermill's nbclient engine for a kernel that may be reused: it leaves a kernel it did
     not start running (closing only its own channels, and none of a client it is given as
     ``kc``) and hands the executed notebook to a ``sink`` even when a cell fails, so the

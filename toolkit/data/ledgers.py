@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,11 @@ from toolkit.outputs import atomic_write
 #: Rows a year needs (activities, or distinct finance indicators) to count as a report year.
 REPORT_MINIMUM = 5
 TABLE_NAMES = ("activities", "problems", "finance")
+
+#: One ledger row as a plain record: canonical column → cell value, plus _file, _sheet, _row.
+Record = dict[str, Any]
+#: Per table: each bureau's row positions, and each column as an array.
+Columns = tuple[dict[str, np.ndarray], dict[str, np.ndarray]]
 
 
 @dataclass
@@ -89,7 +95,7 @@ class Ledgers:
         raise NotFoundError(f"{who}没有{year}年的任何数据，无法生成{year}年的报告。有数据的年度：{have}。")
 
     @cached_property
-    def _columns(self) -> dict[str, tuple[dict, dict[str, np.ndarray]]]:
+    def _columns(self) -> dict[str, Columns]:
         """Per table: each bureau's row positions (grouped once), and each column as an array."""
         out = {}
         for name in TABLE_NAMES:
@@ -103,7 +109,7 @@ class Ledgers:
             out[name] = (frame.groupby("bureau", sort=False).indices, arrays)
         return out
 
-    def records(self, table: str, bureau: str) -> list[dict]:
+    def records(self, table: str, bureau: str) -> list[Record]:
         """One bureau's rows of ``table`` as plain records, as ``to_dict("records")`` gives them.
 
         Positions are grouped once per table, so a table of a thousand bureaus costs one pass
@@ -126,7 +132,7 @@ class Ledgers:
         if bureau is not None:  # from the bureau's records: a thousand bureaus each filter nothing
             acts, fin = self.records("activities", bureau), self.records("finance", bureau)
             activity_years = Counter(r["date"].year for r in acts if not pd.isna(r["date"]))
-            names: dict[int, set] = {}
+            names: dict[int, set[str]] = {}
             for r in fin:
                 if not pd.isna(r["year"]) and not pd.isna(r["indicator"]):
                     names.setdefault(int(r["year"]), set()).add(r["indicator"])
@@ -187,7 +193,7 @@ class Ledgers:
         return hashlib.sha256(json.dumps([self.notices_digest(), self._digests]).encode()).hexdigest()
 
     @cached_property
-    def _canonical(self) -> dict[str, tuple[dict, dict[str, np.ndarray]]]:
+    def _canonical(self) -> dict[str, Columns]:
         """Per table: the bureaus' row positions, and each column as JSON writes it exactly.
 
         A column of strings, integers, booleans and blanks is taken as it is; any other
@@ -204,7 +210,7 @@ class Ledgers:
             out[name] = (groups, columns)
         return out
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, object]:
         """The tables and notices only: what is cached on the object (groupings, digests) is not pickled."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
@@ -215,21 +221,22 @@ class Ledgers:
     @staticmethod
     def read(path: Path) -> Ledgers:
         """A copy saved by :meth:`save` in this batch (a file zongjie wrote itself)."""
-        return pickle.loads(Path(path).read_bytes())
+        ledgers: Ledgers = pickle.loads(Path(path).read_bytes())
+        return ledgers
 
 
 #: Types JSON writes exactly and tells apart (a code ``"1"`` from a count ``1``, ``True`` from ``1``).
 _AS_THEY_ARE = frozenset({str, int, bool, type(None)})
 
 
-def _tagged(values: list) -> list[str]:
+def _tagged(values: list[object]) -> list[str]:
     """Each value as text that names its type: a date by its day number, a Decimal as written, else its repr."""
     out = []
     for v in values:
         kind = type(v)
         if v is None:
             out.append("n")
-        elif kind is date:
+        elif kind is date and isinstance(v, date):  # exactly a date: a datetime keeps its repr
             out.append(f"d{v.toordinal()}")
         elif kind is Decimal:
             out.append(f"m{v}")
@@ -242,7 +249,7 @@ def _tagged(values: list) -> list[str]:
     return out
 
 
-def _objects(values: list) -> np.ndarray:
+def _objects(values: list[object]) -> np.ndarray:
     """A 1-d object array holding ``values`` as they are (sequences stay single cells)."""
     array = np.empty(len(values), dtype=object)
     for i, value in enumerate(values):

@@ -244,56 +244,70 @@ def _workbook_sheets(path: Path, shown: str, problems: list[Problem], notices: l
     except WorkbookTooLarge as exc:
         problems.append(_too_large(shown, exc))
         return []
-    out: list[_Sheet] = []
     with book:
-        chosen = []
-        for s in sheets:
-            table, resembles = classify_name(s.name)
-            if table is None:
-                continue
-            if s.hidden:
-                notices.append(
-                    Notice(shown, f"隐藏的工作表，未读取（如是{table.zh}，请取消隐藏）", s.name, kind="ignored_sheet")
-                )
-            elif resembles:
-                notices.append(
-                    Notice(
-                        shown,
-                        f"工作表名像是{table.zh}的副本或旧版本，未读取；只读取名为“{table.zh}”"
-                        f"（或“{table.zh}-后缀”）的工作表",
-                        s.name,
-                        kind="ignored_sheet",
-                    )
-                )
-            else:
-                chosen.append((table, s))
-        if not chosen:
-            table = table_for_name(path.stem)
-            visible = [s for s in sheets if not s.hidden]
-            if table is not None and len(visible) == 1:
-                chosen = [(table, visible[0])]  # e.g. 活动台账.xlsx with one sheet "Sheet1"
+        chosen = _chosen_sheets(path, shown, sheets, notices)
         if not chosen:
             return []
+        return _read_chosen(book, path, shown, chosen, problems)
 
-        try:
-            reader = CalamineWorkbook.from_path(str(path))
-        except Exception as exc:  # calamine raises several unrelated types for broken files
-            problems.append(_too_large(shown, WorkbookTooLarge(f"无法读取（{type(exc).__name__}）")))
-            return []
-        try:
-            for table, s in chosen:
-                try:
-                    rows = _read_sheet(book, reader, s)
-                except WorkbookTooLarge as exc:
-                    problems.append(_too_large(shown, exc, table))
-                    continue
-                except Exception as exc:
-                    reason = WorkbookTooLarge(f"无法读取（{type(exc).__name__}）", s.name)
-                    problems.append(_too_large(shown, reason, table))
-                    continue
-                out.append(_Sheet(table, s.name, rows))
-        finally:
-            reader.close()
+
+def _chosen_sheets(
+    path: Path, shown: str, sheets: list[SheetInfo], notices: list[Notice]
+) -> list[tuple[Table, SheetInfo]]:
+    """The sheets to read as tables; a hidden sheet or a copy of a table is skipped with a notice."""
+    chosen = []
+    for s in sheets:
+        table, resembles = classify_name(s.name)
+        if table is None:
+            continue
+        if s.hidden:
+            notices.append(
+                Notice(shown, f"隐藏的工作表，未读取（如是{table.zh}，请取消隐藏）", s.name, kind="ignored_sheet")
+            )
+        elif resembles:
+            notices.append(
+                Notice(
+                    shown,
+                    f"工作表名像是{table.zh}的副本或旧版本，未读取；只读取名为“{table.zh}”"
+                    f"（或“{table.zh}-后缀”）的工作表",
+                    s.name,
+                    kind="ignored_sheet",
+                )
+            )
+        else:
+            chosen.append((table, s))
+    if not chosen:
+        only = table_for_name(path.stem)
+        visible = [s for s in sheets if not s.hidden]
+        if only is not None and len(visible) == 1:
+            chosen = [(only, visible[0])]  # e.g. 活动台账.xlsx with one sheet "Sheet1"
+    return chosen
+
+
+def _read_chosen(
+    book: zipfile.ZipFile, path: Path, shown: str, chosen: list[tuple[Table, SheetInfo]], problems: list[Problem]
+) -> list[_Sheet]:
+    """The cells of each chosen sheet; a sheet too large or unreadable is a problem instead."""
+    try:
+        reader = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises several unrelated types for broken files
+        problems.append(_too_large(shown, WorkbookTooLarge(f"无法读取（{type(exc).__name__}）")))
+        return []
+    out: list[_Sheet] = []
+    try:
+        for table, s in chosen:
+            try:
+                rows = _read_sheet(book, reader, s)
+            except WorkbookTooLarge as exc:
+                problems.append(_too_large(shown, exc, table))
+                continue
+            except Exception as exc:
+                reason = WorkbookTooLarge(f"无法读取（{type(exc).__name__}）", s.name)
+                problems.append(_too_large(shown, reason, table))
+                continue
+            out.append(_Sheet(table, s.name, rows))
+    finally:
+        reader.close()
     return out
 
 
@@ -385,7 +399,6 @@ def _frame_from_rows(
     start = _header_row(table, rows)
     if start is None:
         return None
-    header_row = rows[start]
     if start > 0 and any(not all(_blank(v) for v in r) for r in rows[:start]):
         notices.append(
             Notice(
@@ -396,39 +409,7 @@ def _frame_from_rows(
                 kind="header_row",
             )
         )
-    aliases = table.aliases
-    positions: dict[str, int] = {}
-    written: dict[str, str] = {}
-    for pos, header in enumerate(header_row):
-        if _blank(header):
-            continue
-        canonical = aliases.get(header_key(header))
-        if canonical is None:
-            notices.append(
-                Notice(
-                    shown,
-                    f"不是{table.zh}的列，已忽略（可用的列：{'、'.join(c.zh for c in table.columns)}）",
-                    sheet or None,
-                    start + 1,
-                    str(header).strip(),
-                    kind="ignored_column",
-                )
-            )
-            continue
-        if canonical in positions:
-            problems.append(
-                Problem(
-                    shown,
-                    f"表头重复：“{written[canonical]}”与“{header}”是同一列",
-                    sheet or None,
-                    start + 1,
-                    str(header),
-                    table=table.name,
-                )
-            )
-            continue
-        positions[canonical] = pos
-        written[canonical] = str(header).strip()
+    positions, written = _header_columns(table, rows[start], shown, sheet, start + 1, problems, notices)
     missing = [c for c in table.columns if c.required and c.name not in positions]
     for c in missing:
         problems.append(
@@ -443,6 +424,71 @@ def _frame_from_rows(
         )
     if missing:
         return None
+    records = _records(table, rows, start, positions, shown, sheet, notices)
+    columns = [c.name for c in table.columns] + list(META_COLUMNS)
+    return _Frame(pd.DataFrame.from_records(records, columns=columns), written, positions)
+
+
+def _header_columns(
+    table: Table,
+    header_row: list[object],
+    shown: str,
+    sheet: str,
+    row: int,
+    problems: list[Problem],
+    notices: list[Notice],
+) -> tuple[dict[str, int], dict[str, str]]:
+    """Each canonical column's position in the header row, and its header as the user wrote it.
+
+    A header that is no column of the table is ignored with a notice; a second header
+    naming a column already found is a problem.
+    """
+    aliases = table.aliases
+    positions: dict[str, int] = {}
+    written: dict[str, str] = {}
+    for pos, header in enumerate(header_row):
+        if _blank(header):
+            continue
+        canonical = aliases.get(header_key(header))
+        if canonical is None:
+            notices.append(
+                Notice(
+                    shown,
+                    f"不是{table.zh}的列，已忽略（可用的列：{'、'.join(c.zh for c in table.columns)}）",
+                    sheet or None,
+                    row,
+                    str(header).strip(),
+                    kind="ignored_column",
+                )
+            )
+            continue
+        if canonical in positions:
+            problems.append(
+                Problem(
+                    shown,
+                    f"表头重复：“{written[canonical]}”与“{header}”是同一列",
+                    sheet or None,
+                    row,
+                    str(header),
+                    table=table.name,
+                )
+            )
+            continue
+        positions[canonical] = pos
+        written[canonical] = str(header).strip()
+    return positions, written
+
+
+def _records(
+    table: Table,
+    rows: list[list[object]],
+    start: int,
+    positions: dict[str, int],
+    shown: str,
+    sheet: str,
+    notices: list[Notice],
+) -> list[dict[str, object]]:
+    """The data rows below the header at index ``start``: empty rows, 合计 and footer lines left out."""
     required = [c.name for c in table.columns if c.required]
     records = []
     for i in range(start + 1, len(rows)):
@@ -457,8 +503,7 @@ def _frame_from_rows(
             continue
         cells.update(_file=shown, _sheet=sheet, _row=i + 1)
         records.append(cells)
-    columns = [c.name for c in table.columns] + list(META_COLUMNS)
-    return _Frame(pd.DataFrame.from_records(records, columns=columns), written, positions)
+    return records
 
 
 #: Spreadsheet formats that are not read: each such file is listed, so no ledger is lost unseen.

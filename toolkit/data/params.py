@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -24,7 +25,7 @@ NARRATIVE_KEYS = {"problems": "存在的问题", "next_steps": "下一步工作�
 class BureauParams:
     code: str
     path: Path
-    values: dict = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)  # the parameter file as YAML gives it
 
     def get(self, key: str) -> str | None:
         value = self.values.get(key)
@@ -70,7 +71,7 @@ def _yaml_files(params_dir: Path) -> list[Path]:
     return sorted(folder.glob("*.yaml"))
 
 
-def _read_yaml(path: Path, shown: str) -> tuple[dict, list[Problem]]:
+def _read_yaml(path: Path, shown: str) -> tuple[dict[str, Any], list[Problem]]:
     data, problems = read_yaml(path, shown)
     if problems:
         return {}, problems
@@ -156,7 +157,7 @@ class _Literal(str):
     """A multi-line string dumped in YAML's readable ``|`` block style."""
 
 
-class _Dumper(yaml.SafeDumper):
+class _Dumper(yaml.SafeDumper):  # type: ignore[misc]  # PyYAML has no type information
     pass
 
 

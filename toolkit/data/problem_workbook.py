@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.worksheet import Worksheet
 
 from toolkit.data.limits import column_letters
 from toolkit.data.load import read_rows
@@ -76,6 +77,10 @@ def _first_cell(rows: list[list[object]], row: int) -> str:
     return f"{column_letters(col + 1)}{row}"
 
 
+#: A marked copy of one source: its sheet's title in the problem list, and the cells copied.
+_Marked = dict[tuple[str, str | None], tuple[str, list[list[object]]]]
+
+
 def problem_workbook_bytes(problems: Sequence[Problem], data_dir: Path | None) -> bytes:
     """The problem list as ``.xlsx`` bytes (``data_dir`` holds the ledgers to copy and mark)."""
 
@@ -92,8 +97,22 @@ def problem_workbook_bytes(problems: Sequence[Problem], data_dir: Path | None) -
         listing.column_dimensions[chr(65 + i)].width = width
     listing.freeze_panes = "A2"
 
-    # copies of every source with problems in its rows
-    marked: dict[tuple[str, str | None], tuple[str, list[list[object]]]] = {}
+    marked = _marked_copies(book, problems, data_dir, taken)
+    notes: dict[tuple[str, str], list[str]] = {}
+    for n, p in enumerate(problems, 1):
+        _list_problem(listing, n, p, marked.get((p.file, p.sheet)), notes)
+    for (title, ref), texts in notes.items():
+        cell = book[title][ref]
+        cell.fill = red
+        cell.comment = Comment("\n".join(texts), "zongjie", width=360, height=40 + 40 * len(texts))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _marked_copies(book: Workbook, problems: Sequence[Problem], data_dir: Path | None, taken: set[str]) -> _Marked:
+    """A copy of every source with problems in its rows, each a sheet of ``book``."""
+    marked: _Marked = {}
     for p in problems:
         key = (p.file, p.sheet)
         if p.row is None or key in marked or data_dir is None:
@@ -109,45 +128,46 @@ def problem_workbook_bytes(problems: Sequence[Problem], data_dir: Path | None) -
                 if value is not None:
                     _set_text(sheet.cell(r, c), value)
         sheet.freeze_panes = None
-    notes: dict[tuple[str, str], list[str]] = {}
-    for n, p in enumerate(problems, 1):
-        target = marked.get((p.file, p.sheet))
-        ref = _cell_of(p)
-        if target is not None and p.row is not None and ref is None:
-            ref = _first_cell(target[1], p.row)
-        line = [
-            n,
-            getattr(p, "bureau", None) or "",
-            p.file,
-            p.sheet or "",
-            ref or "",
-            p.row or "",
-            p.column or "",
-            p.value if p.value not in (None, "") else "",
-            p.message,
-            p.expected or "",
-            "",
-        ]
-        listing.append([None] * len(line))
-        row = listing.max_row
-        for c, value in enumerate(line, 1):
-            _set_text(listing.cell(row, c), value)
-            listing.cell(row, c).alignment = Alignment(wrap_text=True, vertical="top")
-        if target is not None and ref:
-            title = target[0]
-            link = listing.cell(row, len(line))
-            link.value = f"{title}!{ref}"
-            link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{title}'!{ref}")
-            link.font = Font(color="0563C1", underline="single")
-            note = f"{n}. {p.message}" + (f"；应填写{p.expected}" if p.expected else "")
-            notes.setdefault((title, ref), []).append(note)
-    for (title, ref), texts in notes.items():
-        cell = book[title][ref]
-        cell.fill = red
-        cell.comment = Comment("\n".join(texts), "zongjie", width=360, height=40 + 40 * len(texts))
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return marked
+
+
+def _list_problem(
+    listing: Worksheet,
+    n: int,
+    p: Problem,
+    target: tuple[str, list[list[object]]] | None,
+    notes: dict[tuple[str, str], list[str]],
+) -> None:
+    """Line ``n`` of the list; with a marked copy, a link to the cell and a note for its comment."""
+    ref = _cell_of(p)
+    if target is not None and p.row is not None and ref is None:
+        ref = _first_cell(target[1], p.row)
+    line = [
+        n,
+        getattr(p, "bureau", None) or "",
+        p.file,
+        p.sheet or "",
+        ref or "",
+        p.row or "",
+        p.column or "",
+        p.value if p.value not in (None, "") else "",
+        p.message,
+        p.expected or "",
+        "",
+    ]
+    listing.append([None] * len(line))
+    row = listing.max_row
+    for c, value in enumerate(line, 1):
+        _set_text(listing.cell(row, c), value)
+        listing.cell(row, c).alignment = Alignment(wrap_text=True, vertical="top")
+    if target is not None and ref:
+        title = target[0]
+        link = listing.cell(row, len(line))
+        link.value = f"{title}!{ref}"
+        link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{title}'!{ref}")
+        link.font = Font(color="0563C1", underline="single")
+        note = f"{n}. {p.message}" + (f"；应填写{p.expected}" if p.expected else "")
+        notes.setdefault((title, ref), []).append(note)
 
 
 def write_problem_workbook(problems: Sequence[Problem], data_dir: Path | None, out: Path) -> Path:

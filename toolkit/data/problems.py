@@ -47,7 +47,7 @@ class Problem:
             text += f"，应为{self.expected}"
         return text + "。"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         data = asdict(self)
         data["value"] = None if self.value is None else str(self.value)
         return data
@@ -82,7 +82,7 @@ class Notice:
             where.append(f"“{self.column}”列")
         return "，".join(where) + "：" + self.message
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return asdict(self)
 
 

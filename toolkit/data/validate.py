@@ -246,7 +246,7 @@ def _schema_problems(
         cases = errors.failure_cases
     else:
         return
-    seen: set[tuple] = set()
+    seen: set[tuple[int, str]] = set()
     for case in cases.itertuples(index=False):
         if case.index is None or pd.isna(case.index):
             continue
@@ -329,7 +329,7 @@ def _case_problems(ctx: _Context, typed: pd.DataFrame, canonical: dict[str, str]
 def _duplicate_rows(ctx: _Context, typed: pd.DataFrame) -> set[int]:
     """Rows identical in every column arriving from two sources (a copied sheet or file): an error."""
     columns = [c.name for c in ctx.raw.table.columns]
-    first: dict[tuple, int] = {}
+    first: dict[tuple[object, ...], int] = {}
     flagged: set[int] = set()
     for index, values in zip(typed.index, typed[columns].itertuples(index=False, name=None)):
         origin = first.setdefault(values, index)

@@ -8,22 +8,27 @@ mapping it returns remembers the line of each key (``Mapping.lines``) for messag
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from toolkit.data.problems import Problem
 
 
-class Mapping(dict):
-    """A YAML mapping that knows the line (1-based) of each of its keys."""
+class Mapping(dict[Any, Any]):
+    """A YAML mapping that knows the line (1-based) of each of its keys.
 
-    lines: dict
+    Keys and values are whatever the file holds (any hashable key, any value), as YAML gives them.
+    """
+
+    lines: dict[Any, int]
 
     def line(self, key: object) -> int | None:
-        return getattr(self, "lines", {}).get(key)
+        lines: dict[Any, int] = getattr(self, "lines", {})
+        return lines.get(key)
 
 
-class DuplicateKey(yaml.MarkedYAMLError):
+class DuplicateKey(yaml.MarkedYAMLError):  # type: ignore[misc]  # PyYAML has no type information
     pass
 
 
@@ -32,10 +37,10 @@ class DuplicateKey(yaml.MarkedYAMLError):
 _SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class StrictLoader(_SafeLoader):  # type: ignore[misc, valid-type]
+class StrictLoader(_SafeLoader):  # type: ignore[misc]  # PyYAML has no type information
     """SafeLoader that refuses duplicate keys and records key lines."""
 
-    def construct_mapping(self, node, deep=False):  # type: ignore[override]
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Mapping:
         self.flatten_mapping(node)
         out = Mapping()
         out.lines = {}
@@ -64,7 +69,7 @@ def read_yaml(path: Path, shown: str) -> tuple[object, list[Problem]]:
     except UnicodeDecodeError:
         return None, [Problem(shown, "文件不是UTF-8编码", expected="UTF-8编码的YAML文件")]
     try:
-        return yaml.load(text, Loader=StrictLoader), []  # noqa: S506 - StrictLoader is a SafeLoader
+        return yaml.load(text, Loader=StrictLoader), []  # StrictLoader is a SafeLoader
     except DuplicateKey as exc:
         mark = exc.problem_mark
         key = str(exc.problem).removeprefix("duplicate key ")

@@ -12,6 +12,7 @@ from nbconvert import HTMLExporter
 from nbconvert.exporters import TemplateExporter
 from nbconvert.filters import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+from nbformat import NotebookNode
 
 from toolkit.errors import ZongjieError
 from toolkit.record import RESULT_MIME
@@ -33,32 +34,35 @@ class OnlineResourceError(ZongjieError):
 
 
 @cache
-def _exporter() -> Any:
+def _exporter() -> HTMLExporter:
     """One exporter per process: its templates are loaded once, not per notebook."""
 
     class Exporter(HTMLExporter):
-        def _validate_preprocessor(self, nbc: Any, preprocessor: Any) -> None:
+        def _validate_preprocessor(self, nbc: NotebookNode, preprocessor: Any) -> None:
             """Not done: the notebook is nbclient's own output, and checking it against the
             schema after each preprocessor (which only logs) was a quarter of an export."""
 
-        def from_notebook_node(self, nb: Any, resources: Any = None, **kw: Any) -> Any:
+        def from_notebook_node(  # type: ignore[override]  # HTMLExporter's own signature (it returns text)
+            self, nb: NotebookNode, resources: dict[str, Any] | None = None, **kw: Any
+        ) -> tuple[str, dict[str, Any]]:
             """``HTMLExporter.from_notebook_node`` (nbconvert 7) without its BeautifulSoup pass.
 
             That pass re-parses the whole finished page to add ``alt`` to images and
             ``tabindex`` to outputs, about half of an export; both are added here to the
             template's own tags. The notebook's metadata is kept per conversion only.
             """
-            resources = self._init_resources(resources)
+            # nbconvert's own methods and filters are not annotated: their calls are checked no further
+            resources = self._init_resources(resources)  # type: ignore[no-untyped-call]
             self._nb_metadata.clear()  # nbconvert keeps every converted notebook's metadata
-            self.register_filter("highlight_code", Highlight2HTML(parent=self))
-            self.register_filter(
-                "filter_data_type",
-                WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources),
+            self.register_filter("highlight_code", Highlight2HTML(parent=self))  # type: ignore[no-untyped-call]
+            data_type = WidgetsDataTypeFilter(  # type: ignore[no-untyped-call]
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources
             )
+            self.register_filter("filter_data_type", data_type)  # type: ignore[no-untyped-call]
             page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
             return _accessible(page), resources
 
-    return Exporter(
+    return Exporter(  # type: ignore[no-untyped-call]
         template_name="offline",
         extra_template_basedirs=[str(Path(__file__).resolve().parent / "nbtemplates")],
         exclude_input=True,
@@ -76,7 +80,7 @@ _CHARACTER_REFERENCE = re.compile(r"&#(?:(\d+)|[xX]([0-9a-fA-F]+));")
 _MARKUP = {ord(c) for c in "<>&\"'"}
 
 
-def _character(match: re.Match) -> str:
+def _character(match: re.Match[str]) -> str:
     """``&#19968;`` as ``一``: headings read (and search) as their text; markup characters stay escaped."""
     point = int(match.group(1)) if match.group(1) else int(match.group(2), 16)
     if point in _MARKUP or not (0x20 <= point <= 0x10FFFF) or 0xD800 <= point <= 0xDFFF:
@@ -130,7 +134,7 @@ def for_reading(nb: Any) -> Any:
 def notebook_html(nb: Any, name: str) -> bytes:
     """The executed notebook as an offline HTML page (the batch's result record left out)."""
 
-    shown = nbformat.from_dict({**nb, "cells": [_without_record(cell) for cell in nb.cells]})
+    shown = nbformat.from_dict({**nb, "cells": [_without_record(cell) for cell in nb.cells]})  # type: ignore[no-untyped-call]
     body, _ = _exporter().from_notebook_node(shown, resources={"metadata": {"name": name}})
     body = body.replace('<html lang="en">', '<html lang="zh-CN">')
     if _online(body):

@@ -13,8 +13,10 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from toolkit.outputs import (
     INDEX,
@@ -64,7 +66,46 @@ _YEAR = re.compile(r"^\d{4}$")
 _e = html.escape
 
 
-def _status(result) -> str:
+class BureauResult(Protocol):
+    """What the page reads of one bureau's run (a batch's ``RunResult``); ``status`` is read when present."""
+
+    @property
+    def bureau(self) -> str: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def error(self) -> str: ...
+    @property
+    def missing(self) -> Sequence[str]: ...
+    @property
+    def warnings(self) -> Sequence[str]: ...
+    @property
+    def overrides(self) -> Sequence[str]: ...
+    @property
+    def seconds(self) -> float: ...
+    @property
+    def skipped(self) -> bool: ...
+
+
+class YearSummary(Protocol):
+    """What the page reads of a year's batch (a ``BatchSummary``); ``problems`` is read when present."""
+
+    @property
+    def year(self) -> int: ...
+    @property
+    def folder(self) -> Path | None: ...
+    @property
+    def results(self) -> Sequence[BureauResult]: ...
+
+
+def _folder(summary: YearSummary) -> Path:
+    """The year's output folder, where the page goes."""
+    if summary.folder is None:
+        raise TypeError("the batch summary has no output folder")
+    return Path(summary.folder)
+
+
+def _status(result: BureauResult) -> str:
     status = getattr(result, "status", None)
     return status if status in STATUS_ZH else ("ok" if result.ok else "failed")
 
@@ -86,14 +127,14 @@ def _other_years(folder: Path, year: int) -> str:
     return "年度：" + " | ".join(parts)
 
 
-def _rank(result) -> int:
+def _rank(result: BureauResult) -> int:
     status = _status(result)
     if status in _RANK:
         return _RANK[status]
     return 2 if result.missing else 3 if result.warnings else 4 if result.overrides else 5
 
 
-def _row(result, name: str, folder: Path) -> list:
+def _row(result: BureauResult, name: str, folder: Path) -> list[object]:
     """One bureau as the script reads it: ``[code, name, status, missing, warnings, overrides,
     seconds (-1 when reused), files present, error, notes, attention rank]``; the script escapes."""
     status = _status(result)
@@ -115,9 +156,9 @@ def _json_script(value: object) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def index_html(summary, names: dict[str, str], *, now: datetime | None = None) -> str:
+def index_html(summary: YearSummary, names: dict[str, str], *, now: datetime | None = None) -> str:
     """The page for ``summary`` (year, results, folder); ``names`` maps codes to bureau names."""
-    folder = Path(summary.folder)
+    folder = _folder(summary)
     year, results = summary.year, list(summary.results)
     now = (now or datetime.now()).astimezone()
     counts = {s: sum(_status(r) == s for r in results) for s in STATUS_ZH}
@@ -155,9 +196,9 @@ def index_html(summary, names: dict[str, str], *, now: datetime | None = None) -
     )
 
 
-def write_index(summary, names: dict[str, str]) -> Path:
+def write_index(summary: YearSummary, names: dict[str, str]) -> Path:
     """Write ``index.html`` into the summary's folder (atomically) and return its path."""
-    path = Path(summary.folder) / INDEX
+    path = _folder(summary) / INDEX
     atomic_write(path, index_html(summary, names).encode("utf-8"))
     return path
 

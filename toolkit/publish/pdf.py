@@ -12,6 +12,7 @@ Windows fonts the report names to installed substitutes (see docs/layout.md).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import select
@@ -23,7 +24,7 @@ import time
 import uuid
 from functools import lru_cache
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from toolkit.errors import PdfError
 
@@ -109,7 +110,7 @@ class Converter:
     def __enter__(self) -> Converter:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     @property
@@ -188,7 +189,7 @@ class Converter:
             raise PdfError("LibreOffice 未在运行。")
         return bridge.stdin, bridge.stdout
 
-    def _send(self, request: dict) -> None:
+    def _send(self, request: dict[str, str]) -> None:
         stdin, _ = self._pipes()
         try:
             stdin.write((json.dumps(request, ensure_ascii=False) + "\n").encode())
@@ -196,7 +197,7 @@ class Converter:
             self._kill()
             raise PdfError("LibreOffice 意外退出，已重启。") from None
 
-    def _reply(self, timeout: float) -> dict | None:
+    def _reply(self, timeout: float) -> dict[str, Any] | None:
         """The bridge's next answer; None after ``timeout`` seconds or when it died."""
         _, out = self._pipes()
         line = b""
@@ -209,15 +210,14 @@ class Converter:
             if not chunk:
                 return None
             line += chunk
-        return json.loads(line)
+        reply: dict[str, Any] = json.loads(line)
+        return reply
 
     def _kill(self) -> None:
         bridge, self._bridge = self._bridge, None
         if bridge is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(bridge.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
             bridge.wait()
             for stream in (bridge.stdin, bridge.stdout):
                 if stream is not None:

@@ -51,7 +51,7 @@ def _cells(figures: dict[str, Figure]) -> dict[str, WordCell]:
     return {key: WordCell(f.text) for key, f in figures.items()}
 
 
-def context(table: SummaryTable, *, final: bool = False) -> dict:
+def context(table: SummaryTable, *, final: bool = False) -> dict[str, object]:
     """What the template reads: year, rows (seq, name, cells), total and the notes under the table."""
     notes = list(table.notes)
     missing = table.missing()

@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from toolkit.data.ledgers import Ledgers
 from toolkit.data.params import BureauParams, list_bureaus, load_bureau
@@ -22,7 +23,7 @@ from toolkit.data.problems import ParameterError
 from toolkit.errors import MissingValuesError
 from toolkit.report import formatting as fmt
 from toolkit.report.definitions import load_definition
-from toolkit.report.figures import Figure, Scope, Spec, sources_of
+from toolkit.report.figures import Figure, Result, Scope, Spec, sources_of
 from toolkit.report.overrides import saved_values
 from toolkit.report.rules import activity_count, indicator, problem_count
 
@@ -62,7 +63,7 @@ class Column:
 def _other_activities() -> Spec:
     kinds = "、".join(MAIN_KINDS.values())
 
-    def compute(s: Scope):
+    def compute(s: Scope) -> Result:
         rows = [r for r in s.activities if r["kind"] not in MAIN_KINDS.values()]
         return len(rows), sources_of("activities", rows), None
 
@@ -103,7 +104,7 @@ class Row:
     name: str
     cells: dict[str, Figure]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "seq": self.seq,
             "bureau": self.bureau,
@@ -129,7 +130,7 @@ class SummaryTable:
             if f.text is None
         ]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "year": self.year,
             "columns": [{"key": c.key, "label": c.label, "rule": c.spec.rule} for c in self.columns],

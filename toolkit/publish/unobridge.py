@@ -13,6 +13,9 @@ The profile folder is removed when LibreOffice has quit, also when the parent di
 without closing the converter; so is a PDF the parent asked for and died before taking.
 """
 
+from __future__ import annotations
+
+import contextlib
 import json
 import os
 import shutil
@@ -21,13 +24,16 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
-import uno  # type: ignore[import-not-found]  # noqa: I001
+import uno  # type: ignore[import-not-found]  # first: it makes the com.sun.star modules importable
 from com.sun.star.beans import PropertyValue  # type: ignore[import-not-found]
 from com.sun.star.connection import NoConnectException  # type: ignore[import-not-found]
 
 
-def _props(**values):
+def _props(**values: object) -> tuple[Any, ...]:
+    """UNO's property values (``PropertyValue`` structs) from keyword arguments."""
     props = []
     for name, value in values.items():
         prop = PropertyValue()
@@ -36,12 +42,12 @@ def _props(**values):
     return tuple(props)
 
 
-def _say(**reply) -> None:
+def _say(**reply: object) -> None:
     sys.stdout.write(json.dumps(reply, ensure_ascii=False) + "\n")
     sys.stdout.flush()
 
 
-def _start(soffice: str, profile: str, pipe: str):
+def _start(soffice: str, profile: str, pipe: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [
             soffice,
@@ -61,7 +67,8 @@ def _start(soffice: str, profile: str, pipe: str):
     )
 
 
-def _connect(pipe: str, office, deadline: float):
+def _connect(pipe: str, office: subprocess.Popen[bytes], deadline: float) -> Any:
+    """LibreOffice's desktop (a UNO object), once ``soffice`` accepts the connection."""
     local = uno.getComponentContext()
     resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
     while True:
@@ -76,7 +83,7 @@ def _connect(pipe: str, office, deadline: float):
             time.sleep(0.05)
 
 
-def _convert(desktop, docx: str, pdf: str) -> None:
+def _convert(desktop: Any, docx: str, pdf: str) -> None:
     document = desktop.loadComponentFromURL(
         uno.systemPathToFileUrl(docx), "_blank", 0, _props(Hidden=True, ReadOnly=True, UpdateDocMode=0)
     )
@@ -88,7 +95,7 @@ def _convert(desktop, docx: str, pdf: str) -> None:
         document.close(True)
 
 
-def _stop(desktop, office) -> None:
+def _stop(desktop: Any, office: subprocess.Popen[bytes]) -> None:
     """Ask LibreOffice to quit; kill it (and this process group) when it does not."""
     if desktop is not None:
         threading.Thread(target=lambda: _quietly(desktop.terminate), daemon=True).start()
@@ -100,16 +107,15 @@ def _stop(desktop, office) -> None:
         office.kill()
 
 
-def _quietly(call) -> None:
-    try:
+def _quietly(call: Callable[[], object]) -> None:
+    with contextlib.suppress(Exception):  # LibreOffice drops the bridge while it quits
         call()
-    except Exception:  # LibreOffice drops the bridge while it quits
-        pass
 
 
 def main(argv: list[str]) -> int:
     soffice, profile, pipe, start_timeout = argv[1], argv[2], argv[3], float(argv[4])
-    office, desktop, written = _start(soffice, profile, pipe), None, ""
+    office, written = _start(soffice, profile, pipe), ""
+    desktop: Any = None
     try:
         desktop = _connect(pipe, office, time.monotonic() + start_timeout)
         _say(ok=True, ready=True)
@@ -128,10 +134,8 @@ def main(argv: list[str]) -> int:
         _stop(desktop, office)
         shutil.rmtree(profile, ignore_errors=True)
         if written:  # still there: its caller died before taking it, so nobody else will remove it
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(written)
-            except OSError:
-                pass
     return 0
 
 

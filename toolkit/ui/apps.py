@@ -21,9 +21,11 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import nbformat
 from jupyterlab.commands import get_app_dir
+from nbformat import NotebookNode
 
 from toolkit.resources import notebook
 
@@ -73,7 +75,7 @@ def chinese_settings(folder: Path) -> Path:
     app_dir = Path(get_app_dir())
     settings = folder / "lab" / "settings"
     settings.mkdir(parents=True, exist_ok=True)
-    overrides: dict = {}
+    overrides: dict[str, Any] = {}
     installed = app_dir / "settings" / "overrides.json"
     if installed.is_file():
         try:
@@ -123,6 +125,12 @@ def review_launch(
     return Launch(command, env, Path.cwd(), page)
 
 
+def _report_notebook() -> NotebookNode:
+    """The packaged report notebook (nbformat's reader is not annotated)."""
+    nb: NotebookNode = nbformat.read(notebook("report.ipynb"), as_version=4)  # type: ignore[no-untyped-call]
+    return nb
+
+
 def lab_notebook(data: Path, params: Path, out: Path, bureau: str, year: int) -> Path:
     """The report notebook with these values in its parameters cell, at ``<out>/notebooks/report-<bureau>-<year>.ipynb``.
 
@@ -137,7 +145,7 @@ def lab_notebook(data: Path, params: Path, out: Path, bureau: str, year: int) ->
         "params_dir": Path(params).resolve().as_posix(),
         "out_dir": Path(out).resolve().as_posix(),
     }
-    nb = nbformat.read(notebook("report.ipynb"), as_version=4)
+    nb = _report_notebook()
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     lines = []
     for line in cell.source.splitlines():
@@ -146,7 +154,7 @@ def lab_notebook(data: Path, params: Path, out: Path, bureau: str, year: int) ->
     cell.source = "\n".join(lines)
     target = Path(out) / "notebooks" / f"report-{bureau}-{year}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, target)
+    nbformat.write(nb, target)  # type: ignore[no-untyped-call]
     return target
 
 
@@ -185,12 +193,12 @@ def lab_launch(
     return Launch(command, {}, root, target)
 
 
-def notebook_defaults() -> dict:
+def notebook_defaults() -> dict[str, Any]:
     """The sample parameters written in the report notebook's parameters cell."""
 
-    nb = nbformat.read(notebook("report.ipynb"), as_version=4)
+    nb = _report_notebook()
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
-    values = {}
+    values: dict[str, Any] = {}
     for node in ast.parse(cell.source).body:
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
             values.update({t.id: node.value.value for t in node.targets if isinstance(t, ast.Name)})

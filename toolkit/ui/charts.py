@@ -10,9 +10,11 @@ from __future__ import annotations
 import colorsys
 import math
 from collections import Counter
+from collections.abc import Mapping
 from decimal import Decimal
 
 from toolkit.report.figures import Figure, Figures, Scope
+from toolkit.report.prepare import Report
 from toolkit.ui.svg import Bars, Series, draw
 
 #: Finance indicators compared against last year, with the figure keys that hold them.
@@ -146,7 +148,8 @@ def finance_against_previous(figures: Figures, previous: Figures | None) -> str:
 
 
 def compare_bureaus(
-    reports: dict, keys: tuple[str, ...] = ("fiscal_revenue", "tax_revenue", "general_budget_revenue")
+    reports: Mapping[str, Report | Exception],
+    keys: tuple[str, ...] = ("fiscal_revenue", "tax_revenue", "general_budget_revenue"),
 ) -> str:
     """Grouped bars: the main revenue indicators (亿元) of every bureau, side by side; a missing one reads 无数据."""
     good = [r for r in reports.values() if not isinstance(r, Exception)]
@@ -181,7 +184,7 @@ def _grouped_description(names: list[str], series: list[Series], unit: str) -> s
     )
 
 
-def attention_counts(reports: dict) -> str:
+def attention_counts(reports: Mapping[str, Report | Exception]) -> str:
     """Stacked bars: missing values, warnings and overrides per bureau."""
     good = [r for r in reports.values() if not isinstance(r, Exception)]
     names = [r.params.name for r in good]

@@ -11,18 +11,19 @@ import base64
 import html
 import os
 import tempfile
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import IPython.display
 from IPython import get_ipython
-from IPython.display import HTML, Markdown, display
 
 from toolkit.data.ledgers import Ledgers
 from toolkit.data.params import list_bureaus
-from toolkit.data.problems import DataError
+from toolkit.data.problems import DataError, Notice
 from toolkit.data.validate import load_ledgers
-from toolkit.errors import PdfError
+from toolkit.errors import PdfError, ZongjieError
 from toolkit.outputs import HEADLESS, report_dir, report_files
 from toolkit.publish import pdf
 from toolkit.record import NotebookRecord
@@ -33,6 +34,12 @@ from toolkit.resources import DEFAULT_REPORT
 from toolkit.ui import charts, present
 from toolkit.ui import overview as ov
 from toolkit.ui.review import ReviewPanel
+
+#: IPython's display and its HTML and Markdown outputs, which IPython leaves unannotated,
+#: as this module calls them (a test replaces ``display`` to see what a step shows).
+display: Callable[..., None] = IPython.display.display
+HTML: Callable[[str], IPython.display.HTML] = IPython.display.HTML
+Markdown: Callable[[str], IPython.display.Markdown] = IPython.display.Markdown
 
 
 def setup() -> None:
@@ -70,7 +77,7 @@ def _batch_ledgers(path: Path) -> Ledgers:
     return Ledgers.read(path)
 
 
-def show_notices(notices: list) -> None:
+def show_notices(notices: Sequence[Notice]) -> None:
     """What the loader skipped on purpose: copies, hidden sheets, title and 合计 rows, extra columns."""
     if not notices:
         return
@@ -100,7 +107,7 @@ def publish_result(rep: Report) -> None:
     """A machine-readable record of the run for the batch summary (missing, warnings, overrides)."""
     record = NotebookRecord(
         missing=[f"{f.label}：{f.missing}" for f in rep.figures.missing()],
-        warnings=[f"{rep.figures[x.key].label if x.key in rep.figures else ''}：{x.message}" for x in rep.findings],
+        warnings=[f"{present.label_of(rep.figures, x.key)}：{x.message}" for x in rep.findings],
         overrides=[f"{f.label}：{f.override.get('old')}→{f.text}" for f in rep.figures.values() if f.override],
     )
     display(record.part(), raw=True)
@@ -212,7 +219,7 @@ def review(
     year: int,
     template: str = "",
     rep: Report | None = None,
-):
+) -> ReviewPanel | None:
     """Show the interactive review panel in JupyterLab, and a static summary wherever a widget cannot live.
 
     Both go out as one display: JupyterLab with a kernel shows the panel; the saved
@@ -230,13 +237,13 @@ def review(
 
     panel = ReviewPanel(ledgers, params, out, bureau=bureau, year=int(year), template=template or None)
     bundle = panel.widget._repr_mimebundle_()
-    text, page = present.review_summary(panel.report)
+    text, page = present.review_summary(panel.current)
     bundle.update({"text/plain": text, "text/html": page})
     display(bundle, raw=True)
     return panel
 
 
-def overview(ledgers: Ledgers, params: str, year: int) -> dict:
+def overview(ledgers: Ledgers, params: str, year: int) -> dict[str, Report | ZongjieError]:
     """Every bureau of the year: side by side when they fit (see ``toolkit.ui.overview``), else
     aggregated by figure with the bureaus that need attention first."""
 
@@ -259,7 +266,7 @@ def overview(ledgers: Ledgers, params: str, year: int) -> dict:
     return reports
 
 
-def overview_charts(reports: dict) -> None:
+def overview_charts(reports: Mapping[str, Report | Exception]) -> None:
 
     revenue, attention = reports, reports
     if len(reports) > ov.SIDE_BY_SIDE:

@@ -11,12 +11,14 @@ table are ``汇总表.docx``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 
 import pandas as pd
 
 from toolkit.report.figures import Figure
-from toolkit.ui.present import STATUS
+from toolkit.report.prepare import Report
+from toolkit.ui.present import STATUS, label_of
 
 #: Most bureaus shown side by side, one column each.
 SIDE_BY_SIDE = 30
@@ -28,20 +30,21 @@ NUMERIC = ("count", "amount")
 
 
 def _table(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, escape=True, border=0, classes="zongjie-table", na_rep="")
+    page: str = frame.to_html(index=False, escape=True, border=0, classes="zongjie-table", na_rep="")
+    return page
 
 
-def good_reports(reports: dict) -> dict:
+def good_reports(reports: Mapping[str, Report | Exception]) -> dict[str, Report]:
     return {code: r for code, r in reports.items() if not isinstance(r, Exception)}
 
 
-def _attention(report) -> tuple[int, int, int]:
+def _attention(report: Report) -> tuple[int, int, int]:
     missing = len(report.figures.missing())
     overrides = sum(1 for f in report.figures.values() if f.override)
     return missing, len(report.findings), overrides
 
 
-def figure_summary(reports: dict) -> str:
+def figure_summary(reports: Mapping[str, Report | Exception]) -> str:
     """One row per figure across all bureaus: statuses counted, numbers summed and ranged."""
     good = good_reports(reports)
     if not good:
@@ -73,7 +76,7 @@ def _numbers(first: Figure, known: list[tuple[str, Figure]]) -> dict[str, str]:
     }
 
 
-def attention_table(reports: dict, limit: int = ATTENTION_PAGE) -> str:
+def attention_table(reports: Mapping[str, Report | Exception], limit: int = ATTENTION_PAGE) -> str:
     """The bureaus with an error, missing values, warnings or overrides, most urgent first."""
     listed: list[tuple[tuple[int, ...], tuple[object, ...]]] = []
     for code, r in reports.items():
@@ -84,7 +87,7 @@ def attention_table(reports: dict, limit: int = ATTENTION_PAGE) -> str:
         if not (missing or warnings or overrides):
             continue
         labels = "；".join(f.label for f in r.figures.missing())
-        notes = "；".join(f"{r.figures[x.key].label if x.key in r.figures else ''}：{x.message}" for x in r.findings)
+        notes = "；".join(f"{label_of(r.figures, x.key)}：{x.message}" for x in r.findings)
         listed.append(
             (
                 (1, -missing, -warnings, -overrides),
@@ -109,17 +112,17 @@ def attention_table(reports: dict, limit: int = ATTENTION_PAGE) -> str:
     return _table(frame) + (tail if more else "")
 
 
-def top(reports: dict, n: int, key) -> dict:
+def top(reports: Mapping[str, Report | Exception], n: int, key: Callable[[Report], Decimal | int]) -> dict[str, Report]:
     """The ``n`` bureaus with the largest ``key(report)``, in that order (for charts)."""
     good = good_reports(reports)
     ranked = sorted(good.items(), key=lambda item: key(item[1]), reverse=True)[:n]
     return dict(ranked)
 
 
-def revenue(report, key: str = "fiscal_revenue") -> Decimal:
+def revenue(report: Report, key: str = "fiscal_revenue") -> Decimal:
     figure = report.figures.get(key)
     return Decimal(str(figure.value)) if figure is not None and figure.value is not None else Decimal(-1)
 
 
-def attention_total(report) -> int:
+def attention_total(report: Report) -> int:
     return sum(_attention(report))

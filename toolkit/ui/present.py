@@ -10,6 +10,8 @@ import html
 import io
 import re
 import zipfile
+from collections.abc import Mapping
+from decimal import Decimal
 
 import pandas as pd
 from docx.oxml import parse_xml
@@ -19,8 +21,10 @@ from toolkit.data.contract import TABLES
 from toolkit.data.ledgers import Ledgers
 from toolkit.data.problems import Problem
 from toolkit.report import styles
+from toolkit.report.changes import Change
 from toolkit.report.checks import Finding
 from toolkit.report.figures import Figures
+from toolkit.report.prepare import Report
 
 #: The style of every table shown in a notebook (report and overview), for screen and export.
 TABLE_CSS = """<style>
@@ -38,8 +42,14 @@ STATUS = {"ok": "正常", "warning": "需核实", "missing": "缺失", "overridd
 _CSS = "zongjie-table"
 
 
+def label_of(figures: Figures, key: str | None) -> str:
+    """The label of the figure ``key`` names; "" when a finding concerns no figure of the report."""
+    return figures[key].label if key is not None and key in figures else ""
+
+
 def _table(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, escape=True, border=0, classes=_CSS, na_rep="")
+    page: str = frame.to_html(index=False, escape=True, border=0, classes=_CSS, na_rep="")
+    return page
 
 
 def problems_table(problems: list[Problem]) -> str:
@@ -108,7 +118,7 @@ def figures_table(figures: Figures) -> str:
     """
     listed = sorted(figures.values(), key=lambda f: ATTENTION_ORDER[f.status])
     frame = figures_frame(Figures(figures.bureau, figures.year, listed))
-    page = frame.to_html(index=False, escape=True, border=0, classes=_CSS, na_rep="")
+    page: str = frame.to_html(index=False, escape=True, border=0, classes=_CSS, na_rep="")
     for f in listed:  # colour each row by its status (rows are in the same order)
         colour = ROW_COLOURS[f.status]
         style = f' style="background:{colour}"' if colour else ""
@@ -131,9 +141,7 @@ def figures_table(figures: Figures) -> str:
 def findings_table(findings: list[Finding], figures: Figures) -> str:
     if not findings:
         return "<p>未发现需要核实的数据。</p>"
-    frame = pd.DataFrame(
-        [(figures[f.key].label if f.key in figures else "", f.message) for f in findings], columns=["数据项", "提示"]
-    )
+    frame = pd.DataFrame([(label_of(figures, f.key), f.message) for f in findings], columns=["数据项", "提示"])
     return _table(frame)
 
 
@@ -176,7 +184,7 @@ def _paragraphs(docx: bytes) -> list[tuple[str, str]]:
     return [(p.style or "", p.text) for p in body.iterchildren(qn("w:p"))]
 
 
-def overview_figures(reports: dict) -> str:
+def overview_figures(reports: Mapping[str, Report | Exception]) -> str:
     """Figures side by side: one row per figure, one column per bureau; missing ones marked."""
     good = {code: r for code, r in reports.items() if not isinstance(r, Exception)}
     if not good:
@@ -203,7 +211,7 @@ def _items(texts: list[str]) -> str:
     return '<ul style="margin:0;padding-left:1.2em">' + "".join(f"<li>{html.escape(t)}</li>" for t in texts) + "</ul>"
 
 
-def overview_status(reports: dict) -> str:
+def overview_status(reports: Mapping[str, Report | Exception]) -> str:
     """Per bureau: missing values, warnings and overrides, each as a list."""
     rows = []
     for code, r in reports.items():
@@ -217,7 +225,7 @@ def overview_status(reports: dict) -> str:
                 html.escape(r.params.name),
                 STATUS["missing"] if r.figures.missing() else STATUS["ok"],
                 _items([f.label for f in figs if f.text is None]),
-                _items([f"{r.figures[x.key].label if x.key in r.figures else ''}：{x.message}" for x in r.findings]),
+                _items([f"{label_of(r.figures, x.key)}：{x.message}" for x in r.findings]),
                 _items(
                     [
                         f"{f.label}：{f.override.get('computed')}→{f.text}（{f.override.get('reason')}）"
@@ -228,10 +236,11 @@ def overview_status(reports: dict) -> str:
             )
         )
     frame = pd.DataFrame(rows, columns=["单位代码", "单位名称", "状态", "待补充", "提示", "已修改"])
-    return frame.to_html(index=False, escape=False, border=0, classes=_CSS, na_rep="")
+    page: str = frame.to_html(index=False, escape=False, border=0, classes=_CSS, na_rep="")
+    return page
 
 
-def review_summary(rep) -> tuple[str, str]:
+def review_summary(rep: Report) -> tuple[str, str]:
     """What the review panel is and how to open it, as plain text and HTML, for places where it cannot run."""
     counts = {s: sum(f.status == s for f in rep.figures.values()) for s in ("warning", "missing", "overridden")}
     attention = "，".join(f"{STATUS[s]}{n}项" for s, n in counts.items() if n) or "没有需要关注的数据"
@@ -250,7 +259,9 @@ def review_summary(rep) -> tuple[str, str]:
     return "\n".join(lines), page
 
 
-def changes_html(since: list, had_previous: bool, yearly: list, rep) -> str:
+def changes_html(
+    since: list[Change], had_previous: bool, yearly: list[tuple[Change, Decimal | None]], rep: Report
+) -> str:
     """Two short tables: changes since the previous run (with why), then differences from last year."""
     parts = ["<h4>与上次生成相比</h4>"]
     if not had_previous:

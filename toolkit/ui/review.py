@@ -13,11 +13,12 @@ import html
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+import IPython.display
 import ipywidgets as w
 import pandas as pd
-from IPython.display import HTML, Markdown, display
 
 from toolkit.data.contract import TABLES
 from toolkit.data.ledgers import Ledgers
@@ -27,11 +28,16 @@ from toolkit.data.validate import load_ledgers
 from toolkit.errors import ZongjieError
 from toolkit.outputs import report_files
 from toolkit.report import render
-from toolkit.report.figures import Figure
+from toolkit.report.figures import Figure, Source
 from toolkit.report.overrides import remove_override, save_override
 from toolkit.report.prepare import Report, prepare, template_for
 from toolkit.ui import present
 from toolkit.ui.apps import ENV_DATA, ENV_OUT, ENV_PARAMS
+
+#: IPython's display and its HTML and Markdown outputs, which IPython leaves unannotated, as this module calls them.
+display: Callable[..., None] = IPython.display.display
+HTML: Callable[[str], IPython.display.HTML] = IPython.display.HTML
+Markdown: Callable[[str], IPython.display.Markdown] = IPython.display.Markdown
 
 #: Columns shown for a figure's ledger rows: the row number, then the contract's columns by their Chinese header.
 _LEDGER_COLUMNS = {name: {"_row": "行", **{c.name: c.zh for c in table.columns}} for name, table in TABLES.items()}
@@ -112,7 +118,20 @@ class ReviewPanel:
         self.template = Path(template) if template else None  # None: resolved per bureau by report.template_for
         self.report: Report | None = None
         self.last_rendered: Path | None = None
-        codes = [c for c in list_bureaus(self.params) if c in ledgers.bureaus]
+        self._build_selectors(bureau, year)
+        self._build_figure_list()
+        self._build_override_form(user)
+        self._build_narrative_boxes()
+        self._build_buttons()
+        self._connect()
+        self.widget = self._assemble(w.Layout(flex_flow="row wrap", align_items="center", width="100%"))
+        self._act(self.load, self.status)
+
+    # --- the panel's parts ----------------------------------------------------------
+
+    def _build_selectors(self, bureau: str | None, year: int | None) -> None:
+        """The bureau and year to review, the filter of the figure list, and the load status."""
+        codes = [c for c in list_bureaus(self.params) if c in self.ledgers.bureaus]
         names = {c: _bureau_name(self.params, c) for c in codes}
         self.bureau = _styled(
             w.Dropdown(
@@ -123,7 +142,7 @@ class ReviewPanel:
             ),
             "zj-bureau",
         )
-        years = ledgers.report_years(self.bureau.value) or ledgers.years
+        years = self.ledgers.report_years(self.bureau.value) or self.ledgers.years
         self.year = _styled(
             w.Dropdown(
                 options=years,
@@ -139,10 +158,16 @@ class ReviewPanel:
             w.ToggleButtons(options=list(FILTERS), value="全部", style={"button_width": "64px"}), "zj-filter"
         )
         self.status = _styled(w.HTML(layout=w.Layout(margin="0 0 0 8px")), "zj-status")
+
+    def _build_figure_list(self) -> None:
+        """The figures of the bureau-year, and the detail of the chosen one."""
         self.figures = _styled(
             w.Select(options=[], rows=14, layout=w.Layout(width="38%", min_width="240px")), "zj-figures"
         )
         self.detail = _styled(w.HTML(layout=w.Layout(flex="1 1 320px", min_width="0")), "zj-detail")
+
+    def _build_override_form(self, user: str | None) -> None:
+        """The correction of the chosen figure: new value, reason, reviewer, save and undo."""
         self.value = _styled(w.Text(description="新值", placeholder="报告中的写法"), "zj-override-value")
         self.reason = _styled(w.Text(description="原因", placeholder="如：以决算数为准"), "zj-override-reason")
         self.by = _styled(
@@ -155,6 +180,9 @@ class ReviewPanel:
         self.save = _styled(w.Button(description="保存修改", button_style="warning", icon="save"), "zj-override-save")
         self.remove = _styled(w.Button(description="撤销修改", icon="undo"), "zj-override-remove")
         self.override_feedback = _feedback("zj-override-feedback")
+
+    def _build_narrative_boxes(self) -> None:
+        """The bureau's own paragraphs for the year, and their save button."""
         self.problems = _styled(
             w.Textarea(description="存在的问题", layout=w.Layout(width="100%", height="110px")), "zj-narrative-problems"
         )
@@ -165,10 +193,15 @@ class ReviewPanel:
             area.style.description_width = "5em"
         self.save_text = _styled(w.Button(description="保存文字", icon="save"), "zj-narrative-save")
         self.text_feedback = _feedback("zj-narrative-feedback")
+
+    def _build_buttons(self) -> None:
+        """Render the report, and where its download link and preview appear."""
         self.generate = _styled(w.Button(description="生成报告", button_style="primary", icon="file"), "zj-generate")
         self.generate_feedback = _feedback("zj-generate-feedback")
         self.result = _styled(w.HTML(layout=w.Layout(width="100%")), "zj-result")
 
+    def _connect(self) -> None:
+        """Every control to its action."""
         self.bureau.observe(lambda _: self._change_bureau(), names="value")
         self.year.observe(lambda _: self._act(self.load, self.status), names="value")
         self.filter.observe(lambda _: self._refresh_list(), names="value")
@@ -180,11 +213,12 @@ class ReviewPanel:
         self.save_text.on_click(lambda _: self._act(self.save_narrative, self.text_feedback))
         self.generate.on_click(lambda _: self._act(self.render, self.generate_feedback))
 
-        row = w.Layout(flex_flow="row wrap", align_items="center", width="100%")
+    def _assemble(self, row: w.Layout) -> w.VBox:
+        """The whole panel, its parts in rows that wrap (``row``) on a narrow screen."""
         texts = w.VBox([self.problems, self.next_steps, w.HBox([self.save_text, self.text_feedback], layout=row)])
         narrative = w.Accordion(children=[texts], selected_index=None, layout=w.Layout(width="100%"))
         narrative.set_title(0, "本单位本年度的文字（存在的问题、下一步打算；留空则使用模板中的默认段落）")
-        self.widget = _styled(
+        return _styled(
             w.VBox(
                 [
                     w.HTML(PANEL_CSS),
@@ -201,11 +235,10 @@ class ReviewPanel:
             ),
             "zj-panel",
         )
-        self._act(self.load, self.status)
 
     # --- actions --------------------------------------------------------------------
 
-    def _act(self, action, where: w.HTML) -> None:
+    def _act(self, action: Callable[[], str], where: w.HTML) -> None:
         """Run an action and show its outcome beside the control that caused it, in plain Chinese."""
         start = time.perf_counter()
         try:
@@ -364,7 +397,7 @@ class ReviewPanel:
         parts += [self._rows_html(source) for source in figure.sources]
         self.detail.value = "\n".join(parts)
 
-    def _rows_html(self, source) -> str:
+    def _rows_html(self, source: Source) -> str:
         title = f"<p><b>来源</b>：{html.escape(str(source))}</p>"
         columns = _LEDGER_COLUMNS.get(source.table)
         if columns is None:
@@ -375,7 +408,8 @@ class ReviewPanel:
         ]
         picked = rows[list(columns)].astype(object)
         shown = picked.where(pd.notna(picked), "").rename(columns=columns)
-        return title + shown.to_html(index=False, border=0, classes="zongjie-table")
+        table: str = shown.to_html(index=False, border=0, classes="zongjie-table")
+        return title + table
 
 
 def _bureau_name(params: Path, code: str) -> str:

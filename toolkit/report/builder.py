@@ -39,6 +39,8 @@ from docx import Document
 from docx.document import Document as DocumentObject
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
+from docx.oxml.xmlchemy import BaseOxmlElement
+from docx.section import _Footer
 from docx.shared import Twips
 
 from toolkit.report import styles
@@ -268,7 +270,7 @@ def custom_styles_xml() -> list[str]:
     ]
 
 
-def set_doc_defaults(styles, run_properties: Sequence[str]) -> None:
+def set_doc_defaults(styles: BaseOxmlElement, run_properties: Sequence[str]) -> None:
     """Replace the docDefaults run properties (theme fonts) by ``run_properties``, single spacing."""
     r_pr = styles.find(qn("w:docDefaults") + "/" + qn("w:rPrDefault") + "/" + qn("w:rPr"))
     for child in list(r_pr):
@@ -328,7 +330,7 @@ def setup_page(doc: DocumentObject) -> None:
 # --------------------------------------------------------------------------- body
 
 
-def _styled(tag: str, style_id: str | None):
+def _styled(tag: str, style_id: str | None) -> BaseOxmlElement:
     """A `w:r` or `w:p` element whose properties name `style_id` (none when it is None)."""
     element = OxmlElement(tag)
     if style_id:
@@ -340,7 +342,7 @@ def _styled(tag: str, style_id: str | None):
     return element
 
 
-def _run(text: str, char_style: str | None = None):
+def _run(text: str, char_style: str | None = None) -> BaseOxmlElement:
     """A run holding `text` verbatim (whitespace preserved)."""
     run = _styled("w:r", char_style)
     t = OxmlElement("w:t")
@@ -350,7 +352,7 @@ def _run(text: str, char_style: str | None = None):
     return run
 
 
-def _paragraph(style_id: str | None, runs: list):
+def _paragraph(style_id: str | None, runs: list[BaseOxmlElement]) -> BaseOxmlElement:
     """A paragraph with an optional paragraph style and the given run elements."""
     p = _styled("w:p", style_id)
     for run in runs:
@@ -369,7 +371,7 @@ def add_paragraphs(doc: DocumentObject, paragraphs: list[Paragraph]) -> None:
 # --------------------------------------------------------------------------- footer
 
 
-def _field_char(kind: str):
+def _field_char(kind: str) -> BaseOxmlElement:
     run = OxmlElement("w:r")
     fld = OxmlElement("w:fldChar")
     fld.set(qn("w:fldCharType"), kind)
@@ -377,7 +379,7 @@ def _field_char(kind: str):
     return run
 
 
-def _instr_text(instruction: str):
+def _instr_text(instruction: str) -> BaseOxmlElement:
     run = OxmlElement("w:r")
     instr = OxmlElement("w:instrText")
     instr.set(qn("xml:space"), "preserve")
@@ -386,7 +388,7 @@ def _instr_text(instruction: str):
     return run
 
 
-def page_number_paragraph(odd: bool):
+def page_number_paragraph(odd: bool) -> BaseOxmlElement:
     """`— PAGE —`: odd pages right, even pages left, one character from the edge."""
     p = _paragraph(
         PAGE_NUMBER_STYLE_ID,
@@ -412,7 +414,7 @@ def page_number_paragraph(odd: bool):
     return p
 
 
-def _fill_footer(footer, odd: bool) -> None:
+def _fill_footer(footer: _Footer, odd: bool) -> None:
     footer.is_linked_to_previous = False
     element = footer._element
     for child in list(element):

@@ -13,11 +13,15 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 from toolkit.outputs import previous_figures, report_files
 from toolkit.report.figures import Figures
 
 DEFAULT_FILES = report_files()
+
+#: One figure as ``figures.json`` holds it (see :meth:`~toolkit.report.figures.Figure.to_dict`).
+FigureRecord = dict[str, Any]
 
 WHY = {"data": "台账数据变化", "override": "人工修改", "template": "报告模板变化"}
 
@@ -46,7 +50,7 @@ def keep_previous(folder: Path, json_name: str = DEFAULT_FILES.figures) -> None:
         current.replace(previous_path(folder, json_name))
 
 
-def read_previous(folder: Path, json_name: str = DEFAULT_FILES.figures) -> dict[str, dict] | None:
+def read_previous(folder: Path, json_name: str = DEFAULT_FILES.figures) -> dict[str, FigureRecord] | None:
     """The previous run's figures by key: the copy kept aside, else the ``figures.json`` still in place."""
     for path in (previous_path(folder, json_name), Path(folder) / json_name):
         try:
@@ -62,12 +66,12 @@ def _shown(text: object) -> str:
     return "【待补充】" if text is None else str(text)
 
 
-def _correction(entry: dict) -> object:
+def _correction(entry: FigureRecord) -> object:
     override = entry.get("override")
     return override.get("new") if override else None
 
 
-def since_last_run(figures: Figures, previous: dict[str, dict] | None) -> list[Change]:
+def since_last_run(figures: Figures, previous: dict[str, FigureRecord] | None) -> list[Change]:
     """Figures whose printed text differs from the previous run's, with the reason."""
     if previous is None:
         return []

@@ -6,11 +6,13 @@ concerns, so the review table, the notebook and the batch summary show the same 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from toolkit.report.figures import Figure, Figures, Scope, compute_figures
+from toolkit.data.ledgers import Ledgers
+from toolkit.report.figures import Figure, Figures, Scope, Spec, compute_figures
 
 #: A change against the previous year larger than this is flagged.
 CHANGE_LIMIT = Decimal("0.30")
@@ -21,7 +23,7 @@ class Finding:
     key: str | None  # the figure concerned, if any
     message: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return {"key": self.key, "message": self.message}
 
 
@@ -91,7 +93,7 @@ def change_against(figures: Figures, previous: Figures | None) -> list[Finding]:
     return found
 
 
-def previous_year(scope: Scope, ledgers, catalogue=None, report: str = "report") -> Figures | None:
+def previous_year(scope: Scope, ledgers: Ledgers, catalogue: Iterable[Spec], report: str = "report") -> Figures | None:
     """Last year's figures for the same bureau, when the data hold a report's worth of that year."""
     year = scope.year - 1
     if year not in ledgers.report_years(scope.params.code):
@@ -109,6 +111,9 @@ def run_checks(figures: Figures, previous: Figures | None = None) -> list[Findin
         *change_against(figures, previous),
     ]
     for finding in findings:
-        if finding.key in figures and finding.message not in figures[finding.key].warnings:
-            figures[finding.key].warnings.append(finding.message)
+        if finding.key is None or finding.key not in figures:
+            continue
+        warnings = figures[finding.key].warnings
+        if finding.message not in warnings:
+            warnings.append(finding.message)
     return findings

@@ -14,17 +14,18 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from toolkit.data.contract import (
     COUNT_INDICATORS,
 )
-from toolkit.data.params import load_all, load_bureau
+from toolkit.data.params import BureauParams, load_all, load_bureau
 from toolkit.data.problems import DataError, Problem
 from toolkit.data.yamlfile import Mapping, read_yaml
 from toolkit.errors import NotFoundError, TemplateError
 from toolkit.report.builder import build_text
 from toolkit.report.figures import Spec
-from toolkit.report.rules import INDICATOR_UNITS, RULES, Argument
+from toolkit.report.rules import INDICATOR_UNITS, RULES, Argument, Rule
 from toolkit.report.template import template_names
 from toolkit.resources import DEFAULT_REPORT, templates_dir
 
@@ -78,7 +79,9 @@ def _shown(path: Path, root: Path) -> str:
         return Path(path).as_posix()
 
 
-def _argument_value(rule_name: str, name: str, arg: Argument, value: object, shown: str, row: int | None, key: str):
+def _argument_value(
+    rule_name: str, name: str, arg: Argument, value: object, shown: str, row: int | None, key: str
+) -> tuple[object, Problem | None]:
     expected = "以下之一：" + "、".join(str(c) for c in arg.choices) if arg.choices else arg.doc
     if isinstance(value, bool) or not isinstance(value, arg.kind) or (isinstance(value, str) and not value.strip()):
         return None, Problem(
@@ -106,105 +109,134 @@ def parse_figures(data: object, shown: str) -> tuple[str, list[Spec], dict[str, 
                 Problem(shown, f"第{n}项不是“键: 值”的形式", value=entry, expected="含 key、label、rule 的映射")
             )
             continue
-        row = min(entry.lines.values()) if isinstance(entry, Mapping) and entry.lines else None
+        spec, found = _parse_entry(entry, shown, lines)
+        problems += found
+        if spec is not None:
+            specs.append(spec)
+            lines[str(entry.get("key"))] = _line(entry, "key") or 0
+    return title, specs, lines, problems
 
-        def line(name: str, entry: dict = entry, row: int | None = row) -> int | None:
-            return entry.line(name) if isinstance(entry, Mapping) and entry.line(name) else row
 
-        key, label, rule_name = entry.get("key"), entry.get("label"), entry.get("rule")
-        shown_key = str(key) if key is not None else None
-        bad = False
-        if not isinstance(key, str) or not _KEY.match(key) or key in EXTRA_NAMES:
+def _line(entry: dict[Any, Any], name: object) -> int | None:
+    """The line of ``name`` in a figure's entry, else the entry's first line (None for a plain dict)."""
+    if not isinstance(entry, Mapping):
+        return None
+    return entry.line(name) or (min(entry.lines.values()) if entry.lines else None)
+
+
+def _parse_entry(entry: dict[Any, Any], shown: str, lines: dict[str, int]) -> tuple[Spec | None, list[Problem]]:
+    """The spec of one figure's entry, or every problem that stops it (``lines``: the keys defined before)."""
+    key, label, rule_name = entry.get("key"), entry.get("label"), entry.get("rule")
+    shown_key = str(key) if key is not None else None
+    problems = _key_and_label_problems(entry, shown, lines)
+    rule = RULES.get(rule_name) if isinstance(rule_name, str) else None
+    if rule is None:
+        problems.append(
+            Problem(
+                shown,
+                "未知的规则" if rule_name is not None else "缺少规则（rule）",
+                row=_line(entry, "rule"),
+                column=shown_key,
+                value=rule_name,
+                expected="以下之一：" + "、".join(RULES),
+            )
+        )
+        return None, problems
+    rule_name = str(rule_name)
+    kwargs, found = _arguments(entry, rule, rule_name, shown, shown_key)
+    problems += found
+    if rule_name == "indicator" and not problems:
+        problems += _indicator_problems(entry, kwargs, shown, shown_key)
+    if problems:
+        return None, problems
+    return rule.build(str(key), str(label).strip(), **kwargs), []
+
+
+def _key_and_label_problems(entry: dict[Any, Any], shown: str, lines: dict[str, int]) -> list[Problem]:
+    """A figure's key that is no name or is defined twice, and a missing label."""
+    key, label = entry.get("key"), entry.get("label")
+    problems: list[Problem] = []
+    if not isinstance(key, str) or not _KEY.match(key) or key in EXTRA_NAMES:
+        problems.append(
+            Problem(
+                shown,
+                "数据项代码不对",
+                row=_line(entry, "key"),
+                value=key,
+                expected="以字母开头、由字母、数字和“_”组成，且不是 narrative",
+            )
+        )
+    elif key in lines:
+        problems.append(
+            Problem(shown, f"数据项“{key}”重复定义（另见第{lines[key]}行）", row=_line(entry, "key"), column=key)
+        )
+    if not isinstance(label, str) or not label.strip():
+        problems.append(
+            Problem(
+                shown,
+                "缺少数据项名称（label）",
+                row=_line(entry, "label"),
+                column=str(key) if key is not None else None,
+                expected="中文名称，如“部署会日期”",
+            )
+        )
+    return problems
+
+
+def _arguments(
+    entry: dict[Any, Any], rule: Rule, rule_name: str, shown: str, shown_key: str | None
+) -> tuple[dict[str, object], list[Problem]]:
+    """The rule's arguments from a figure's entry, by the builder's parameter names, and every problem with them."""
+    kwargs: dict[str, object] = {}
+    problems: list[Problem] = []
+    for name, value in entry.items():
+        if name in ("key", "label", "rule"):
+            continue
+        arg = rule.arguments.get(name)
+        if arg is None:
+            known = "、".join(rule.arguments) or "无参数"
             problems.append(
                 Problem(
                     shown,
-                    "数据项代码不对",
-                    row=line("key"),
-                    value=key,
-                    expected="以字母开头、由字母、数字和“_”组成，且不是 narrative",
-                )
-            )
-            bad = True
-        elif key in lines:
-            problems.append(
-                Problem(shown, f"数据项“{key}”重复定义（另见第{lines[key]}行）", row=line("key"), column=key)
-            )
-            bad = True
-        if not isinstance(label, str) or not label.strip():
-            problems.append(
-                Problem(
-                    shown,
-                    "缺少数据项名称（label）",
-                    row=line("label"),
+                    f"规则“{rule_name}”没有参数“{name}”",
+                    row=_line(entry, name),
                     column=shown_key,
-                    expected="中文名称，如“部署会日期”",
-                )
-            )
-            bad = True
-        rule = RULES.get(rule_name) if isinstance(rule_name, str) else None
-        if rule is None:
-            problems.append(
-                Problem(
-                    shown,
-                    "未知的规则" if rule_name is not None else "缺少规则（rule）",
-                    row=line("rule"),
-                    column=shown_key,
-                    value=rule_name,
-                    expected="以下之一：" + "、".join(RULES),
+                    expected=f"参数：{known}",
                 )
             )
             continue
-        rule_name = str(rule_name)
-        kwargs = {}
-        for name, value in entry.items():
-            if name in ("key", "label", "rule"):
-                continue
-            arg = rule.arguments.get(name)
-            if arg is None:
-                known = "、".join(rule.arguments) or "无参数"
-                problems.append(
-                    Problem(
-                        shown,
-                        f"规则“{rule_name}”没有参数“{name}”",
-                        row=line(name),
-                        column=shown_key,
-                        expected=f"参数：{known}",
-                    )
+        value, problem = _argument_value(rule_name, name, arg, value, shown, _line(entry, name), shown_key or "")
+        if problem:
+            problems.append(problem)
+        else:
+            kwargs[arg.to or name] = value
+    for name, arg in rule.arguments.items():
+        if arg.required and name not in entry:
+            problems.append(
+                Problem(
+                    shown, f"规则“{rule_name}”缺少参数“{name}”（{arg.doc}）", row=_line(entry, "rule"), column=shown_key
                 )
-                bad = True
-                continue
-            value, problem = _argument_value(rule_name, name, arg, value, shown, line(name), shown_key or "")
-            if problem:
-                problems.append(problem)
-                bad = True
-            else:
-                kwargs[arg.to or name] = value
-        for name, arg in rule.arguments.items():
-            if arg.required and name not in entry:
-                problems.append(
-                    Problem(
-                        shown, f"规则“{rule_name}”缺少参数“{name}”（{arg.doc}）", row=line("rule"), column=shown_key
-                    )
-                )
-                bad = True
-        if rule_name == "indicator" and not bad:
-            counted = kwargs["name"] in COUNT_INDICATORS
-            if counted != (kwargs["unit"] == "人次"):
-                expected = "人次" if counted else "、".join(u for u in INDICATOR_UNITS if u != "人次")
-                problems.append(
-                    Problem(
-                        shown,
-                        f"指标“{kwargs['name']}”不能写成“{kwargs['unit']}”",
-                        row=line("unit"),
-                        column=shown_key,
-                        expected=expected,
-                    )
-                )
-                bad = True
-        if not bad:
-            specs.append(rule.build(str(key), str(label).strip(), **kwargs))
-            lines[str(key)] = line("key") or 0
-    return title, specs, lines, problems
+            )
+    return kwargs, problems
+
+
+def _indicator_problems(
+    entry: dict[Any, Any], kwargs: dict[str, object], shown: str, shown_key: str | None
+) -> list[Problem]:
+    """An indicator written in a unit that does not fit it (a count in 元, an amount in 人次)."""
+    counted = kwargs["name"] in COUNT_INDICATORS
+    if counted == (kwargs["unit"] == "人次"):
+        return []
+    expected = "人次" if counted else "、".join(u for u in INDICATOR_UNITS if u != "人次")
+    return [
+        Problem(
+            shown,
+            f"指标“{kwargs['name']}”不能写成“{kwargs['unit']}”",
+            row=_line(entry, "unit"),
+            column=shown_key,
+            expected=expected,
+        )
+    ]
 
 
 def template_tags(template: Path) -> set[str]:
@@ -271,7 +303,7 @@ def load_definition(name: str | Path = DEFAULT_REPORT, root: Path | None = None)
 
 
 @lru_cache(maxsize=32)
-def _load(folder: str, root: str, stamps: tuple) -> ReportDefinition:
+def _load(folder: str, root: str, stamps: tuple[tuple[int, int] | None, ...]) -> ReportDefinition:
     path, base = Path(folder), Path(root)
     shown = _shown(path / FIGURES_FILE, base)
     data, problems = read_yaml(path / FIGURES_FILE, shown)
@@ -370,7 +402,7 @@ def bureau_template_file(params_dir: Path, bureau: str, report: str | Path = DEF
     return [Path(params_dir) / str(own[name])] if isinstance(own, dict) and own.get(name) else []
 
 
-def bureau_template(params, definition: ReportDefinition) -> Path | None:
+def bureau_template(params: BureauParams, definition: ReportDefinition) -> Path | None:
     """The bureau's own template for this report (``templates: {name: file}`` in its parameter file)."""
     own = params.values.get("templates") if isinstance(params.values, dict) else None
     if not isinstance(own, dict) or not own.get(definition.name):

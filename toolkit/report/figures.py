@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 
@@ -70,7 +71,7 @@ class Figure:
     sources: list[Source] = field(default_factory=list)
     missing: str | None = None  # why the data cannot fill it
     warnings: list[str] = field(default_factory=list)
-    override: dict | None = None  # the audit entry, plus what the data gave
+    override: dict[str, object] | None = None  # the audit entry, plus what the data gave
     form: fmt.Form = field(default_factory=lambda: fmt.Form("text"))
 
     @property
@@ -84,7 +85,7 @@ class Figure:
     def __str__(self) -> str:
         return self.text if self.text is not None else MISSING_MARK.format(self.label)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         override = None
         if self.override:
             override = {k: _json_value(v) for k, v in self.override.items()}
@@ -105,7 +106,7 @@ class Figure:
         }
 
 
-Row = dict  # one ledger row: canonical columns plus _file, _sheet, _row
+Row = dict[str, Any]  # one ledger row: canonical columns plus _file, _sheet, _row
 
 
 #: Types whose values are never a missing marker (NaT is a datetime, so dates are checked by exact type).
@@ -132,7 +133,7 @@ class Scope:
     problems: list[Row]
     finance: dict[str, Row]  # indicator → row
     signed_on: date
-    _kinds: dict = field(default_factory=dict, repr=False)
+    _kinds: dict[tuple[str, str | None], list[Row]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, ledgers: Ledgers, params: BureauParams, year: int, signed_on: date | None = None) -> Scope:
@@ -216,7 +217,7 @@ class Spec:
         return Figure(self.key, self.label, self.rule, value, text, sources, None, form=form)
 
 
-class Figures(dict):
+class Figures(dict[str, Figure]):
     """Figures of one bureau-year by key, in catalogue order."""
 
     def __init__(self, bureau: str, year: int, figures: Iterable[Figure], report: str = "report"):
@@ -226,7 +227,7 @@ class Figures(dict):
     def missing(self) -> list[Figure]:
         return [f for f in self.values() if f.text is None]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"bureau": self.bureau, "year": self.year, "figures": [f.to_dict() for f in self.values()]}
 
 

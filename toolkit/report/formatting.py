@@ -133,7 +133,7 @@ class Form:
             first, last = cast(tuple[date, date], value)
             return month_range(first, last)
         if self.kind == "list":
-            return "、".join(str(v) for v in cast(list, value))
+            return "、".join(str(v) for v in cast(list[object], value))
         return str(value)
 
     @property

@@ -16,8 +16,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from docx.document import Document
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.shared import Length
 
 from toolkit.report import styles
@@ -124,31 +126,34 @@ def title_lines(title: str, width: float) -> list[str]:
 # --------------------------------------------------------------------------- the document
 
 
-def _style_of(paragraph) -> str | None:
+def _style_of(paragraph: BaseOxmlElement) -> str | None:
     style = paragraph.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
     return None if style is None else style.get(qn("w:val"))
 
 
-def _texts(paragraph) -> list:
+def _texts(paragraph: BaseOxmlElement) -> list[BaseOxmlElement]:
     return [t for t in paragraph.iter(qn("w:t")) if t.text]
 
 
-def _text_of(paragraph) -> str:
+def _text_of(paragraph: BaseOxmlElement) -> str:
     return "".join(t.text for t in _texts(paragraph))
 
 
-def _title_width(document) -> float:
+def _title_width(document: Document) -> float:
     """The text block's width in title characters."""
     section = document.sections[-1]
-    block = Length(section.page_width - section.left_margin - section.right_margin)
-    size = TITLE_SIZE_PT
+    page, left, right = section.page_width, section.left_margin, section.right_margin
+    if page is None or left is None or right is None:
+        raise TypeError("the last section names no page width or side margins")
+    points: float = Length(page - left - right).pt
+    size: float = TITLE_SIZE_PT
     for style in document.styles:
         if style.style_id == TITLE_STYLE and style.font.size is not None:
             size = style.font.size.pt
-    return block.pt / size
+    return points / size
 
 
-def _break_after(paragraph, offsets: list[int]) -> None:
+def _break_after(paragraph: BaseOxmlElement, offsets: list[int]) -> None:
     """Insert a line break after each character offset, inside the run that holds it."""
     done = 0
     for t in _texts(paragraph):
@@ -165,7 +170,7 @@ def _break_after(paragraph, offsets: list[int]) -> None:
         done = end
 
 
-def break_title(document) -> None:
+def break_title(document: Document) -> None:
     """Break each title paragraph into a clerk's lines (unless it already holds a break)."""
     width = _title_width(document)
     for paragraph in document.element.body.iter(qn("w:p")):
@@ -179,7 +184,7 @@ def break_title(document) -> None:
         _break_after(paragraph, offsets)
 
 
-def _keep_next(paragraph) -> None:
+def _keep_next(paragraph: BaseOxmlElement) -> None:
     p_pr = paragraph.find(qn("w:pPr"))
     if p_pr is None:
         p_pr = OxmlElement("w:pPr")
@@ -193,7 +198,7 @@ def _keep_next(paragraph) -> None:
             style.addnext(keep)
 
 
-def keep_signature_with_body(document) -> None:
+def keep_signature_with_body(document: Document) -> None:
     """Keep the last body paragraph and the blank line after it on the page of the signature."""
     body = document.element.body
     for paragraph in body.iter(qn("w:p")):
@@ -211,7 +216,7 @@ def keep_signature_with_body(document) -> None:
         previous = previous.getprevious()
 
 
-def finish(document) -> None:
+def finish(document: Document) -> None:
     """Apply the clerk's layout to a rendered python-docx document, in place."""
     break_title(document)
     keep_signature_with_body(document)

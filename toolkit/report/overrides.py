@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -32,6 +33,9 @@ from toolkit.resources import DEFAULT_REPORT
 
 HEADER = "# 人工修改记录：由审核面板写入。删除某一项即撤销该项修改。\n"
 REQUIRED = {"new": "修改后的值", "reason": "修改原因", "by": "修改人"}
+#: One correction as its file holds it: new, reason, by, at, and what the data gave (old).
+Entry = dict[str, Any]
+
 _NAME = re.compile(r"^(?P<bureau>[A-Za-z0-9][A-Za-z0-9_-]*)-(?P<year>\d{4})$")
 
 
@@ -64,7 +68,7 @@ def _entries(path: Path, shown: str) -> tuple[Mapping, list[Problem]]:
     if not isinstance(entries, dict):
         return Mapping(), [Problem(shown, "修改记录格式不对", expected="“overrides:”下按数据代码列出各项修改")]
     found = Mapping()
-    found.lines = {str(k): _line(entries, k) for k in entries}
+    found.lines = {str(k): line for k in entries if (line := _line(entries, k)) is not None}
     for key, entry in entries.items():
         row = _line(entries, key)
         if not isinstance(entry, dict):
@@ -89,7 +93,7 @@ def _entries(path: Path, shown: str) -> tuple[Mapping, list[Problem]]:
     return found, problems
 
 
-def load_overrides(params_dir: Path, bureau: str, year: int, report: str = DEFAULT_REPORT) -> dict[str, dict]:
+def load_overrides(params_dir: Path, bureau: str, year: int, report: str = DEFAULT_REPORT) -> dict[str, Entry]:
     """Figure key → entry; an absent file means no overrides. Raise on a malformed file."""
     path = overrides_path(params_dir, bureau, year, report)
     if not path.is_file():
@@ -100,7 +104,7 @@ def load_overrides(params_dir: Path, bureau: str, year: int, report: str = DEFAU
     return entries
 
 
-def parse_new(entry: dict, form: Form, where: str, key: str, row: int | None = None) -> object:
+def parse_new(entry: Entry, form: Form, where: str, key: str, row: int | None = None) -> object:
     """The typed value of an entry's ``new``; raise ParameterError naming file, key and value."""
     raw = entry.get("new")
     try:
@@ -115,7 +119,7 @@ def parse_new(entry: dict, form: Form, where: str, key: str, row: int | None = N
 
 def saved_values(
     params_dir: Path, bureau: str, year: int, forms: dict[str, Form], report: str = DEFAULT_REPORT
-) -> dict[str, tuple[object, dict]]:
+) -> dict[str, tuple[object, Entry]]:
     """Key → (typed new value, entry) of each saved correction whose key is in ``forms``.
 
     For documents other than the report that show the same figures (the 汇总表). Raise
@@ -130,9 +134,12 @@ def saved_values(
     return {key: (value, entries[key]) for key, value in values.items()}
 
 
-def _parse_all(entries: dict[str, dict], forms: dict[str, Form], where: str) -> tuple[dict, list[Problem]]:
+def _parse_all(
+    entries: dict[str, Entry], forms: dict[str, Form], where: str
+) -> tuple[dict[str, object], list[Problem]]:
     """The typed new value of each entry whose key is in ``forms``, and every unreadable one's problem."""
-    values, problems = {}, []
+    values: dict[str, object] = {}
+    problems: list[Problem] = []
     for key, entry in entries.items():
         if key in forms:
             try:
@@ -142,7 +149,7 @@ def _parse_all(entries: dict[str, dict], forms: dict[str, Form], where: str) -> 
     return values, problems
 
 
-def _write(path: Path, entries: dict[str, dict]) -> None:
+def _write(path: Path, entries: dict[str, Entry]) -> None:
     if not entries:
         path.unlink(missing_ok=True)
         return
@@ -153,7 +160,7 @@ def _write(path: Path, entries: dict[str, dict]) -> None:
 
 def save_override(
     params_dir: Path, figures: Figures, key: str, new: str, reason: str, by: str, *, now: datetime | None = None
-) -> dict:
+) -> Entry:
     """Record that ``key`` takes the value ``new`` instead of what the data gives; return the entry."""
     path = overrides_path(params_dir, figures.bureau, figures.year, figures.report)
     where = shown_path(params_dir, path)
@@ -195,7 +202,7 @@ def remove_override(params_dir: Path, bureau: str, year: int, key: str, report: 
     return True
 
 
-def apply_overrides(figures: Figures, entries: dict[str, dict], source: Path | str) -> None:
+def apply_overrides(figures: Figures, entries: dict[str, Entry], source: Path | str) -> None:
     """Set each corrected figure's value (text written from it), keep what the data gave, flag stale ones.
 
     Every problem (unknown key, unreadable value) is raised together before any figure changes.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -29,7 +30,7 @@ class Report:
     params: BureauParams
     scope: Scope
     figures: Figures
-    story: dict
+    story: render.Story
     findings: list[Finding]
     previous: Figures | None = None
     definition: ReportDefinition | None = None
@@ -72,10 +73,9 @@ def prepare(
     apply_saved(figures, params_dir, definition.name)
     previous = previous_year(scope, ledgers, definition.specs, definition.name)
     if previous is not None:
-        try:  # last year as corrected, when its corrections can be read (else they surface in its own run)
+        # last year as corrected, when its corrections can be read (else they surface in its own run)
+        with suppress(ParameterError):
             apply_saved(previous, params_dir, definition.name)
-        except ParameterError:
-            pass
     findings = run_checks(figures, previous)
     if signed_on is None and params.signed_on(year) is None and "signed_on" in figures:
         finding = Finding("signed_on", DEFAULT_DATE_NOTE.format(year=year))

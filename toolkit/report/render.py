@@ -19,12 +19,14 @@ from docx.enum.text import WD_COLOR_INDEX
 from docx.opc.part import XmlPart
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.xmlchemy import BaseOxmlElement
 from docxtpl import DocxTemplate
 
 from toolkit.data.params import BureauParams
 from toolkit.errors import MissingValuesError, TemplateError
 from toolkit.outputs import atomic_write, report_dir, report_files
 from toolkit.report import styles
+from toolkit.report.checks import Finding
 from toolkit.report.figures import MISSING_MARK, Figures
 from toolkit.report.layout import finish as finish_layout
 from toolkit.report.sandbox import TemplateLimitError
@@ -61,7 +63,11 @@ def paragraphs(text: str | None) -> list[NarrativeParagraph]:
     return [NarrativeParagraph(" ".join(p.split())) for p in parts if p.strip()]
 
 
-def narrative(params: BureauParams, year: int) -> dict[str, list[NarrativeParagraph]]:
+#: What a template sees as ``narrative``: the bureau's own paragraphs, by ``problems`` and ``next_steps``.
+Story = dict[str, list[NarrativeParagraph]]
+
+
+def narrative(params: BureauParams, year: int) -> Story:
     texts = params.narrative(year)
     return {"problems": paragraphs(texts.get("problems")), "next_steps": paragraphs(texts.get("next_steps"))}
 
@@ -74,7 +80,7 @@ def figure_context(figures: Figures) -> dict[str, str]:
     }
 
 
-def _split_marked_runs(element) -> None:
+def _split_marked_runs(element: BaseOxmlElement) -> None:
     """Give each marked piece of text a run of its own, keeping the run's own formatting.
 
     A missing value's run is highlighted yellow; a run-in heading's run takes the 楷体
@@ -112,14 +118,14 @@ def _split_marked_runs(element) -> None:
             run.getparent().remove(run)
 
 
-def _new_run(rpr):
+def _new_run(rpr: BaseOxmlElement | None) -> BaseOxmlElement:
     run = OxmlElement("w:r")
     if rpr is not None:
         run.append(copy.deepcopy(rpr))
     return run
 
 
-def _text(piece: str):
+def _text(piece: str) -> BaseOxmlElement:
     t = OxmlElement("w:t")
     t.text = piece
     t.set(qn("xml:space"), "preserve")
@@ -133,7 +139,7 @@ def refuse_missing(figures: Figures) -> None:
         raise MissingValuesError(figures.bureau, figures.year, [f"{f.label}：{f.missing}" for f in missing])
 
 
-def render_docx(figures: Figures, story: dict, template: Path, *, final: bool = False) -> bytes:
+def render_docx(figures: Figures, story: Story, template: Path, *, final: bool = False) -> bytes:
     """The rendered report as bytes; with ``final`` refuse when any value is missing."""
     if final:
         refuse_missing(figures)
@@ -154,7 +160,7 @@ def render_docx(figures: Figures, story: dict, template: Path, *, final: bool = 
     return buffer.getvalue()
 
 
-def figures_json(figures: Figures, findings: list | None = None) -> bytes:
+def figures_json(figures: Figures, findings: list[Finding] | None = None) -> bytes:
     """Every figure with value, text, status and source rows, plus the checks' findings."""
     data = figures.to_dict()
     data["missing"] = [f.key for f in figures.missing()]
@@ -164,13 +170,13 @@ def figures_json(figures: Figures, findings: list | None = None) -> bytes:
 
 def write_report(
     figures: Figures,
-    story: dict,
+    story: Story,
     template: Path,
     out: Path,
     *,
     final: bool = False,
     docx: bytes | None = None,
-    findings: list | None = None,
+    findings: list[Finding] | None = None,
     name: str = "report",
 ) -> Path:
     """Render (unless ``docx`` is already rendered) and write the docx and its figures JSON.

@@ -24,12 +24,14 @@ import math
 import re
 import time
 from collections.abc import Iterable, Iterator
+from types import CodeType
 from typing import Any
 
 import jinja2
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 
 #: Longest text, list or output a template may build (characters or items).
 MAX_LENGTH = 2_000_000
@@ -79,9 +81,8 @@ def _size(value: object) -> None:
     if isinstance(value, int):
         if value.bit_length() > MAX_INT_BITS:
             raise TemplateLimitError("数字过大")
-    elif isinstance(value, (str, bytes, list, tuple, dict, set, frozenset)):
-        if len(value) > MAX_LENGTH:
-            raise TemplateLimitError(f"文字或列表长度超过{MAX_LENGTH}")
+    elif isinstance(value, (str, bytes, list, tuple, dict, set, frozenset)) and len(value) > MAX_LENGTH:
+        raise TemplateLimitError(f"文字或列表长度超过{MAX_LENGTH}")
 
 
 def _argument(value: object) -> None:
@@ -126,7 +127,7 @@ class _BoundedCodeGenerator(CodeGenerator):
 
 
 #: Compiled template sources (a report's template has a few parts), most recently used last.
-_COMPILED: dict[tuple, Any] = {}
+_COMPILED: dict[tuple[type[BoundedEnvironment], str, str, bool], CodeType] = {}
 _COMPILED_KEPT = 64
 
 
@@ -146,12 +147,12 @@ class BoundedEnvironment(SandboxedEnvironment):
 
     def compile(
         self,
-        source: Any,
+        source: str | nodes.Template,
         name: str | None = None,
         filename: str | None = None,
         raw: bool = False,
         defer_init: bool = False,
-    ) -> Any:  # type: ignore[override]
+    ) -> Any:  # CodeType, or the source text when ``raw`` (Jinja's overloads)
         """Jinja's compile, remembered per source text for environments built alike.
 
         docxtpl compiles each part of a template on every render; the report's template
@@ -176,7 +177,7 @@ class BoundedEnvironment(SandboxedEnvironment):
         """Begin a new render: fresh deadline and loop budget."""
         self._budget = _Budget()
 
-    def concat(self, pieces: Iterable[str]) -> str:  # type: ignore[override]
+    def concat(self, pieces: Iterable[str]) -> str:
         """Join the rendered output, bounded in size and time."""
         out: list[str] = []
         total = 0

@@ -297,7 +297,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     spec = RunSpec.from_options(args)
     _require_pdf(spec)
-    progress = _Progress(tqdm)
+    progress = _Progress(tqdm, batch.OVERVIEW)
     try:
         summary = batch.run_all(
             spec,
@@ -319,8 +319,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
 class _Progress:
     """What a batch says while it runs: the plan's notices, then a bar of the bureaus done."""
 
-    def __init__(self, bar_class: Any) -> None:
-        self.bar_class, self.bar = bar_class, None
+    def __init__(self, bar_class: Any, overview: str) -> None:
+        self.bar_class, self.overview, self.bar = bar_class, overview, None
 
     def planned(self, plan: batch.Plan) -> None:
         if plan.notices:
@@ -338,7 +338,7 @@ class _Progress:
         state = "成功" if result.ok else "失败"
         if self.bar is None:
             return
-        if code == batch.OVERVIEW:
+        if code == self.overview:
             self.bar.write(f"各单位汇总：{state}", file=sys.stderr)
             return
         self.bar.set_postfix_str(f"{code}：{state}")

@@ -2,7 +2,7 @@
 
 A report definition names every blank of its template as a figure: a key (the tag
 ``{{ key }}``), a label, and a rule from a closed vocabulary (:data:`RULES`) with its
-arguments. The toolkit implements each rule once (``toolkit/figures.py``); an analyst
+arguments. The toolkit implements each rule once (``toolkit/report/rules.py``); an analyst
 writes a new report with YAML and Word only. Loading a definition checks it and names
 every problem with file and line: an unknown rule, a wrong or missing argument, a
 template tag with no figure, a figure no tag uses. See ``docs/report-definitions.md``.

@@ -102,7 +102,15 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("batch", help="为所有单位并行执行报告笔记本")
     _common(p, bureau=False)
     p.add_argument("--bureau", action="append", dest="bureaus", metavar="单位代码", help="只处理这些单位（可重复）")
-    p.add_argument("--jobs", type=_positive, default=None, metavar="进程数", help="并行进程数，默认每个 CPU 核一个")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--jobs", type=_positive, default=None, metavar="进程数", help="并行进程数，默认每个 CPU 核一个")
+    where.add_argument(
+        "--cluster",
+        default=None,
+        metavar="调度器地址",
+        help="在 Dask 集群上执行各单位的笔记本，如 tcp://127.0.0.1:8786（dask scheduler 显示的地址）；"
+        "校验、汇总与索引仍在本机",
+    )
     p.add_argument("--force", action="store_true", help="重新生成未改动的单位")
     p.add_argument("--timeout", type=_positive, default=600, metavar="秒数", help="每个笔记本的超时秒数，默认 600")
     sub.add_parser("reports", help="列出全部报告定义及其数据项")
@@ -306,6 +314,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             force=args.force,
             on_plan=progress.planned,
             on_result=progress.shown,
+            cluster=args.cluster,
         )
     finally:
         progress.close()

@@ -47,6 +47,7 @@ from toolkit.publish import pdf as pdf_copies
 from toolkit.publish.summary_docx import write_summary_table
 from toolkit.publish.summary_table import SummaryMissingError
 from toolkit.run import lifetime, worker
+from toolkit.run.cluster import Cluster
 from toolkit.run.execute import RunResult, clear, complete, record, recorded
 from toolkit.run.inputs import fingerprints
 from toolkit.run.kernels import IPC_PREFIX
@@ -203,20 +204,42 @@ class Outcome:
     interrupted: bool = False
     #: the 汇总表's docx, written by a thread while the notebooks run (see :func:`_summary_docx`)
     table: Future[tuple[str, bool, Path | None]] | None = None
+    #: what ended the run early other than Ctrl-C (a cluster's scheduler that went away)
+    problems: list[str] = field(default_factory=list)
 
 
-def run(plan: Plan, *, jobs: int | None = None, on_result: OnResult | None = None) -> Outcome:
-    """Run the planned notebooks in worker processes; Ctrl-C ends them and returns what finished."""
+def run(
+    plan: Plan, *, jobs: int | None = None, on_result: OnResult | None = None, cluster: Cluster | None = None
+) -> Outcome:
+    """Run the planned notebooks in worker processes, or on ``cluster``; Ctrl-C ends them and returns what finished."""
     outcome = Outcome()
     count = len(plan.jobs) + plan.overview
     if not count:
         return outcome
-    workers = max(1, min(jobs or os.cpu_count() or 1, count))
     # the 汇总表 needs only the ledgers and parameters: a thread of this (otherwise waiting)
     # process writes it while the workers run the notebooks; summarise collects it
     side = ThreadPoolExecutor(1, thread_name_prefix="zongjie-summary-table")
     outcome.table = side.submit(_summary_docx, plan)
     side.shutdown(wait=False)
+    if cluster is not None:
+        _on_cluster(plan, outcome, cluster, on_result)
+    else:
+        _in_pool(plan, outcome, max(1, min(jobs or os.cpu_count() or 1, count)), on_result)
+    return outcome
+
+
+def _on_cluster(plan: Plan, outcome: Outcome, cluster: Cluster, on_result: OnResult | None) -> None:
+    """The bureaus' notebooks on a Dask cluster (see :mod:`toolkit.run.cluster`), the overview on this machine."""
+    overview = (OVERVIEW, plan.spec) if plan.overview else None
+    ran = cluster.run([(job.spec, job.fingerprint) for job in plan.jobs], overview=overview, on_result=on_result)
+    outcome.results.update(ran.results)
+    outcome.interrupted = ran.interrupted
+    if ran.problem:
+        outcome.problems.append(ran.problem)
+
+
+def _in_pool(plan: Plan, outcome: Outcome, workers: int, on_result: OnResult | None) -> None:
+    """The notebooks in a local process pool, each worker keeping one kernel."""
     context = multiprocessing.get_context("spawn")  # no forked ZMQ or thread state in workers
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker, initargs=(os.getpid(),))
     futures: dict[Future[RunResult], tuple[str, int]] = {}
@@ -246,7 +269,6 @@ def run(plan: Plan, *, jobs: int | None = None, on_result: OnResult | None = Non
             if outcome.interrupted:
                 _stop_workers()
             pool.shutdown(wait=True, cancel_futures=True)
-    return outcome
 
 
 def _stop_workers() -> None:
@@ -287,6 +309,7 @@ def summarise(plan: Plan, outcome: Outcome, seconds: float = 0.0) -> BatchSummar
     )
     if overview is not None and not overview.ok:
         summary.problems.append(f"汇总笔记本执行失败：{overview.error}")
+    summary.problems += outcome.problems
     summary.problems += [str(p) for p in plan.data_problems]
     names = {code: p.name for code, p in load_all(plan.spec.params_dir)[0].items()}
     # the year's summary lists every bureau run so far, not only those of this run
@@ -432,18 +455,26 @@ def run_all(
     force: bool = False,
     on_plan: Callable[[Plan], None] | None = None,
     on_result: OnResult | None = None,
+    cluster: str | None = None,
 ) -> BatchSummary:
     """One year's batch from plan to summary: the one way a batch is run (the command line's).
 
     ``on_plan`` sees the plan before any notebook starts, ``on_result`` each result as it
     comes. Ctrl-C or SIGTERM stops the notebooks; from then on the process only writes the
-    summary (:func:`toolkit.run.lifetime.finishing`), which marks the rest 已中断.
+    summary (:func:`toolkit.run.lifetime.finishing`), which marks the rest 已中断. With
+    ``cluster`` (a Dask scheduler's address) the bureaus' notebooks run there; the
+    scheduler is reached before the ledgers are read, so a wrong address is said at once.
     """
     start = time.monotonic()
-    planned = plan(spec, bureaus=bureaus, force=force)
-    if on_plan is not None:
-        on_plan(planned)
-    outcome = run(planned, jobs=jobs, on_result=on_result)
+    executor = Cluster(cluster) if cluster else None
+    try:
+        planned = plan(spec, bureaus=bureaus, force=force)
+        if on_plan is not None:
+            on_plan(planned)
+        outcome = run(planned, jobs=jobs, on_result=on_result, cluster=executor)
+    finally:
+        if executor is not None:
+            executor.close()
     lifetime.finishing()  # the summary is written whole, and no later Ctrl-C turns the exit into a traceback
     return summarise(planned, outcome, time.monotonic() - start)
 

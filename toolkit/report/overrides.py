@@ -104,11 +104,21 @@ def load_overrides(params_dir: Path, bureau: str, year: int, report: str = DEFAU
     return entries
 
 
+def read_new(raw: object, form: Form) -> object:
+    """The typed value a correction's new value gives for a figure of ``form``; raise :class:`Refused`.
+
+    The one reader of corrected values: every saved correction is read by it (:func:`parse_new`,
+    so :func:`save_override`, :func:`apply_overrides` and :func:`check_all`), and the review
+    panel checks what a reviewer types with it, so a value it accepts is one the save accepts.
+    """
+    return form.parse(raw)
+
+
 def parse_new(entry: Entry, form: Form, where: str, key: str, row: int | None = None) -> object:
     """The typed value of an entry's ``new``; raise ParameterError naming file, key and value."""
     raw = entry.get("new")
     try:
-        return form.parse(raw)
+        return read_new(raw, form)
     except Refused as refused:
         shown = "（空）" if raw is None or raw == "" else raw
         message = f"数据项“{key}”的修改后的值（new）不能使用：{refused.message}"

@@ -61,7 +61,7 @@ def index(tmp_path_factory) -> tuple[Path, list, dict]:
 
 
 def _visible_codes(page) -> list[str]:
-    return page.eval_on_selector_all("#bureaus tbody tr:not([hidden])", "rows => rows.map(r => r.cells[0].textContent)")
+    return page.eval_on_selector_all("#bureaus tbody tr.b", "rows => rows.map(r => r.cells[0].textContent)")
 
 
 def test_index_of_1000_bureaus_in_chromium(page, index):
@@ -80,13 +80,14 @@ def test_index_of_1000_bureaus_in_chromium(page, index):
     assert all(url.startswith("file://") for url in requests), requests  # nothing from the network
 
     assert page.text_content("#shown") == str(N)
-    assert page.locator("#bureaus tbody tr").count() == 100  # a page at a time
+    assert page.locator("#bureaus tbody tr.b").count() == 100  # a page at a time
     failed = sorted(r.bureau for r in results if not r.ok)
     assert _visible_codes(page)[: len(failed)] == failed  # failed bureaus first by default
     assert page.get_by_text("生成时间：").is_visible()
     for href in ("../2021/index.html", "../2023/index.html", "汇总表.docx", "bureau-0000/report.html"):
         assert page.locator(f'a[href="{href}"]').first.is_visible(), href
     assert page.get_by_text("各列说明").is_visible()
+    assert not page.locator("dl.legend").is_visible()  # folded until asked for
 
     # search by name, then by a word of the error text
     page.fill("#search", "第777虚构县")
@@ -102,14 +103,14 @@ def test_index_of_1000_bureaus_in_chromium(page, index):
     with_missing = sorted(r.bureau for r in results if r.missing)
     assert sorted(_visible_codes(page)) == with_missing
     page.select_option("#filter", "all")
-    assert page.locator("#bureaus tbody tr").count() == N
+    assert page.locator("#bureaus tbody tr.b").count() == N
 
     # sort by 待补充 (most first), then reversed; by 单位代码 ascending
-    page.click("#bureaus th[data-col='3']")
-    counts = page.eval_on_selector_all("#bureaus tbody tr", "rows => rows.map(r => +r.cells[3].textContent)")
+    page.click("#bureaus th[data-col='4']")
+    counts = page.eval_on_selector_all("#bureaus tbody tr.b", "rows => rows.map(r => +r.cells[4].textContent)")
     assert counts == sorted(counts, reverse=True) and counts[0] == max(len(r.missing) for r in results)
-    page.click("#bureaus th[data-col='3']")
-    counts = page.eval_on_selector_all("#bureaus tbody tr", "rows => rows.map(r => +r.cells[3].textContent)")
+    page.click("#bureaus th[data-col='4']")
+    counts = page.eval_on_selector_all("#bureaus tbody tr.b", "rows => rows.map(r => +r.cells[4].textContent)")
     assert counts == sorted(counts)
     page.click("#bureaus th[data-col='0']")
     assert _visible_codes(page) == sorted(names)
@@ -117,7 +118,7 @@ def test_index_of_1000_bureaus_in_chromium(page, index):
     # pages of 100 (the default): sorting and searching the 1,000 rows feel instant
     page.select_option("#size", "100")
     timed = time.perf_counter()
-    page.click("#bureaus th[data-col='6']")
+    page.click("#bureaus th[data-col='8']")
     page.fill("#search", "虚构")
     took = time.perf_counter() - timed
     print(f"sort and search over {N} bureaus: {took:.3f} s")

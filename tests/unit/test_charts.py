@@ -254,6 +254,37 @@ def test_charts_name_themselves_and_scale_to_the_page(sample_ledgers):
         assert all(b["tip"] for b in chart.bars())  # every bar tells its value on hover
 
 
+def _kind_colours(text: str) -> dict[str, str]:
+    labels, colours, _ = Chart(text).legend()
+    return dict(zip(labels, colours))
+
+
+def test_each_activity_kind_keeps_one_colour_in_every_bureau_and_year(sample_ledgers):
+    from toolkit.data.contract import ACTIVITY_KINDS
+    from toolkit.data.params import list_bureaus
+
+    seen: dict[str, set[str]] = {}
+    for year in (2021, 2022):
+        for rep in prepare_all(sample_ledgers, PARAMS, year, list_bureaus(PARAMS)).values():
+            for kind, colour in _kind_colours(charts.activities_per_month(rep.scope)).items():
+                seen.setdefault(kind, set()).add(colour)
+    assert len(seen) > 3 and all(len(colours) == 1 for colours in seen.values()), seen
+    fixed = {kind: charts.kind_colour(kind) for kind in ACTIVITY_KINDS}
+    assert len(set(fixed.values())) == len(ACTIVITY_KINDS)  # no two kinds of the contract share one
+    assert fixed["其他"] == "#7f7f7f" and list(fixed.values())[:3] == ["#1f77b4", "#ff7f0e", "#2ca02c"]
+    assert {kind: colours.pop() for kind, colours in seen.items()} == {k: fixed[k] for k in seen}
+
+
+def test_a_kind_outside_the_contract_keeps_its_colour_too():
+    one = _kind_colours(charts.activities_per_month(scope("甲", [activity(1, "新增类别"), activity(2, "部署会")])))
+    other = _kind_colours(
+        charts.activities_per_month(scope("乙", [activity(3, "宣讲")] * 5 + [activity(4, "新增类别")], 2023))
+    )
+    assert one["新增类别"] == other["新增类别"] == charts.kind_colour("新增类别")
+    assert re.fullmatch(r"#[0-9a-f]{6}", charts.kind_colour("新增类别"))
+    assert charts.kind_colour("新增类别") != charts.kind_colour("另一新类别")
+
+
 def test_palette_has_no_repeated_colour_and_starts_with_tab20_dark_shades():
     for n in (1, 5, 12, 20, 21, 30, 100):
         colours = charts.palette(n)

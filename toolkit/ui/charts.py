@@ -8,11 +8,13 @@ Each function returns the SVG document as a string.
 from __future__ import annotations
 
 import colorsys
+import hashlib
 import math
 from collections import Counter
 from collections.abc import Mapping
 from decimal import Decimal
 
+from toolkit.data.contract import ACTIVITY_KINDS
 from toolkit.report.figures import Figure, Figures, Scope
 from toolkit.report.prepare import Report
 from toolkit.ui.svg import Bars, Series, draw
@@ -36,6 +38,9 @@ TAB20 = (
     *("#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5"),
 )
 GROWTH, DECLINE, AMOUNT = "#2e7d32", "#c62828", "#1976d2"
+#: Colours of the contract's activity kinds, by position: tab20 without its greys, kept for 其他.
+KIND_COLOURS = tuple(c for c in TAB20 if c not in ("#7f7f7f", "#c7c7c7"))
+OTHER_KIND, OTHER_COLOUR = "其他", "#7f7f7f"
 #: The label of a value too large for a float (no bar is drawn for it).
 TOO_LARGE = "数值过大"
 
@@ -49,8 +54,28 @@ def palette(n: int) -> list[str]:
     return [*TAB20, *("#{:02x}{:02x}{:02x}".format(*(round(c * 255) for c in rgb)) for rgb in hues)]
 
 
+def kind_colour(kind: str) -> str:
+    """The one colour of an activity kind, the same in every chart of every bureau and year.
+
+    A kind of the contract (``ACTIVITY_KINDS``) takes the colour of its position there; 其他 is
+    grey. Any other kind (an office's own, added to its contract) takes a hue computed from
+    its name, so it too keeps its colour wherever it appears.
+    """
+    if kind == OTHER_KIND:
+        return OTHER_COLOUR
+    if kind in ACTIVITY_KINDS:
+        return KIND_COLOURS[ACTIVITY_KINDS.index(kind) % len(KIND_COLOURS)]
+    digest = hashlib.sha256(kind.encode("utf-8")).digest()
+    hue = int.from_bytes(digest[:3], "big") / float(1 << 24)
+    saturation = 0.45 + digest[3] / 255 * 0.35
+    value = 0.65 + digest[4] / 255 * 0.25
+    rgb = colorsys.hsv_to_rgb(hue, saturation, value)
+    return "#{:02x}{:02x}{:02x}".format(*(round(c * 255) for c in rgb))
+
+
 def activities_per_month(scope: Scope) -> str:
-    """Stacked bars: activities recorded each month of the report year, one distinct colour per kind.
+    """Stacked bars: activities recorded each month of the report year, one fixed colour per kind
+    (:func:`kind_colour`), so a kind reads the same in every bureau's chart.
 
     Kinds are stacked and listed most frequent first; the legend stands to the right of
     the plot, so it never covers a month's bars.
@@ -64,10 +89,7 @@ def activities_per_month(scope: Scope) -> str:
         Bars(
             title=f"{scope.params.name}{scope.year}年各月活动",
             categories=[f"{m}月" for m in months],
-            series=[
-                Series(kind, [counts.get((m, kind), 0) for m in months], colour)
-                for kind, colour in zip(kinds, palette(len(kinds)))
-            ],
+            series=[Series(kind, [counts.get((m, kind), 0) for m in months], kind_colour(kind)) for kind in kinds],
             value_title="活动次数",
             category_title=f"{scope.year}年",
             description=f"共{len(rows)}次活动，{len(kinds)}类；各月："

@@ -59,15 +59,15 @@ def text_width(text: str, size: float) -> float:
 def wrap(text: str, width: float, size: float) -> list[str]:
     """``text`` split into lines no wider than ``width`` (a character too wide alone keeps its own line).
 
-    Lines break after a space when the line has one, else between any two characters
-    (as Chinese does); joined again they give ``text`` unchanged.
+    Lines break after a space when the line has one and the words after it then fit, else
+    between any two characters (as Chinese does); joined again they give ``text`` unchanged.
     """
     lines: list[str] = []
     line = ""
     for ch in text:
         if line and text_width(line + ch, size) > width:
             cut = line.rfind(" ") + 1
-            if 0 < cut < len(line):
+            if 0 < cut < len(line) and text_width(line[cut:] + ch, size) <= width:
                 lines.append(line[:cut])
                 line = line[cut:]
             else:

@@ -55,7 +55,7 @@ from toolkit.run import execute
 from toolkit.run.execute import RunResult
 from toolkit.run.inputs import OWN
 from toolkit.run.kernels import IPC_PREFIX, KernelSlot, peak_kb
-from toolkit.run.lifetime import deferred_stop, private_folder
+from toolkit.run.lifetime import deferred_stop, private_folder, remove_orphans
 from toolkit.run.spec import RunSpec
 
 #: Seconds to reach the scheduler, and to wait for its first worker.
@@ -259,6 +259,7 @@ class KernelPlugin(WorkerPlugin):
         self.closed = False
 
     def setup(self, worker: Worker) -> None:
+        remove_orphans(TASK_PREFIX)  # the task folders of a worker killed on this machine
         self.root = private_folder(IPC_PREFIX)
         self.slot = KernelSlot(self.root)
         self.lock = threading.Lock()  # one notebook at a time on the kernel, whatever --nthreads says
@@ -274,6 +275,7 @@ class KernelPlugin(WorkerPlugin):
                 await asyncio.wait_for(asyncio.wrap_future(executor.submit(self.slot.discard)), STOP_TIMEOUT)
         if self.root is not None:
             shutil.rmtree(self.root, ignore_errors=True)
+        remove_orphans(TASK_PREFIX)
 
     def memory(self) -> dict[str, float]:
         """Peak resident memory of this worker process and of its kernels so far, in MB."""

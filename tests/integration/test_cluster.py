@@ -1,0 +1,233 @@
+"""A batch on a Dask cluster (``--cluster``): the same reports as the local pool, a worker killed
+mid-run, a scheduler that goes away, and an address where no scheduler answers."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ACTIVITIES, FINANCE, PARAMS, PROBLEMS, SAMPLE, write_csv, zongjie
+
+from toolkit.run.execute import complete, recorded
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+YEAR = "2021"
+#: Columns of summary.csv that differ between two runs of the same inputs.
+TIMING = {"seconds"}
+DASK = Path(sys.executable).with_name("dask")
+
+
+def wait_for(condition, seconds: float = 600, step: float = 0.1) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(step)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """Two Dask worker processes, one thread each, as ``dask worker --nworkers 2 --nthreads 1`` starts them."""
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as local,
+        Client(local) as client,
+    ):
+        yield local.scheduler_address, client
+
+
+def world(root: Path, extra: int = 0) -> tuple[Path, Path, list[str]]:
+    """The sample ledgers and parameters, a correction for qingshan, and ``extra`` invented bureaus."""
+    data, params = root / "data", root / "params"
+    shutil.copytree(SAMPLE, data)
+    shutil.copytree(PARAMS, params)
+    correct(params, "王五")
+    codes = [f"extra-{n}" for n in range(extra)]
+    for code in codes:
+        write_csv(data / "extra" / f"activities-{code}.csv", [dict(r, 单位代码=code) for r in ACTIVITIES])
+        write_csv(data / "extra" / f"problems-{code}.csv", [dict(r, 单位代码=code) for r in PROBLEMS])
+        write_csv(data / "extra" / f"finance-{code}.csv", [dict(r, 单位代码=code) for r in FINANCE])
+        (params / "bureaus" / f"{code}.yaml").write_text(
+            f"name: {code}财政局\noffice_director: 甲\nliaison: 乙\n", encoding="utf-8"
+        )
+    return data, params, sorted([p.stem for p in (PARAMS / "bureaus").glob("*.yaml")] + codes)
+
+
+def correct(params: Path, liaison: str) -> None:
+    """qingshan's liaison corrected by a reviewer (a file the cluster's workers do not have)."""
+    path = params / "overrides" / f"qingshan-{YEAR}.yaml"
+    path.parent.mkdir(exist_ok=True)
+    entry = f"{{old: 陈晓敏, new: {liaison}, reason: 核实, by: 张三, at: '2022-01-05T10:00:00'}}"
+    path.write_text(f"overrides:\n  liaison: {entry}\n", encoding="utf-8")
+
+
+def batch_args(data: Path, params: Path, out: Path, *extra: str) -> list[str]:
+    return ["batch", "--data", data, "--params", params, "--year", YEAR, "--out", out, *extra]
+
+
+def summary_rows(out: Path) -> list[dict[str, str]]:
+    text = (out / YEAR / "summary.csv").read_text(encoding="utf-8-sig")
+    return [{k: v for k, v in row.items() if k not in TIMING} for row in csv.DictReader(text.splitlines())]
+
+
+def assert_same_reports(pool: Path, on_cluster: Path, codes: list[str]) -> None:
+    for code in codes:
+        mine, theirs = pool / YEAR / code, on_cluster / YEAR / code
+        assert (mine / "figures.json").read_bytes() == (theirs / "figures.json").read_bytes(), code
+        result = recorded(theirs)
+        assert result is not None and result.ok and complete(theirs, result), code
+        assert result.folder == str(theirs)
+        assert sorted(result.files) == sorted(recorded(mine).files), code
+    assert summary_rows(pool) == summary_rows(on_cluster)
+
+
+def test_the_cluster_writes_what_the_pool_writes(tmp_path, cluster):
+    """Same figures.json bytes and summary.csv rows, a first run and a second after a correction changed."""
+    address, _ = cluster
+    data, params, codes = world(tmp_path)
+    pool, on_cluster = tmp_path / "pool", tmp_path / "cluster"
+    for out, extra in ((pool, ()), (on_cluster, ("--cluster", address))):
+        done = zongjie(*batch_args(data, params, out, *extra))
+        assert done.returncode == 0, done.stderr[-3000:]
+    assert_same_reports(pool, on_cluster, codes)
+    assert (on_cluster / YEAR / "overview.html").is_file() and (on_cluster / YEAR / "index.html").is_file()
+
+    correct(params, "赵六")  # qingshan reruns, reading the figures its last run left ("changed since")
+    for out, extra in ((pool, ()), (on_cluster, ("--cluster", address))):
+        done = zongjie(*batch_args(data, params, out, "--bureau", "qingshan", *extra))
+        assert done.returncode == 0, done.stderr[-3000:]
+    assert_same_reports(pool, on_cluster, codes)
+    rows = {row["bureau"]: row for row in summary_rows(on_cluster)}
+    assert rows["qingshan"]["changed_since_last_run"] == "联络员：王五→赵六（人工修改）"
+    assert rows["qingshan"]["reused"] == ""
+
+
+def descendants(root: int) -> set[int]:
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    found, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        for child, parent in parents.items():
+            if parent == pid and child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def kernels_under(pids: list[int]) -> set[int]:
+    found = set()
+    for pid in pids:
+        for child in descendants(pid):
+            try:
+                if b"ipykernel" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    found.add(child)
+            except OSError:
+                continue
+    return found
+
+
+def test_a_worker_killed_mid_run_still_yields_every_report(tmp_path, cluster):
+    address, client = cluster
+    client.wait_for_workers(2, timeout=120)
+    data, params, codes = world(tmp_path, extra=40)
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "toolkit.cli", *map(str, batch_args(data, params, out, "--cluster", address))],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(lambda: any(out.glob(f"{YEAR}/*/result.json")) or process.poll() is not None)
+        assert process.poll() is None, "the batch ended before a worker could be killed"
+        busy = [w for w, keys in client.processing().items() if keys]  # a worker in the middle of a notebook
+        assert busy, "no worker had work left"
+        os.kill(client.run(os.getpid)[busy[0]], signal.SIGKILL)
+        stdout, stderr = process.communicate(timeout=900)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, stderr[-3000:]
+    for code in codes:
+        result = recorded(out / YEAR / code)
+        assert result is not None and result.ok and complete(out / YEAR / code, result), code
+    assert f"成功{len(codes)}个" in stdout
+    # the batch's kernels went with its end, on the worker that took over as on the other
+    client.wait_for_workers(2, timeout=120)
+    workers = list(client.run(os.getpid).values())
+    wait_for(lambda: not kernels_under(workers), seconds=60)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_scheduler_that_goes_away_ends_the_batch_with_its_summary(tmp_path):
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    scheduler = subprocess.Popen(
+        [DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    worker = subprocess.Popen(
+        [DASK, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    data, params, codes = world(tmp_path, extra=40)
+    out = tmp_path / "out"
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "toolkit.cli", *map(str, batch_args(data, params, out, "--cluster", address))],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        wait_for(lambda: any(out.glob(f"{YEAR}/*/result.json")) or process.poll() is not None)
+        assert process.poll() is None, "the batch ended before its scheduler could be stopped"
+        scheduler.kill()
+        stdout, stderr = process.communicate(timeout=300)
+    finally:
+        for child in (scheduler, worker):
+            if child.poll() is None:
+                child.terminate()
+            child.wait(60)
+    assert process.returncode == 1, stderr[-3000:]
+    assert f"与集群调度器“{address}”的连接已断开" in stderr and "Traceback" not in stderr
+    rows = {row["bureau"]: row for row in summary_rows(out)}
+    assert sorted(rows) == codes
+    assert any(r["status"] == "ok" for r in rows.values())
+    stopped = [c for c, r in rows.items() if r["status"] == "interrupted"]
+    assert stopped and all(rows[c]["error"] == "已中断，未完成。" for c in stopped)
+    assert "已中断" in stdout
+
+
+def test_an_address_without_a_scheduler_is_a_clear_error(tmp_path):
+    address = f"tcp://127.0.0.1:{free_port()}"
+    done = zongjie(*batch_args(SAMPLE, PARAMS, tmp_path / "out", "--cluster", address), timeout=120)
+    assert done.returncode == 1
+    assert f"无法连接集群调度器“{address}”" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()  # said before the ledgers were read
+
+    done = zongjie(*batch_args(SAMPLE, PARAMS, tmp_path / "out", "--cluster", "127.0.0.1"), timeout=120)
+    assert done.returncode == 1 and "集群地址“127.0.0.1”格式不对" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -2,15 +2,19 @@
 
 Everything that ``data-contract.md`` fixes lives here, so the loader, the validator
 and the sample-data generator read one description. Adding a column, a kind or an
-indicator is one entry.
+indicator is one entry. :data:`BASE` is the contract every office starts from; an office's
+``parameters/contract.yaml`` extends it (more activity kinds, problem sources and statuses,
+finance indicators, whole new tables) into another :class:`Contract`, read by
+:mod:`toolkit.data.contract_file`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
-ColumnType = Literal["bureau", "date", "text", "int", "number", "year", "month", "enum"]
+ColumnType = Literal["bureau", "date", "text", "int", "number", "year", "month", "enum", "amount"]
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,9 @@ class Column:
     required: bool = False
     choices: tuple[str, ...] = ()
     expected: str = ""  # what a valid value looks like, in Chinese, for messages
+    #: An amount's unit: a fixed one (元, 万元, 亿元) or the name of the column holding it.
+    unit: str = ""
+    unit_column: str = ""
 
 
 @dataclass(frozen=True)
@@ -28,9 +35,24 @@ class Table:
     name: str
     zh: str
     columns: tuple[Column, ...]
+    #: The column that places a row in a year (a date, or a year); "" for the finance table's ``year``.
+    dated_by: str = ""
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
+
+    def find(self, name: str) -> Column | None:
+        """The column named ``name`` by its key or its Chinese header (as written, blanks ignored)."""
+        key = normalise_header(name)
+        for c in self.columns:
+            if key in (normalise_header(c.name), normalise_header(c.zh)):
+                return c
+        return None
+
+    @property
+    def year_column(self) -> Column:
+        """The column that places a row in a report year."""
+        return self.column(self.dated_by) if self.dated_by else next(c for c in self.columns if c.type == "year")
 
     @property
     def aliases(self) -> dict[str, str]:
@@ -81,6 +103,9 @@ COUNT_INDICATORS = ("资助贫困学生人次",)
 MONEY_UNITS = {"元": 1, "万元": 10_000, "亿元": 100_000_000}
 COUNT_UNITS = ("人次",)
 UNITS = (*MONEY_UNITS, *COUNT_UNITS)
+#: What ``contract.yaml`` may give as an indicator's kind: 金额 (money) or a unit it is counted in.
+AMOUNT = "金额"
+INDICATOR_COUNT_UNITS = ("人次", "个", "件", "户", "人")
 
 _BUREAU = Column("bureau", "单位代码", "bureau", True, expected="以字母或数字开头、由字母、数字、“-”“_”组成的单位代码")
 
@@ -98,6 +123,7 @@ ACTIVITIES = Table(
         Column("participants", "人数", "int", expected="不小于0的整数"),
         Column("notes", "备注", "text"),
     ),
+    dated_by="date",
 )
 
 PROBLEMS = Table(
@@ -112,6 +138,7 @@ PROBLEMS = Table(
         Column("resolved_on", "办结日期", "date"),
         Column("summary", "问题描述", "text", True),
     ),
+    dated_by="raised_on",
 )
 
 FINANCE = Table(
@@ -128,6 +155,75 @@ FINANCE = Table(
 )
 
 TABLES: dict[str, Table] = {t.name: t for t in (ACTIVITIES, PROBLEMS, FINANCE)}
+#: The three tables every office keeps, in the order they are read and reported.
+BASE_TABLES = tuple(TABLES)
+
+
+@dataclass(frozen=True)
+class Contract:
+    """What the ledgers may hold: the tables (base ones first) and the vocabularies of the base tables.
+
+    Frozen and hashable, so a report definition checked against it can be cached per contract.
+    """
+
+    tables: tuple[Table, ...] = (ACTIVITIES, PROBLEMS, FINANCE)
+    #: each finance indicator and what it is: :data:`AMOUNT` or the unit it is counted in
+    indicators: tuple[tuple[str, str], ...] = tuple(
+        (i, "人次" if i in COUNT_INDICATORS else AMOUNT) for i in INDICATORS
+    )
+    #: where the contract was extended (``parameters/contract.yaml``), for messages; "" for the base
+    source: str = field(default="", compare=False)
+
+    @cached_property
+    def by_name(self) -> dict[str, Table]:
+        return {t.name: t for t in self.tables}
+
+    def table(self, name: str) -> Table:
+        return self.by_name[name]
+
+    def find_table(self, name: str) -> Table | None:
+        """The table named by its key or its Chinese name."""
+        key = normalise_header(name)
+        for t in self.tables:
+            if key in (normalise_header(t.name), normalise_header(t.zh)):
+                return t
+        return None
+
+    @property
+    def extra(self) -> tuple[Table, ...]:
+        """The tables an office added beyond the base three."""
+        return tuple(t for t in self.tables if t.name not in BASE_TABLES)
+
+    @property
+    def activity_kinds(self) -> tuple[str, ...]:
+        return self.table("activities").column("kind").choices
+
+    @property
+    def problem_sources(self) -> tuple[str, ...]:
+        return self.table("problems").column("source").choices
+
+    @property
+    def problem_statuses(self) -> tuple[str, ...]:
+        return self.table("problems").column("status").choices
+
+    @property
+    def indicator_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.indicators)
+
+    def counted_in(self, indicator: str) -> str | None:
+        """The unit an indicator is counted in (人次, 个 …), or None for an amount of money."""
+        kind = dict(self.indicators).get(indicator)
+        return None if kind in (None, AMOUNT) else kind
+
+    @property
+    def units(self) -> tuple[str, ...]:
+        """Every unit the finance table's 计量单位 may hold under this contract."""
+        counted = sorted({k for _, k in self.indicators if k != AMOUNT}, key=INDICATOR_COUNT_UNITS.index)
+        return (*MONEY_UNITS, *counted)
+
+
+#: The contract every office starts from (``docs/data-contract.md``).
+BASE = Contract()
 
 #: Source-location columns added to every loaded frame.
 META_COLUMNS = ("_file", "_sheet", "_row")

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from toolkit.data.contract import BASE, Contract
 from toolkit.data.problems import Notice
 from toolkit.errors import NotFoundError
 from toolkit.outputs import atomic_write
@@ -36,19 +37,37 @@ Columns = tuple[dict[str, np.ndarray], dict[str, np.ndarray]]
 
 @dataclass
 class Ledgers:
-    """The three validated tables, typed, each row keeping its source location."""
+    """The validated tables, typed, each row keeping its source location.
+
+    The three base tables are attributes; the tables an office added in ``contract.yaml``
+    are in ``extra`` by their key. :meth:`frame` reads either by name.
+    """
 
     activities: pd.DataFrame
     problems: pd.DataFrame
     finance: pd.DataFrame
     notices: list[Notice] = field(default_factory=list)  # what the loader skipped on purpose
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
+    contract: Contract = BASE
+
+    @property
+    def table_names(self) -> tuple[str, ...]:
+        """Every table's name: the base three, then those the contract adds."""
+        return tuple(t.name for t in self.contract.tables)
+
+    def frame(self, table: str) -> pd.DataFrame:
+        """One table's rows (every bureau, every year) by the table's name."""
+        if table in TABLE_NAMES:
+            frame: pd.DataFrame = getattr(self, table)
+            return frame
+        return self.extra[table]
 
     @cached_property
     def bureaus(self) -> list[str]:
         """Every bureau code in any table, sorted."""
         codes = set()
-        for frame in (self.activities, self.problems, self.finance):
-            codes.update(frame["bureau"].dropna())
+        for name in self.table_names:
+            codes.update(self.frame(name)["bureau"].dropna())
         return sorted(codes)
 
     @cached_property
@@ -59,13 +78,11 @@ class Ledgers:
     @cached_property
     def _years_by_bureau(self) -> dict[str, set[int]]:
         out: dict[str, set[int]] = {}
-        for frame, column in ((self.activities, "date"), (self.problems, "raised_on")):
-            for code, day in zip(frame["bureau"], frame[column]):
-                if code is not None and day is not None:
-                    out.setdefault(code, set()).add(day.year)
-        for code, year in zip(self.finance["bureau"], self.finance["year"]):
-            if code is not None and year is not None:
-                out.setdefault(code, set()).add(int(year))
+        for table in self.contract.tables:
+            frame, column = self.frame(table.name), table.year_column
+            for code, when in zip(frame["bureau"], frame[column.name]):
+                if code is not None and when is not None and when == when:
+                    out.setdefault(code, set()).add(when.year if column.type == "date" else int(when))
         return out
 
     @cached_property
@@ -75,8 +92,10 @@ class Ledgers:
         Computed once: a batch kernel shows it for every notebook on the same ledgers.
         """
         out = []
-        for name in ("activities", "problems", "finance"):
-            frame = getattr(self, name)
+        for name in self.table_names:
+            frame = self.frame(name)
+            if frame.empty:
+                continue
             for (file, sheet), group in frame.groupby(["_file", "_sheet"], sort=True):
                 out.append((name, file, sheet, len(group), sorted(set(group["bureau"]))))
         return out
@@ -98,8 +117,8 @@ class Ledgers:
     def _columns(self) -> dict[str, Columns]:
         """Per table: each bureau's row positions (grouped once), and each column as an array."""
         out = {}
-        for name in TABLE_NAMES:
-            frame = getattr(self, name)
+        for name in self.table_names:
+            frame = self.frame(name)
             arrays = {}
             for column in frame.columns:
                 series = frame[column]
@@ -152,15 +171,17 @@ class Ledgers:
         nothing of another bureau can reach its report, and :meth:`digests` covers all of it.
         """
         frames = {}
-        for name in TABLE_NAMES:
+        for name in self.table_names:
             frame = self._by_bureau[name].get(bureau)
-            frames[name] = getattr(self, name).iloc[:0] if frame is None else frame.reset_index(drop=True)
-        return Ledgers(frames["activities"], frames["problems"], frames["finance"], list(self.notices))
+            frames[name] = self.frame(name).iloc[:0] if frame is None else frame.reset_index(drop=True)
+        extra = {t.name: frames[t.name] for t in self.contract.extra}
+        base = (frames["activities"], frames["problems"], frames["finance"])
+        return Ledgers(*base, list(self.notices), extra, self.contract)
 
     @cached_property
     def _by_bureau(self) -> dict[str, dict[str, pd.DataFrame]]:
         """Per table, each bureau's rows in ledger order (split in one pass, not filtered per bureau)."""
-        return {name: dict(iter(getattr(self, name).groupby("bureau", sort=False))) for name in TABLE_NAMES}
+        return {name: dict(iter(self.frame(name).groupby("bureau", sort=False))) for name in self.table_names}
 
     def digests(self) -> dict[str, str]:
         """A digest of each bureau's rows, by bureau: what :meth:`of` hands its report.
@@ -175,7 +196,7 @@ class Ledgers:
     @cached_property
     def _digests(self) -> dict[str, str]:
         parts: dict[str, list[bytes]] = {}
-        for name in TABLE_NAMES:
+        for name in self.table_names:
             groups, columns = self._canonical[name]
             header = json.dumps([name, list(columns)]).encode()
             for code, positions in groups.items():
@@ -200,7 +221,7 @@ class Ledgers:
         (dates, decimals) is written as text naming each value's type (:func:`_tagged`).
         """
         out = {}
-        for name in TABLE_NAMES:
+        for name in self.table_names:
             groups, arrays = self._columns[name]
             columns = {}
             for column, array in arrays.items():

@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 from python_calamine import CalamineWorkbook
 
-from toolkit.data.contract import META_COLUMNS, TABLES, Table, normalise_header
+from toolkit.data.contract import BASE, META_COLUMNS, Contract, Table, normalise_header
 from toolkit.data.limits import MAX_CSV_BYTES, SheetInfo, WorkbookTooLarge, column_letters, open_checked, scan_sheet
 from toolkit.data.problems import DataError, Notice, Problem
 from toolkit.errors import NotFoundError
@@ -102,7 +102,7 @@ def find_sources(data_dir: Path) -> list[Path]:
     return files
 
 
-def classify_name(name: str) -> tuple[Table | None, bool]:
+def classify_name(name: str, tables: tuple[Table, ...] = BASE.tables) -> tuple[Table | None, bool]:
     """The table a sheet name or file stem stands for, and whether it only resembles it.
 
     A name *is* a table when it is the table's Chinese or English name, or that name
@@ -112,8 +112,10 @@ def classify_name(name: str) -> tuple[Table | None, bool]:
     not read, and the caller says so.
     """
     key = normalise_header(name)
-    for table in TABLES.values():
-        for label in (table.zh, table.name):
+    # longer names first: a table named 活动台账明细 is not a copy of 活动台账
+    ordered = sorted(tables, key=lambda t: -len(normalise_header(t.zh)))
+    for table in ordered:
+        for label in (normalise_header(table.zh), normalise_header(table.name)):
             if key == label:
                 return table, False
             if key.startswith(label):
@@ -126,15 +128,15 @@ def classify_name(name: str) -> tuple[Table | None, bool]:
                 ):
                     return table, False
                 return table, True
-    for table in TABLES.values():
-        if table.zh in key:
+    for table in ordered:
+        if normalise_header(table.zh) in key:
             return table, True
     return None, False
 
 
-def table_for_name(name: str) -> Table | None:
+def table_for_name(name: str, tables: tuple[Table, ...] = BASE.tables) -> Table | None:
     """The table a name stands for (see :func:`classify_name`), or None."""
-    table, resembles = classify_name(name)
+    table, resembles = classify_name(name, tables)
     return None if resembles else table
 
 
@@ -237,7 +239,9 @@ def read_rows(path: Path, sheet: str | None) -> list[list[object]] | None:
             reader.close()
 
 
-def _workbook_sheets(path: Path, shown: str, problems: list[Problem], notices: list[Notice]) -> list[_Sheet]:
+def _workbook_sheets(
+    path: Path, shown: str, problems: list[Problem], notices: list[Notice], tables: tuple[Table, ...]
+) -> list[_Sheet]:
     """The sheets of a workbook that are tables, read within the limits."""
     try:
         book, sheets = open_checked(path)
@@ -245,19 +249,19 @@ def _workbook_sheets(path: Path, shown: str, problems: list[Problem], notices: l
         problems.append(_too_large(shown, exc))
         return []
     with book:
-        chosen = _chosen_sheets(path, shown, sheets, notices)
+        chosen = _chosen_sheets(path, shown, sheets, notices, tables)
         if not chosen:
             return []
         return _read_chosen(book, path, shown, chosen, problems)
 
 
 def _chosen_sheets(
-    path: Path, shown: str, sheets: list[SheetInfo], notices: list[Notice]
+    path: Path, shown: str, sheets: list[SheetInfo], notices: list[Notice], tables: tuple[Table, ...]
 ) -> list[tuple[Table, SheetInfo]]:
     """The sheets to read as tables; a hidden sheet or a copy of a table is skipped with a notice."""
     chosen = []
     for s in sheets:
-        table, resembles = classify_name(s.name)
+        table, resembles = classify_name(s.name, tables)
         if table is None:
             continue
         if s.hidden:
@@ -277,7 +281,7 @@ def _chosen_sheets(
         else:
             chosen.append((table, s))
     if not chosen:
-        only = table_for_name(path.stem)
+        only = table_for_name(path.stem, tables)
         visible = [s for s in sheets if not s.hidden]
         if only is not None and len(visible) == 1:
             chosen = [(only, visible[0])]  # e.g. 活动台账.xlsx with one sheet "Sheet1"
@@ -510,7 +514,9 @@ def _records(
 OTHER_FORMATS = (".xls", ".xlsm", ".xlsb", ".et", ".ods", ".numbers")
 
 
-def _sources(data_dir: Path, problems: list[Problem], notices: list[Notice]) -> list[tuple[str, list[_Sheet]]]:
+def _sources(
+    data_dir: Path, problems: list[Problem], notices: list[Notice], tables: tuple[Table, ...]
+) -> list[tuple[str, list[_Sheet]]]:
     for path in sorted(data_dir.rglob("*")):
         if path.suffix.lower() in OTHER_FORMATS and path.is_file() and not path.name.startswith(("~$", ".")):
             notices.append(
@@ -527,7 +533,7 @@ def _sources(data_dir: Path, problems: list[Problem], notices: list[Notice]) -> 
             notices.append(Notice(shown, "文件名像是备份或副本，未读取（以免重复计算）", kind="ignored_file"))
             continue
         if path.suffix.lower() == ".csv":
-            table, resembles = classify_name(path.stem)
+            table, resembles = classify_name(path.stem, tables)
             if table is None:
                 continue
             if resembles:
@@ -542,41 +548,52 @@ def _sources(data_dir: Path, problems: list[Problem], notices: list[Notice]) -> 
             rows = _read_csv(path, shown, problems)
             out.append((shown, [] if rows is None else [_Sheet(table, "", rows)]))
         else:
-            out.append((shown, _workbook_sheets(path, shown, problems, notices)))
+            out.append((shown, _workbook_sheets(path, shown, problems, notices, tables)))
     return out
 
 
-def load_tables(data_dir: Path | str, notices: list[Notice] | None = None) -> dict[str, RawTable]:
-    """Read every table under ``data_dir``; raise one DataError listing every problem.
+def load_tables(
+    data_dir: Path | str, notices: list[Notice] | None = None, contract: Contract = BASE
+) -> dict[str, RawTable]:
+    """Read every table of ``contract`` under ``data_dir``; raise one DataError listing every problem.
 
-    What was skipped on purpose is appended to ``notices`` when a list is given.
+    What was skipped on purpose is appended to ``notices`` when a list is given. A base
+    table that is nowhere is a problem; a table the office added (``contract.yaml``) that is
+    nowhere is read as empty, with a notice, so a report counting it says it found nothing.
     """
     data_dir = Path(data_dir)
     notices = notices if notices is not None else []
     problems: list[Problem] = []
-    parts: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
-    headers: dict[str, dict[tuple[str, str], dict[str, str]]] = {name: {} for name in TABLES}
-    positions: dict[str, dict[tuple[str, str], dict[str, int]]] = {name: {} for name in TABLES}
-    for shown, sheets in _sources(data_dir, problems, notices):
+    names = [t.name for t in contract.tables]
+    parts: dict[str, list[pd.DataFrame]] = {name: [] for name in names}
+    headers: dict[str, dict[tuple[str, str], dict[str, str]]] = {name: {} for name in names}
+    positions: dict[str, dict[tuple[str, str], dict[str, int]]] = {name: {} for name in names}
+    for shown, sheets in _sources(data_dir, problems, notices, contract.tables):
         for sheet in sheets:
             got = _frame_from_rows(sheet.table, sheet.rows, shown, sheet.name, problems, notices)
             if got is not None:
                 parts[sheet.table.name].append(got.frame)
                 headers[sheet.table.name][(shown, sheet.name)] = got.headers
                 positions[sheet.table.name][(shown, sheet.name)] = got.positions
-    for name, table in TABLES.items():
-        if not parts[name] and not any(p.table == name for p in problems):
-            problems.append(
-                Problem(
-                    str(data_dir),
-                    f"找不到{table.zh}",
-                    expected=f"名为“{table.zh}”或“{table.name}”的工作表或CSV文件",
-                    table=name,
-                )
+    for table in contract.tables:
+        if parts[table.name] or any(p.table == table.name for p in problems):
+            continue
+        if table in contract.extra:
+            message = f"找不到{table.zh}（{contract.source or '台账约定'}中新增的表），按没有记录处理"
+            notices.append(Notice(str(data_dir), message, kind="missing_table"))
+            parts[table.name].append(pd.DataFrame(columns=[*META_COLUMNS, *(c.name for c in table.columns)]))
+            continue
+        problems.append(
+            Problem(
+                str(data_dir),
+                f"找不到{table.zh}",
+                expected=f"名为“{table.zh}”或“{table.name}”的工作表或CSV文件",
+                table=table.name,
             )
+        )
     if problems:
         raise DataError(problems)
     return {
-        name: RawTable(TABLES[name], pd.concat(parts[name], ignore_index=True), headers[name], positions[name])
-        for name in TABLES
+        t.name: RawTable(t, pd.concat(parts[t.name], ignore_index=True), headers[t.name], positions[t.name])
+        for t in contract.tables
     }

@@ -25,12 +25,14 @@ class Problem:
     value: object = None
     expected: str | None = None
     table: str | None = None
+    #: the table's Chinese name, for a table an office added (the base tables' are known)
+    label: str | None = None
 
     def __str__(self) -> str:
         where = [f"文件“{self.file}”"]
         if self.sheet:
             where.append(f"工作表“{self.sheet}”")
-        label = TABLES[self.table].zh if self.table in TABLES else None
+        label = self.label or (TABLES[self.table].zh if self.table in TABLES else None)
         if label and label != self.sheet:
             where[-1] += f"（{label}）"
         if self.row is not None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from toolkit.data.contract import COUNT_INDICATORS, COUNT_UNITS, META_COLUMNS, MONEY_UNITS, TABLES, Column, Table
+from toolkit.data.contract import BASE, META_COLUMNS, MONEY_UNITS, Column, Contract, Table
 from toolkit.data.ledgers import Ledgers
 from toolkit.data.load import ExcelErrorValue, RawTable, UncachedFormula, load_tables
 from toolkit.data.problems import CellProblem, DataError, Notice
@@ -33,6 +33,7 @@ _EXPECTED = {
     "date": "日期，如2021-03-05、2021/3/5、2021.3.5、2021年3月5日或20210305",
     "int": "不小于0的整数",
     "number": "数字（可带千位分隔逗号）",
+    "amount": "不小于0的金额（可带千位分隔逗号）",
     "year": "四位数的年份",
     "month": "1至12的整数（空白表示12）",
 }
@@ -123,6 +124,7 @@ _PARSERS = {
     "date": parse_date,
     "int": _whole,
     "number": parse_decimal,
+    "amount": parse_decimal,
     "year": _year,
     "month": _whole,
 }
@@ -132,6 +134,7 @@ _PARSERS = {
 class _Context:
     raw: RawTable
     problems: list[tuple[CellProblem, int]]  # each with its row's index in the frame
+    contract: Contract = BASE
 
     def problem(self, row: pd.Series, column: str | None, message: str, value: object, expected: str | None) -> None:
         file, sheet, number = row["_file"], row["_sheet"], int(row["_row"])
@@ -146,6 +149,7 @@ class _Context:
             "" if value is None else str(value) if isinstance(value, (UncachedFormula, ExcelErrorValue)) else value,
             expected,
             self.raw.table.name,
+            None if self.raw.table.name in BASE.by_name else self.raw.table.zh,
             cell=cell,
         )
         self.problems.append((problem, row.name))
@@ -187,7 +191,7 @@ def _parse_cells(ctx: _Context) -> tuple[pd.DataFrame, set[tuple[int, str]]]:
     return typed, unparsed
 
 
-def _schema(table: Table) -> pa.DataFrameSchema:
+def _schema(table: Table, contract: Contract) -> pa.DataFrameSchema:
     columns = {}
     for c in table.columns:
         checks = []
@@ -195,7 +199,7 @@ def _schema(table: Table) -> pa.DataFrameSchema:
             checks.append(pa.Check.isin(list(c.choices)))
         if c.type == "bureau":
             checks.append(pa.Check.str_matches(_BUREAU_CODE))
-        if c.type in ("int", "number"):
+        if c.type in ("int", "number", "amount"):
             checks.append(pa.Check.ge(0))
         if c.type == "month":
             checks.append(pa.Check.in_range(1, 12))
@@ -203,7 +207,7 @@ def _schema(table: Table) -> pa.DataFrameSchema:
     unique = {"problems": ["bureau", "id"], "finance": ["bureau", "year", "indicator"]}.get(table.name)
     return pa.DataFrameSchema(
         columns,
-        checks=_cross_checks(table.name),
+        checks=_cross_checks(table, contract),
         unique=unique,
         report_duplicates="all",
     )
@@ -219,18 +223,34 @@ def _not_before(later: str, earlier: str) -> pa.Check:
     return pa.Check(check, name=f"not_before:{later}:{earlier}")
 
 
-def _unit_matches(df: pd.DataFrame) -> pd.Series:
-    counted = df["indicator"].isin(COUNT_INDICATORS)
-    units_ok = df["unit"].isin(COUNT_UNITS).where(counted, df["unit"].isin(list(MONEY_UNITS)))
-    return units_ok | df["unit"].isna() | df["indicator"].isna()
+def _unit_matches(contract: Contract) -> pa.Check:
+    """A finance row's unit fits its indicator: its count unit, or 元/万元/亿元 for money."""
+
+    def check(df: pd.DataFrame) -> pd.Series:
+        wanted = df["indicator"].map(lambda i: contract.counted_in(i) if isinstance(i, str) else None)
+        money = df["unit"].isin(list(MONEY_UNITS))
+        units_ok = (df["unit"] == wanted).where(wanted.notna(), money)
+        return units_ok | df["unit"].isna() | df["indicator"].isna()
+
+    return pa.Check(check, name="unit_matches")
 
 
-def _cross_checks(table: str) -> list[pa.Check]:
-    return {
+def _unit_given(amount: str, unit: str) -> pa.Check:
+    """An amount written without its unit cannot be converted: the unit cell must be filled."""
+
+    def check(df: pd.DataFrame) -> pd.Series:
+        return df[amount].isna() | df[unit].notna()
+
+    return pa.Check(check, name=f"unit_given:{amount}:{unit}")
+
+
+def _cross_checks(table: Table, contract: Contract) -> list[pa.Check]:
+    checks = {
         "activities": [_not_before("end_date", "date")],
         "problems": [_not_before("resolved_on", "raised_on")],
-        "finance": [pa.Check(_unit_matches, name="unit_matches")],
-    }.get(table, [])
+        "finance": [_unit_matches(contract)],
+    }.get(table.name, [])
+    return checks + [_unit_given(c.name, c.unit_column) for c in table.columns if c.unit_column]
 
 
 def _schema_problems(
@@ -241,7 +261,7 @@ def _schema_problems(
 ) -> None:
     table = ctx.raw.table
     try:
-        _schema(table).validate(typed.drop(columns=list(META_COLUMNS)), lazy=True)
+        _schema(table, ctx.contract).validate(typed.drop(columns=list(META_COLUMNS)), lazy=True)
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
     else:
@@ -261,9 +281,14 @@ def _schema_problems(
         elif check == "unit_matches":
             key = (index, "unit")
             column, value = "unit", row["unit"]
-            counted = row["indicator"] in COUNT_INDICATORS
             message = f"指标“{row['indicator']}”的计量单位不对"
-            expected = "人次" if counted else "元、万元或亿元"
+            expected = ctx.contract.counted_in(row["indicator"]) or "元、万元或亿元"
+        elif check.startswith("unit_given:"):
+            _, amount, unit = check.split(":")
+            key = (index, unit)
+            column, value = unit, row[unit]
+            message = f"填写了{table.column(amount).zh}，但{table.column(unit).zh}为空，无法换算"
+            expected = "元、万元或亿元"
         elif check == "multiple_fields_uniqueness":
             if index in duplicated:
                 continue  # the same row in two places: reported as such
@@ -351,7 +376,7 @@ def _duplicate_rows(ctx: _Context, typed: pd.DataFrame) -> set[int]:
 
 
 def _validate(
-    raw: dict[str, RawTable], known_codes: Iterable[str] = ()
+    raw: dict[str, RawTable], known_codes: Iterable[str] = (), contract: Contract = BASE
 ) -> tuple[dict[str, pd.DataFrame], dict[str, dict[int, str | None]], list[CellProblem]]:
     """Typed frames, each row's bureau (canonical spelling) by index, and every problem."""
     known = set(known_codes)
@@ -359,7 +384,7 @@ def _validate(
     typed: dict[str, pd.DataFrame] = {}
     unparsed: dict[str, set[tuple[int, str]]] = {}
     for name, table in raw.items():
-        contexts[name] = _Context(table, [])
+        contexts[name] = _Context(table, [], contract)
         typed[name], unparsed[name] = _parse_cells(contexts[name])
     canonical = _canonical_codes(typed, known)
     for name, ctx in contexts.items():
@@ -381,33 +406,58 @@ def _validate(
     return typed, owners, problems
 
 
-def _ledgers(typed: dict[str, pd.DataFrame], notices: list[Notice]) -> Ledgers:
-    return Ledgers(typed["activities"], typed["problems"], _finance_amounts(typed["finance"]), list(notices))
+def _amounts_in_yuan(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
+    """An added table's amount columns in 元 (exact decimals), from a fixed unit or the row's unit column."""
+    for column in table.columns:
+        if column.type != "amount":
+            continue
+        if column.unit_column:
+            units = frame[column.unit_column].map(lambda u: MONEY_UNITS.get(u) if isinstance(u, str) else None)
+        else:
+            units = pd.Series(MONEY_UNITS[column.unit], index=frame.index)
+        frame[column.name] = [
+            None if v is None or f is None else v * Decimal(f) for v, f in zip(frame[column.name], units)
+        ]
+    return frame
+
+
+def _ledgers(typed: dict[str, pd.DataFrame], notices: list[Notice], contract: Contract = BASE) -> Ledgers:
+    extra = {t.name: _amounts_in_yuan(typed[t.name], t) for t in contract.extra}
+    finance = _finance_amounts(typed["finance"])
+    return Ledgers(typed["activities"], typed["problems"], finance, list(notices), extra, contract)
 
 
 def validate_tables(
-    raw: dict[str, RawTable], notices: list[Notice] | None = None, known_codes: Iterable[str] = ()
+    raw: dict[str, RawTable],
+    notices: list[Notice] | None = None,
+    known_codes: Iterable[str] = (),
+    contract: Contract = BASE,
 ) -> Ledgers:
     """Typed ledgers from raw tables; raise one DataError listing every problem.
 
     With ``known_codes`` (the bureaus that have a parameter file), a code differing from
     one of them only in case is a problem too.
     """
-    typed, _, problems = _validate(raw, known_codes)
+    typed, _, problems = _validate(raw, known_codes, contract)
     if problems:
         raise DataError(problems)
-    return _ledgers(typed, notices or [])
+    return _ledgers(typed, notices or [], contract)
 
 
-def load_ledgers(data_dir: Path | str, known_codes: Iterable[str] = (), notices: list[Notice] | None = None) -> Ledgers:
+def load_ledgers(
+    data_dir: Path | str,
+    known_codes: Iterable[str] = (),
+    notices: list[Notice] | None = None,
+    contract: Contract = BASE,
+) -> Ledgers:
     """Load and validate every table under ``data_dir``; notices ride along on the ledgers.
 
     Pass ``notices`` to keep them also when the data is refused.
     """
 
     notices = notices if notices is not None else []
-    raw = load_tables(data_dir, notices)
-    return validate_tables(raw, notices, known_codes)
+    raw = load_tables(data_dir, notices, contract)
+    return validate_tables(raw, notices, known_codes, contract)
 
 
 @dataclass
@@ -418,7 +468,9 @@ class BureauLedgers:
     failed: dict[str, list[CellProblem]]
 
 
-def load_ledgers_per_bureau(data_dir: Path | str, known_codes: Iterable[str] = ()) -> BureauLedgers:
+def load_ledgers_per_bureau(
+    data_dir: Path | str, known_codes: Iterable[str] = (), contract: Contract = BASE
+) -> BureauLedgers:
     """Like :func:`load_ledgers`, but a problem in rows of one bureau fails that bureau only.
 
     Problems that belong to no bureau (a missing column, an unreadable file, a row whose
@@ -426,8 +478,8 @@ def load_ledgers_per_bureau(data_dir: Path | str, known_codes: Iterable[str] = (
     """
 
     notices: list[Notice] = []
-    raw = load_tables(data_dir, notices)
-    typed, owners, problems = _validate(raw, known_codes)
+    raw = load_tables(data_dir, notices, contract)
+    typed, owners, problems = _validate(raw, known_codes, contract)
     failed: dict[str, list[CellProblem]] = {}
     for p in problems:
         if p.bureau is None:
@@ -437,7 +489,7 @@ def load_ledgers_per_bureau(data_dir: Path | str, known_codes: Iterable[str] = (
     for name, frame in typed.items():
         keep = [owners[name].get(i) not in failed for i in frame.index]
         kept[name] = frame[keep].reset_index(drop=True)
-    return BureauLedgers(_ledgers(kept, notices), failed)
+    return BureauLedgers(_ledgers(kept, notices, contract), failed)
 
 
 def check_codes(ledgers: Ledgers, known_codes: Iterable[str]) -> list[CellProblem]:
@@ -450,11 +502,8 @@ def check_codes(ledgers: Ledgers, known_codes: Iterable[str]) -> list[CellProble
             continue
         rows = [
             (table, r)
-            for table, frame in (
-                ("activities", ledgers.activities),
-                ("problems", ledgers.problems),
-                ("finance", ledgers.finance),
-            )
+            for table in ledgers.table_names
+            for frame in (ledgers.frame(table),)
             for _, r in frame[frame["bureau"] == code].iterrows()
         ]
         table, first = rows[0]
@@ -472,7 +521,7 @@ def check_codes(ledgers: Ledgers, known_codes: Iterable[str]) -> list[CellProble
                 message,
                 first["_sheet"] or None,
                 int(first["_row"]),
-                TABLES[table].column("bureau").zh,
+                ledgers.contract.table(table).column("bureau").zh,
                 code,
                 expected,
                 table,

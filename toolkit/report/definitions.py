@@ -16,16 +16,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from toolkit.data.contract import (
-    COUNT_INDICATORS,
-)
+from toolkit.data.contract import BASE, Contract
+from toolkit.data.contract_file import load_contract
 from toolkit.data.params import BureauParams, load_all, load_bureau
 from toolkit.data.problems import DataError, Problem
 from toolkit.data.yamlfile import Mapping, read_yaml
 from toolkit.errors import NotFoundError, TemplateError
 from toolkit.report.builder import build_text
 from toolkit.report.figures import Spec
-from toolkit.report.rules import INDICATOR_UNITS, RULES, Argument, Rule
+from toolkit.report.rules import CHANGEABLE, MONEY_WRITTEN, RULES, Argument, Rule
 from toolkit.report.template import template_names
 from toolkit.resources import DEFAULT_REPORT, templates_dir
 
@@ -80,22 +79,25 @@ def _shown(path: Path, root: Path) -> str:
 
 
 def _argument_value(
-    rule_name: str, name: str, arg: Argument, value: object, shown: str, row: int | None, key: str
+    rule_name: str, name: str, arg: Argument, value: object, shown: str, row: int | None, key: str, contract: Contract
 ) -> tuple[object, Problem | None]:
-    expected = "以下之一：" + "、".join(str(c) for c in arg.choices) if arg.choices else arg.doc
+    choices = arg.choices_in(contract)
+    expected = "以下之一：" + "、".join(str(c) for c in choices) if choices else arg.doc
     if isinstance(value, bool) or not isinstance(value, arg.kind) or (isinstance(value, str) and not value.strip()):
         return None, Problem(
             shown, f"规则“{rule_name}”的参数“{name}”类型不对", row=row, column=key, value=value, expected=expected
         )
-    if arg.choices and value not in arg.choices:
+    if choices and value not in choices:
         return None, Problem(
             shown, f"规则“{rule_name}”的参数“{name}”取值不对", row=row, column=key, value=value, expected=expected
         )
     return value, None
 
 
-def parse_figures(data: object, shown: str) -> tuple[str, list[Spec], dict[str, int], list[Problem]]:
-    """Specs from a parsed ``figures.yaml``, and every problem found in it."""
+def parse_figures(
+    data: object, shown: str, contract: Contract = BASE
+) -> tuple[str, list[Spec], dict[str, int], list[Problem]]:
+    """Specs from a parsed ``figures.yaml`` (checked against the ledgers' ``contract``), and every problem found in it."""
     problems: list[Problem] = []
     if not isinstance(data, dict) or not isinstance(data.get("figures"), list):
         expected = "“figures:”下逐项列出 key、label、rule 及规则的参数"
@@ -109,12 +111,36 @@ def parse_figures(data: object, shown: str) -> tuple[str, list[Spec], dict[str, 
                 Problem(shown, f"第{n}项不是“键: 值”的形式", value=entry, expected="含 key、label、rule 的映射")
             )
             continue
-        spec, found = _parse_entry(entry, shown, lines)
+        spec, found = _parse_entry(entry, shown, lines, contract)
         problems += found
         if spec is not None:
             specs.append(spec)
             lines[str(entry.get("key"))] = _line(entry, "key") or 0
+    problems += _reference_problems(data["figures"], specs, shown)
     return title, specs, lines, problems
+
+
+def _reference_problems(entries: list[Any], specs: list[Spec], shown: str) -> list[Problem]:
+    """A ``change`` naming a figure that is not in the report, is not a number, or is a change itself."""
+    kinds = {spec.key: spec for spec in specs}
+    problems = []
+    for entry in entries:
+        if not isinstance(entry, dict) or entry.get("rule") != "change" or entry.get("key") not in kinds:
+            continue
+        target = kinds.get(str(entry.get("figure")))
+        if target is None or target.kind not in CHANGEABLE or target.derive is not None:
+            problems.append(
+                Problem(
+                    shown,
+                    "规则“change”的参数“figure”应为本报告中数字类的数据项（计数、金额或数字）",
+                    row=_line(entry, "figure"),
+                    column=str(entry.get("key")),
+                    value=entry.get("figure"),
+                    expected="以下之一："
+                    + "、".join(k for k, s in kinds.items() if s.kind in CHANGEABLE and s.derive is None),
+                )
+            )
+    return problems
 
 
 def _line(entry: dict[Any, Any], name: object) -> int | None:
@@ -124,7 +150,9 @@ def _line(entry: dict[Any, Any], name: object) -> int | None:
     return entry.line(name) or (min(entry.lines.values()) if entry.lines else None)
 
 
-def _parse_entry(entry: dict[Any, Any], shown: str, lines: dict[str, int]) -> tuple[Spec | None, list[Problem]]:
+def _parse_entry(
+    entry: dict[Any, Any], shown: str, lines: dict[str, int], contract: Contract
+) -> tuple[Spec | None, list[Problem]]:
     """The spec of one figure's entry, or every problem that stops it (``lines``: the keys defined before)."""
     key, label, rule_name = entry.get("key"), entry.get("label"), entry.get("rule")
     shown_key = str(key) if key is not None else None
@@ -143,10 +171,23 @@ def _parse_entry(entry: dict[Any, Any], shown: str, lines: dict[str, int]) -> tu
         )
         return None, problems
     rule_name = str(rule_name)
-    kwargs, found = _arguments(entry, rule, rule_name, shown, shown_key)
+    kwargs, found = _arguments(entry, rule, rule_name, shown, shown_key, contract)
     problems += found
     if rule_name == "indicator" and not problems:
-        problems += _indicator_problems(entry, kwargs, shown, shown_key)
+        problems += _indicator_problems(entry, kwargs, shown, shown_key, contract)
+    if rule.resolve is not None and not problems:
+        kwargs, faults = rule.resolve(kwargs, contract)
+        problems += [
+            Problem(
+                shown,
+                f"规则“{rule_name}”的参数“{name}”：{message}",
+                row=_line(entry, name if name in entry else "rule"),
+                column=shown_key,
+                value=value,
+                expected=expected,
+            )
+            for name, message, value, expected in faults
+        ]
     if problems:
         return None, problems
     return rule.build(str(key), str(label).strip(), **kwargs), []
@@ -184,7 +225,7 @@ def _key_and_label_problems(entry: dict[Any, Any], shown: str, lines: dict[str, 
 
 
 def _arguments(
-    entry: dict[Any, Any], rule: Rule, rule_name: str, shown: str, shown_key: str | None
+    entry: dict[Any, Any], rule: Rule, rule_name: str, shown: str, shown_key: str | None, contract: Contract
 ) -> tuple[dict[str, object], list[Problem]]:
     """The rule's arguments from a figure's entry, by the builder's parameter names, and every problem with them."""
     kwargs: dict[str, object] = {}
@@ -205,7 +246,9 @@ def _arguments(
                 )
             )
             continue
-        value, problem = _argument_value(rule_name, name, arg, value, shown, _line(entry, name), shown_key or "")
+        value, problem = _argument_value(
+            rule_name, name, arg, value, shown, _line(entry, name), shown_key or "", contract
+        )
         if problem:
             problems.append(problem)
         else:
@@ -221,13 +264,13 @@ def _arguments(
 
 
 def _indicator_problems(
-    entry: dict[Any, Any], kwargs: dict[str, object], shown: str, shown_key: str | None
+    entry: dict[Any, Any], kwargs: dict[str, object], shown: str, shown_key: str | None, contract: Contract
 ) -> list[Problem]:
     """An indicator written in a unit that does not fit it (a count in 元, an amount in 人次)."""
-    counted = kwargs["name"] in COUNT_INDICATORS
-    if counted == (kwargs["unit"] == "人次"):
+    counted = contract.counted_in(str(kwargs["name"]))
+    if (counted is None and kwargs["unit"] in MONEY_WRITTEN) or kwargs["unit"] == counted:
         return []
-    expected = "人次" if counted else "、".join(u for u in INDICATOR_UNITS if u != "人次")
+    expected = counted or "、".join(MONEY_WRITTEN)
     return [
         Problem(
             shown,
@@ -282,7 +325,9 @@ def list_reports(root: Path | None = None) -> list[str]:
     return sorted(p.parent.name for p in root.glob(f"*/{FIGURES_FILE}"))
 
 
-def load_definition(name: str | Path = DEFAULT_REPORT, root: Path | None = None) -> ReportDefinition:
+def load_definition(
+    name: str | Path = DEFAULT_REPORT, root: Path | None = None, contract: Contract = BASE
+) -> ReportDefinition:
     """The checked definition ``<root>/<name>/`` (or a definition folder's path); raise DefinitionError naming every problem."""
     if (
         root is None
@@ -299,15 +344,15 @@ def load_definition(name: str | Path = DEFAULT_REPORT, root: Path | None = None)
         known = "、".join(list_reports(root)) or "无"
         raise NotFoundError(f"找不到报告定义“{name}”（应为 {root}/{name}/{FIGURES_FILE}）。已有的报告：{known}。")
     stamps = tuple((f.stat().st_mtime_ns, f.stat().st_size) if f.is_file() else None for f in files)
-    return _load(str(folder.resolve()), str(root.resolve()), stamps)
+    return _load(str(folder.resolve()), str(root.resolve()), stamps, contract)
 
 
 @lru_cache(maxsize=32)
-def _load(folder: str, root: str, stamps: tuple[tuple[int, int] | None, ...]) -> ReportDefinition:
+def _load(folder: str, root: str, stamps: tuple[tuple[int, int] | None, ...], contract: Contract) -> ReportDefinition:
     path, base = Path(folder), Path(root)
     shown = _shown(path / FIGURES_FILE, base)
     data, problems = read_yaml(path / FIGURES_FILE, shown)
-    title, specs, lines, found = parse_figures(data, shown) if not problems else ("", [], {}, [])
+    title, specs, lines, found = parse_figures(data, shown, contract) if not problems else ("", [], {}, [])
     problems += found
     definition = ReportDefinition(path.name, path, title or path.name, tuple(specs), lines)
     if not (path / TEMPLATE_FILE).is_file():
@@ -428,9 +473,14 @@ def check_all(params_dir: Path | None = None) -> list[Problem]:
     """Every problem of every report definition, and of every bureau's own template (for ``validate``)."""
     problems: list[Problem] = []
     loaded: dict[str, ReportDefinition] = {}
+    try:
+        contract = load_contract(params_dir)
+    except DataError as err:  # contract.yaml itself: its problems, and the definitions against the base
+        problems += err.problems
+        contract = BASE
     for name in list_reports():
         try:
-            loaded[name] = load_definition(name)
+            loaded[name] = load_definition(name, contract=contract)
         except DefinitionError as err:
             problems += err.problems
     if params_dir is None or not (Path(params_dir) / "bureaus").is_dir():

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from toolkit.data.contract import Column, Table
 from toolkit.data.ledgers import Ledgers
 from toolkit.data.params import BureauParams
 from toolkit.report import formatting as fmt
@@ -134,13 +135,31 @@ class Scope:
     finance: dict[str, Row]  # indicator → row
     signed_on: date
     _kinds: dict[tuple[str, str | None], list[Row]] = field(default_factory=dict, repr=False)
+    #: the ledgers the rows came from, for the tables an office added (``rows``)
+    ledgers: Ledgers | None = field(default=None, repr=False, compare=False)
+    _rows: dict[str, list[Row]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, ledgers: Ledgers, params: BureauParams, year: int, signed_on: date | None = None) -> Scope:
         def mine(table: str) -> list[Row]:
             return ledgers.records(table, params.code)
 
-        return cls.from_records(params, year, mine("activities"), mine("problems"), mine("finance"), signed_on)
+        scope = cls.from_records(params, year, mine("activities"), mine("problems"), mine("finance"), signed_on)
+        scope.ledgers = ledgers
+        return scope
+
+    def rows(self, table: Table) -> list[Row]:
+        """The year's rows of any table, base or added, earliest first (ties in ledger order)."""
+        if table.name == "activities":
+            return self.activities
+        if table.name == "problems":
+            return self.problems
+        if table.name == "finance":
+            return list(self.finance.values())
+        if table.name not in self._rows:
+            records = self.ledgers.records(table.name, self.bureau) if self.ledgers is not None else []
+            self._rows[table.name] = _in_year(records, table.year_column, self.year)
+        return self._rows[table.name]
 
     @classmethod
     def from_records(
@@ -179,6 +198,16 @@ class Scope:
         return self._kinds[key]
 
 
+def _in_year(records: list[Row], column: Column, year: int) -> list[Row]:
+    """Rows whose date (or year) column falls in ``year``, earliest first, ties in ledger order."""
+    rows = [_clean(r) for r in records]
+    if column.type == "date":
+        rows = [r for r in rows if r[column.name] is not None and r[column.name].year == year]
+        return sorted(rows, key=lambda r: (r[column.name], r["_file"], r["_sheet"], r["_row"]))
+    rows = [r for r in rows if r[column.name] is not None and int(r[column.name]) == year]
+    return sorted(rows, key=lambda r: (r["_file"], r["_sheet"], r["_row"]))
+
+
 def sources_of(table: str, rows: list[Row]) -> list[Source]:
     """Group rows by file and sheet, keeping spreadsheet row numbers."""
     groups: dict[tuple[str, str], list[int]] = {}
@@ -203,13 +232,20 @@ class Spec:
     kind: fmt.Kind = "text"
     unit: str = ""
     full: bool = False
+    #: a figure computed from other figures of the report (this year's and last year's), after
+    #: corrections: given both, its value; ``compute`` then only says it is not computed yet
+    derive: Callable[[Figures, Figures | None], Result] | None = None
 
     def form(self, year: int | None) -> fmt.Form:
         return fmt.Form(self.kind, self.unit, year, self.full)
 
     def figure(self, scope: Scope) -> Figure:
-        value, sources, missing = self.compute(scope)
-        form = self.form(scope.year)
+        return self.made(self.compute(scope), scope.year)
+
+    def made(self, result: Result, year: int) -> Figure:
+        """The figure of a computed (or derived) result."""
+        value, sources, missing = result
+        form = self.form(year)
         if missing is not None:
             return Figure(self.key, self.label, self.rule, None, None, sources, missing, form=form)
         where = sources[0].file if sources else ""
@@ -234,3 +270,15 @@ class Figures(dict[str, Figure]):
 def compute_figures(scope: Scope, catalogue: Iterable[Spec], report: str) -> Figures:
     """Every figure of a report (its definition's ``specs``) for one bureau and year."""
     return Figures(scope.bureau, scope.year, (spec.figure(scope) for spec in catalogue), report)
+
+
+def derive_figures(figures: Figures, previous: Figures | None, catalogue: Iterable[Spec]) -> None:
+    """Compute the figures made from other figures (a change against last year), in place.
+
+    Called once every figure and last year's are final (corrections applied); a derived
+    figure a reviewer corrected keeps the correction.
+    """
+    for spec in catalogue:
+        if spec.derive is None or spec.key not in figures or figures[spec.key].override:
+            continue
+        figures[spec.key] = spec.made(spec.derive(figures, previous), figures.year)

@@ -52,6 +52,19 @@ def count(value: int | Decimal) -> str:
     return str(int(value))
 
 
+def percent_change(now: Decimal | int, before: Decimal | int) -> Decimal:
+    """``now`` against ``before`` in percent, one decimal, half-up (``before`` is not zero)."""
+    return round_half_up((Decimal(now) - Decimal(before)) * 100 / Decimal(before), 1)
+
+
+def change_text(percent: Decimal) -> str:
+    """``增长9.5%``, ``下降3.1%`` or ``持平`` for a change in percent (one decimal)."""
+    rounded = round_half_up(percent, 1)
+    if rounded == 0:
+        return "持平"
+    return f"{'增长' if rounded > 0 else '下降'}{format(abs(rounded), 'f')}%"
+
+
 def month_day(day: date, year: int | None = None) -> str:
     """``3月5日``; the year is written only when it is not the report year."""
     prefix = f"{day.year}年" if year is not None and day.year != year else ""
@@ -85,8 +98,22 @@ def full_date(day: date) -> str:
 
 # --- forms: how each kind of figure is written and read back ---------------------
 
-Kind = Literal["text", "list", "count", "amount", "date", "date_span", "month_span", "month", "year"]
-KINDS: tuple[str, ...] = ("text", "list", "count", "amount", "date", "date_span", "month_span", "month", "year")
+Kind = Literal[
+    "text", "list", "count", "amount", "number", "change", "date", "date_span", "month_span", "month", "year"
+]
+KINDS: tuple[str, ...] = (
+    "text",
+    "list",
+    "count",
+    "amount",
+    "number",
+    "change",
+    "date",
+    "date_span",
+    "month_span",
+    "month",
+    "year",
+)
 
 #: Amount units a figure may be written in: factor from 元, decimal places, suffix in the text.
 AMOUNT_UNITS: dict[str, tuple[Decimal, int, str]] = {
@@ -123,6 +150,10 @@ class Form:
             return decimal_text(Decimal(cast(Decimal | int, value)) / factor, places) + suffix
         if self.kind in ("count", "month", "year"):
             return str(int(cast(Decimal | int, value)))
+        if self.kind == "number":
+            return decimal_text(Decimal(cast(Decimal | int, value)), 2)
+        if self.kind == "change":
+            return change_text(Decimal(cast(Decimal | int, value)))
         if self.kind == "date":
             day = cast(date, value)
             return full_date(day) if self.full else month_day(day, self.year)
@@ -144,6 +175,8 @@ class Form:
             return f"以{shown}为单位的不小于0的数字，如“20.1”或“20.1{shown}”"
         return {
             "count": "不小于0的整数，如“12”",
+            "number": "数字，如“15.5”",
+            "change": "增减幅度，如“增长9.5%”“下降3.1%”或“持平”",
             "month": "1至12的整数，如“11”",
             "year": "四位数的年份，如“2022”",
             "date": "日期，如“2022-03-05”或“3月5日”",
@@ -182,6 +215,26 @@ class Form:
         if number < 0:
             raise Refused("金额不能为负数", self.expected)
         return number * factor
+
+    def _parse_number(self, raw: object) -> Decimal:
+        if isinstance(raw, (int, float, Decimal)):
+            return _finite(Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw), self.expected)
+        text = re.sub(r"[,，\s]", "", str(raw))
+        for word in COUNT_WORDS:
+            text = text.removesuffix(word)
+        if not re.fullmatch(r"-?\d+(?:\.\d+)?", text):
+            raise Refused("不是数字", self.expected)
+        return Decimal(text)
+
+    def _parse_change(self, raw: object) -> Decimal:
+        text = re.sub(r"\s", "", str(raw)).removesuffix("%")
+        if text == "持平":
+            return Decimal(0)
+        sign = -1 if text.startswith(("下降", "减少", "-")) else 1
+        text = re.sub(r"^(增长|增加|下降|减少|[+-])", "", text)
+        if not re.fullmatch(r"\d+(?:\.\d+)?", text):
+            raise Refused("无法识别的增减幅度", self.expected)
+        return round_half_up(Decimal(text) * sign, 1)
 
     def _parse_count(self, raw: object) -> int:
         number = _whole(raw, COUNT_WORDS, self.expected)

@@ -20,7 +20,7 @@ from toolkit.report.definitions import (
     check_template,
     load_definition,
 )
-from toolkit.report.figures import Figures, Scope, compute_figures
+from toolkit.report.figures import Figures, Scope, compute_figures, derive_figures
 from toolkit.report.overrides import apply_saved
 from toolkit.resources import DEFAULT_REPORT
 
@@ -62,7 +62,7 @@ def prepare(
     report: str = DEFAULT_REPORT,
 ) -> Report:
     """Compute and check every figure of one bureau-year for ``report``; the bureau must appear in the data."""
-    definition = load_definition(report)
+    definition = load_definition(report, contract=ledgers.contract)
     params = load_bureau(params_dir, bureau)
     if bureau not in ledgers.bureaus:
         known = "、".join(ledgers.bureaus) or "无"
@@ -76,12 +76,30 @@ def prepare(
         # last year as corrected, when its corrections can be read (else they surface in its own run)
         with suppress(ParameterError):
             apply_saved(previous, params_dir, definition.name)
+    derive_figures(figures, _last_year(scope, ledgers, definition, params_dir, previous), definition.specs)
     findings = run_checks(figures, previous)
     if signed_on is None and params.signed_on(year) is None and "signed_on" in figures:
         finding = Finding("signed_on", DEFAULT_DATE_NOTE.format(year=year))
         findings.append(finding)
         figures["signed_on"].warnings.append(finding.message)
     return Report(params, scope, figures, render.narrative(params, year), findings, previous, definition)
+
+
+def _last_year(
+    scope: Scope, ledgers: Ledgers, definition: ReportDefinition, params_dir: Path, previous: Figures | None
+) -> Figures | None:
+    """Last year's figures for a comparison (``change``): the checks' ones, else computed whenever
+    the bureau has any row of last year; None when it has none (nothing to compare against)."""
+    if previous is not None or not any(spec.derive for spec in definition.specs):
+        return previous
+    if scope.year - 1 not in ledgers.years_of(scope.bureau):
+        return None
+    last = compute_figures(
+        Scope.of(ledgers, scope.params, scope.year - 1, scope.signed_on), definition.specs, definition.name
+    )
+    with suppress(ParameterError):
+        apply_saved(last, params_dir, definition.name)
+    return last
 
 
 def template_for(report: Report, template: Path | str | None = None) -> Path:

@@ -31,6 +31,24 @@ def templates_dir() -> Path:
     return CHECKOUT / "templates"
 
 
+def report_roots() -> list[Path]:
+    """Where report definitions are looked for: ``./templates/`` of the folder a command runs
+    in (where ``zongjie new-report`` writes), then the shipped ones."""
+    roots: list[Path] = []
+    for root in (Path.cwd() / "templates", templates_dir()):
+        if root.resolve() not in [r.resolve() for r in roots] and (root.is_dir() or not roots):
+            roots.append(root)
+    return roots or [templates_dir()]
+
+
+def report_root(name: str) -> Path:
+    """The folder holding the definition ``name`` (the first of :func:`report_roots` that has it)."""
+    for root in report_roots():
+        if (root / name / "figures.yaml").is_file():
+            return root
+    return templates_dir()
+
+
 def default_template() -> Path:
     """The seed report's Word template."""
     return _shipped("templates", f"{DEFAULT_REPORT}/template.docx")

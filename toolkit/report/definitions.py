@@ -10,6 +10,7 @@ template tag with no figure, a figure no tag uses. See ``docs/report-definitions
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -26,7 +27,7 @@ from toolkit.report.builder import build_text
 from toolkit.report.figures import Spec
 from toolkit.report.rules import CHANGEABLE, MONEY_WRITTEN, RULES, Argument, Rule
 from toolkit.report.template import template_names
-from toolkit.resources import DEFAULT_REPORT, templates_dir
+from toolkit.resources import DEFAULT_REPORT, report_root, report_roots
 
 FIGURES_FILE = "figures.yaml"
 TEMPLATE_FILE = "template.docx"
@@ -320,9 +321,12 @@ def check_template(definition: ReportDefinition, template: Path, *, all_used: bo
 
 
 def list_reports(root: Path | None = None) -> list[str]:
-    """Names of every report definition (folders holding a figures.yaml), sorted."""
-    root = Path(root) if root else templates_dir()
-    return sorted(p.parent.name for p in root.glob(f"*/{FIGURES_FILE}"))
+    """Names of every report definition (folders holding a figures.yaml), sorted.
+
+    Without ``root``: those of ``./templates/`` and the shipped ones.
+    """
+    roots = [Path(root)] if root else report_roots()
+    return sorted({p.parent.name for r in roots for p in r.glob(f"*/{FIGURES_FILE}")})
 
 
 def load_definition(
@@ -337,7 +341,7 @@ def load_definition(
         folder = Path(name)
         name, root = folder.name, folder.parent
     name = str(name)
-    root = Path(root) if root else templates_dir()
+    root = Path(root) if root else report_root(name)
     folder = root / name
     files = [folder / FIGURES_FILE, folder / TEMPLATE_FILE]
     if not _NAME.match(name) or not files[0].is_file():
@@ -394,9 +398,15 @@ signature-date: {{{{ signed_on }}}}
 
 
 def new_report(name: str, root: Path | None = None, title: str = "工作总结") -> Path:
-    """Create ``<root>/<name>/`` with figures.yaml, source.txt and template.docx that render at once."""
+    """Create ``<root>/<name>/`` with figures.yaml, source.txt and template.docx that render at once.
 
-    root = Path(root) if root else templates_dir()
+    ``root`` defaults to ``./templates/`` of the folder the command runs in, never the
+    installed package's.
+    """
+
+    root = Path(root) if root else Path.cwd() / "templates"
+    if not title.strip() or "\n" in title:
+        raise DefinitionError([Problem(name, "报告标题不合法", value=title, expected="一行文字，如“主题教育工作总结”")])
     if not _NAME.match(name):
         raise DefinitionError(
             [Problem(name, "报告名称不合法", value=name, expected="以字母或数字开头、由字母、数字、“-”“_”组成")]
@@ -404,8 +414,8 @@ def new_report(name: str, root: Path | None = None, title: str = "工作总结")
     folder = root / name
     if folder.exists():
         raise DefinitionError([Problem(_shown(folder, root), "该报告已存在", value=name, expected="一个新的名称")])
-    source = _NEW_SOURCE.format(title=title)
-    figures = _NEW_FIGURES.format(title=title)
+    source = _NEW_SOURCE.format(title=title.strip())
+    figures = _NEW_FIGURES.format(title=json.dumps(title.strip(), ensure_ascii=False))  # a YAML string, quoted
     docx = build_text(source)
     folder.mkdir(parents=True)
     (folder / FIGURES_FILE).write_text(figures, encoding="utf-8")
@@ -426,7 +436,7 @@ def definition_folder(name: str | Path = DEFAULT_REPORT) -> Path:
     """Where a report's definition lives (not loaded: for listing its files as inputs)."""
     if len(Path(name).parts) > 1 or Path(name).is_absolute():
         return Path(name)
-    return templates_dir() / str(name)
+    return report_root(str(name)) / str(name)
 
 
 def definition_files(name: str | Path = DEFAULT_REPORT) -> list[Path]:

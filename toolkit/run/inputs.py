@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from toolkit.data.contract_file import contract_path
 from toolkit.data.ledgers import Ledgers
 from toolkit.data.params import bureau_file
 from toolkit.report.definitions import bureau_template_file, definition_files, definition_folder
@@ -43,6 +44,7 @@ def _code(spec: RunSpec) -> list[Path]:
 SHARED: dict[str, Inputs] = {
     "template": lambda spec: [spec.template] if spec.template else definition_files(spec.report),
     "notebooks": lambda spec: [notebook(), notebook("overview.ipynb")],
+    "contract": lambda spec: [contract_path(spec.params_dir)],
     "code": _code,
 }
 

@@ -113,7 +113,15 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--force", action="store_true", help="重新生成未改动的单位")
     p.add_argument("--timeout", type=_positive, default=600, metavar="秒数", help="每个笔记本的超时秒数，默认 600")
-    sub.add_parser("reports", help="列出全部报告定义及其数据项")
+    p = sub.add_parser("reports", help="列出全部报告定义及其数据项")
+    p.add_argument(
+        "--params",
+        dest="params_dir",
+        type=Path,
+        default=Path("parameters"),
+        metavar="目录",
+        help="参数目录（其中的 contract.yaml 扩充台账的词汇），默认 ./parameters",
+    )
     p = sub.add_parser("new-report", help="新建一个报告定义（templates/<名称>/），可立即生成")
     p.add_argument("name", metavar="名称", help="报告名称：字母、数字、“-”“_”")
     p.add_argument(
@@ -191,12 +199,13 @@ def cmd_lab(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    from toolkit.data.contract_file import load_contract
     from toolkit.data.validate import load_ledgers
     from toolkit.report import prepare as report
 
     spec = RunSpec.from_options(args)
     _require_pdf(spec)
-    ledgers = load_ledgers(spec.data_dir)
+    ledgers = load_ledgers(spec.data_dir, contract=load_contract(spec.params_dir))
     if ledgers.notices:
         print(
             f"提示：台账中有{len(ledgers.notices)}处内容未作为数据读取（副本、隐藏工作表、标题行、合计行或多余的列），"
@@ -244,6 +253,8 @@ def _write_pdf(docx: Path) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from toolkit.data.contract import BASE
+    from toolkit.data.contract_file import load_contract
     from toolkit.data.params import list_bureaus, load_all
     from toolkit.data.problems import DataError, Notice, Problem
     from toolkit.data.validate import check_codes, load_ledgers
@@ -254,7 +265,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     notices: list[Notice] = []
     known = list_bureaus(args.params_dir)
     try:
-        ledgers = load_ledgers(args.data_dir, known, notices)
+        contract = load_contract(args.params_dir)
+    except DataError as err:  # contract.yaml itself; the ledgers are still read against the base
+        problems += err.problems
+        contract = BASE
+    try:
+        ledgers = load_ledgers(args.data_dir, known, notices, contract)
     except DataError as err:
         problems += err.problems
         ledgers = None
@@ -272,9 +288,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
             write_problem_workbook(problems, args.data_dir, args.report)
             print(f"问题清单：{args.report}（问题单元格已标红并加批注）", file=sys.stderr)
         return 1
+    added = "".join(f"，{t.zh}{len(ledgers.frame(t.name))}条" for t in contract.extra)
     print(
         f"检查通过：{len(ledgers.bureaus)}个单位，"
-        f"活动{len(ledgers.activities)}条，问题{len(ledgers.problems)}条，财政指标{len(ledgers.finance)}条。"
+        f"活动{len(ledgers.activities)}条，问题{len(ledgers.problems)}条，财政指标{len(ledgers.finance)}条{added}。"
     )
     return 0
 
@@ -377,12 +394,14 @@ def _print_summary(summary: batch.BatchSummary) -> None:
 
 def cmd_reports(args: argparse.Namespace) -> int:
     """List every report definition with its figures; a definition that does not load is listed with its problems."""
+    from toolkit.data.contract_file import load_contract
     from toolkit.report.definitions import DefinitionError, describe, list_reports, load_definition
 
+    contract = load_contract(args.params_dir if args.params_dir.is_dir() else None)
     status = 0
     for name in list_reports():
         try:
-            print(describe(load_definition(name)))
+            print(describe(load_definition(name, contract=contract)))
         except DefinitionError as err:
             print(f"{name}：无法使用\n{err}", file=sys.stderr)
             status = 1

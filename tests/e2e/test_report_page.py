@@ -27,6 +27,14 @@ def test_report_page_reads_at_a_glance(browser, tmp_path, request):
         assert page.locator("details summary", has_text="状态正常").count() >= 1
         assert "与上次生成相比" in body and "落款日期" in body
         assert page.locator("svg[role=img] rect.bar").count() > 10  # both charts drawn inline
+        numbers = page.locator("table.zongjie-table td.num")
+        assert numbers.count() > 10
+        aligned = numbers.evaluate_all("cells => cells.map(c => getComputedStyle(c).textAlign)")
+        assert set(aligned) == {"right"}  # numbers right-aligned, despite the notebook's own table style
+        text = page.locator("table.zongjie-table td").first.evaluate("c => getComputedStyle(c).textAlign")
+        assert text == "left"
+        flagged_rows = page.locator("tr.zj-warning").count()
+        assert flagged_rows > 0 and body.count("比2021年（165）下降41.2%") == 1  # a 提示 is not repeated
         page.screenshot(path=str(folder / "report-page.png"), full_page=True)
     finally:
         context.close()

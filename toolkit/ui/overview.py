@@ -11,14 +11,14 @@ table are ``汇总表.docx``.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
-import pandas as pd
-
+from toolkit.publish import numbers
 from toolkit.report.figures import Figure
 from toolkit.report.prepare import Report
-from toolkit.ui.present import STATUS, label_of
+from toolkit.ui.present import STATUS, bureau_status, folded, html_table, label_of
 
 #: Most bureaus shown side by side, one column each.
 SIDE_BY_SIDE = 30
@@ -26,12 +26,9 @@ SIDE_BY_SIDE = 30
 ATTENTION_PAGE = 100
 #: Most bureaus drawn in one chart of a large overview.
 CHART_BARS = 20
-NUMERIC = ("count", "amount")
-
-
-def _table(frame: pd.DataFrame) -> str:
-    page: str = frame.to_html(index=False, escape=True, border=0, classes="zongjie-table", na_rep="")
-    return page
+NUMERIC = numbers.NUMERIC_KINDS
+#: The columns of :func:`figure_summary`.
+SUMMARY_COLUMNS = ("数据项", "单位", *STATUS.values(), "合计", "最小", "中位数", "最大")
 
 
 def good_reports(reports: Mapping[str, Report | Exception]) -> dict[str, Report]:
@@ -45,35 +42,37 @@ def _attention(report: Report) -> tuple[int, int, int]:
 
 
 def figure_summary(reports: Mapping[str, Report | Exception]) -> str:
-    """One row per figure across all bureaus: statuses counted, numbers summed and ranged."""
+    """One row per figure across all bureaus: statuses counted; numbers summed and ranged, right-aligned
+    in the figure's unit with one number of decimals per row, each extreme with its bureau."""
     good = good_reports(reports)
     if not good:
         return "<p>没有可以计算的单位。</p>"
     rows = []
     for key, first in next(iter(good.values())).figures.items():
         figures = [(r.params.name, r.figures[key]) for r in good.values() if key in r.figures]
-        row: dict[str, object] = {"数据项": first.label}
-        for status, label in STATUS.items():
-            row[label] = sum(f.status == status for _, f in figures)
-        row.update(_numbers(first, [(n, f) for n, f in figures if f.text is not None and f.value is not None]))
-        rows.append(row)
-    return _table(pd.DataFrame(rows))
+        counts = [sum(f.status == status for _, f in figures) for status in STATUS]
+        known = [(n, f) for n, f in figures if f.text is not None and f.value is not None]
+        unit = numbers.unit_word(first) if first.form.kind in NUMERIC else ""
+        rows.append((html.escape(first.label), html.escape(unit), *counts, *_numbers(first, known)))
+    numeric = range(2, len(SUMMARY_COLUMNS))
+    return html_table(SUMMARY_COLUMNS, rows, numeric=numeric, classes={1: "unit"}, raw=range(len(SUMMARY_COLUMNS)))
 
 
-def _numbers(first: Figure, known: list[tuple[str, Figure]]) -> dict[str, str]:
-    """合计, 最小, 中位数, 最大 of a count or amount, written as the report writes it."""
-    blank = {"合计": "", "最小": "", "中位数": "", "最大": ""}
+def _numbers(first: Figure, known: list[tuple[str, Figure]]) -> list[str]:
+    """合计, 最小, 中位数, 最大 of a count or amount in its unit, one number of decimals for the four
+    (the total of what the rows would print); each extreme with its bureau beneath (HTML)."""
     if first.form.kind not in NUMERIC or not known:
-        return blank
+        return ["", "", "", ""]
     ordered = sorted(known, key=lambda nf: Decimal(str(nf[1].value)))
-    total = sum((Decimal(str(f.value)) for _, f in known), Decimal(0))
     median = ordered[(len(ordered) - 1) // 2]
-    return {
-        "合计": first.form.write(int(total) if first.form.kind == "count" else total),
-        "最小": f"{ordered[0][1].text}（{ordered[0][0]}）",
-        "中位数": f"{median[1].text}（{median[0]}）",
-        "最大": f"{ordered[-1][1].text}（{ordered[-1][0]}）",
-    }
+    picked = [ordered[0], median, ordered[-1]]
+    values = [numbers.scaled(f) for _, f in picked]
+    shown = [numbers.scaled(f) for _, f in known]
+    total = sum((v for v in shown if v is not None), Decimal(0))
+    texts = numbers.column_texts([total, *values], numbers.places(first))
+    cells = [html.escape(texts[0] or "")]
+    cells += [f"{html.escape(t or '')}<small>{html.escape(name)}</small>" for t, (name, _) in zip(texts[1:], picked)]
+    return cells
 
 
 def attention_table(reports: Mapping[str, Report | Exception], limit: int = ATTENTION_PAGE) -> str:
@@ -81,35 +80,26 @@ def attention_table(reports: Mapping[str, Report | Exception], limit: int = ATTE
     listed: list[tuple[tuple[int, ...], tuple[object, ...]]] = []
     for code, r in reports.items():
         if isinstance(r, Exception):
-            listed.append(((0, 0, 0, 0), (code, "", "无法计算", "", "", "", str(r))))
+            listed.append(((0, 0, 0, 0), (code, "", "无法计算", "", "", "", html.escape(str(r)))))
             continue
         missing, warnings, overrides = _attention(r)
         if not (missing or warnings or overrides):
             continue
-        labels = "；".join(f.label for f in r.figures.missing())
-        notes = "；".join(f"{label_of(r.figures, x.key)}：{x.message}" for x in r.findings)
-        listed.append(
-            (
-                (1, -missing, -warnings, -overrides),
-                (
-                    code,
-                    r.params.name,
-                    STATUS["missing"] if missing else STATUS["warning"],
-                    missing,
-                    warnings,
-                    overrides,
-                    labels or notes,
-                ),
-            )
-        )
+        labels = [f"缺少{f.label}" for f in r.figures.missing()]
+        notes = [f"{label_of(r.figures, x.key)}：{x.message}" for x in r.findings]
+        row = (code, r.params.name, STATUS[bureau_status(r)], missing, warnings, overrides, folded(labels + notes))
+        listed.append(((1, -missing, -warnings, -overrides), row))
     if not listed:
         return "<p>所有单位的数据均无缺失、提示或人工修改。</p>"
     listed.sort(key=lambda item: (item[0], str(item[1][0])))
     shown = [row for _, row in listed[:limit]]
-    frame = pd.DataFrame(shown, columns=["单位代码", "单位名称", "状态", "待补充", "提示", "已修改", "说明"])
+    columns = ["单位代码", "单位名称", "状态", "待补充", "提示", "已修改", "说明"]
     more = len(listed) - len(shown)
     tail = f"<p>另有{more}个单位需关注，未在此列出：完整名单见同目录的 index.html（可搜索、排序）和 summary.csv。</p>"
-    return _table(frame) + (tail if more else "")
+    escaped = [(*(html.escape(str(v)) for v in row[:-1]), row[-1]) for row in shown]
+    return html_table(columns, escaped, numeric=[3, 4, 5], classes={2: "st"}, raw=range(len(columns))) + (
+        tail if more else ""
+    )
 
 
 def top(reports: Mapping[str, Report | Exception], n: int, key: Callable[[Report], Decimal | int]) -> dict[str, Report]:

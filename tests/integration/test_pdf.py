@@ -246,6 +246,32 @@ def test_signature_stays_with_the_last_body_lines(converted):
         assert before.x0 == pytest.approx(LEFT, abs=1) or before.x0 == pytest.approx(LEFT + 2 * BODY, abs=1), key
 
 
+def _signature(path: Path) -> tuple[Line, Line]:
+    """The bureau's name and the date: the last two lines of the last page's text block."""
+    *_, name, date = text_lines(pdf_lines(path)[-1])
+    assert re.fullmatch(r"\d{4}年\d+月\d+日", date.text), date
+    return name, date
+
+
+def test_signature_follows_gbt9704_7_3_5_2(converted):
+    """No seal: the longer of name and date stands 2 characters in from the right; the date starts
+    2 characters right of where the name starts (both cases: the sample bureaus' names are shorter
+    than their dates, the unseen bureau's is longer)."""
+    cases = set()
+    for key, path in converted.items():
+        name, date = _signature(path)
+        longer = date if date.x1 - date.x0 > name.x1 - name.x0 else name
+        cases.add("date" if longer is date else "name")
+        print(
+            f"{key}: name {name.text} x {name.x0:.1f}–{name.x1:.1f}, date {date.text} x {date.x0:.1f}–{date.x1:.1f}; "
+            f"right of the longer {RIGHT - longer.x1:.1f} pt, date start − name start {date.x0 - name.x0:.1f} pt"
+        )
+        assert RIGHT - longer.x1 == pytest.approx(2 * BODY, abs=1.0), key
+        assert date.x0 - name.x0 == pytest.approx(2 * BODY, abs=1.0), key
+        assert RIGHT - name.x1 >= 2 * BODY - 1.5 and date.x1 <= RIGHT + 0.5, key
+    assert cases == {"date", "name"}
+
+
 def test_missing_value_is_highlighted_in_the_draft(converted, tmp_path):
     from PIL import Image
 

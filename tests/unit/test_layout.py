@@ -112,3 +112,79 @@ def test_title_break_keeps_run_formatting():
     # Breaking again changes nothing.
     layout.break_title(doc)
     assert title.text.count("\n") == 1
+
+
+# --------------------------------------------------------------------------- the signature (GB/T 9704 7.3.5.2)
+
+CHAR = 16.0
+
+
+@pytest.mark.parametrize(("name", "date"), [(94.5, 118.7), (268.0, 118.7), (100.0, 100.0), (110.0, 100.0)])
+def test_signature_indents_follow_7_3_5_2(name, date):
+    indents = layout.signature_indents(name, date, CHAR)
+    name_start, date_start = -(indents.name_right + name), -(indents.date_right + date)  # from the right edge
+    assert date_start - name_start == pytest.approx(2 * CHAR)  # the date starts 2 characters right of the name
+    if date > name:
+        assert indents.date_right == pytest.approx(2 * CHAR)  # a longer date: 2 characters in from the right
+        assert indents.name_right == pytest.approx(4 * CHAR + date - name)  # and the name moved left
+    else:
+        assert indents.name_right == pytest.approx(2 * CHAR)
+        assert indents.date_right == pytest.approx(name - date)
+
+
+def test_a_name_too_long_for_its_place_stays_in_the_text_block():
+    indents = layout.signature_indents(430.0, 118.7, CHAR, room=442.2)
+    assert indents.name_right + 430.0 <= 442.2 + 1e-9 and indents.name_right >= 0
+    name_start, date_start = -(indents.name_right + 430.0), -(indents.date_right + 118.7)
+    assert date_start - name_start == pytest.approx(2 * CHAR)  # the date still starts 2 characters right of it
+
+
+def test_body_width_counts_the_condensed_body_and_the_space_around_digits():
+    assert layout.body_width("青山县财政局", 16, -0.25) == pytest.approx(6 * 15.75)
+    assert layout.body_width("2022年1月10日", 16, -0.25) == pytest.approx(7 * 7.75 + 3 * 15.75 + 5 * 0.215 * 16)
+
+
+def _indent(paragraph) -> tuple[int, int, str]:
+    p_pr = paragraph._p.pPr
+    ind, jc = p_pr.find(qn("w:ind")), p_pr.find(qn("w:jc"))
+    return int(ind.get(qn("w:right"))), int(ind.get(qn("w:rightChars"))), jc.get(qn("w:val"))
+
+
+def _signature_paragraphs(doc):
+    paras = doc.paragraphs
+    at = next(i for i, p in enumerate(paras) if p.style.style_id == layout.SIGNATURE_STYLE)
+    return paras[at], paras[at + 1]
+
+
+def test_rendered_signature_is_placed_for_its_own_texts(sample_ledgers):
+    name, date = _signature_paragraphs(_rendered(sample_ledgers, "qingshan", 2021))
+    assert (name.text, date.text) == ("青山县财政局", "2022年1月10日")
+    (name_twips, name_chars, name_jc), (date_twips, date_chars, date_jc) = _indent(name), _indent(date)
+    assert name_jc == date_jc == "right"
+    assert date_twips == 640 and date_chars == 200  # the longer date: 2 characters in from the right
+    widths = [layout.body_width(p.text, 16, -0.25) for p in (name, date)]
+    assert name_twips == round((4 * CHAR + widths[1] - widths[0]) * 20)
+    assert name_chars == round((4 * CHAR + widths[1] - widths[0]) / CHAR * 100)
+    order = [child.tag.split("}")[1] for child in name._p.pPr]
+    assert order.index("pStyle") < order.index("keepNext") < order.index("ind") < order.index("jc")
+
+
+def test_a_long_name_keeps_its_two_characters(sample_ledgers):
+    doc = _rendered(sample_ledgers, "qingshan", 2021)
+    name, date = _signature_paragraphs(doc)
+    for run in name.runs[1:]:
+        run._r.getparent().remove(run._r)
+    name.runs[0].text = "内蒙古自治区呼和浩特市赛罕区财政局"
+    layout.place_signature(doc)
+    assert _indent(name)[:2] == (640, 200)
+    gap = layout.body_width(name.text, 16, -0.25) - layout.body_width(date.text, 16, -0.25)
+    assert _indent(date)[0] == round(gap * 20)
+
+
+def test_a_signature_without_its_date_or_text_is_left_as_it_is(sample_ledgers):
+    doc = _rendered(sample_ledgers, "qingshan", 2021)
+    name, date = _signature_paragraphs(doc)
+    date._p.getparent().remove(date._p)
+    before = name._p.xml
+    layout.place_signature(doc)
+    assert name._p.xml == before

@@ -239,7 +239,8 @@ def custom_styles_xml() -> list[str]:
             SIGNATURE_NAME_STYLE_ID,
             "ZJ Signature Name",
             # Bureau name: flush right, two characters in from the right edge, on the
-            # same page as the date (the render keeps the last body lines with both).
+            # same page as the date (the render keeps the last body lines with both and
+            # moves the name left when the date is the longer of the two).
             f'<w:pPr><w:keepNext/><w:ind {NO_FIRST_LINE} w:rightChars="200" w:right="640"/>'
             '<w:jc w:val="right"/></w:pPr>',
             f'<w:basedOn w:val="Normal"/><w:next w:val="{SIGNATURE_DATE_STYLE_ID}"/><w:qFormat/>',
@@ -248,11 +249,11 @@ def custom_styles_xml() -> list[str]:
             "paragraph",
             SIGNATURE_DATE_STYLE_ID,
             "ZJ Signature Date",
-            # GB/T 9704: the date starts 2 characters right of where the name starts.
-            # A static template cannot measure the name, so the date is flush right
-            # with no indent: it ends 2 characters right of where the name ends, which
-            # gives the rule exactly when both are equally wide (e.g. 兴国县财政局 and
-            # 2022年1月10日 are both about 6 characters) and stays close otherwise.
+            # GB/T 9704 7.3.5.2: the date starts 2 characters right of where the name
+            # starts. A template cannot know the texts, so these styles are only the
+            # fallback of a template opened as it is; the render measures the name and
+            # the date and sets both paragraphs' right indents (report/layout.py,
+            # place_signature), for a date shorter or longer than the name.
             f'<w:pPr><w:ind {NO_FIRST_LINE} w:rightChars="0" w:right="0"/><w:jc w:val="right"/></w:pPr>',
             based_on_normal,
         ),

@@ -4,8 +4,10 @@ Word, WPS and LibreOffice break a Chinese line after any character, so a long ti
 ends as ``…开展情况`` / ``总结`` and the signature can land alone on a page of its own.
 After rendering, the title is broken where a clerk breaks it, at a word boundary into
 balanced lines (issuer / year / subject), and the last body lines are kept on the page
-of the signature. Both work on the document's XML by paragraph style, so a template
-edited in Word keeps them as long as it keeps the styles.
+of the signature. The signature's name and date are placed as GB/T 9704-2012 7.3.5.2
+asks once their texts are known (:func:`place_signature`). All work on the document's
+XML by paragraph style, so a template edited in Word keeps them as long as it keeps the
+styles.
 """
 
 from __future__ import annotations
@@ -26,7 +28,16 @@ from toolkit.report import styles
 
 TITLE_STYLE = styles.TITLE
 SIGNATURE_STYLE = styles.SIGNATURE_NAME
+DATE_STYLE = styles.SIGNATURE_DATE
 TITLE_SIZE_PT = 22.0  # when the title style names no size
+BODY_SIZE_PT = 16.0  # when the body style names no size
+
+#: GB/T 9704-2012 7.3.5.2 (no seal): the longer of name and date stands this many characters in
+#: from the right, and the date starts this many characters right of where the name starts.
+SIGNATURE_INDENT_CHARS = 2
+#: Space LibreOffice puts between CJK and Latin characters in the body (ems of the font size),
+#: measured in its PDFs (3.45 pt at 16 pt); the title's estimate (:data:`AUTOSPACE`) keeps a margin instead.
+BODY_AUTOSPACE = 0.215
 
 #: A title line narrower than this (in characters) is "a short word alone".
 MIN_LINE_CHARS = 4.0
@@ -216,7 +227,167 @@ def keep_signature_with_body(document: Document) -> None:
         previous = previous.getprevious()
 
 
+# --------------------------------------------------------------------------- the signature
+
+
+@dataclass(frozen=True)
+class Signature:
+    """Where the name and the date stand: their right indents, in points."""
+
+    name_right: float
+    date_right: float
+
+
+def signature_indents(name: float, date: float, char: float, room: float | None = None) -> Signature:
+    """The right indents (points) of a name ``name`` points wide and a date ``date`` points wide.
+
+    GB/T 9704-2012 7.3.5.2: the name stands 2 characters (``char`` points each) in from
+    the right and the date starts 2 characters right of where the name starts; a date
+    longer than the name stands 2 characters in from the right instead, and the name
+    moves left by as much, so the date still starts 2 characters right of it. ``room``
+    (the text block's width) keeps both inside the block when the name is very long.
+    """
+    step = SIGNATURE_INDENT_CHARS * char
+    if date > name:
+        indents = Signature(name_right=2 * step + date - name, date_right=step)
+    else:
+        indents = Signature(name_right=step, date_right=name - date)
+    if room is None:
+        return indents
+    shift = max(0.0, indents.name_right + name - room)  # a name too long for its place moves right, date with it
+    return Signature(max(0.0, indents.name_right - shift), max(0.0, indents.date_right - shift))
+
+
+def body_width(text: str, size: float, spacing: float = 0.0) -> float:
+    """Width in points of one line of body text: CJK a full ``size``, Latin half, each character
+    ``spacing`` wider (a condensed body is narrower), and LibreOffice's space between CJK and Latin."""
+    widths = [char_width(ch) for ch in text if not ch.isspace()]
+    changes = sum(1 for a, b in itertools.pairwise(widths) if a != b)
+    return sum(w * size + spacing for w in widths) + BODY_AUTOSPACE * size * changes
+
+
+def _body_metrics(document: Document) -> tuple[float, float]:
+    """The body's font size and character spacing in points (the ``Normal`` style's)."""
+    size, spacing = BODY_SIZE_PT, 0.0
+    for style in document.styles:
+        if style.style_id != "Normal":
+            continue
+        if style.font.size is not None:
+            size = style.font.size.pt
+        element = style.element.find(f"{qn('w:rPr')}/{qn('w:spacing')}")
+        if element is not None:
+            try:
+                spacing = int(element.get(qn("w:val"))) / 20
+            except (TypeError, ValueError):
+                spacing = 0.0
+    return size, spacing
+
+
+def _set_right_indent(paragraph: BaseOxmlElement, points: float, char: float) -> None:
+    """Right-align ``paragraph`` with ``points`` of right indent, in twips and in characters (Word reads
+    the characters first, LibreOffice the twips), no first-line or left indent."""
+    p_pr = paragraph.find(qn("w:pPr"))
+    if p_pr is None:
+        p_pr = OxmlElement("w:pPr")
+        paragraph.insert(0, p_pr)
+    for tag in ("w:ind", "w:jc"):
+        for old in p_pr.findall(qn(tag)):
+            p_pr.remove(old)
+    ind, jc = OxmlElement("w:ind"), OxmlElement("w:jc")
+    for name, value in (("firstLine", 0), ("firstLineChars", 0), ("left", 0), ("leftChars", 0)):
+        ind.set(qn(f"w:{name}"), str(value))
+    ind.set(qn("w:right"), str(round(points * 20)))
+    ind.set(qn("w:rightChars"), str(round(points / char * 100)))
+    jc.set(qn("w:val"), "right")
+    _insert_in_order(p_pr, ind)
+    _insert_in_order(p_pr, jc)
+
+
+#: The children of ``w:pPr`` in the order the schema fixes (Word refuses a file out of order).
+_P_PR_ORDER = tuple(
+    qn(f"w:{tag}")
+    for tag in [
+        "pStyle",
+        "keepNext",
+        "keepLines",
+        "pageBreakBefore",
+        "framePr",
+        "widowControl",
+        "numPr",
+        "suppressLineNumbers",
+        "pBdr",
+        "shd",
+        "tabs",
+        "suppressAutoHyphens",
+        "kinsoku",
+        "wordWrap",
+        "overflowPunct",
+        "topLinePunct",
+        "autoSpaceDE",
+        "autoSpaceDN",
+        "bidi",
+        "adjustRightInd",
+        "snapToGrid",
+        "spacing",
+        "ind",
+        "contextualSpacing",
+        "mirrorIndents",
+        "suppressOverlap",
+        "jc",
+        "textDirection",
+        "textAlignment",
+        "textboxTightWrap",
+        "outlineLvl",
+        "divId",
+        "cnfStyle",
+        "rPr",
+        "sectPr",
+        "pPrChange",
+    ]
+)
+
+
+def _insert_in_order(p_pr: BaseOxmlElement, element: BaseOxmlElement) -> None:
+    """Put ``element`` into ``p_pr`` before the first child the schema places after it."""
+    rank = _P_PR_ORDER.index(element.tag)
+    later = next((c for c in p_pr if c.tag in _P_PR_ORDER and _P_PR_ORDER.index(c.tag) > rank), None)
+    if later is None:
+        p_pr.append(element)
+    else:
+        later.addprevious(element)
+
+
+def _text_block(document: Document) -> float | None:
+    section = document.sections[-1]
+    page, left, right = section.page_width, section.left_margin, section.right_margin
+    if page is None or left is None or right is None:
+        return None
+    width: float = Length(page - left - right).pt
+    return width
+
+
+def place_signature(document: Document) -> None:
+    """Indent each signature's name and date (the date paragraph right after a name) per GB/T 9704 7.3.5.2."""
+    size, spacing = _body_metrics(document)
+    room = _text_block(document)
+    for name in document.element.body.iter(qn("w:p")):
+        if _style_of(name) != SIGNATURE_STYLE:
+            continue
+        date = name.getnext()
+        if date is None or date.tag != qn("w:p") or _style_of(date) != DATE_STYLE:
+            continue
+        name_text, date_text = _text_of(name).strip(), _text_of(date).strip()
+        if not name_text or not date_text:
+            continue
+        indents = signature_indents(
+            body_width(name_text, size, spacing), body_width(date_text, size, spacing), size, room
+        )
+        _set_right_indent(name, indents.name_right, size)
+        _set_right_indent(date, indents.date_right, size)
+
+
 def finish(document: Document) -> None:
     """Apply the clerk's layout to a rendered python-docx document, in place."""
     break_title(document)
     keep_signature_with_body(document)
+    place_signature(document)

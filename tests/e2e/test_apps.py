@@ -10,12 +10,14 @@ import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 import pytest
 import yaml
 
+from toolkit.resources import notebook
 from toolkit.ui.apps import Launch, lab_launch, review_launch
 
 from .conftest import ARTIFACTS, free_port, fresh_artifact_folder
@@ -77,38 +79,141 @@ def stop(process: subprocess.Popen) -> None:
 
 # ----------------------------------------------------------------------------- review app
 
+#: A page of the review app is usable within this many seconds of being asked for, once warm.
+READY_WITHIN = 3.0
+#: How Voilà's debug log shows a kernel starting the review notebook's last cell, where a
+#: preheated kernel waits for its page (once per kernel: the execute_input message).
+WAITING_CELL = (
+    "{'code': '" + nbformat.read(notebook("review.ipynb"), as_version=4).cells[-1].source.splitlines()[0][:12]
+)
+#: Records every text the loading page shows (Voilà's English "Executing 3 of 3" must never be one).
+LOADING_WATCH = """
+window.__loadingTexts = [];
+new MutationObserver(() => {
+  const el = document.getElementById('loading_text');
+  if (el && window.__loadingTexts[window.__loadingTexts.length - 1] !== el.textContent) {
+    window.__loadingTexts.push(el.textContent);
+  }
+}).observe(document, {childList: true, subtree: true, characterData: true});
+"""
+
+
+@dataclass
+class ReviewApp:
+    """``zongjie review`` running: its address with the token, its folders, log and kernels."""
+
+    url: str
+    root: Path
+    log: Path
+    runtime: Path
+    pool: int
+
+    def waiting_kernels(self) -> int:
+        """Kernels that ran the review notebook ahead and reached its last cell (the log says so)."""
+        return self.log.read_text(encoding="utf-8", errors="replace").count(WAITING_CELL)
+
+    def kernels(self) -> int:
+        """Kernel processes of this server alive now (their connection files lie in its runtime folder)."""
+        marker = str(self.runtime).encode()
+        alive = 0
+        for proc in Path("/proc").glob("[0-9]*"):
+            try:
+                cmdline = (proc / "cmdline").read_bytes()
+            except OSError:
+                continue
+            alive += marker in cmdline and b"ipykernel" in cmdline
+        return alive
+
+
+def wait_until(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not within {timeout:.0f} s")
+        time.sleep(0.2)
+
 
 @pytest.fixture
-def review_app(lab_root: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """``zongjie review`` on a copy of the sample data, its own parameters and output folders."""
+def review_app(lab_root: Path, tmp_path: Path) -> Iterator[ReviewApp]:
+    """``zongjie review`` on a copy of the sample data, its own parameters and output folders, with a token."""
     import shutil
 
     params = tmp_path / "parameters"
     shutil.copytree(lab_root / "parameters", params)
     out = tmp_path / "output"
-    port = free_port()
-    launch = review_launch(lab_root / "data" / "sample", params, out, port=port, open_browser=False)
+    port, token = free_port(), secrets.token_hex(16)
+    launch = review_launch(
+        lab_root / "data" / "sample",
+        params,
+        out,
+        port=port,
+        open_browser=False,
+        token=token,
+        extra=["--Voila.log_level=DEBUG"],  # the log shows when a preheated kernel is ready
+    )
     env = isolated_env(tmp_path / "home")
     reviewer = tmp_path / "home" / "xdg" / "zongjie" / "reviewer.json"
     reviewer.parent.mkdir(parents=True, exist_ok=True)
     reviewer.write_text('{"name": "王审核"}', encoding="utf-8")
     log = tmp_path / "voila.log"
-    process = start(launch, env, f"http://127.0.0.1:{port}/", log)
+    # asking for a static file, not the page: each page asked for takes a kernel
+    process = start(launch, env, f"http://127.0.0.1:{port}/voila/static/voila.js", log)
+    app = ReviewApp(f"http://127.0.0.1:{port}/?token={token}", tmp_path, log, Path(env["JUPYTER_RUNTIME_DIR"]), 1)
     try:
-        yield f"http://127.0.0.1:{port}/", tmp_path
+        yield app
     finally:
         stop(process)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(log, ARTIFACTS / "voila.log")
 
 
-def test_review_app_without_code(review_app, browser, request):
-    url, root = review_app
+def time_to_usable(browser, app: ReviewApp, shot: Path) -> float:
+    """Seconds from asking for the page to a panel one can use: figures listed, controls shown."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.add_init_script(LOADING_WATCH)
+    try:
+        start_at = time.perf_counter()
+        page.goto(app.url, wait_until="commit")
+        page.locator(".zj-figures select option").first.wait_for(state="attached", timeout=120 * SECOND)
+        page.locator(".zj-override-save").wait_for(state="visible", timeout=60 * SECOND)
+        elapsed = time.perf_counter() - start_at
+        page.screenshot(path=str(shot))
+        seen = page.evaluate("() => window.__loadingTexts")
+        assert all("正在" in text for text in seen), seen  # the loading page speaks Chinese only
+        assert "Executing" not in page.content() and "Running " not in page.inner_text("body")
+        bureau = page.locator(".zj-bureau select")
+        first = bureau.locator("option").first.get_attribute("value")
+        assert bureau.input_value() == first  # the first bureau, which needs attention in the sample
+        assert page.locator(".zj-filter button.mod-active").inner_text().strip() == "需关注"
+        page.close(run_before_unload=True)  # Voilà shuts the page's kernel down as it goes
+        return elapsed
+    finally:
+        context.close()
+
+
+def test_review_app_is_usable_within_three_seconds_once_warm(review_app: ReviewApp, browser, request):
+    folder = fresh_artifact_folder(request.node)
+    # warm-up: the server's preheated kernel has run the review notebook and waits for a page
+    wait_until(lambda: review_app.waiting_kernels() >= 1, START_TIMEOUT, "no preheated kernel ready")
+    first = time_to_usable(browser, review_app, folder / "first.png")
+    assert "Using pre-heated kernel" in review_app.log.read_text(encoding="utf-8")
+    # the pool is filled again behind it, and the next page is as quick
+    wait_until(lambda: review_app.waiting_kernels() >= 2, START_TIMEOUT, "the pool was not filled again")
+    second = time_to_usable(browser, review_app, folder / "second.png")
+    (folder / "timing.txt").write_text(f"request to usable panel: {first:.2f} s, then {second:.2f} s\n")
+    assert first < READY_WITHIN and second < READY_WITHIN, (first, second)
+    # closed pages' kernels are shut down: only the pool's kernel stays alive
+    wait_until(lambda: review_app.kernels() <= review_app.pool, 60, "kernels of closed pages still alive")
+
+
+def test_review_app_without_code(review_app: ReviewApp, browser, request):
+    root = review_app.root
     folder = fresh_artifact_folder(request.node)
     context = browser.new_context(viewport={"width": 1024, "height": 900}, locale="zh-CN", accept_downloads=True)
     page = context.new_page()
     try:
-        page.goto(url, wait_until="domcontentloaded")
+        page.goto(review_app.url, wait_until="domcontentloaded")
         panel = page.locator(".zj-panel")
         panel.wait_for(state="visible", timeout=120 * SECOND)
         assert page.locator(".jp-InputArea-editor, .CodeMirror, .cm-editor").count() == 0  # no code shown
@@ -137,16 +242,25 @@ def test_review_app_without_code(review_app, browser, request):
         )
         assert options.count() > 0
 
-        # A correction without a reason: the message appears beside the save button.
+        # Values read with their units; a count typed in words is refused at once, as the save would.
         page.locator(".zj-filter button", has_text="全部").click()
         revenue = page.locator(".zj-figures select option", has_text="｜财政总收入：")
         revenue.wait_for(state="attached")
+        assert revenue.inner_text().strip().endswith("亿元"), revenue.inner_text()
+        visitors = page.locator(".zj-figures select option", has_text="｜开放日接待人数：")
+        page.locator(".zj-figures select").select_option(label=visitors.inner_text().strip())
+        page.locator(".zj-detail", has_text="开放日接待人数").wait_for()
+        beside = page.locator(".zj-override-feedback")
+        page.locator(".zj-override-value input").fill("九十七")
+        beside.filter(has_text="新值“九十七”不能使用：不是整数").wait_for(timeout=30 * SECOND)
+        assert "可以保存" not in beside.inner_text()
+
+        # A correction without a reason: the message appears beside the save button.
         page.locator(".zj-figures select").select_option(label=revenue.inner_text().strip())
         page.locator(".zj-detail", has_text="财政总收入").wait_for()
         page.locator(".zj-override-value input").fill("20.5")
         page.locator(".zj-override-reason input").fill("")
         page.locator(".zj-override-save").click()
-        beside = page.locator(".zj-override-feedback")
         beside.filter(has_text="请填写修改原因").wait_for(timeout=30 * SECOND)
         save_box = page.locator(".zj-override-save").bounding_box()
         note_box = beside.bounding_box()
@@ -160,18 +274,29 @@ def test_review_app_without_code(review_app, browser, request):
         entry = yaml.safe_load((root / "parameters" / "overrides" / "hedong-2021.yaml").read_text(encoding="utf-8"))
         assert entry["overrides"]["fiscal_revenue"]["new"] == "20.5"
         assert entry["overrides"]["fiscal_revenue"]["by"] == "王审核"
+        detail = page.locator(".zj-detail")
+        assert re.search(r"王审核于\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d修改", detail.inner_text()), detail.inner_text()
 
-        # Generate and download the report through the download button.
+        # The figures are marked 已核对, by the remembered reviewer.
+        page.locator(".zj-signoff-review").click()
+        page.locator(".zj-signoff-state", has_text="已核对").wait_for(timeout=30 * SECOND)
+        mark = yaml.safe_load((root / "parameters" / "signoffs" / "hedong-2021.yaml").read_text(encoding="utf-8"))
+        assert mark["status"] == "已核对" and mark["reviewed"]["by"] == "王审核"
+
+        # Generate and download the report through the download button, under its Chinese name.
         page.locator(".zj-generate").click()
         button = page.locator(".zj-result a.zj-download")
         button.wait_for(timeout=90 * SECOND)
         with page.expect_download() as download:
             button.click()
+        assert download.value.suggested_filename == "河东县财政局2021年党史学习教育开展情况总结.docx"
         saved = folder / "report.docx"
         download.value.save_as(saved)
         with zipfile.ZipFile(saved) as docx:
             assert "财政总收入20.5亿元" in docx.read("word/document.xml").decode("utf-8")
         page.screenshot(path=str(folder / "generated.png"), full_page=True)
+        text = page.inner_text(".zj-panel")
+        assert "overrides" not in text and "fiscal_revenue" not in text, text
     except Exception:
         page.screenshot(path=str(folder / "failure.png"), full_page=True)
         raise
@@ -217,6 +342,14 @@ def test_lab_opens_in_chinese_on_the_report_notebook(lab_root: Path, tmp_path: P
         page.locator(".jp-Notebook").first.get_by_text(re.compile("hedong")).first.wait_for()
         page.locator(".jp-RenderedMarkdown h1").first.wait_for(state="visible", timeout=30 * SECOND)
         assert page.get_by_text("新闻").count() == 0  # no question about news from the internet
+        # the menu items the notebooks' instructions name are there, in these words
+        page.locator(".lm-MenuBar-item", has_text=re.compile(r"^\s*运行\s*$")).click()
+        items = page.locator(".lm-Menu .lm-Menu-itemLabel")
+        items.first.wait_for(state="visible")
+        labels = [t.strip() for t in items.all_inner_texts()]
+        (folder / "run-menu.txt").write_text("\n".join(labels), encoding="utf-8")
+        assert "运行所有单元格" in labels and "运行选中的单元格" in labels, labels
+        page.keyboard.press("Escape")
         page.screenshot(path=str(folder / "lab-chinese.png"))
     except Exception:
         page.screenshot(path=str(folder / "failure.png"))

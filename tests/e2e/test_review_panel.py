@@ -22,7 +22,7 @@ def computed(bureau: str, year: int, key: str) -> str:
 
 
 def figure_label(lab: Lab, label: str) -> str:
-    """The full option label of a figure in the ``zj-figures`` listbox, e.g. ``正常｜财政总收入：21.54``."""
+    """The full option label of a figure in the ``zj-figures`` listbox, e.g. ``正常｜财政总收入：21.54亿元``."""
     options = lab.widget("zj-figures").locator("select option")
     expect(options.filter(has_text=f"｜{label}：")).to_have_count(1)
     return options.filter(has_text=f"｜{label}：").inner_text().strip()
@@ -37,6 +37,8 @@ def test_review_panel_override_and_generate(lab: Lab, lab_server: LabServer):
     expect(panel).to_be_visible(timeout=120 * SECOND)
     status = lab.widget("zj-status")
     expect(status).to_contain_text("青山县财政局", timeout=30 * SECOND)
+    # it opens on what needs attention
+    expect(lab.widget("zj-filter").locator("button.mod-active")).to_have_text("需关注")
     lab.shot("panel-qingshan", panel)
 
     # 2. Switch the bureau: every figure is recomputed for hedong.
@@ -47,8 +49,9 @@ def test_review_panel_override_and_generate(lab: Lab, lab_server: LabServer):
     expect(status).to_contain_text("已载入河东县财政局2021年", timeout=60 * SECOND)
     lab.shot("panel-hedong", panel)
 
-    # 3. Select fiscal_revenue, see its ledger rows, and correct it with a reason.
+    # 3. Select fiscal_revenue (listed under 全部), see its ledger rows, and correct it with a reason.
     old = computed("hedong", 2021, "fiscal_revenue")
+    lab.widget("zj-filter").locator("button", has_text="全部").click()
     figures = lab.widget("zj-figures").locator("select")
     figures.select_option(label=figure_label(lab, "财政总收入"))
     detail = lab.widget("zj-detail")
@@ -59,7 +62,7 @@ def test_review_panel_override_and_generate(lab: Lab, lab_server: LabServer):
     expect(ledger_row, shows_row).to_contain_text("hedong")
     expect(ledger_row, shows_row).to_contain_text("财政总收入")
     value = lab.widget("zj-override-value").locator("input")
-    expect(value).to_have_value(old)  # the panel fills in the current text; type only after it has
+    expect(value).to_have_value(f"{old}亿元")  # the panel fills in the current text; type only after it has
     lab.shot("figure-selected", detail)
 
     value.fill(NEW_VALUE)
@@ -70,7 +73,7 @@ def test_review_panel_override_and_generate(lab: Lab, lab_server: LabServer):
     feedback = lab.widget("zj-override-feedback")
     expect(feedback).to_contain_text("已保存", timeout=60 * SECOND)
     expect(figures.locator("option", has_text="｜财政总收入：")).to_have_text(
-        f"已修改｜财政总收入：{NEW_VALUE}", timeout=30 * SECOND
+        f"已修改｜财政总收入：{NEW_VALUE}亿元", timeout=30 * SECOND
     )
     expect(detail).to_contain_text("已修改")
     lab.shot("override-saved", panel)

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from datetime import datetime
 
 import pytest
 import yaml
-from conftest import PARAMS
+from conftest import PARAMS, expected_texts
 
+from toolkit.data.problems import ParameterError
+from toolkit.report import signoff
+from toolkit.report.definitions import new_report
+from toolkit.report.formatting import Refused
+from toolkit.report.overrides import read_new, save_override
+from toolkit.report.prepare import prepare
 from toolkit.ui import review
 from toolkit.ui.review import ReviewPanel
+
+#: Words of code and files a reviewer must never read.
+INTERNAL = re.compile(r"overrides|signoffs|\bnew\b|\breason\b|_[a-z]+_|\d{4}-\d{2}-\d{2}T")
 
 
 @pytest.fixture
@@ -21,11 +32,24 @@ def config_home(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def panel(sample_ledgers, tmp_path, monkeypatch, config_home):
-    params = tmp_path / "parameters"
-    shutil.copytree(PARAMS, params)
+def params(tmp_path):
+    folder = tmp_path / "parameters"
+    shutil.copytree(PARAMS, folder)
+    return folder
+
+
+@pytest.fixture
+def panel(sample_ledgers, params, tmp_path, monkeypatch, config_home):
     monkeypatch.chdir(tmp_path)
     return ReviewPanel(sample_ledgers, params, tmp_path / "out", bureau="qingshan", year=2021, user="测试员")
+
+
+def texts_of(panel: ReviewPanel) -> str:
+    """Everything the panel shows in text: options, HTML and feedback."""
+    shown = [label for label, _ in panel.figures.options]
+    shown += [panel.detail.value, panel.status.value, panel.signoff_state.value, panel.override_feedback.value]
+    shown += [panel.signoff_feedback.value, panel.text_feedback.value, panel.generate_feedback.value]
+    return "\n".join(shown)
 
 
 def test_every_widget_has_a_css_class(panel):
@@ -51,6 +75,11 @@ def test_every_widget_has_a_css_class(panel):
         "zj-generate-feedback",
         "zj-result",
         "zj-status",
+        "zj-signoff-state",
+        "zj-signoff-by",
+        "zj-signoff-review",
+        "zj-signoff-final",
+        "zj-signoff-feedback",
     } <= classes
 
 
@@ -63,9 +92,23 @@ def test_bureaus_are_named_and_years_have_data(panel, sample_ledgers):
         assert year in sample_ledgers.report_years("qingshan")
 
 
+def test_opens_on_the_first_bureau_needing_attention_filtered_to_it(sample_ledgers, params, tmp_path, config_home):
+    fresh = ReviewPanel(sample_ledgers, params, tmp_path / "out")
+    first = fresh.bureau.options[0][1]
+    assert fresh.bureau.value == first and fresh.year.value == sample_ledgers.report_years(first)[-1]
+    assert fresh.filter.value == "需关注"
+    assert fresh.figures.options and all(not label.startswith("正常") for label, _ in fresh.figures.options)
+    assert len(fresh.figures.options) < len(fresh.current.figures)
+    # once its figures are marked 已核对, the next bureau is the first that needs attention
+    signoff.sign(params, fresh.current.figures, "王审核")
+    after = ReviewPanel(sample_ledgers, params, tmp_path / "out")
+    assert after.bureau.value == fresh.bureau.options[1][1] and after.filter.value == "需关注"
+
+
 def test_switching_bureau_recomputes(panel):
     panel.bureau.value = "hedong"
     assert "已载入河东县财政局2021年" in panel.status.value
+    panel.filter.value = "全部"
     panel.figures.value = "fiscal_revenue"
     assert "hedong" in panel.detail.value
 
@@ -85,13 +128,99 @@ def test_filter_and_detail_show_sources(panel):
     assert "财政总收入</td>" in panel.detail.value and "亿元</td>" in panel.detail.value
 
 
+def test_values_read_with_their_units_as_the_report_prints_them(panel):
+    panel.filter.value = "全部"
+    labels = {key: label for label, key in panel.figures.options}
+    texts = expected_texts("qingshan", 2021)
+    assert labels["fiscal_revenue"].endswith(f"财政总收入：{texts['fiscal_revenue']}亿元")
+    assert labels["livelihood_funds"].endswith(f"民生配套资金：{texts['livelihood_funds']}元")  # 1235万元
+    assert labels["lecture_branches"].endswith(f"：{texts['lecture_branches']}个")  # 个党支部
+    assert labels["open_day_visitors"].endswith(f"：{texts['open_day_visitors']}名")  # 客商等…名
+    assert labels["student_aid_persons"].endswith(f"：{texts['student_aid_persons']}人次")
+    assert labels["year"].endswith("：2021年") and labels["through_month"].endswith(f"：{texts['through_month']}月")
+    assert labels["bureau_name"].endswith("：青山县财政局")  # words carry no unit
+    panel.figures.value = "fiscal_revenue"
+    assert f"<h4>财政总收入：{texts['fiscal_revenue']}亿元</h4>" in panel.detail.value
+    assert panel.value.value == f"{texts['fiscal_revenue']}亿元"  # what is typed reads the same way
+
+
+def test_a_correction_reads_in_plain_words(panel, params):
+    panel.filter.value = "全部"
+    panel.figures.value = "open_day_visitors"
+    panel.value.value, panel.reason.value = "180名", "以签到表为准"
+    panel.save.click()
+    assert "已保存对“开放日接待人数”的修改" in panel.override_feedback.value
+    assert "已修改｜开放日接待人数：180名" in [label for label, _ in panel.figures.options]
+    entry = yaml.safe_load((params / "overrides" / "qingshan-2021.yaml").read_text(encoding="utf-8"))
+    at = datetime.fromisoformat(str(entry["overrides"]["open_day_visitors"]["at"]))
+    when = f"{at.year}年{at.month}月{at.day}日 {at:%H:%M}"
+    texts = expected_texts("qingshan", 2021)
+    assert (
+        f"台账计算值“{texts['open_day_visitors']}名”，新值“180名”；原因：以签到表为准；测试员于{when}修改"
+    ) in panel.detail.value
+    assert not INTERNAL.search(texts_of(panel)), INTERNAL.search(texts_of(panel))
+
+
+def test_typing_is_checked_by_the_saves_own_parser(panel, params):
+    panel.filter.value = "全部"
+    panel.figures.value = "open_day_visitors"
+    panel.reason.value = "以签到表为准"
+    panel.value.value = "九十七"
+    with pytest.raises(Refused) as refused:  # the reader every saved correction goes through
+        read_new("九十七", panel.selected().form)
+    said = f"新值“九十七”不能使用：{refused.value.message}，应为{refused.value.expected}"
+    assert said in panel.override_feedback.value and review.ERROR in panel.override_feedback.value
+    assert "可以保存" not in panel.override_feedback.value
+    panel.save.click()
+    assert said in panel.override_feedback.value  # the save says the same, and writes nothing
+    assert not (params / "overrides" / "qingshan-2021.yaml").exists()
+    panel.value.value = "97"
+    assert "可以保存" in panel.override_feedback.value
+
+
+@pytest.mark.parametrize(
+    ("key", "typed"),
+    [
+        ("open_day_visitors", "九十七"),
+        ("open_day_visitors", "97"),
+        ("open_day_visitors", "97名"),
+        ("open_day_visitors", "-3"),
+        ("open_day_visitors", "9.5"),
+        ("fiscal_revenue", "20.5亿元"),
+        ("fiscal_revenue", "20.5万元"),
+        ("fiscal_revenue", "二十亿左右"),
+        ("livelihood_funds", "1300万元"),
+        ("kickoff_date", "3月6日"),
+        ("kickoff_date", "3月35日"),
+        ("lecture_months", "4至7月"),
+        ("lecture_months", "6至4月"),
+        ("through_month", "13"),
+        ("signed_on", "2022-01-10"),
+        ("youth_visit_venue", "某县革命历史陈列馆"),
+    ],
+)
+def test_can_be_saved_exactly_when_the_save_accepts(panel, params, key, typed):
+    panel.filter.value = "全部"
+    panel.figures.value = key
+    panel.value.value, panel.reason.value = typed, "核对"
+    accepted_here = panel.override_problem() == ""
+    assert ("可以保存" in panel.override_feedback.value) == accepted_here
+    try:
+        save_override(params, panel.current.figures, key, typed, "核对", "测试员")
+        saved = True
+    except ParameterError:
+        saved = False
+    assert accepted_here == saved
+
+
 def test_override_then_generate(panel, tmp_path, config_home):
     panel.bureau.value = "hedong"
+    panel.filter.value = "全部"
     panel.figures.value = "fiscal_revenue"
     panel.value.value, panel.reason.value = "20.5", "以决算数为准"
     panel.save.click()
     assert "已保存" in panel.override_feedback.value
-    assert ("已修改｜财政总收入：20.5", "fiscal_revenue") in panel.figures.options
+    assert ("已修改｜财政总收入：20.5亿元", "fiscal_revenue") in panel.figures.options
     entry = yaml.safe_load((tmp_path / "parameters/overrides/hedong-2021.yaml").read_text(encoding="utf-8"))[
         "overrides"
     ]["fiscal_revenue"]
@@ -102,10 +231,12 @@ def test_override_then_generate(panel, tmp_path, config_home):
     assert "报告已生成" in panel.generate_feedback.value
     assert 'class="zj-download"' in panel.result.value and "财政总收入20.5亿元" in panel.result.value
     assert 'href="data:application/vnd.openxmlformats' in panel.result.value
+    assert 'download="河东县财政局2021年党史学习教育开展情况总结.docx"' in panel.result.value
     assert panel.last_rendered == tmp_path / "out/2021/hedong/report.docx" and panel.last_rendered.is_file()
 
 
 def test_missing_reason_is_said_beside_the_button_as_the_user_types(panel, tmp_path):
+    panel.filter.value = "全部"
     panel.figures.value = "tax_revenue"
     panel.value.value = "1"
     assert "请填写修改原因" in panel.override_feedback.value  # before any click
@@ -117,20 +248,94 @@ def test_missing_reason_is_said_beside_the_button_as_the_user_types(panel, tmp_p
     assert "可以保存" in panel.override_feedback.value
 
 
-def test_reviewer_comes_from_the_setting_never_the_login(sample_ledgers, tmp_path, config_home, monkeypatch):
-    params = tmp_path / "parameters"
-    shutil.copytree(PARAMS, params)
+def test_the_unchanged_value_needs_no_saving(panel):
+    panel.filter.value = "全部"
+    panel.figures.value = "fiscal_revenue"
+    typed = panel.value.value  # as shown: 19.37亿元
+    panel.value.value = typed.removesuffix("亿元")  # the same figure without its unit
+    assert panel.override_problem() == review.SAME and panel.override_feedback.value == ""
+
+
+def test_plain_words_for_messages_from_files():
+    rep_figures = {"open_day_visitors": type("F", (), {"label": "开放日接待人数"})()}
+    said = review.plain("数据项“open_day_visitors”的修改后的值（new）不能使用：不是整数（见 overrides）", rep_figures)
+    assert said == "数据项“开放日接待人数”的修改后的值不能使用：不是整数（见 修改记录）"
+
+
+def test_empty_narrative_boxes_show_the_default_paragraphs(panel):
+    panel.bureau.value = "hedong"  # hedong has no paragraphs of its own for 2021
+    assert panel.problems.value == "" and panel.next_steps.value == ""
+    panel.narrative.selected_index = 0  # the boxes are opened
+    assert panel.problems.placeholder.startswith("留空时报告使用模板中的默认段落：")
+    assert "党史学习教育开展以来，我们虽取得一些成效" in panel.problems.placeholder
+    assert "（一）丰富载体模式，确保学习取得实效。" in panel.next_steps.placeholder
+    assert "党史学习教育开展以来，我们虽取得一些成效" not in panel.next_steps.placeholder
+
+
+def test_signoff_from_the_panel_and_its_withdrawal_by_a_correction(panel, params):
+    assert "待核对" in panel.signoff_state.value
+    panel.signer.value = "王审核"
+    panel.mark_final.click()
+    assert "请先标记为已核对" in panel.signoff_feedback.value and review.ERROR in panel.signoff_feedback.value
+    panel.mark_reviewed.click()
+    assert "已标记为已核对" in panel.signoff_feedback.value
+    assert re.search(r"已核对</b>（王审核，\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d）", panel.signoff_state.value)
+    panel.signer.value = "市局办公室"
+    panel.mark_final.click()
+    assert "已定稿</b>（市局办公室，" in panel.signoff_state.value
+    panel.filter.value = "全部"
+    panel.figures.value = "tax_revenue"
+    panel.value.value, panel.reason.value = "13亿元", "以决算数为准"
+    panel.save.click()
+    assert "待核对" in panel.signoff_state.value and "已定稿后数据有变化" in panel.signoff_state.value
+    old = expected_texts("qingshan", 2021)["tax_revenue"]
+    assert f"税收收入：{old}亿元→13亿元" in panel.signoff_state.value
+
+
+def test_the_panel_follows_the_chosen_report(sample_ledgers, params, tmp_path, config_home, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = new_report("brief", tmp_path / "templates", title="工作简报")
+    brief = ReviewPanel(sample_ledgers, params, tmp_path / "out", bureau="qingshan", year=2021, report=str(folder))
+    assert list(brief.current.figures) == ["bureau_name", "year", "signed_on"]
+    brief.filter.value = "全部"
+    brief.figures.value = "year"
+    brief.value.value, brief.reason.value, brief.by.value = "2020", "简报按上年编写", "测试员"
+    brief.save.click()
+    assert "已保存" in brief.override_feedback.value
+    assert (params / "overrides" / "brief" / "qingshan-2021.yaml").is_file()
+    assert not (params / "overrides" / "qingshan-2021.yaml").exists()
+    brief.signer.value = "王审核"
+    brief.mark_reviewed.click()
+    assert (params / "signoffs" / "brief" / "qingshan-2021.yaml").is_file()
+    brief.generate.click()
+    assert 'download="青山县财政局2021年工作简报.docx"' in brief.result.value
+    assert (
+        prepare(sample_ledgers, params, "qingshan", 2021).figures["year"].text == "2021"
+    )  # the seed report: as before
+
+
+def test_a_page_opened_later_reads_what_changed_meanwhile(sample_ledgers, params, tmp_path, config_home):
+    waiting = ReviewPanel(sample_ledgers, params, tmp_path / "out", bureau="qingshan", year=2021)
+    assert not waiting.refresh_if_stale()
+    # another reviewer corrects a figure while this panel waits for its page
+    other = prepare(sample_ledgers, params, "qingshan", 2021)
+    save_override(params, other.figures, "tax_revenue", "13", "以决算数为准", "李审核")
+    assert waiting.refresh_if_stale()
+    assert waiting.current.figures["tax_revenue"].text == "13"
+
+
+def test_reviewer_comes_from_the_setting_never_the_login(sample_ledgers, params, tmp_path, config_home, monkeypatch):
     monkeypatch.setenv("USER", "root")
     fresh = ReviewPanel(sample_ledgers, params, tmp_path / "out")
-    assert fresh.by.value == ""
+    assert fresh.by.value == "" and fresh.signer.value == ""
     review.remember_reviewer("李审核")
-    assert ReviewPanel(sample_ledgers, params, tmp_path / "out").by.value == "李审核"
+    again = ReviewPanel(sample_ledgers, params, tmp_path / "out")
+    assert again.by.value == "李审核" and again.signer.value == "李审核"
 
 
 def test_headless_kernel_shows_the_summary_and_builds_no_panel(sample_ledgers, tmp_path, monkeypatch):
     """Under ``run``/``batch`` the saved notebook keeps only the summary: the panel is not built."""
     from toolkit.outputs import HEADLESS
-    from toolkit.report.prepare import prepare
     from toolkit.ui import notebook, present
 
     shown = []

@@ -1,9 +1,14 @@
 """Two ways in for people who do not write code: the review app and JupyterLab in Chinese.
 
 ``zongjie review`` serves ``notebooks/review.ipynb`` through Voilà: the review panel
-alone, code hidden, bureau and year chosen in the page. ``zongjie lab`` writes the report
-notebook with the given parameters into the output folder and opens it in JupyterLab
-with the Simplified Chinese language pack as the default locale.
+alone, code hidden, bureau and year chosen in the page. Its kernels are started and the
+notebook run before anyone asks for the page (Voilà's preheated kernels, ``pool`` of them
+waiting), so the panel is there in about a second instead of the ten a kernel takes to
+start, read the ledgers and compute; the page is Voilà's lab template with its loading
+text in Chinese and nothing fetched from the internet (``ui/jupyter/voila/templates/zongjie``).
+``zongjie lab`` writes the report notebook with the given parameters into the output
+folder and opens it in JupyterLab with the Simplified Chinese language pack as the
+default locale.
 
 Neither touches the user's own Jupyter configuration: the default locale comes from a
 settings override in a temporary application settings folder; a language the user
@@ -27,10 +32,15 @@ import nbformat
 from jupyterlab.commands import get_app_dir
 from nbformat import NotebookNode
 
-from toolkit.resources import notebook
+from toolkit.resources import DEFAULT_REPORT, notebook
 
-#: Environment variables that carry the review app's folders into the Voilà kernel.
-ENV_DATA, ENV_PARAMS, ENV_OUT = "ZONGJIE_DATA", "ZONGJIE_PARAMS", "ZONGJIE_OUT"
+#: Environment variables that carry the review app's folders and report into the Voilà kernel.
+ENV_DATA, ENV_PARAMS, ENV_OUT, ENV_REPORT = "ZONGJIE_DATA", "ZONGJIE_PARAMS", "ZONGJIE_OUT", "ZONGJIE_REPORT"
+#: A Jupyter data folder holding the review app's Voilà template (``voila/templates/zongjie``).
+JUPYTER_DATA = Path(__file__).resolve().parent / "jupyter"
+REVIEW_TEMPLATE = "zongjie"
+#: Kernels kept started, the review notebook already run in them, for the next pages asked for.
+REVIEW_POOL = 1
 LOCALE = "zh_CN"
 _TRANSLATION_PLUGIN = "@jupyterlab/translation-extension:plugin"
 _NOTIFICATION_PLUGIN = "@jupyterlab/apputils-extension:notification"
@@ -92,6 +102,14 @@ def chinese_settings(folder: Path) -> Path:
     return settings
 
 
+def _preheat_flags(pool: int) -> list[str]:
+    """Voilà's preheated kernels: ``pool`` of them started and run ahead, none when ``pool`` is 0."""
+    if pool <= 0:
+        return ["--preheat_kernel=False"]
+    # the kernel Voilà takes for a page is replaced a second later, so at most ``pool`` wait
+    return ["--preheat_kernel=True", f"--pool_size={int(pool)}", "--VoilaKernelManager.fill_delay=1"]
+
+
 def review_launch(
     data: Path,
     params: Path,
@@ -101,26 +119,41 @@ def review_launch(
     open_browser: bool = True,
     ip: str = "127.0.0.1",
     extra: Sequence[str] = (),
+    report: str = DEFAULT_REPORT,
+    pool: int = REVIEW_POOL,
+    token: str | None = None,
 ) -> Launch:
-    """Voilà on the review notebook, the folders passed to its kernel as absolute paths."""
+    """Voilà on the review notebook, the folders and report passed to its kernels (folders as absolute paths).
+
+    ``pool`` kernels are kept started with the notebook already run (0: each page starts
+    its own); ``token``, when given, is required in the page's address (``?token=…``).
+    """
     page = notebook("review.ipynb")
     command = [
         sys.executable,
         "-m",
         "voila",
         str(page),
+        f"--template={REVIEW_TEMPLATE}",
         "--theme=light",
         "--strip_sources=True",
         "--show_tracebacks=False",
+        "--VoilaConfiguration.extension_denylist=jupyterlab_pygments",  # highlights code, and no code is shown
+        *_preheat_flags(pool),
         f"--Voila.ip={ip}",
         *([f"--port={port}"] if port else []),
         *([] if open_browser else ["--no-browser"]),
+        *([f"--token={token}"] if token else []),
         *extra,
     ]
+    known = os.environ.get("JUPYTER_PATH", "")
     env = {
         ENV_DATA: str(Path(data).resolve()),
         ENV_PARAMS: str(Path(params).resolve()),
         ENV_OUT: str(Path(out).resolve()),
+        ENV_REPORT: report or DEFAULT_REPORT,
+        # the template is found in a Jupyter data folder; the user's own folders keep their place after it
+        "JUPYTER_PATH": os.pathsep.join([str(JUPYTER_DATA), *([known] if known else [])]),
     }
     return Launch(command, env, Path.cwd(), page)
 

@@ -226,16 +226,18 @@ def review(
     notebook and its HTML (see ``export.for_reading``) show the summary of what the panel
     is and how to open it, never the widget's Python repr. In a kernel zongjie runs
     headless (``run``, ``batch``) only the summary is shown: the panel would be built for
-    no one. ``rep`` is the report the notebook computed, for that summary.
+    no one. ``rep`` is the report the notebook computed, for that summary; the panel
+    reviews the same report definition (its corrections and sign-offs).
     """
+    name = rep.name if rep is not None else DEFAULT_REPORT
     if os.environ.get(HEADLESS):
         if rep is None:
-            rep = prepare(ledgers, Path(params), bureau, int(year))
+            rep = prepare(ledgers, Path(params), bureau, int(year), report=name)
         text, page = present.review_summary(rep)
         display({"text/plain": text, "text/html": page}, raw=True)
         return None
 
-    panel = ReviewPanel(ledgers, params, out, bureau=bureau, year=int(year), template=template or None)
+    panel = ReviewPanel(ledgers, params, out, bureau=bureau, year=int(year), template=template or None, report=name)
     bundle = panel.widget._repr_mimebundle_()
     text, page = present.review_summary(panel.current)
     bundle.update({"text/plain": text, "text/html": page})

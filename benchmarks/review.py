@@ -51,6 +51,7 @@ def main() -> None:
             panel.bureau.value = codes[(codes.index(panel.bureau.value) + 1) % len(codes)]
 
         def override(i: int) -> None:
+            panel.filter.value = "全部"  # the panel opens on 需关注; revenue is listed under 全部
             panel.figures.value = "fiscal_revenue"
             panel.value.value = f"{20 + i / 100:.2f}"
             panel.reason.value = "基准测试"

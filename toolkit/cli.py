@@ -7,6 +7,7 @@ nothing prints a traceback unless ``ZONGJIE_DEBUG`` is set.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from datetime import date
@@ -130,8 +131,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--templates", type=Path, default=None, metavar="目录", help="报告定义所在目录，默认项目的 templates/"
     )
+    _add_signoff_commands(sub)
     _add_app_commands(sub)
     return root
+
+
+def _add_signoff_commands(sub: Any) -> None:
+    p = sub.add_parser("signoff", help="把一个单位一个年度的报告标记为已核对（加 --final 为已定稿）")
+    _common(p, bureau=True)
+    p.add_argument("--by", required=True, metavar="姓名", help="核对人（或定稿的办公室）")
+    p = sub.add_parser("status", help="列出一个年度各单位报告的核对状态")
+    _common(p, bureau=False)
 
 
 # --- review app and JupyterLab (toolkit.ui.apps) ---------------------------------------
@@ -392,6 +402,59 @@ def _print_summary(summary: batch.BatchSummary) -> None:
     print(f"索引：{summary.folder / INDEX if summary.folder else ''}")
 
 
+def _prepared(spec: RunSpec) -> Any:
+    """The bureau-year's report as the data give it now (corrections applied)."""
+    from toolkit.data.contract_file import load_contract
+    from toolkit.data.validate import load_ledgers
+    from toolkit.report.prepare import prepare
+
+    ledgers = load_ledgers(spec.data_dir, contract=load_contract(spec.params_dir))
+    return prepare(ledgers, spec.params_dir, spec.bureau, spec.year, spec.signed_on, report=spec.report)
+
+
+def cmd_signoff(args: argparse.Namespace) -> int:
+    """Mark a bureau-year's report 已核对 (or, with --final, 已定稿) against its current figures."""
+    from toolkit.outputs import report_files
+    from toolkit.report import signoff
+
+    spec = RunSpec.from_options(args)
+    rep = _prepared(spec)
+    now = signoff.sign(spec.params_dir, rep.figures, args.by, final=spec.final)
+    print(f"{rep.params.name}（{rep.bureau}）{rep.year}年：{now}")
+    written = spec.folder / report_files(rep.name).figures
+    if not written.is_file():
+        print(f"提示：输出目录中还没有这份报告（{written}），请运行 zongjie render 或 batch 生成。", file=sys.stderr)
+    elif signoff.fingerprint(json.loads(written.read_text(encoding="utf-8"))) != now.fingerprint:
+        print(f"提示：输出目录中的报告不是按当前数据生成的（{written}），请重新生成。", file=sys.stderr)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Every bureau's sign-off state for a year: who checked it and when, or which figure moved since."""
+    from toolkit.data.contract_file import load_contract
+    from toolkit.data.params import list_bureaus
+    from toolkit.data.validate import load_ledgers
+    from toolkit.report import signoff
+    from toolkit.report.prepare import prepare_all
+
+    spec = RunSpec.from_options(args)
+    ledgers = load_ledgers(spec.data_dir, contract=load_contract(spec.params_dir))
+    codes = list_bureaus(spec.params_dir)
+    reports = prepare_all(ledgers, spec.params_dir, spec.year, codes, report=spec.report)
+    counts: dict[str, int] = {}
+    for code, rep in reports.items():
+        if isinstance(rep, ZongjieError):
+            print(f"{code}：无法计算（{rep}）")
+            counts["无法计算"] = counts.get("无法计算", 0) + 1
+            continue
+        now = signoff.state(spec.params_dir, rep.figures)
+        counts[now.status] = counts.get(now.status, 0) + 1
+        print(f"{code} {rep.params.name}：{now}")
+    summary = "，".join(f"{status}{n}个" for status, n in counts.items())
+    print(f"{spec.year}年共{len(reports)}个单位：{summary}。")
+    return 0
+
+
 def cmd_reports(args: argparse.Namespace) -> int:
     """List every report definition with its figures; a definition that does not load is listed with its problems."""
     from toolkit.data.contract_file import load_contract
@@ -423,6 +486,8 @@ COMMANDS = {
     "run": cmd_run,
     "batch": cmd_batch,
     "reports": cmd_reports,
+    "signoff": cmd_signoff,
+    "status": cmd_status,
     "new-report": cmd_new_report,
 }
 COMMANDS.update(review=cmd_review, lab=cmd_lab)

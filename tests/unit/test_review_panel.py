@@ -349,3 +349,25 @@ def test_headless_kernel_shows_the_summary_and_builds_no_panel(sample_ledgers, t
     shown.clear()
     notebook.review(sample_ledgers, str(PARAMS), str(tmp_path), "hedong", 2022)  # without the report: computed
     assert shown == [{"text/plain": text, "text/html": page}]
+
+
+def test_a_report_over_an_added_ledger_reads_it_through_the_contract(params, tmp_path, config_home):
+    """The review app reads the ledgers as the parameters' contract.yaml describes them (the training report)."""
+    from conftest import SAMPLE
+
+    if not (params / "contract.yaml").is_file():
+        pytest.skip("the parameters add no ledger")
+    panel = ReviewPanel(review.read_ledgers(SAMPLE, params), params, tmp_path / "out", report="training")
+    training = panel.current.definition
+    assert training is not None and training.name == "training" and "培训" in training.title
+    panel.filter.value = "全部"
+    added = [
+        f.key
+        for f in panel.current.figures.values()
+        if f.sources and f.sources[0].table not in ("activities", "problems", "finance", "parameters")
+    ]
+    panel.figures.value = added[0]
+    assert "<table" in panel.detail.value  # the added ledger's rows, by their Chinese headers
+    figure = panel.selected()
+    assert panel.value.value in (figure.text, review.shown(figure, panel.units))  # as typed, the save reads it
+    assert review.download_name(panel.current).endswith(f"年{training.title}.docx")

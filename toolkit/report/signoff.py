@@ -48,6 +48,7 @@ import filelock
 import yaml
 
 from toolkit.codes import check_code
+from toolkit.data.contract_file import load_contract
 from toolkit.data.problems import ParameterError, Problem
 from toolkit.data.yamlfile import read_yaml
 from toolkit.errors import ZongjieError
@@ -161,10 +162,10 @@ def unit_of(figure: Figure) -> str:
     return _unit(figure.form)
 
 
-def _definition_units(report: str, year: int) -> dict[str, str]:
+def _definition_units(report: str, year: int, params_dir: Path | None) -> dict[str, str]:
     """Each figure's unit by the report's definition (for a figures.json, which names no unit)."""
     try:
-        specs = load_definition(report).specs
+        specs = load_definition(report, contract=load_contract(params_dir)).specs
     except ZongjieError:
         return {}
     return {spec.key: _unit(spec.form(year)) for spec in specs}
@@ -184,22 +185,26 @@ def _dated_today(entry: Mapping[str, Any], year: int) -> bool:
     return entry.get("key") == "signed_on" and DEFAULT_DATE_NOTE.format(year=year) in (entry.get("warnings") or ())
 
 
-def _entries(figures: Figures | FiguresJson, report: str) -> tuple[str, int, list[dict[str, Any]]]:
+def _entries(
+    figures: Figures | FiguresJson, report: str, params_dir: Path | None = None
+) -> tuple[str, int, list[dict[str, Any]]]:
     """Bureau, year and each figure's key, label, text, value and unit (as ``Figure.to_dict`` writes them)."""
     if isinstance(figures, Figures):
         listed = [{**f.to_dict(), "unit": unit_of(f)} for f in figures.values()]
         return figures.bureau, figures.year, listed
     data = cast(FiguresJson, figures)  # a Figures is a Mapping too: mypy keeps it in the union
     year = int(data["year"])
-    units = _definition_units(report, year)
+    units = _definition_units(report, year, params_dir)
     listed = [
         {**f, "unit": units.get(str(f.get("key")), "")} for f in data.get("figures", []) if isinstance(f, Mapping)
     ]
     return str(data["bureau"]), year, listed
 
 
-def _signed_entries(figures: Figures | FiguresJson, report: str) -> tuple[str, int, list[dict[str, Any]]]:
-    bureau, year, listed = _entries(figures, report)
+def _signed_entries(
+    figures: Figures | FiguresJson, report: str, params_dir: Path | None = None
+) -> tuple[str, int, list[dict[str, Any]]]:
+    bureau, year, listed = _entries(figures, report, params_dir)
     return bureau, year, [e for e in listed if not _dated_today(e, year)]
 
 
@@ -358,7 +363,7 @@ def state(params_dir: Path, figures: Figures | FiguresJson, report: str | None =
     when the record cannot be read.
     """
     name = _report(figures, report)
-    bureau, year, entries = _signed_entries(figures, name)
+    bureau, year, entries = _signed_entries(figures, name, params_dir)
     return _state(_read(params_dir, signoff_path(params_dir, bureau, year, name)), entries)
 
 
@@ -388,7 +393,7 @@ def sign(
     Raise ParameterError (in Chinese, naming the file) when refused.
     """
     name = _report(figures, report)
-    bureau, year, entries = _signed_entries(figures, name)
+    bureau, year, entries = _signed_entries(figures, name, params_dir)
     path = signoff_path(params_dir, bureau, year, name)
     shown = shown_path(params_dir, path)
     who = str(by or "").strip()

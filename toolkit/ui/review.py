@@ -29,7 +29,7 @@ import ipywidgets as w
 import pandas as pd
 from docx import Document
 
-from toolkit.data.contract import TABLES
+from toolkit.data.contract_file import load_contract
 from toolkit.data.ledgers import Ledgers
 from toolkit.data.params import NARRATIVE_KEYS, list_bureaus, load_bureau, save_narrative
 from toolkit.data.problems import DataError, ParameterError, Problem
@@ -50,8 +50,6 @@ display: Callable[..., None] = IPython.display.display
 HTML: Callable[[str], IPython.display.HTML] = IPython.display.HTML
 Markdown: Callable[[str], IPython.display.Markdown] = IPython.display.Markdown
 
-#: Columns shown for a figure's ledger rows: the row number, then the contract's columns by their Chinese header.
-_LEDGER_COLUMNS = {name: {"_row": "行", **{c.name: c.zh for c in table.columns}} for name, table in TABLES.items()}
 FILTERS = {"全部": None, "需关注": ("warning", "missing", "overridden")}
 ATTENTION = ("warning", "missing", "overridden")
 ERROR, OK = "#b00020", "#1b5e20"
@@ -79,9 +77,9 @@ a.zj-download:hover { background: #115293; }
 # --- wording: what a reviewer reads ------------------------------------------------------
 
 #: Kinds of figure printed as a number whose unit the template writes after the tag.
-_NUMBER_KINDS = ("amount", "count", "month", "year")
+_NUMBER_KINDS = ("amount", "count", "number", "month", "year")
 _UNIT_AFTER_TAG = re.compile(
-    r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}(人次|亿元|万元|元|次|个|条|名|人|项|家|场|期|年|月)"
+    r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}(人次|亿元|万元|元|学时|课时|小时|次|个|条|名|人|项|家|场|期|天|年|月)"
 )
 _RUN_TEXT = re.compile(r"<w:t(?:\s[^>]*)?>([^<]*)</w:t>")
 #: Words of files and code a message may carry, as a reviewer says them.
@@ -127,6 +125,18 @@ def shown(figure: Figure, units: Mapping[str, str] | None = None) -> str:
     if figure.text is None:
         return str(figure)
     return figure.text + unit_shown(figure, units)
+
+
+def editable(figure: Figure, units: Mapping[str, str] | None = None) -> str:
+    """What the new-value box starts with: the figure as printed, unit included when the parser reads it back."""
+    if figure.text is None:
+        return ""
+    printed = shown(figure, units)
+    try:
+        read_new(printed, figure.form)
+    except Refused:
+        return figure.text
+    return printed
 
 
 def plain(message: str, figures: Mapping[str, Figure] | None = None) -> str:
@@ -488,7 +498,7 @@ class ReviewPanel:
             return False
         if stamps[0] != self._stamps[0] and self.data is not None:
             try:
-                self.ledgers = load_ledgers(self.data)
+                self.ledgers = read_ledgers(self.data, self.params)
             except ZongjieError as err:
                 _say(self.status, f"台账在页面打开前有改动，但无法读取：{err}。请修正后刷新本页。", ERROR)
                 return True
@@ -702,7 +712,7 @@ class ReviewPanel:
         if figure is None:
             self.detail.value = "<p>没有需要关注的数据。选择“全部”可查看每一项数据。</p>"
             return
-        self.value.value = shown(figure, self.units) if figure.text is not None else ""
+        self.value.value = editable(figure, self.units)
         self.reason.value = ""
         parts = [
             f"<h4>{html.escape(figure.label)}：{html.escape(shown(figure, self.units))}</h4>",
@@ -730,17 +740,19 @@ class ReviewPanel:
 
     def _rows_html(self, source: Source) -> str:
         title = f"<p><b>来源</b>：{html.escape(str(source))}</p>"
-        columns = _LEDGER_COLUMNS.get(source.table)
-        if columns is None:
+        table = next((t for t in self.ledgers.contract.tables if t.name == source.table), None)
+        if table is None:
             return title
-        frame = getattr(self.ledgers, source.table)
+        # the row number, then the contract's columns by their Chinese header
+        columns = {"_row": "行", **{c.name: c.zh for c in table.columns}}
+        frame = self.ledgers.frame(source.table)
         rows = frame[
             (frame["_file"] == source.file) & (frame["_sheet"] == source.sheet) & frame["_row"].isin(source.rows)
         ]
         picked = rows[list(columns)].astype(object)
         shown_rows = picked.where(pd.notna(picked), "").rename(columns=columns)
-        table: str = shown_rows.to_html(index=False, border=0, classes="zongjie-table")
-        return title + table
+        page: str = shown_rows.to_html(index=False, border=0, classes="zongjie-table")
+        return title + page
 
 
 class _Settling:
@@ -754,6 +766,11 @@ class _Settling:
 
     def __exit__(self, *exc: object) -> None:
         self.panel._settling = False
+
+
+def read_ledgers(data: Path, params: Path) -> Ledgers:
+    """The ledgers as the parameters' contract (``contract.yaml``) describes them, added tables included."""
+    return load_ledgers(data, contract=load_contract(params if Path(params).is_dir() else None))
 
 
 def _at(value: object) -> str | None:
@@ -790,7 +807,7 @@ def app(data: str = "", params: str = "", out: str = "", report: str = "") -> Re
         display(Markdown("**未指定台账目录。** 请用 `zongjie review --data 台账目录 --params 参数目录` 启动。"))
         return None
     try:
-        ledgers = load_ledgers(Path(data))
+        ledgers = read_ledgers(Path(data), Path(params))
     except DataError as err:
         display(Markdown(f"**台账有{len(err.problems)}处问题，无法核对。** 请按下表逐一修正后刷新本页："))
         display(HTML(present.problems_table(err.problems)))

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from conftest import PARAMS
 
+from toolkit.publish import numbers
 from toolkit.report.checks import Finding
 from toolkit.report.prepare import prepare, prepare_all
 from toolkit.ui import present
@@ -75,7 +76,7 @@ def test_figures_table_gives_numbers_a_column_with_unit_and_one_number_of_decima
     by_label = {r[0][1]: r for r in rows if r[0][1] != "数据项"}
     for key, f in rep.figures.items():
         _, (_, written), (cls, number), (_, unit), *_ = by_label[f.label]
-        if f.form.kind in ("count", "amount") and f.text is not None:
+        if f.form.kind in numbers.NUMERIC_KINDS and f.text is not None:
             assert cls == "num" and number and written == ""  # the number stands once, right-aligned
             assert unit == ("万元" if f.form.unit == "万元取整" else f.form.unit), key
             assert Decimal(number) == Decimal(f.text.removesuffix("万")), key  # the report's rounding

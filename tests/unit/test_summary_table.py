@@ -22,13 +22,25 @@ TEMPLATE_DIR = ROOT / "templates" / "summary_table"
 KINDS = ["宣讲", "参观学习", "文明交通志愿服务", "入户走访", "演练", "开放日"]
 
 
-def wan(yuan: Decimal) -> str:
-    return str((yuan / Decimal(10_000)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+YI = Decimal(100_000_000)
+
+
+def yi(yuan: Decimal) -> Decimal:
+    """An amount in 亿元 as the report rounds it: half-up to two decimals."""
+    return (yuan / YI).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def yi_column(amounts: list[Decimal | None]) -> list[str]:
+    """A column of amounts in 亿元, every row with the decimals the most precise one needs (at most 2)."""
+    rounded = [None if a is None else yi(a) for a in amounts]
+    places = max((len(format(r.normalize(), "f").partition(".")[2]) for r in rounded if r is not None), default=0)
+    step = Decimal(1).scaleb(-places)
+    return ["【待补充】" if r is None else str(r.quantize(step, rounding=ROUND_HALF_UP)) for r in rounded]
 
 
 def expected_rows(ledgers, params_dir: Path, year: int) -> dict[str, list[str]]:
     """Each bureau's row as the table must print it, counted here from the ledger rows."""
-    out = {}
+    out, amounts = {}, {}
     for path in sorted((params_dir / "bureaus").glob("*.yaml")):
         code = path.stem
         name = yaml.safe_load(path.read_text(encoding="utf-8"))["name"]
@@ -47,8 +59,11 @@ def expected_rows(ledgers, params_dir: Path, year: int) -> dict[str, list[str]]:
         row += [str(sum(r["kind"] == k for r in acts)) for k in KINDS]
         row.append(str(sum(r["kind"] not in KINDS for r in acts)))
         row += [str(len(probs)), *(str(sum(r["status"] == s for r in probs)) for s in ("已解决", "长期坚持"))]
-        row += [wan(fin[i]) if i in fin else "【待补充】" for i in REVENUE]
         out[code] = row
+        amounts[code] = [fin.get(i) for i in REVENUE]
+    columns = [yi_column([amounts[code][i] for code in out]) for i in range(len(REVENUE))]
+    for n, code in enumerate(out):
+        out[code] += [column[n] for column in columns]
     return out
 
 
@@ -81,14 +96,14 @@ def test_sample_table_cell_by_cell(sample_ledgers, tmp_path, year):
         column = 2 + len(KINDS) + 4 + i
         shown = sum(Decimal(r[column - 1]) for r in expected.values())
         assert total[column] == str(shown)  # the printed column adds up
-        exact = wan(
+        exact = yi(
             sum(
                 r["value"] * TO_YUAN[r["unit"]]
                 for r in sample_ledgers.finance.to_dict("records")
                 if r["year"] == year and r["indicator"] == name
             )
-        )
-        assert (f"{name}合计为{exact}万元" in notes) == (exact != total[column])
+        ).quantize(Decimal(1).scaleb(-len(total[column].partition(".")[2])), rounding=ROUND_HALF_UP)
+        assert (f"{name}合计为{exact}亿元" in notes) == (str(exact) != total[column])
 
 
 def test_a_new_table_removes_the_pdf_of_the_old_one(sample_ledgers, tmp_path):
@@ -115,7 +130,7 @@ def test_json_traces_every_cell_to_its_ledger_rows(sample_ledgers, tmp_path):
         [source] = revenue["sources"]
         r = finance[(source["file"], source["sheet"], source["rows"][0])]
         assert (r["bureau"], r["indicator"], r["year"]) == (row["bureau"], "财政总收入", 2021)
-        assert revenue["text"] == wan(r["value"] * TO_YUAN[r["unit"]])
+        assert Decimal(revenue["text"]) == yi(r["value"] * TO_YUAN[r["unit"]])  # 亿元, as the report
     total = data["total"]["lecture"]
     assert total["value"] == sum(row["cells"]["lecture"]["value"] for row in data["rows"])
     assert sum(len(s["rows"]) for s in total["sources"]) == total["value"]
@@ -126,10 +141,11 @@ def test_fictional_bureaus_rows_and_total_add_up(tmp_path):
     path = write_summary_table(load_ledgers(data), params, 2023, tmp_path / "out")
     rows = table_rows(path)
     assert len(rows) == len(plan) + 1
-    for cells, (code, want) in zip(rows, sorted(plan.items())):
+    revenue = [yi_column([want["amounts"][i] for _, want in sorted(plan.items())]) for i in range(3)]
+    for n, (cells, (code, want)) in enumerate(zip(rows, sorted(plan.items()))):
         assert cells[1] == want["name"]
         assert [int(c) for c in cells[2:12]] == want["counts"] + want["survey"], code
-        assert cells[12:] == [wan(a) for a in want["amounts"]]
+        assert cells[12:] == [column[n] for column in revenue]
     total = rows[-1]
     body = rows[:-1]
     for column in range(2, 12):
@@ -138,9 +154,10 @@ def test_fictional_bureaus_rows_and_total_add_up(tmp_path):
     for i, column in enumerate(range(12, 15)):
         shown = sum(Decimal(r[column]) for r in body)
         assert Decimal(total[column]) == shown  # the printed column adds up
-        exact = wan(sum(p["amounts"][i] for p in plan.values()))
+        assert len({len(r[column].partition(".")[2]) for r in rows}) == 1  # one number of decimals, 合计 too
+        exact = str(yi(sum(p["amounts"][i] for p in plan.values())))
         assert abs(Decimal(exact) - shown) <= Decimal("0.005") * len(body)
-        assert (f"{REVENUE[i]}合计为{exact}万元" in notes) == (exact != total[column])
+        assert (f"{REVENUE[i]}合计为{exact}亿元" in notes) == (exact != total[column])
 
 
 def test_missing_values_marked_in_draft_and_refused_in_final(tmp_path):
@@ -156,7 +173,8 @@ def test_missing_values_marked_in_draft_and_refused_in_final(tmp_path):
     rows = table_rows(path)
     by_name = {r[1]: r for r in rows}
     lacking = by_name[plan[first]["name"]]
-    assert lacking[13] == "【待补充】" and lacking[12] == wan(plan[first]["amounts"][0])
+    assert lacking[13] == "【待补充】"
+    assert Decimal(lacking[12]) == yi(plan[first]["amounts"][0])
     assert set(by_name["无台账区财政局"][2:]) == {"【待补充】"}
     assert rows[-1][13] == "【待补充】"  # a total over a missing cell is not a total
     assert rows[-1][2] == "【待补充】"  # so is a count over a bureau without data
@@ -252,7 +270,7 @@ def test_bureau_with_broken_rows_says_why_its_row_is_empty(tmp_path):
     path = write_summary_table(load_ledgers(data), params, 2023, tmp_path / "out", broken={first: reason})
     rows = table_rows(path)
     assert set(rows[0][2:]) == {"【待补充】"} and rows[-1][2] == "【待补充】"
-    assert rows[1][12] == wan(plan[sorted(plan)[1]]["amounts"][0])
+    assert Decimal(rows[1][12]) == yi(plan[sorted(plan)[1]]["amounts"][0])
     table = json.loads((path.parent / JSON_NAME).read_text(encoding="utf-8"))
     assert table["rows"][0]["cells"]["lecture"]["missing"] == reason
 
@@ -282,12 +300,12 @@ def test_a_saved_correction_reaches_the_table_as_in_the_report(sample_ledgers, t
     rows = {r[1]: r for r in table_rows(path)}
     name = yaml.safe_load((params / "bureaus" / "qingshan.yaml").read_text(encoding="utf-8"))["name"]
     row = rows[name]
-    assert row[header.index("财政总收入")] == "302500.00"  # 30.25亿元 in 万元
+    assert row[header.index("财政总收入")] == "30.25"  # 亿元, as the report and the correction
     assert row[header.index("收集")] == "99"
     expected = expected_rows(sample_ledgers, params, 2021)
     others = [r for code, r in expected.items() if code != "qingshan"]
     column = header.index("财政总收入")
-    assert rows["合计"][column] == str(Decimal("302500.00") + sum(Decimal(r[column - 1]) for r in others))
+    assert Decimal(rows["合计"][column]) == Decimal("30.25") + sum(Decimal(r[column - 1]) for r in others)
     cells = json.loads((tmp_path / "out" / "2021" / JSON_NAME).read_text(encoding="utf-8"))
     qingshan = next(r for r in cells["rows"] if r["bureau"] == "qingshan")["cells"]
     assert qingshan["fiscal_revenue"]["status"] == "overridden"

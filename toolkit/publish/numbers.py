@@ -16,7 +16,9 @@ from toolkit.report import formatting as fmt
 from toolkit.report.figures import Figure
 
 #: The figure kinds written as numbers.
-NUMERIC_KINDS = ("count", "amount")
+NUMERIC_KINDS = ("count", "amount", "number")
+#: Most decimals of a plain number (学时 and the like), as the report writes it.
+NUMBER_PLACES = 2
 
 
 def unit_word(figure: Figure, unit: str = "") -> str:
@@ -28,7 +30,7 @@ def unit_word(figure: Figure, unit: str = "") -> str:
     if form.kind == "amount":
         shown = unit or form.unit
         return "万元" if shown == "万元取整" else shown
-    return form.unit if form.kind == "count" else ""
+    return form.unit if form.kind in ("count", "number") else ""
 
 
 def is_number(figure: Figure) -> bool:
@@ -37,6 +39,8 @@ def is_number(figure: Figure) -> bool:
 
 def _places(figure: Figure, unit: str) -> tuple[Decimal, int]:
     """The factor from the figure's value to its unit, and the most decimals that unit is written with."""
+    if figure.form.kind == "number":
+        return Decimal(1), NUMBER_PLACES
     if figure.form.kind != "amount":
         return Decimal(1), 0
     factor, places, _ = fmt.AMOUNT_UNITS[unit or figure.form.unit]

@@ -1,8 +1,9 @@
 """The 汇总表 in Word: docxtpl adapters for its cells, and the rendering itself.
 
-The template (``templates/summary_table/template.docx``) holds the layout; this module
-only turns the table's figures into what docxtpl writes into a run: a cell's text, or
-a highlighted ``【待补充】`` in a run of its own for a draft.
+The template is built from the report's 汇总表 definition (``summary_layout``), unless a
+caller passes one of its own; this module only turns the table's figures into what
+docxtpl writes into a run: a cell's text, or a highlighted ``【待补充】`` in a run of its
+own for a draft.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from markupsafe import Markup, escape
 from toolkit.data.ledgers import Ledgers
 from toolkit.errors import TemplateError
 from toolkit.outputs import SUMMARY_TABLE_DOCX, SUMMARY_TABLE_JSON, SUMMARY_TABLE_PDF, atomic_write
+from toolkit.publish.summary_definition import NoSummaryTable, load_summary
+from toolkit.publish.summary_layout import template_bytes
 from toolkit.publish.summary_table import SummaryMissingError, SummaryTable, build_table, table_json
 from toolkit.report.figures import Figure
-from toolkit.resources import summary_table_template
+from toolkit.resources import DEFAULT_REPORT
 
 MISSING_CELL = "【待补充】"
 #: The names the template may use.
@@ -71,24 +74,31 @@ def _environment() -> SandboxedEnvironment:
     return SandboxedEnvironment(autoescape=True, undefined=jinja2.StrictUndefined)
 
 
-def render_summary_docx(table: SummaryTable, template: Path, *, final: bool = False) -> bytes:
-    """The filled 汇总表 as bytes; a template tag that is not part of the table is an error."""
-    template = Path(template)
-    if not template.is_file():
-        raise TemplateError(template.name, f"找不到模板文件“{template}”")
+def render_summary_docx(table: SummaryTable, template: Path | None = None, *, final: bool = False) -> bytes:
+    """The filled 汇总表 as bytes; a template tag that is not part of the table is an error.
+
+    Without ``template`` the template is built from the table's definition.
+    """
+    if template is None:
+        name, source = "汇总表模板", template_bytes(table.summary)
+    else:
+        template = Path(template)
+        if not template.is_file():
+            raise TemplateError(template.name, f"找不到模板文件“{template}”")
+        name, source = template.name, template.read_bytes()
     try:
-        doc = DocxTemplate(io.BytesIO(template.read_bytes()))
+        doc = DocxTemplate(io.BytesIO(source))
         names = doc.get_undeclared_template_variables(_environment())
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(template.name, f"标签语法错误（{exc.message}）") from None
+        raise TemplateError(name, f"标签语法错误（{exc.message}）") from None
     unknown = sorted(names - CONTEXT_NAMES)
     if unknown:
         listed = "、".join(f"{{{{ {u} }}}}" for u in unknown)
-        raise TemplateError(template.name, f"有未知的标签 {listed}；可用的标签为：{'、'.join(sorted(CONTEXT_NAMES))}")
+        raise TemplateError(name, f"有未知的标签 {listed}；可用的标签为：{'、'.join(sorted(CONTEXT_NAMES))}")
     try:
         doc.render(context(table, final=final), _environment(), autoescape=True)
     except jinja2.TemplateError as exc:
-        raise TemplateError(template.name, f"渲染失败（{exc}）") from None
+        raise TemplateError(name, f"渲染失败（{exc}）") from None
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
@@ -104,17 +114,27 @@ def write_summary_table(
     final: bool = False,
     template: Path | None = None,
     broken: dict[str, str] | None = None,
+    report: str = DEFAULT_REPORT,
 ) -> Path:
-    """Write ``<out_dir>/<year>/汇总表.docx`` and ``汇总表.json``; return the docx path.
+    """Write ``<out_dir>/<year>/汇总表.docx`` and ``汇总表.json`` in the columns of ``report``'s 汇总表;
+    return the docx path.
 
-    A final table with any missing cell is refused before anything is written.
+    A final table with any missing cell is refused before anything is written. A report
+    without a 汇总表 (no ``summary.yaml``) raises :class:`NoSummaryTable` after removing the
+    year's old table, which belongs to another report's run.
     """
-    table = build_table(ledgers, params_dir, year, bureaus=bureaus, broken=broken)
+    folder = Path(out_dir) / str(int(year))
+    try:
+        summary = load_summary(report, ledgers.contract)
+    except NoSummaryTable:
+        for name in (SUMMARY_TABLE_DOCX, SUMMARY_TABLE_JSON, SUMMARY_TABLE_PDF):
+            (folder / name).unlink(missing_ok=True)
+        raise
+    table = build_table(ledgers, params_dir, year, bureaus=bureaus, broken=broken, summary=summary)
     if final and table.missing():
         lacking = {row.bureau for row in table.rows if any(f.text is None for f in row.cells.values())}
         raise SummaryMissingError(table.year, table.missing(), lacking)
-    docx = render_summary_docx(table, template or summary_table_template(), final=final)
-    folder = Path(out_dir) / str(table.year)
+    docx = render_summary_docx(table, template, final=final)
     atomic_write(folder / SUMMARY_TABLE_JSON, table_json(table))
     atomic_write(folder / SUMMARY_TABLE_DOCX, docx)
     (folder / SUMMARY_TABLE_PDF).unlink(missing_ok=True)  # made from the old docx: never left beside a new one

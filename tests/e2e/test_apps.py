@@ -279,7 +279,8 @@ def test_review_app_without_code(review_app: ReviewApp, browser, request):
 
         # The figures are marked 已核对, by the remembered reviewer.
         page.locator(".zj-signoff-review").click()
-        page.locator(".zj-signoff-state", has_text="已核对").wait_for(timeout=30 * SECOND)
+        page.locator(".zj-signoff-feedback", has_text="已标记为已核对").wait_for(timeout=30 * SECOND)
+        assert page.locator(".zj-signoff-state").inner_text().startswith("核对状态：已核对（王审核，")
         mark = yaml.safe_load((root / "parameters" / "signoffs" / "hedong-2021.yaml").read_text(encoding="utf-8"))
         assert mark["status"] == "已核对" and mark["reviewed"]["by"] == "王审核"
 

@@ -158,6 +158,9 @@ def _add_app_commands(sub: Any) -> None:
     p.add_argument(
         "--out", type=Path, default=Path("output"), metavar="输出目录", help="生成的报告放在这里，默认 output"
     )
+    p.add_argument(
+        "--report", default="report", metavar="报告", help="核对哪一种报告（templates/<名称>/），默认 report"
+    )
     server_options(p)
     p = sub.add_parser("lab", help="用中文界面的 JupyterLab 打开报告笔记本")
     p.add_argument(
@@ -180,7 +183,9 @@ def cmd_review(args: argparse.Namespace) -> int:
 
     _check_folder(args.data, "台账目录")
     _check_folder(args.params, "参数目录")
-    launch = review_launch(args.data, args.params, args.out, port=args.port, open_browser=not args.no_browser)
+    launch = review_launch(
+        args.data, args.params, args.out, port=args.port, open_browser=not args.no_browser, report=args.report
+    )
     print("数据核对页面启动中，按 Ctrl+C 停止。")
     return launch.run()
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import IPython.display
 from IPython import get_ipython
 
+from toolkit.data.contract_file import load_contract
 from toolkit.data.ledgers import Ledgers
 from toolkit.data.params import list_bureaus
 from toolkit.data.problems import DataError, Notice
@@ -50,14 +51,18 @@ def setup() -> None:
     display(HTML(present.TABLE_CSS))
 
 
-def load(data: str, ledger_cache: str = "") -> Ledgers:
-    """Load and validate the ledgers (or read the batch's validated copy); show the result."""
+def load(data: str, ledger_cache: str = "", params: str = "") -> Ledgers:
+    """Load and validate the ledgers (or read the batch's validated copy); show the result.
+
+    ``params`` is the parameters folder, whose ``contract.yaml`` (if any) extends what the
+    ledgers may hold; the batch's copy was validated against it already.
+    """
     if ledger_cache:
         ledgers = _batch_ledgers(Path(ledger_cache))
         display(Markdown("台账已在批量运行开始时统一读取并校验，**未发现问题**。"))
     else:
         try:
-            ledgers = load_ledgers(Path(data))
+            ledgers = load_ledgers(Path(data), contract=load_contract(params or None))
         except DataError as err:
             display(Markdown(f"**台账有{len(err.problems)}处问题，未生成报告。** 请按下表逐一修正："))
             display(HTML(present.problems_table(err.problems)))

@@ -19,7 +19,6 @@ import pandas as pd
 from docx.oxml import parse_xml
 from docx.oxml.ns import qn
 
-from toolkit.data.contract import TABLES
 from toolkit.data.ledgers import Ledgers
 from toolkit.data.problems import Problem
 from toolkit.publish import numbers
@@ -107,7 +106,10 @@ def problems_table(problems: list[Problem]) -> str:
 
 def ledger_summary(ledgers: Ledgers) -> str:
     """Rows read per table and file."""
-    parts = [(TABLES[t].zh, file, sheet, rows, _some(codes)) for t, file, sheet, rows, codes in ledgers.sources]
+    parts = [
+        (ledgers.contract.table(t).zh, file, sheet, rows, _some(codes))
+        for t, file, sheet, rows, codes in ledgers.sources
+    ]
     return html_table(["台账", "文件", "工作表", "行数", "单位"], parts, numeric=[3])
 
 

@@ -29,6 +29,7 @@ from toolkit.outputs import (
     atomic_write,
     report_files,
 )
+from toolkit.resources import DEFAULT_REPORT
 
 #: Files of the whole year, linked at the top of the page when present: (file, link text).
 YEAR_FILES: tuple[tuple[str, str], ...] = (
@@ -38,13 +39,25 @@ YEAR_FILES: tuple[tuple[str, str], ...] = (
     (SUMMARY_CSV, "明细表（CSV，可用Excel打开）"),
     (PROBLEM_LIST, "台账问题清单（Excel）"),
 )
+
+
 #: Files of one bureau, linked in its row when present: (file, link text).
+#: Files of one bureau, linked in its row when present: (file, link text), the seed report's names.
 BUREAU_FILES: tuple[tuple[str, str], ...] = (
     (READING_COPY, "核对页"),
     (report_files().docx, "Word"),
     (report_files().pdf, "PDF"),
     (PROBLEM_LIST, "问题清单"),
 )
+
+
+def bureau_files(report: str = DEFAULT_REPORT) -> tuple[tuple[str, str], ...]:
+    """:data:`BUREAU_FILES` with the document names of ``report`` (``<name>.docx`` …)."""
+    seed, own = report_files(), report_files(report)
+    renamed = {seed.docx: own.docx, seed.pdf: own.pdf, seed.figures: own.figures}
+    return tuple((renamed.get(f, f), text) for f, text in BUREAU_FILES)
+
+
 #: What a row's status says: the run's outcome, and for a report made, whether anything is left to look at.
 STATUS_ZH = {"ok": "成功", "warning": "有提示", "missing": "待补充", "failed": "失败", "interrupted": "已中断"}
 #: Sort rank of a row: what needs a person's attention comes first.
@@ -220,12 +233,14 @@ def _details(result: BureauResult) -> list[list[object]]:
     return [[f"{label}{len(items)}{unit}", items, unit] for label, unit, items in kinds if items]
 
 
-def _row(result: BureauResult, name: str, folder: Path) -> list[object]:
+def _row(
+    result: BureauResult, name: str, folder: Path, linked: tuple[tuple[str, str], ...] = BUREAU_FILES
+) -> list[object]:
     """One bureau as the script reads it: ``[code, name, run status, missing, warnings,
     overrides, seconds (-1 when reused), files present, error, notes, attention rank,
     changes, sign-off]``; the script escapes."""
     own = folder / result.bureau
-    files = [i for i, (f, _) in enumerate(BUREAU_FILES) if (own / f).is_file()]
+    files = [i for i, (f, _) in enumerate(linked) if (own / f).is_file()]
     seconds = -1 if result.skipped else round(result.seconds, 1)
     counts = [len(_texts(result.missing)), len(_texts(result.warnings)), len(_texts(result.overrides))]
     return [
@@ -266,13 +281,17 @@ def _heads() -> str:
     return "".join(cells)
 
 
-def index_html(summary: YearSummary, names: dict[str, str], *, now: datetime | None = None) -> str:
-    """The page for ``summary`` (year, results, folder); ``names`` maps codes to bureau names."""
+def index_html(
+    summary: YearSummary, names: dict[str, str], *, now: datetime | None = None, report: str = DEFAULT_REPORT
+) -> str:
+    """The page for ``summary`` (year, results, folder); ``names`` maps codes to bureau names;
+    each bureau's row links the files of ``report``."""
     folder = _folder(summary)
+    linked = bureau_files(report)
     year, results = summary.year, list(summary.results)
     now = (now or datetime.now()).astimezone()
     ordered = sorted(results, key=lambda r: (_rank(r), r.bureau))  # what needs attention first
-    rows = [_row(r, names.get(r.bureau, ""), folder) for r in ordered]
+    rows = [_row(r, names.get(r.bureau, ""), folder, linked) for r in ordered]
     files = [f'<a href="{_e(f)}">{_e(t)}</a>' for f, t in YEAR_FILES if (folder / f).is_file()]
     attention = sum(1 for r in results if _rank(r) < 4)
     notes = "".join(f'<p class="warn">注意：{_e(p)}</p>' for p in getattr(summary, "problems", None) or [])
@@ -287,8 +306,8 @@ def index_html(summary: YearSummary, names: dict[str, str], *, now: datetime | N
         heads=_heads(),
         cols="".join(f'<col style="width:{w}">' for w in _WIDTHS),
         data=_json_script(rows),
-        files_json=_json_script([t for _, t in BUREAU_FILES]),
-        file_names=_json_script([f for f, _ in BUREAU_FILES]),
+        files_json=_json_script([t for _, t in linked]),
+        file_names=_json_script([f for f, _ in linked]),
         status_json=_json_script(STATUS_ZH),
         shown=SHOWN_ITEMS,
         columns=len(COLUMNS),
@@ -300,14 +319,14 @@ def index_html(summary: YearSummary, names: dict[str, str], *, now: datetime | N
     )
 
 
-def write_index(summary: YearSummary, names: dict[str, str]) -> Path:
+def write_index(summary: YearSummary, names: dict[str, str], report: str = DEFAULT_REPORT) -> Path:
     """Write ``index.html`` into the summary's folder (atomically) and return its path.
 
     The other years' pages then link this year too (:func:`relink_years`).
     """
     folder = _folder(summary)
     path = folder / INDEX
-    atomic_write(path, index_html(summary, names).encode("utf-8"))
+    atomic_write(path, index_html(summary, names, report=report).encode("utf-8"))
     relink_years(folder, summary.year)
     return path
 

@@ -189,7 +189,7 @@ def write_pdf(rep: Report, folder: Path, wanted: bool = False) -> Path | None:
     one notebook after another starts LibreOffice once.
     """
     if not wanted:
-        display(Markdown("本次未要求生成 PDF（参数 `pdf = True` 时生成 `report.pdf` 并在此显示第一页）。"))
+        display(Markdown("本次未要求生成 PDF（如需 PDF，生成时选择同时生成 PDF，此处将显示第一页）。"))
         return None
     try:
         path = pdf.write_beside(Path(folder) / report_files(rep.name).docx)

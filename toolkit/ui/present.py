@@ -375,7 +375,7 @@ def review_summary(rep: Report) -> tuple[str, str]:
         f"交互核对面板（{rep.params.name}{rep.year}年：{attention}）",
         "在这里可以选择单位和年度、筛选需关注的数据、查看台账来源、填写新值和修改原因、生成并下载报告。",
         "面板需要运行中的 Python 内核，保存的笔记本和网页中不显示。打开方式：",
-        "在 JupyterLab 中打开本笔记本，点击“运行 → 全部运行”；",
+        "在 JupyterLab 中打开本笔记本，点击“运行 → 运行所有单元格”；",
         "或不写代码：在命令行运行 zongjie review --data 台账目录 --params 参数目录，在浏览器中核对。",
     ]
     page = (

@@ -271,7 +271,7 @@ def complete(folder: Path, result: RunResult) -> bool:
 
 
 #: The overview notebook's parameters: the spec fields it declares.
-OVERVIEW_PARAMETERS = {"year", "data_dir", "params_dir", "ledger_cache"}
+OVERVIEW_PARAMETERS = {"year", "data_dir", "params_dir", "ledger_cache", "report"}
 
 
 def run_overview(spec: RunSpec, *, kernel: KernelSlot | None = None) -> RunResult:

@@ -250,12 +250,14 @@ def review(
     return panel
 
 
-def overview(ledgers: Ledgers, params: str, year: int) -> dict[str, Report | ZongjieError]:
-    """Every bureau of the year: side by side when they fit (see ``toolkit.ui.overview``), else
-    aggregated by figure with the bureaus that need attention first."""
+def overview(
+    ledgers: Ledgers, params: str, year: int, report: str = DEFAULT_REPORT
+) -> dict[str, Report | ZongjieError]:
+    """Every bureau of the year in ``report``: side by side when they fit (see ``toolkit.ui.overview``),
+    else aggregated by figure with the bureaus that need attention first."""
 
     codes = [c for c in list_bureaus(Path(params)) if c in ledgers.bureaus]
-    reports = prepare_all(ledgers, Path(params), int(year), codes)
+    reports = prepare_all(ledgers, Path(params), int(year), codes, report=report or DEFAULT_REPORT)
     display(Markdown(f"**{year}年**：{len(codes)}个单位。"))
     if len(reports) <= ov.SIDE_BY_SIDE:
         display(HTML(present.overview_status(reports)))

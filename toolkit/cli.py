@@ -207,6 +207,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
     )
     print(f"已写出笔记本：{launch.notebook}")
     print("JupyterLab 启动中（中文界面），按 Ctrl+C 停止。")
+    print(f"在浏览器中打开（已带登录口令，直接打开报告笔记本）：{launch.url}", flush=True)
     return launch.run()
 
 

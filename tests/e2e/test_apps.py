@@ -321,8 +321,10 @@ def test_lab_opens_in_chinese_on_the_report_notebook(lab_root: Path, tmp_path: P
         port=port,
         open_browser=False,
         settings_home=tmp_path / "zh",
-        extra=[f"--ServerApp.token={token}", "--ServerApp.terminals_enabled=False"],
+        extra=["--ServerApp.terminals_enabled=False"],
+        token=token,
     )
+    assert launch.url == f"http://127.0.0.1:{port}/lab/tree/{launch.notebook.name}?token={token}"
     assert launch.notebook == (out / "notebooks" / "report-hedong-2022.ipynb").resolve()
     source = "".join(c.source for c in nbformat.read(launch.notebook, as_version=4).cells)
     assert '"hedong"' in source and "2022" in source and (lab_root / "data" / "sample").resolve().as_posix() in source
@@ -331,7 +333,7 @@ def test_lab_opens_in_chinese_on_the_report_notebook(lab_root: Path, tmp_path: P
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
     page = context.new_page()
     try:
-        page.goto(f"http://127.0.0.1:{port}/lab/tree/{launch.notebook.name}?token={token}")
+        page.goto(launch.url)  # what `zongjie lab --no-browser` prints
         menu = page.locator(".lm-MenuBar-item")
         menu.first.wait_for(state="visible", timeout=90 * SECOND)
         page.locator(".jp-NotebookPanel").first.wait_for(state="visible", timeout=90 * SECOND)

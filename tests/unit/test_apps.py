@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import nbformat
 from conftest import PARAMS, SAMPLE
@@ -93,3 +94,14 @@ def test_the_notebooks_name_the_menu_items_of_jupyterlab_in_chinese():
         )
         assert "“运行 → 运行所有单元格”" in text, name
         assert "全部运行" not in text, name
+
+
+def test_lab_no_browser_prints_the_address_of_the_notebook_with_its_token(tmp_path, monkeypatch, capsys):
+    from toolkit.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(apps.Launch, "run", lambda self: 0)
+    assert main(["lab", "--data", str(SAMPLE), "--params", str(PARAMS), "--out", "out", "--no-browser"]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if x.startswith("在浏览器中打开"))
+    assert re.search(r"http://127\.0\.0\.1:\d+/lab/tree/out/notebooks/report-\w+-\d{4}\.ipynb\?token=[0-9a-f]{48}$", line)

@@ -20,9 +20,12 @@ from __future__ import annotations
 import ast
 import json
 import os
+import secrets
+import socket
 import subprocess
 import sys
 import tempfile
+import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +57,8 @@ class Launch:
     env: dict[str, str] = field(default_factory=dict)
     cwd: Path = field(default_factory=Path.cwd)
     notebook: Path | None = None
+    #: the address that opens the notebook itself, with the token (when the launcher knows it)
+    url: str = ""
 
     def environment(self) -> dict[str, str]:
         return {**os.environ, **self.env}
@@ -203,12 +208,19 @@ def lab_launch(
     ip: str = "127.0.0.1",
     settings_home: Path | None = None,
     extra: Sequence[str] = (),
+    token: str | None = None,
 ) -> Launch:
-    """JupyterLab in Chinese, rooted at the current folder, opening the parameterized notebook."""
+    """JupyterLab in Chinese, rooted at the current folder, opening the parameterized notebook.
+
+    The server gets a port (a free one unless given) and a token (a new one unless given)
+    chosen here, so :attr:`Launch.url` opens the notebook itself, logged in.
+    """
     target = lab_notebook(data, params, out, bureau, year).resolve()
     root = Path.cwd().resolve()
     if not target.is_relative_to(root):
         root = target.parent
+    port = port or free_port(ip)
+    token = token or secrets.token_hex(24)
     settings = chinese_settings(settings_home or Path(tempfile.mkdtemp(prefix="zongjie-lab-")))
     command = [
         sys.executable,
@@ -219,11 +231,23 @@ def lab_launch(
         f"--ServerApp.root_dir={root}",
         f"--LabApp.app_settings_dir={settings}",
         "--LabApp.news_url=None",  # bureau intranets are offline: no news fetched from the internet
+        f"--IdentityProvider.token={token}",
+        "--ServerApp.log_level=WARN",  # the address is said in Chinese by the command instead
         *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),  # containers run as root
         *_server_flags(port, open_browser, ip),
         *extra,
     ]
-    return Launch(command, {}, root, target)
+    path = urllib.parse.quote(target.relative_to(root).as_posix())
+    url = f"http://{ip or '127.0.0.1'}:{port}/lab/tree/{path}?token={token}"
+    return Launch(command, {}, root, target, url)
+
+
+def free_port(ip: str = "127.0.0.1") -> int:
+    """A port nothing listens on now, for a server started next."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((ip or "127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def notebook_defaults() -> dict[str, Any]:

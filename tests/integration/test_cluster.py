@@ -10,11 +10,12 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
-from conftest import ACTIVITIES, FINANCE, PARAMS, PROBLEMS, SAMPLE, write_csv, zongjie
+from conftest import ACTIVITIES, FINANCE, PARAMS, PROBLEMS, SAMPLE, own_template, write_csv, zongjie
 
 from toolkit.run.execute import complete, recorded
 
@@ -112,6 +113,32 @@ def test_the_cluster_writes_what_the_pool_writes(tmp_path, cluster):
     assert rows["qingshan"]["reused"] == ""
 
 
+def test_a_report_definition_and_a_bureaus_own_template_travel_with_the_task(tmp_path, cluster):
+    """The workers have neither the chosen definition (``--report FOLDER``) nor hedong's own template."""
+    from docx import Document
+
+    from toolkit.report.definitions import new_report
+
+    address, _ = cluster
+    data, params, _ = world(tmp_path)
+    own_template(params, "hedong", "党史学习教育开展以来，", "本局党史学习教育开展以来，")
+    brief = new_report("brief", tmp_path / "templates", title="工作简报")
+    runs = {"pool": (), "cluster": ("--cluster", address)}
+    for report, figures in (((), "figures.json"), (("--report", brief), "brief.figures.json")):
+        for name, extra in runs.items():
+            args = batch_args(data, params, tmp_path / name, "--bureau", "hedong", "--bureau", "qingshan", *report)
+            done = zongjie(*args, *extra)
+            assert done.returncode == 0, done.stderr[-3000:]
+        for code in ("hedong", "qingshan"):
+            mine, theirs = tmp_path / "pool" / YEAR / code, tmp_path / "cluster" / YEAR / code
+            assert (mine / figures).read_bytes() == (theirs / figures).read_bytes(), (code, figures)
+        if not report:
+            hedong = Document(str(tmp_path / "cluster" / YEAR / "hedong" / "report.docx")).paragraphs
+            assert any(p.text.startswith("本局党史学习教育开展以来") for p in hedong)
+    texts = [p.text for p in Document(str(tmp_path / "cluster" / YEAR / "qingshan" / "brief.docx")).paragraphs]
+    assert texts[0].endswith("2021年工作简报")
+
+
 def descendants(root: int) -> set[int]:
     parents = {}
     for entry in Path("/proc").iterdir():
@@ -181,17 +208,18 @@ def free_port() -> int:
 
 
 def test_a_scheduler_that_goes_away_ends_the_batch_with_its_summary(tmp_path):
+    """The batch ends with what finished and 已中断 for the rest; the worker, left without its
+    scheduler, ends its kernel; neither leaves a folder behind."""
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
+    temporary = Path(tempfile.mkdtemp(prefix="zj-"))  # short: kernels' socket paths must fit
+    env = {**os.environ, "TMPDIR": str(temporary)}
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
     scheduler = subprocess.Popen(
-        [DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        [DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], **quiet
     )
     worker = subprocess.Popen(
-        [DASK, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        [DASK, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"], **quiet
     )
     data, params, codes = world(tmp_path, extra=40)
     out = tmp_path / "out"
@@ -201,15 +229,17 @@ def test_a_scheduler_that_goes_away_ends_the_batch_with_its_summary(tmp_path):
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            env=env,
         )
         wait_for(lambda: any(out.glob(f"{YEAR}/*/result.json")) or process.poll() is not None)
         assert process.poll() is None, "the batch ended before its scheduler could be stopped"
         scheduler.kill()
         stdout, stderr = process.communicate(timeout=300)
+        worker.wait(120)  # a worker whose scheduler is gone closes itself
     finally:
         for child in (scheduler, worker):
             if child.poll() is None:
-                child.terminate()
+                child.kill()
             child.wait(60)
     assert process.returncode == 1, stderr[-3000:]
     assert f"与集群调度器“{address}”的连接已断开" in stderr and "Traceback" not in stderr
@@ -219,6 +249,9 @@ def test_a_scheduler_that_goes_away_ends_the_batch_with_its_summary(tmp_path):
     stopped = [c for c, r in rows.items() if r["status"] == "interrupted"]
     assert stopped and all(rows[c]["error"] == "已中断，未完成。" for c in stopped)
     assert "已中断" in stdout
+    left = [p.name for p in temporary.iterdir() if p.name.startswith("zongjie-")]
+    shutil.rmtree(temporary, ignore_errors=True)
+    assert not left  # kernels' sockets, tasks' folders
 
 
 def test_an_address_without_a_scheduler_is_a_clear_error(tmp_path):

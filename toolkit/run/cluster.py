@@ -47,14 +47,14 @@ from distributed.comm.addressing import parse_address, parse_host_port
 from distributed.comm.registry import backends
 
 from toolkit import __version__
-from toolkit.errors import WriteFailed, ZongjieError
+from toolkit.errors import KernelDied, WriteFailed, ZongjieError
 from toolkit.outputs import RESULT, atomic_write, previous_figures
 from toolkit.report.definitions import definition_files, definition_folder
 from toolkit.resources import DEFAULT_REPORT
 from toolkit.run import execute
 from toolkit.run.execute import RunResult
 from toolkit.run.inputs import OWN
-from toolkit.run.kernels import IPC_PREFIX, KernelSlot, peak_kb
+from toolkit.run.kernels import IPC_PREFIX, KernelResetFailed, KernelSlot, peak_kb
 from toolkit.run.lifetime import deferred_stop, private_folder, remove_orphans
 from toolkit.run.spec import RunSpec
 
@@ -69,7 +69,9 @@ IN_FLIGHT_PER_THREAD = 2
 #: Seconds between looks at the overview notebook while the cluster's results come in.
 POLL = 0.5
 #: Seconds to stop the overview's kernel, and for a worker to end its kernel when the batch ends.
-STOP_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+#: Seconds between looks at a worker's kernel while it is being reset (it may have been ended).
+RESET_POLL = 1.0
 #: Start of the private folders a worker lays a task out in (see ``lifetime.private_folder``).
 TASK_PREFIX = "zongjie-task-"
 
@@ -123,13 +125,26 @@ def _ledger_name(spec: RunSpec) -> str:
     return f"{OUT}/{rel}" if rel else f"{LEDGERS}/{Path(spec.ledger_cache).name}"
 
 
-def _previous(folder: Path) -> list[Path]:
-    """The figures JSON files a bureau's folder holds (shown and kept aside), read by "changed since"."""
+def _previous(folder: Path) -> dict[str, Path]:
+    """What each report of the bureau last showed, by its figures JSON's name ("changed since" reads it).
+
+    The shown ``<name>`` when there is one, else the copy a run that did not write it left
+    aside (``.previous.<name>``). A task carries it as ``<name>``: the worker's run moves it
+    aside itself (``execute.clear``), as a run in a pool worker does.
+    """
     if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.glob(previous_figures("*figures.json")) if p.is_file()) + sorted(
-        p for p in folder.glob("*figures.json") if p.is_file()
-    )
+        return {}
+    aside = previous_figures("")
+    shown: dict[str, Path] = {}
+    kept: dict[str, Path] = {}
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or not path.name.endswith("figures.json"):
+            continue
+        if not path.name.startswith("."):
+            shown[path.name] = path
+        elif path.name.startswith(aside) and not path.name[len(aside) :].startswith("."):
+            kept[path.name[len(aside) :]] = path
+    return {**kept, **shown}
 
 
 def pack(spec: RunSpec, fingerprint: str, plugin: str) -> Task:
@@ -142,8 +157,8 @@ def pack(spec: RunSpec, fingerprint: str, plugin: str) -> Task:
                 files[f"{PARAMS}/{rel}"] = path.read_bytes()
     if spec.ledger_cache is not None:
         files[_ledger_name(spec)] = Path(spec.ledger_cache).read_bytes()
-    for path in _previous(spec.folder):
-        files[f"{OUT}/{spec.year}/{spec.bureau}/{path.name}"] = path.read_bytes()
+    for name, path in _previous(spec.folder).items():
+        files[f"{OUT}/{spec.year}/{spec.bureau}/{name}"] = path.read_bytes()
     if spec.template is not None and Path(spec.template).is_file():
         files[f"{TEMPLATE}/{Path(spec.template).name}"] = Path(spec.template).read_bytes()
     if spec.report != DEFAULT_REPORT:
@@ -242,6 +257,29 @@ def store(spec: RunSpec, returned: Returned) -> RunResult:
 # --- a worker: one kernel per process, kept across notebooks ------------------------------
 
 
+class WorkerSlot(KernelSlot):
+    """A Dask worker's kernel slot: once its batch has ended (``closed``) it starts no kernel, and a
+    reset whose kernel was ended meanwhile gives up at once instead of waiting for a reply that
+    cannot come (the batch's end kills the kernel whatever it is doing)."""
+
+    closed = False
+
+    async def _start(self, folder: Path) -> None:
+        if self.closed:
+            raise KernelDied("批处理已结束，本工作节点不再启动内核")
+        await super()._start(folder)
+
+    async def _reset(self, folder: Path) -> None:
+        reset = asyncio.ensure_future(super()._reset(folder))
+        try:
+            while not (await asyncio.wait({reset}, timeout=RESET_POLL))[0]:
+                if self.closed or self.km is None or not await self.km.is_alive():
+                    raise KernelResetFailed("内核已结束")
+            reset.result()
+        finally:
+            reset.cancel()
+
+
 class KernelPlugin(WorkerPlugin):
     """One kernel per Dask worker process for one batch, kept across its notebooks.
 
@@ -254,25 +292,27 @@ class KernelPlugin(WorkerPlugin):
     def __init__(self, name: str):
         self.name = name
         self.root: Path | None = None
-        self.slot: KernelSlot | None = None
+        self.slot: WorkerSlot | None = None
         self.lock: threading.Lock | None = None
         self.closed = False
 
     def setup(self, worker: Worker) -> None:
         remove_orphans(TASK_PREFIX)  # the task folders of a worker killed on this machine
         self.root = private_folder(IPC_PREFIX)
-        self.slot = KernelSlot(self.root)
+        self.slot = WorkerSlot(self.root)
         self.lock = threading.Lock()  # one notebook at a time on the kernel, whatever --nthreads says
 
     async def teardown(self, worker: Worker) -> None:
         self.closed = True
         if self.slot is None:
             return
+        self.slot.closed = True
         self.slot.kill()  # a notebook running now ends at once
         executor = worker.executors.get("default")
         with contextlib.suppress(Exception):  # the worker is closing: its executor may be gone
             if executor is not None:  # the kernel's client belongs to the thread that ran the notebooks
-                await asyncio.wait_for(asyncio.wrap_future(executor.submit(self.slot.discard)), STOP_TIMEOUT)
+                discarded = asyncio.wrap_future(executor.submit(self.slot.discard))
+                await asyncio.wait_for(asyncio.shield(discarded), STOP_TIMEOUT)  # done later if not now
         if self.root is not None:
             shutil.rmtree(self.root, ignore_errors=True)
         remove_orphans(TASK_PREFIX)
@@ -487,8 +527,8 @@ class _Session:
         try:
             local = LocalOverview(*overview) if overview is not None else None
             if self.todo:
-                self.client.register_plugin(KernelPlugin(self.plugin), name=self.plugin)
-                registered = True
+                registered = True  # removed at the end even if registering was cut short
+                self._register()
             with self.client.as_current():  # distributed.wait finds its client there
                 self._collect(local)
         except KeyboardInterrupt:  # Ctrl-C or SIGTERM
@@ -499,6 +539,17 @@ class _Session:
             with deferred_stop():  # another Ctrl-C meanwhile must not lose what finished
                 self._end(registered, local)
         return self.ran
+
+    def _register(self) -> None:
+        """The batch's kernel plugin on every worker (and on those that join later)."""
+        try:
+            self.client.register_plugin(KernelPlugin(self.plugin), name=self.plugin)
+        except (OSError, TimeoutError, CancelledError):  # the scheduler went away
+            raise
+        except Exception as err:  # a worker without zongjie, or with another version of it
+            raise ClusterError(
+                f"集群工作节点无法加载 zongjie（{type(err).__name__}: {err}）：请在每台机器上安装与本机相同版本的 zongjie。"
+            ) from None
 
     def _collect(self, local: LocalOverview | None) -> None:
         self._submit()
@@ -530,7 +581,12 @@ class _Session:
         while room > 0 and self.todo:
             spec, fingerprint = self.todo.popleft()
             key = f"zongjie-{spec.year}-{spec.bureau}-{uuid.uuid4().hex[:8]}"
-            task = pack(spec, fingerprint, self.plugin)
+            try:
+                task = pack(spec, fingerprint, self.plugin)
+            except OSError as err:  # an input gone since the plan: this bureau fails, as its notebook would
+                error = f"无法读取本单位的输入文件“{err.filename or ''}”（{err.strerror or err}）。"
+                self._report(spec.bureau, store(spec, Returned(RunResult(spec.bureau, spec.year, error=error))))
+                continue
             self.futures[self.client.submit(run_task, task, key=key, retries=RETRIES, pure=False)] = spec
             room -= 1
 

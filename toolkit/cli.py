@@ -222,12 +222,6 @@ def cmd_render(args: argparse.Namespace) -> int:
     spec = RunSpec.from_options(args)
     _require_pdf(spec)
     ledgers = load_ledgers(spec.data_dir, contract=load_contract(spec.params_dir))
-    if ledgers.notices:
-        print(
-            f"提示：台账中有{len(ledgers.notices)}处内容未作为数据读取（副本、隐藏工作表、标题行、合计行或多余的列），"
-            "详见 zongjie validate。",
-            file=sys.stderr,
-        )
     rep = report.prepare(ledgers, spec.params_dir, spec.bureau, spec.year, spec.signed_on, report=spec.report)
     folder = report.write(
         rep, spec.out_dir, spec.template, final=spec.final
@@ -240,7 +234,24 @@ def cmd_render(args: argparse.Namespace) -> int:
         print(f"草稿中有{len(missing)}处待补充：")
         for f in missing:
             print(f"- {f.label}：{f.missing}")
+    if rep.findings:
+        print(f"提示{len(rep.findings)}条，请核实：")
+        for finding in rep.findings:
+            figure = rep.figures.get(finding.key or "")
+            label = figure.label if figure is not None else "报告"
+            print(f"- {label}：{finding.message}")
+    _notices_hint(len(ledgers.notices))
     return _write_pdf(folder / files.docx) if spec.pdf else 0
+
+
+def _notices_hint(count: int) -> None:
+    """One line, after what the command did: what the loader left out on purpose (listed by validate)."""
+    if count:
+        print(
+            f"注：台账中有{count}处内容未作为数据读取（副本、隐藏工作表、标题行、合计行或多余的列），"
+            "详见 zongjie validate。",
+            file=sys.stderr,
+        )
 
 
 # --------------------------------------------------------------------------- --pdf
@@ -295,7 +306,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
     _, param_problems = load_all(args.params_dir)
     problems += param_problems + check_all(args.params_dir)  # overrides: structure and values
     problems += check_definitions(args.params_dir)  # report definitions and bureaus' own templates
-    print_notices(notices)
     if problems or ledgers is None:
         print(DataError(problems), file=sys.stderr)
         if args.report:
@@ -303,7 +313,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
             write_problem_workbook(problems, args.data_dir, args.report)
             print(f"问题清单：{args.report}（问题单元格已标红并加批注）", file=sys.stderr)
+        print_notices(notices)
         return 1
+    print_notices(notices)
     added = "".join(f"，{t.zh}{len(ledgers.frame(t.name))}条" for t in contract.extra)
     print(
         f"检查通过：{len(ledgers.bureaus)}个单位，"
@@ -352,6 +364,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     _print_summary(summary)
+    _notices_hint(progress.notices)
     if summary.interrupted:
         print("已中断：已完成的单位已写入汇总，其余标为“已中断”。", file=sys.stderr)
     ok = summary.ok and not any(r.pdf_error for r in summary.results)
@@ -363,10 +376,10 @@ class _Progress:
 
     def __init__(self, bar_class: Any, overview: str) -> None:
         self.bar_class, self.overview, self.bar = bar_class, overview, None
+        self.notices = 0
 
     def planned(self, plan: batch.Plan) -> None:
-        if plan.notices:
-            print(f"提示：台账中有{len(plan.notices)}处内容未作为数据读取，详见 zongjie validate。", file=sys.stderr)
+        self.notices = len(plan.notices)
         if plan.failed:
             failed = "、".join(plan.failed)
             print(f"台账中这些单位的数据有问题，不生成报告：{failed}（问题清单见各单位目录）", file=sys.stderr)

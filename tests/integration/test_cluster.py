@@ -139,6 +139,48 @@ def test_a_report_definition_and_a_bureaus_own_template_travel_with_the_task(tmp
     assert texts[0].endswith("2021年工作简报")
 
 
+def test_a_task_carries_every_file_its_notebook_reads(tmp_path):
+    """What a task packs here is laid out on a worker with the batch's own relative layout."""
+    from toolkit.run.cluster import pack, unpack
+    from toolkit.run.spec import RunSpec
+
+    data, params, _ = world(tmp_path)
+    (params / "contract.yaml").write_text("# 台账约定\n", encoding="utf-8")
+    (params / "overrides" / f"qingshan-{int(YEAR) - 1}.yaml").write_text("overrides: {}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    rows = out / YEAR / ".zongjie" / "ledgers" / "qingshan.pkl"
+    rows.parent.mkdir(parents=True)
+    rows.write_bytes(b"rows")
+    folder = out / YEAR / "qingshan"
+    folder.mkdir()
+    (folder / ".previous.figures.json").write_text("kept aside", encoding="utf-8")  # no figures.json shown
+    (folder / "report.docx").write_bytes(b"an old output, not an input")
+    template = tmp_path / "模板.docx"
+    template.write_bytes(b"docx")
+    spec = RunSpec(data, params, int(YEAR), out, "qingshan", template=template, ledger_cache=rows).resolved()
+
+    task = pack(spec, "fingerprint", "plugin", {"params/contract.yaml": (params / "contract.yaml").read_bytes()})
+    assert sorted(task.files) == [
+        "out/2021/.zongjie/ledgers/qingshan.pkl",
+        "out/2021/qingshan/figures.json",  # the worker's run keeps it aside itself
+        "params/bureaus/qingshan.yaml",
+        "params/contract.yaml",
+        "params/overrides/qingshan-2020.yaml",
+        "params/overrides/qingshan-2021.yaml",
+        "template/模板.docx",
+    ]
+    assert task.files["out/2021/qingshan/figures.json"] == b"kept aside"
+
+    there = unpack(task, tmp_path / "worker")
+    assert there.params_dir == tmp_path / "worker" / "params" and there.out_dir == tmp_path / "worker" / "out"
+    assert there.ledger_cache is not None and there.ledger_cache.read_bytes() == b"rows"
+    assert there.template is not None and there.template.read_bytes() == b"docx"
+    assert there.folder == tmp_path / "worker" / "out" / YEAR / "qingshan"
+    assert (there.params_dir / "bureaus" / "qingshan.yaml").read_bytes() == (
+        params / "bureaus" / "qingshan.yaml"
+    ).read_bytes()
+
+
 def descendants(root: int) -> set[int]:
     parents = {}
     for entry in Path("/proc").iterdir():

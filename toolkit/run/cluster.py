@@ -4,9 +4,9 @@
 submitting) machine as always; only the bureaus' notebooks go to the cluster. No shared
 file system is assumed: each task carries what its notebook reads (:func:`pack`): the
 bureau's validated rows (the pickle ``batch.own_rows`` wrote), its parameter file and
-corrections (every file :data:`toolkit.run.inputs.OWN` lists), a ``--template``, the
-report definition of a non-default ``--report`` and the previous run's figures JSON (for
-"changed since the last run"). A worker lays them out in a private temporary folder with
+corrections (every file of the parameters folder that :mod:`toolkit.run.inputs` lists),
+a ``--template``, the report definition of a non-default ``--report`` and the previous
+run's figures JSON (for "changed since the last run"). A worker lays them out in a private temporary folder with
 the batch's own relative layout (:func:`unpack`), runs :func:`execute.run_one` there on
 the kernel its process keeps (:class:`KernelPlugin`, one per Dask worker process, as a
 pool worker keeps one) and sends back the result with the bureau folder's output files as
@@ -53,7 +53,7 @@ from toolkit.report.definitions import definition_files, definition_folder
 from toolkit.resources import DEFAULT_REPORT
 from toolkit.run import execute
 from toolkit.run.execute import RunResult
-from toolkit.run.inputs import OWN
+from toolkit.run.inputs import OWN, SHARED, Inputs
 from toolkit.run.kernels import IPC_PREFIX, KernelResetFailed, KernelSlot, peak_kb
 from toolkit.run.lifetime import deferred_stop, private_folder, remove_orphans
 from toolkit.run.spec import RunSpec
@@ -147,14 +147,25 @@ def _previous(folder: Path) -> dict[str, Path]:
     return {**kept, **shown}
 
 
-def pack(spec: RunSpec, fingerprint: str, plugin: str) -> Task:
-    """The task for one bureau: its spec and the bytes of every file its notebook reads."""
+def params_files(groups: dict[str, Inputs], spec: RunSpec) -> dict[str, bytes]:
+    """The files of the parameters folder among the inputs ``groups`` lists, by their place in a task."""
     files: dict[str, bytes] = {}
-    for find in OWN.values():  # parameters, corrections (this year's and last), own template
+    for find in groups.values():
         for path in find(spec):
             rel = _relative(path, spec.params_dir)
             if rel and path.is_file():
                 files[f"{PARAMS}/{rel}"] = path.read_bytes()
+    return files
+
+
+def pack(spec: RunSpec, fingerprint: str, plugin: str, shared: dict[str, bytes] | None = None) -> Task:
+    """The task for one bureau: its spec and the bytes of every file its notebook reads.
+
+    ``shared`` is what every bureau's task carries alike (``params_files(SHARED, spec)``,
+    read once per batch: the ledger contract); the bureau's own are added here (its
+    parameters, corrections of this year and last, own template: every file ``OWN`` lists).
+    """
+    files = {**(shared or {}), **params_files(OWN, spec)}
     if spec.ledger_cache is not None:
         files[_ledger_name(spec)] = Path(spec.ledger_cache).read_bytes()
     for name, path in _previous(spec.folder).items():
@@ -518,6 +529,7 @@ class _Session:
         self.plugin = f"zongjie-kernel-{uuid.uuid4().hex[:12]}"
         self.todo: deque[tuple[RunSpec, str]] = deque()
         self.futures: dict[Future[Returned], RunSpec] = {}
+        self.shared: dict[str, bytes] | None = None  # the parameters folder's files every task carries
         self.ran = Ran()
 
     def run(self, jobs: Sequence[tuple[RunSpec, str]], overview: tuple[str, RunSpec] | None) -> Ran:
@@ -582,7 +594,9 @@ class _Session:
             spec, fingerprint = self.todo.popleft()
             key = f"zongjie-{spec.year}-{spec.bureau}-{uuid.uuid4().hex[:8]}"
             try:
-                task = pack(spec, fingerprint, self.plugin)
+                if self.shared is None:
+                    self.shared = params_files(SHARED, spec)
+                task = pack(spec, fingerprint, self.plugin, self.shared)
             except OSError as err:  # an input gone since the plan: this bureau fails, as its notebook would
                 error = f"无法读取本单位的输入文件“{err.filename or ''}”（{err.strerror or err}）。"
                 self._report(spec.bureau, store(spec, Returned(RunResult(spec.bureau, spec.year, error=error))))

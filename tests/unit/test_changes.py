@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from toolkit.report.changes import from_last_year, keep_previous, read_previous, since_last_run
 from toolkit.report.figures import Figure, Figures
 from toolkit.report.render import figures_json
@@ -44,3 +46,13 @@ def test_last_year_numbers_with_relative_change():
     [(change, ratio)] = from_last_year(now, then)
     assert str(change) == "收入：100→152" and float(ratio) == 0.52
     assert from_last_year(now, None) == []
+
+
+def test_clearing_a_folder_again_and_again_keeps_one_previous_copy(tmp_path):
+    from toolkit.run.execute import clear
+
+    for run in range(30):
+        (tmp_path / "figures.json").write_text(json.dumps({"figures": [{"key": "a", "text": str(run)}]}), "utf-8")
+        clear(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".previous.figures.json"]
+    assert read_previous(tmp_path)["a"]["text"] == "29"

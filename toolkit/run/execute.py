@@ -225,7 +225,8 @@ def clear(folder: Path) -> None:
     """
     (folder / RESULT).unlink(missing_ok=True)
     for figures_json in folder.glob("*figures.json"):
-        keep_previous(folder, figures_json.name)
+        if not figures_json.name.startswith("."):  # the copies kept aside are not kept aside again
+            keep_previous(folder, figures_json.name)
     for path in folder.iterdir():
         # outputs, and temporary files a killed run left half written
         if path.is_file() and (not path.name.startswith(".") or path.name.endswith(".tmp")):

@@ -13,7 +13,6 @@ Goals (2 cores): batch ≥ 3× faster than the loop; a report ≤ 1.5× the floo
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import resource
 import shutil
@@ -112,8 +111,9 @@ def main() -> None:
             for code in codes:
                 record = json.loads((tmp / "batch" / str(year) / code / "result.json").read_text(encoding="utf-8"))
                 memory.append(record.get("memory_mb", {}))
-        with open(tmp / "batch" / "2021" / "summary.csv", encoding="utf-8-sig") as handle:
-            ok = sum(r["status"] == "ok" for r in csv.DictReader(handle))
+        from toolkit.run.batch import read_summary
+
+        ok = sum(r["status"] == "ok" for r in read_summary(tmp / "batch" / "2021" / "summary.csv"))
 
         sample = jobs[: args.sequential] if args.sequential else jobs
         seq_wall = seq_cpu = 0.0

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import json
 import os
 import random
@@ -229,11 +228,12 @@ def executed(path: Path) -> bool:
 
 
 def summary_rows(year_dir: Path) -> list[dict[str, str]] | None:
+    from toolkit.run.batch import read_summary
+
     try:
-        text = (year_dir / "summary.csv").read_text(encoding="utf-8-sig")
+        return read_summary(year_dir / "summary.csv")
     except OSError:
         return None
-    return list(csv.DictReader(text.splitlines()))
 
 
 def verify(out: Path, codes: list[str], since: float) -> list[str]:

@@ -17,7 +17,6 @@ Goals (issue 11, 2 cores): 1,000 bureau-years in under 5 minutes, ≤ 0.6 s CPU 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import shutil
 import sys
@@ -81,8 +80,9 @@ def main() -> None:
         if args.jobs:
             batch += ["--jobs", str(args.jobs)]
         wall, cpu, code = timed(batch)
-        with open(out / str(YEAR) / "summary.csv", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
+        from toolkit.run.batch import read_summary
+
+        rows = read_summary(out / str(YEAR) / "summary.csv")
         ok = sum(r["status"] == "ok" for r in rows)
         paths = [out / str(YEAR) / c / "result.json" for c in codes]
         paths = sorted((p for p in paths if p.is_file()), key=lambda p: p.stat().st_mtime)  # in finishing order

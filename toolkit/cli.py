@@ -113,6 +113,11 @@ def parser() -> argparse.ArgumentParser:
         "校验、汇总与索引仍在本机",
     )
     p.add_argument("--force", action="store_true", help="重新生成未改动的单位")
+    p.add_argument(
+        "--reviewed-only",
+        action="store_true",
+        help="与 --final 同用：只为数据已核对（或已定稿）的单位生成正式稿，其余标为未核对",
+    )
     p.add_argument("--timeout", type=_positive, default=600, metavar="秒数", help="每个笔记本的超时秒数，默认 600")
     p = sub.add_parser("reports", help="列出全部报告定义及其数据项")
     p.add_argument(
@@ -305,7 +310,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         problems += check_codes(ledgers, known)
     _, param_problems = load_all(args.params_dir)
     problems += param_problems + check_all(args.params_dir)  # overrides: structure and values
-    problems += check_definitions(args.params_dir)  # report definitions and bureaus' own templates
+    unavailable: dict[str, list[str]] = {}
+    problems += check_definitions(args.params_dir, unavailable)  # report definitions and bureaus' own templates
+    for name, tables in unavailable.items():
+        print(f"注：报告“{name}”要读{'、'.join(tables)}，参数目录的 contract.yaml 中没有这些台账，暂不可用。")
     if problems or ledgers is None:
         print(DataError(problems), file=sys.stderr)
         if args.report:
@@ -349,6 +357,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from toolkit.run import batch
 
     spec = RunSpec.from_options(args)
+    if args.reviewed_only and not spec.final:
+        print("错误：--reviewed-only 只用于正式稿，请同时加 --final。", file=sys.stderr)
+        return 2
     _require_pdf(spec)
     progress = _Progress(tqdm, batch.OVERVIEW)
     try:
@@ -360,6 +371,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             on_plan=progress.planned,
             on_result=progress.shown,
             cluster=args.cluster,
+            reviewed_only=args.reviewed_only,
         )
     finally:
         progress.close()
@@ -408,10 +420,15 @@ def _print_summary(summary: batch.BatchSummary) -> None:
     results = summary.results
     ok = sum(r.ok for r in results)
     stopped = sum(r.interrupted for r in results)
-    counts = f"成功{ok}个，失败{len(results) - ok - stopped}个" + (f"，已中断{stopped}个" if stopped else "")
+    held = [r for r in results if r.held]
+    failed = len(results) - ok - stopped - len(held)
+    counts = f"成功{ok}个，失败{failed}个" + (f"，已中断{stopped}个" if stopped else "")
+    counts += f"，未核对{len(held)}个（未生成正式稿）" if held else ""
     print(f"{summary.year}年：{len(results)}个单位，{counts}，用时{summary.seconds:.1f}秒。")
     for r in results:
-        if not r.ok and not r.interrupted:
+        if r.held:
+            print(f"- {r.bureau} {r.held}")
+        elif not r.ok and not r.interrupted:
             print(f"- {r.bureau} 失败：{r.error}")
         elif r.pdf_error:
             print(f"- {r.bureau} PDF 未生成：{r.pdf_error}")
@@ -477,11 +494,15 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_reports(args: argparse.Namespace) -> int:
     """List every report definition with its figures; a definition that does not load is listed with its problems."""
     from toolkit.data.contract_file import load_contract
-    from toolkit.report.definitions import DefinitionError, describe, list_reports, load_definition
+    from toolkit.report.definitions import DefinitionError, describe, list_reports, load_definition, missing_tables
 
     contract = load_contract(args.params_dir if args.params_dir.is_dir() else None)
     status = 0
     for name in list_reports():
+        absent = missing_tables(name, contract)
+        if absent:
+            print(f"{name}：暂不可用，要读的{'、'.join(absent)}不在参数目录的 contract.yaml 中")
+            continue
         try:
             print(describe(load_definition(name, contract=contract)))
         except DefinitionError as err:

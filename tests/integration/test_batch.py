@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import shutil
@@ -29,6 +28,7 @@ from conftest import (
 from docx import Document
 
 from toolkit.publish.index_page import BUREAU_FILES
+from toolkit.run.batch import read_summary
 
 BUREAUS = ["fengling", "hedong", "meiling", "qingshan", "yunshui", "lacking"]
 
@@ -82,8 +82,7 @@ def index_rows(page: str) -> list:
 
 
 def summary_rows(out: Path) -> dict[str, dict]:
-    text = (out / "summary.csv").read_text(encoding="utf-8-sig")
-    return {row["bureau"]: row for row in csv.DictReader(text.splitlines())}
+    return {row["bureau"]: row for row in read_summary(out / "summary.csv")}
 
 
 def test_batch_exit_code_and_summary(batch):

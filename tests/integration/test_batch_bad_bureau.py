@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import subprocess
@@ -11,6 +10,8 @@ from datetime import date
 
 import pytest
 from conftest import ACTIVITIES, FINANCE, PROBLEMS, write_csv
+
+from toolkit.run.batch import read_summary
 
 openpyxl = pytest.importorskip("openpyxl")
 HEADERS = ["单位代码", "日期", "结束日期", "活动类型", "活动名称", "参加对象", "地点", "人数", "备注"]
@@ -78,7 +79,7 @@ def test_the_broken_bureau_fails_alone_and_the_batch_exits_1(batch):
     result = batch["result"]
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stdout + result.stderr
-    rows = {r["bureau"]: r for r in csv.DictReader((batch["out"] / "summary.csv").read_text("utf-8-sig").splitlines())}
+    rows = {r["bureau"]: r for r in read_summary(batch["out"] / "summary.csv")}
     assert rows["demo"]["status"] == "ok" and rows["broken"]["status"] == "failed"
     assert (batch["out"] / "demo" / "report.docx").is_file()
     assert not (batch["out"] / "broken" / "report.docx").exists()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import json
 
 from conftest import FINANCE, PARAMS, SAMPLE, write_csv
 
 from toolkit import cli
+from toolkit.run.batch import read_summary
 
 
 def _batch(data, params, out) -> None:
@@ -26,7 +26,7 @@ def test_second_batch_names_the_changed_figure(minimal, tmp_path):
     _batch(data, params, out)
     folder = out / "2021" / "demo"
     before = _texts(folder)
-    first = next(csv.DictReader((out / "2021" / "summary.csv").read_text("utf-8-sig").splitlines()))
+    first = read_summary(out / "2021" / "summary.csv")[0]
     assert first["changed_since_last_run"] == ""  # nothing to compare with yet
 
     changed = [dict(r, 数值="1520") if r["指标"] == "财政总收入" else r for r in FINANCE]
@@ -41,7 +41,7 @@ def test_second_batch_names_the_changed_figure(minimal, tmp_path):
         after["fiscal_revenue"]["text"],
     )
 
-    row = next(csv.DictReader((out / "2021" / "summary.csv").read_text("utf-8-sig").splitlines()))
+    row = read_summary(out / "2021" / "summary.csv")[0]
     assert row["changed_since_last_run"] == f"{label}：{old}→{new}（台账数据变化）"
     page = (folder / "report.html").read_text(encoding="utf-8")
     assert "与上次生成相比" in page

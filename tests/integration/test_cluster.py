@@ -3,7 +3,6 @@ mid-run, a scheduler that goes away, and an address where no scheduler answers."
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 import signal
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import ACTIVITIES, FINANCE, PARAMS, PROBLEMS, SAMPLE, own_template, write_csv, zongjie
 
+from toolkit.run.batch import read_summary
 from toolkit.run.execute import complete, recorded
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -77,8 +77,7 @@ def batch_args(data: Path, params: Path, out: Path, *extra: str) -> list[str]:
 
 
 def summary_rows(out: Path) -> list[dict[str, str]]:
-    text = (out / YEAR / "summary.csv").read_text(encoding="utf-8-sig")
-    return [{k: v for k, v in row.items() if k not in TIMING} for row in csv.DictReader(text.splitlines())]
+    return [{k: v for k, v in row.items() if k not in TIMING} for row in read_summary(out / YEAR / "summary.csv")]
 
 
 def assert_same_reports(pool: Path, on_cluster: Path, codes: list[str]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import ACTIVITIES, FINANCE, PARAMS, PROBLEMS, SAMPLE, write_csv
 
+from toolkit.run.batch import read_summary
 from toolkit.run.execute import complete, recorded
 
 #: Enough bureaus that a one-worker batch (~0.3 s a notebook, 3 a second) is still running when the
@@ -132,8 +132,7 @@ def start(world, *extra: str) -> tuple[subprocess.Popen, set[int]]:
 
 
 def summary(world) -> dict[str, dict]:
-    text = (world["out"] / "2021" / "summary.csv").read_text(encoding="utf-8-sig")
-    return {row["bureau"]: row for row in csv.DictReader(text.splitlines())}
+    return {row["bureau"]: row for row in read_summary(world["out"] / "2021" / "summary.csv")}
 
 
 def test_ctrl_c_stops_quickly_ends_kernels_and_summarises(world):

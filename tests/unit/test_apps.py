@@ -104,4 +104,6 @@ def test_lab_no_browser_prints_the_address_of_the_notebook_with_its_token(tmp_pa
     assert main(["lab", "--data", str(SAMPLE), "--params", str(PARAMS), "--out", "out", "--no-browser"]) == 0
     out = capsys.readouterr().out
     line = next(x for x in out.splitlines() if x.startswith("在浏览器中打开"))
-    assert re.search(r"http://127\.0\.0\.1:\d+/lab/tree/out/notebooks/report-\w+-\d{4}\.ipynb\?token=[0-9a-f]{48}$", line)
+    assert re.search(
+        r"http://127\.0\.0\.1:\d+/lab/tree/out/notebooks/report-\w+-\d{4}\.ipynb\?token=[0-9a-f]{48}$", line
+    )

@@ -123,6 +123,7 @@ def test_status_tells_clean_from_warnings_missing_failed_and_interrupted(tmp_pat
         "missing": "待补充",
         "failed": "失败",
         "interrupted": "已中断",
+        "held": "未核对",
     }
     script = page[page.index("function stateOf") :]
     assert 'r[3] ? "missing" : r[4] ? "warning" : "ok"' in script  # 成功 only with nothing to look at

@@ -59,7 +59,14 @@ def bureau_files(report: str = DEFAULT_REPORT) -> tuple[tuple[str, str], ...]:
 
 
 #: What a row's status says: the run's outcome, and for a report made, whether anything is left to look at.
-STATUS_ZH = {"ok": "成功", "warning": "有提示", "missing": "待补充", "failed": "失败", "interrupted": "已中断"}
+STATUS_ZH = {
+    "ok": "成功",
+    "warning": "有提示",
+    "missing": "待补充",
+    "failed": "失败",
+    "interrupted": "已中断",
+    "held": "未核对",
+}
 #: Sort rank of a row: what needs a person's attention comes first.
 _RANK = {"failed": 0, "interrupted": 1, "missing": 2, "warning": 3}
 #: The table's columns (header, what it means), in the order shown; the legend lists them folded.
@@ -142,7 +149,7 @@ def _folder(summary: YearSummary) -> Path:
 def _run_status(result: BureauResult) -> str:
     """ok, failed or interrupted: how the run ended."""
     status = getattr(result, "status", None)
-    return status if status in ("ok", "failed", "interrupted") else ("ok" if result.ok else "failed")
+    return status if status in ("ok", "failed", "interrupted", "held") else ("ok" if result.ok else "failed")
 
 
 def _status(result: BureauResult) -> str:

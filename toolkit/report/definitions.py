@@ -479,8 +479,26 @@ __all__ = [
 ]
 
 
-def check_all(params_dir: Path | None = None) -> list[Problem]:
-    """Every problem of every report definition, and of every bureau's own template (for ``validate``)."""
+def missing_tables(name: str, contract: Contract) -> list[str]:
+    """The tables a report's figures read (``table:`` arguments) that ``contract`` does not have.
+
+    Such a report is not wrong; it is for ledgers this office does not keep (yet): it becomes
+    usable once ``contract.yaml`` adds the table.
+    """
+    path = definition_folder(name) / FIGURES_FILE
+    data, problems = read_yaml(path, path.name)
+    if problems or not isinstance(data, dict) or not isinstance(data.get("figures"), list):
+        return []
+    named = {str(e["table"]) for e in data["figures"] if isinstance(e, dict) and isinstance(e.get("table"), str)}
+    return sorted(t for t in named if contract.find_table(t) is None)
+
+
+def check_all(params_dir: Path | None = None, unavailable: dict[str, list[str]] | None = None) -> list[Problem]:
+    """Every problem of every report definition, and of every bureau's own template (for ``validate``).
+
+    A definition over tables the contract does not have is not checked: it goes into
+    ``unavailable`` (name → those tables) when a dict is given.
+    """
     problems: list[Problem] = []
     loaded: dict[str, ReportDefinition] = {}
     try:
@@ -489,13 +507,23 @@ def check_all(params_dir: Path | None = None) -> list[Problem]:
         problems += err.problems
         contract = BASE
     for name in list_reports():
+        absent = missing_tables(name, contract)
+        if absent:
+            if unavailable is not None:
+                unavailable[name] = absent
+            continue
         try:
             loaded[name] = load_definition(name, contract=contract)
         except DefinitionError as err:
             problems += err.problems
     if params_dir is None or not (Path(params_dir) / "bureaus").is_dir():
         return problems
+    return problems + _own_template_problems(Path(params_dir), loaded)
 
+
+def _own_template_problems(params_dir: Path, loaded: dict[str, ReportDefinition]) -> list[Problem]:
+    """A bureau's own template for a report: a report that does not exist, a tag with no figure."""
+    problems: list[Problem] = []
     bureaus, _ = load_all(Path(params_dir))  # their own problems are reported by params
     for params in bureaus.values():
         own = params.values.get("templates")

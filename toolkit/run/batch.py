@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import multiprocessing
 import os
 import time
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from toolkit.codes import check_code
+from toolkit.data.contract_file import load_contract
 from toolkit.data.ledgers import Ledgers
 from toolkit.data.params import list_bureaus, load_all
 from toolkit.data.problem_workbook import write_problem_workbook
@@ -41,32 +43,41 @@ from toolkit.outputs import (
     atomic_write,
     remove_leftovers,
     report_dir,
+    report_files,
 )
 from toolkit.publish import index_page
 from toolkit.publish import pdf as pdf_copies
+from toolkit.publish.summary_definition import NoSummaryTable
 from toolkit.publish.summary_docx import write_summary_table
 from toolkit.publish.summary_table import SummaryMissingError
+from toolkit.report import signoff
+from toolkit.report.prepare import prepare
+from toolkit.resources import DEFAULT_REPORT
 from toolkit.run import lifetime, worker
 from toolkit.run.cluster import Cluster
 from toolkit.run.execute import RunResult, clear, complete, record, recorded
-from toolkit.run.inputs import fingerprints
+from toolkit.run.inputs import fingerprints, report_name
 from toolkit.run.kernels import IPC_PREFIX
 from toolkit.run.lifetime import born_deaf_to_ctrl_c, deferred_stop, init_worker, remove_orphans
 from toolkit.run.spec import RunSpec
 
-SUMMARY_COLUMNS = [
-    "bureau",
-    "name",
-    "status",
-    "missing",
-    "warnings",
-    "overrides",
-    "changed_since_last_run",
-    "changed_from_last_year",
-    "error",
-    "seconds",
-    "reused",
-]
+#: summary.csv's columns: each field's key and the Chinese header Excel shows.
+SUMMARY_COLUMNS = {
+    "bureau": "单位代码",
+    "name": "单位名称",
+    "status": "状态",
+    "signoff": "核对状态",
+    "missing": "待补充",
+    "warnings": "提示",
+    "overrides": "已修改",
+    "changed_since_last_run": "与上次相比变化",
+    "changed_from_last_year": "与上年相比变化",
+    "error": "错误",
+    "seconds": "用时（秒）",
+    "reused": "沿用上次结果",
+}
+#: How a run ended, as summary.csv writes it.
+STATUS_ZH = {"ok": "成功", "failed": "失败", "interrupted": "已中断", "held": "未生成（未核对）"}
 OVERVIEW = "overview"
 #: Seconds a worker gets to end its kernel after SIGTERM before it is killed.
 STOP_GRACE = 2.0
@@ -89,6 +100,8 @@ class Plan:
     known: list[str]
     jobs: list[Job] = field(default_factory=list)
     reused: dict[str, RunResult] = field(default_factory=dict)
+    #: bureaus held back on purpose (a final report only once reviewed), with their result
+    held: dict[str, RunResult] = field(default_factory=dict)
     overview: bool = True
     overview_print: str = ""
     # --- ledger problems: a bureau with bad rows fails alone; codes without parameters are named
@@ -121,7 +134,8 @@ class BatchSummary:
 
     @property
     def ok(self) -> bool:
-        return all(r.ok for r in self.results) and not self.interrupted and not self.problems
+        """Every bureau done (or held back on purpose), nothing stopped, nothing else wrong."""
+        return all(r.ok or r.held for r in self.results) and not self.interrupted and not self.problems
 
 
 def reusable(folder: Path, fingerprint: str) -> RunResult | None:
@@ -133,11 +147,13 @@ def reusable(folder: Path, fingerprint: str) -> RunResult | None:
     return result
 
 
-def plan(spec: RunSpec, *, bureaus: list[str] | None = None, force: bool = False) -> Plan:
+def plan(spec: RunSpec, *, bureaus: list[str] | None = None, force: bool = False, reviewed_only: bool = False) -> Plan:
     """Validate the ledgers once, cache them for the notebooks, and decide what to run.
 
     Problems in rows of one bureau fail that bureau only (its rows are left out of the
-    cache); problems that concern a whole file still raise before anything runs.
+    cache); problems that concern a whole file still raise before anything runs. With
+    ``reviewed_only`` (and a final report) a bureau whose current figures are not marked
+    已核对 or 已定稿 is held back, not rendered.
     """
 
     spec = spec.resolved()
@@ -146,7 +162,8 @@ def plan(spec: RunSpec, *, bureaus: list[str] | None = None, force: bool = False
     unknown = [c for c in codes if c not in known]
     if unknown:
         raise NotFoundError(f"参数目录中没有这些单位：{'、'.join(unknown)}。已有的单位：{'、'.join(known)}。")
-    split = load_ledgers_per_bureau(spec.data_dir, known)  # once per batch; whole-file problems raise
+    contract = load_contract(spec.params_dir)
+    split = load_ledgers_per_bureau(spec.data_dir, known, contract)  # once per batch; whole-file problems raise
     ledgers = split.ledgers
     if not split.failed:
         ledgers.require_year(spec.year)  # a year without any data stops the batch before it starts
@@ -163,8 +180,10 @@ def plan(spec: RunSpec, *, bureaus: list[str] | None = None, force: bool = False
     result.failed = {c: split.failed[c] for c in codes if c in split.failed}
     result.data_problems = [p for p in check_codes(ledgers, known) if p.bureau not in split.failed]
     result.data_problems += [p for c, ps in split.failed.items() if c not in known for p in ps]
+    held = _not_reviewed(spec, ledgers, codes, result.failed) if reviewed_only and spec.final else {}
+    result.held = {c: RunResult(c, spec.year, held=why) for c, why in held.items()}
     for code in codes:
-        if code in result.failed:
+        if code in result.failed or code in held:
             continue
         previous = None if force else reusable(report_dir(spec.out_dir, spec.year, code), prints[code])
         if previous is not None:
@@ -176,6 +195,25 @@ def plan(spec: RunSpec, *, bureaus: list[str] | None = None, force: bool = False
     stamp, page = result.stamp, spec.year_dir / OVERVIEW_PAGE
     result.overview = force or not page.is_file() or not stamp.is_file() or stamp.read_text() != result.overview_print
     return result
+
+
+def _not_reviewed(
+    spec: RunSpec, ledgers: Ledgers, codes: list[str], failed: dict[str, list[CellProblem]]
+) -> dict[str, str]:
+    """The bureaus whose report, as the data give it now, is not marked 已核对 or 已定稿, with why."""
+    out: dict[str, str] = {}
+    for code in codes:
+        if code in failed:
+            continue
+        try:
+            rep = prepare(ledgers, spec.params_dir, code, spec.year, spec.signed_on, report=spec.report)
+            now = signoff.state(spec.params_dir, rep.figures)
+        except ZongjieError as err:
+            out[code] = f"无法确认核对状态，未生成正式稿：{err}"
+            continue
+        if not now.signed:
+            out[code] = f"{now}，未生成正式稿（核对后再生成）"
+    return out
 
 
 # --- a bureau's notebook reads its own rows only: all of the ledgers its fingerprint digests
@@ -290,14 +328,14 @@ def summarise(plan: Plan, outcome: Outcome, seconds: float = 0.0) -> BatchSummar
     Bureaus the run did not finish (Ctrl-C) are listed as 已中断. A summary that cannot be
     written is reported in ``problems``, not raised, so the results are still shown.
     """
-    results = {**write_problem_lists(plan), **outcome.results}
+    results = {**write_problem_lists(plan), **plan.held, **outcome.results}
     overview = results.pop(OVERVIEW, None)
     if overview is not None and overview.ok:
         _try(lambda: atomic_write(plan.stamp, plan.overview_print.encode()))
     elif plan.overview:
         plan.stamp.unlink(missing_ok=True)
     for code in plan.codes:
-        if code not in results and code not in plan.reused:
+        if code not in results and code not in plan.reused:  # held bureaus are in results
             results[code] = RunResult(code, plan.spec.year, error="已中断，未完成。", interrupted=True)
             remove_leftovers(report_dir(plan.spec.out_dir, plan.spec.year, code))  # what its stopped worker was writing
     summary = BatchSummary(
@@ -321,6 +359,7 @@ def summarise(plan: Plan, outcome: Outcome, seconds: float = 0.0) -> BatchSummar
     for r in earlier:
         r.skipped = True
     listed = BatchSummary(plan.spec.year, sorted(summary.results + earlier, key=lambda r: r.bureau), plan.year_dir)
+    _signoff_states(plan.spec, listed.results)
     # --- 汇总表: the city's table of every bureau, before the index that links it
     # stopped (Ctrl-C, SIGTERM): no LibreOffice now for the 汇总表's PDF
     written = outcome.table.result() if outcome.table is not None else None  # the docx written during the run
@@ -331,7 +370,7 @@ def summarise(plan: Plan, outcome: Outcome, seconds: float = 0.0) -> BatchSummar
             summary.problems.append(table_problem)
     # ---
     plan.reserve.unlink(missing_ok=True)  # its space is for these two files
-    problem = _try(lambda: write_summary(listed, names))
+    problem = _try(lambda: write_summary(listed, names, report_name(plan.spec.report)))
     if problem:
         summary.problems.append(problem)
     return summary
@@ -372,11 +411,20 @@ def _summary_docx(plan: Plan) -> tuple[str, bool, Path | None]:
     try:
         ledgers = Ledgers.read(spec.ledger_cache) if spec.ledger_cache else None
         if ledgers is None:
-            ledgers = load_ledgers(spec.data_dir)
+            ledgers = load_ledgers(spec.data_dir, contract=load_contract(spec.params_dir))
         broken = {c: f"台账中本单位的数据有{len(ps)}处问题，见{c}/{PROBLEM_LIST}" for c, ps in plan.failed.items()}
         docx = write_summary_table(
-            ledgers, spec.params_dir, spec.year, spec.out_dir, bureaus=plan.known, final=spec.final, broken=broken
+            ledgers,
+            spec.params_dir,
+            spec.year,
+            spec.out_dir,
+            bureaus=plan.known,
+            final=spec.final,
+            broken=broken,
+            report=report_name(spec.report),
         )
+    except NoSummaryTable as err:  # a report without a 汇总表: said on the index page, no failure
+        return f"本报告没有汇总表：{err}", False, None
     except SummaryMissingError as err:
         for name in (SUMMARY_TABLE_DOCX, SUMMARY_TABLE_JSON):
             (plan.year_dir / name).unlink(missing_ok=True)
@@ -456,6 +504,7 @@ def run_all(
     on_plan: Callable[[Plan], None] | None = None,
     on_result: OnResult | None = None,
     cluster: str | None = None,
+    reviewed_only: bool = False,
 ) -> BatchSummary:
     """One year's batch from plan to summary: the one way a batch is run (the command line's).
 
@@ -468,7 +517,7 @@ def run_all(
     start = time.monotonic()
     executor = Cluster(cluster) if cluster else None
     try:
-        planned = plan(spec, bureaus=bureaus, force=force)
+        planned = plan(spec, bureaus=bureaus, force=force, reviewed_only=reviewed_only)
         if on_plan is not None:
             on_plan(planned)
         outcome = run(planned, jobs=jobs, on_result=on_result, cluster=executor)
@@ -479,27 +528,57 @@ def run_all(
     return summarise(planned, outcome, time.monotonic() - start)
 
 
-def write_summary(summary: BatchSummary, names: dict[str, str]) -> None:
-    """``summary.csv`` (UTF-8 with BOM so Excel shows Chinese) and ``index.html``."""
+def _signoff_states(spec: RunSpec, results: list[RunResult]) -> None:
+    """Each result's sign-off state, read against the figures its report was written with."""
+    name = report_name(spec.report)
+    json_name = report_files(name).figures
+    for result in results:
+        written = report_dir(spec.out_dir, spec.year, result.bureau) / json_name
+        if result.held or not written.is_file():
+            continue
+        try:
+            now = signoff.state(spec.params_dir, json.loads(written.read_text(encoding="utf-8")), report=name)
+        except (ZongjieError, OSError, ValueError) as err:
+            result.signoff, result.signoff_detail = "无法读取", f"核对记录无法读取：{err}"
+            continue
+        result.signoff, result.signoff_detail = now.status, str(now)
+
+
+def write_summary(summary: BatchSummary, names: dict[str, str], report: str = DEFAULT_REPORT) -> None:
+    """``summary.csv`` (UTF-8 with BOM so Excel shows Chinese; Chinese headers) and ``index.html``."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(SUMMARY_COLUMNS)
+    writer.writerow(SUMMARY_COLUMNS.values())
     for r in summary.results:
         writer.writerow(
             [
                 r.bureau,
                 names.get(r.bureau, ""),
-                r.status,
+                STATUS_ZH.get(r.status, r.status),
+                r.signoff_detail,
                 "；".join(r.missing),
                 "；".join(r.warnings),
                 "；".join(r.overrides),
                 "；".join(r.changes),
                 "；".join(r.year_changes),
-                r.error or (f"PDF 未生成：{r.pdf_error}" if r.pdf_error else ""),
+                r.held or r.error or (f"PDF 未生成：{r.pdf_error}" if r.pdf_error else ""),
                 f"{r.seconds:.1f}",
                 "是" if r.skipped else "",
             ]
         )
     assert summary.folder is not None
     atomic_write(summary.folder / SUMMARY_CSV, buffer.getvalue().encode("utf-8-sig"))
-    index_page.write_index(summary, names)
+    index_page.write_index(summary, names, report)
+
+
+def read_summary(path: Path) -> list[dict[str, str]]:
+    """The rows of a ``summary.csv`` by field key (``bureau``, ``status`` …), statuses as codes (``ok``)."""
+    keys = {zh: key for key, zh in SUMMARY_COLUMNS.items()}
+    codes = {zh: code for code, zh in STATUS_ZH.items()}
+    rows = csv.DictReader(Path(path).read_text(encoding="utf-8-sig").splitlines())
+    out = []
+    for row in rows:
+        record = {keys.get(k, k): v for k, v in row.items()}
+        record["status"] = codes.get(record.get("status", ""), record.get("status", ""))
+        out.append(record)
+    return out

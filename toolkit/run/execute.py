@@ -65,11 +65,18 @@ class RunResult:
     #: name → {"size", "sha256"} of every other output of the run, checked before it is reused
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     interrupted: bool = False
+    #: why the bureau was left out on purpose (a final report asked for only once reviewed)
+    held: str = ""
+    #: the sign-off state of the report written (待核对, 已核对, 已定稿) and, in full, who/when/what moved
+    signoff: str = ""
+    signoff_detail: str = ""
     #: why report.pdf was asked for and not made (the docx is unaffected)
     pdf_error: str = ""
 
     @property
     def status(self) -> str:
+        if self.held:
+            return "held"
         return "ok" if self.ok else "interrupted" if self.interrupted else "failed"
 
     def describe(self) -> str:

@@ -29,7 +29,7 @@ from toolkit.outputs import HEADLESS, report_dir, report_files
 from toolkit.publish import pdf
 from toolkit.record import NotebookRecord
 from toolkit.report import changes as ch
-from toolkit.report import render
+from toolkit.report import render, signoff
 from toolkit.report.prepare import Report, prepare, prepare_all, template_for
 from toolkit.resources import DEFAULT_REPORT
 from toolkit.ui import charts, present
@@ -260,7 +260,7 @@ def overview(
     reports = prepare_all(ledgers, Path(params), int(year), codes, report=report or DEFAULT_REPORT)
     display(Markdown(f"**{year}年**：{len(codes)}个单位。"))
     if len(reports) <= ov.SIDE_BY_SIDE:
-        display(HTML(present.overview_status(reports)))
+        display(HTML(present.overview_status(reports, _signoffs(Path(params), reports))))
         display(HTML(present.overview_figures(reports)))
         return reports
     display(
@@ -273,6 +273,18 @@ def overview(
     display(HTML(ov.figure_summary(reports)))
     display(HTML(ov.attention_table(reports)))
     return reports
+
+
+def _signoffs(params: Path, reports: Mapping[str, Report | ZongjieError]) -> dict[str, str]:
+    """Each bureau's sign-off state against its figures now, as one line."""
+    states: dict[str, str] = {}
+    for code, rep in reports.items():
+        if isinstance(rep, Report):
+            try:
+                states[code] = str(signoff.state(params, rep.figures))
+            except ZongjieError as err:
+                states[code] = f"核对记录无法读取：{err}"
+    return states
 
 
 def overview_charts(reports: Mapping[str, Report | Exception]) -> None:

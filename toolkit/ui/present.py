@@ -337,13 +337,15 @@ def folded(texts: list[str], shown: int = SHOWN_ITEMS) -> str:
     return f"{listed(texts[:shown])}<details><summary>另有{len(rest)}条（点击展开）</summary>{listed(rest)}</details>"
 
 
-def overview_status(reports: Mapping[str, Report | Exception]) -> str:
-    """Per bureau: its status (正常 only with nothing to look at), then missing values, warnings
-    and overrides, each as a list."""
+def overview_status(reports: Mapping[str, Report | Exception], signoffs: Mapping[str, str] | None = None) -> str:
+    """Per bureau: its status (正常 only with nothing to look at), its sign-off (``signoffs``:
+    code → state, as ``signoff.SignOff`` writes it), then missing values, warnings and
+    overrides, each as a list."""
     rows = []
+    states = signoffs or {}
     for code, r in reports.items():
         if isinstance(r, Exception):
-            rows.append((code, "", "无法计算", "", "", html.escape(str(r))))
+            rows.append((code, "", "无法计算", "", "", "", html.escape(str(r))))
             continue
         figs = r.figures.values()
         rows.append(
@@ -351,6 +353,7 @@ def overview_status(reports: Mapping[str, Report | Exception]) -> str:
                 code,
                 r.params.name,
                 STATUS[bureau_status(r)],
+                html.escape(states.get(code, "—")),
                 folded([f.label for f in figs if f.text is None]),
                 folded([f"{label_of(r.figures, x.key)}：{x.message}" for x in r.findings]),
                 folded(
@@ -363,7 +366,10 @@ def overview_status(reports: Mapping[str, Report | Exception]) -> str:
             )
         )
     return html_table(
-        ["单位代码", "单位名称", "状态", "待补充", "提示", "已修改"], rows, raw=[3, 4, 5], classes={2: "st"}
+        ["单位代码", "单位名称", "状态", "核对", "待补充", "提示", "已修改"],
+        rows,
+        raw=[3, 4, 5, 6],
+        classes={2: "st"},
     )
 
 

@@ -22,7 +22,7 @@ def test_overview_of_many_bureaus_is_aggregated(tmp_path):
     assert result.ok, result.error
     page = (spec.year_dir / "overview.html").read_text(encoding="utf-8")
     assert f"{n}个单位" in page and "按数据项汇总" in page
-    headers = re.findall(r"<th>([^<]*)</th>", page)
+    headers = re.findall(r"<th[^>]*>([^<]*)</th>", page)
     assert not any(p["name"] in headers for p in plan.values())  # no column per bureau
     for label in ("正常", "需核实", "缺失", "已修改", "合计", "最小", "中位数", "最大"):
         assert label in headers

@@ -421,7 +421,7 @@ def _summary_docx(plan: Plan) -> tuple[str, bool, Path | None]:
             bureaus=plan.known,
             final=spec.final,
             broken=broken,
-            report=report_name(spec.report),
+            report=spec.report,  # a name, or a definition folder's path
         )
     except NoSummaryTable as err:  # a report without a 汇总表: said on the index page, no failure
         return f"本报告没有汇总表：{err}", False, None

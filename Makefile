@@ -23,8 +23,10 @@ demo: $(STAMP)
 	$(BIN)/zongjie validate --data data/sample --params parameters
 	@for year in $(YEARS); do \
 	  $(BIN)/zongjie batch --data data/sample --params parameters --year $$year --out output || exit 1; \
+	  $(BIN)/zongjie batch --data data/sample --params parameters --year $$year --out output/training --report training || exit 1; \
 	done
 	@echo "各单位报告索引：$(CURDIR)/output/2021/index.html 与 $(CURDIR)/output/2022/index.html"
+	@echo "干部教育培训工作总结：$(CURDIR)/output/training/2021/index.html 与 $(CURDIR)/output/training/2022/index.html"
 
 test: $(STAMP)
 	$(BIN)/ruff check toolkit tests benchmarks scripts templates

@@ -201,3 +201,18 @@ def test_every_problem_of_a_contract_is_listed_at_once(tmp_path: Path):
     with pytest.raises(ContractError) as refused:
         load_contract(tmp_path)
     assert len(refused.value.problems) == 3
+
+
+def test_validate_lists_a_bad_row_of_a_new_table_in_the_problem_workbook(extended, tmp_path, capsys):
+    from toolkit.cli import main
+
+    data, params = extended
+    write_csv(
+        data / "培训台账.csv", [*TRAINING, {"单位代码": "demo", "日期": "2021-07-01", "培训名称": "甲", "学时": "半天"}]
+    )
+    out = tmp_path / "问题清单.xlsx"
+    assert main(["validate", "--data", str(data), "--params", str(params), "--report", str(out)]) == 1
+    assert "培训台账" in capsys.readouterr().err
+    listing = openpyxl.load_workbook(out)["问题清单"]
+    lines = [[c.value for c in r] for r in listing.iter_rows(min_row=2)]
+    assert any(line[2] == "培训台账.csv" and line[4] == "D5" and "半天" in str(line) for line in lines), lines

@@ -414,7 +414,8 @@ def new_report(name: str, root: Path | None = None, title: str = "工作总结")
     folder = root / name
     if folder.exists():
         raise DefinitionError([Problem(_shown(folder, root), "该报告已存在", value=name, expected="一个新的名称")])
-    source = _NEW_SOURCE.format(title=title.strip())
+    # the title is text in the Word template: a brace in it must not open a tag there
+    source = _NEW_SOURCE.format(title=re.sub(r"\{", '{{ "{" }}', title.strip()))
     figures = _NEW_FIGURES.format(title=json.dumps(title.strip(), ensure_ascii=False))  # a YAML string, quoted
     docx = build_text(source)
     folder.mkdir(parents=True)

@@ -316,3 +316,31 @@ def assert_inline_charts(page: str, titles: list[str]) -> None:
         assert [e for e in chart.iter() if e.get("class") == "bar"] or [
             e for e in chart.iter() if e.get("class") == "note"
         ]
+
+
+# --- processes, for tests that check nothing is left running ------------------------------
+
+
+def children() -> dict[int, int]:
+    """pid → parent pid of every process on the machine."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            found[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    return found
+
+
+def descendants(root: int) -> set[int]:
+    parents = children()
+    found, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        for child, parent in parents.items():
+            if parent == pid and child not in found:
+                found.add(child)
+                todo.append(child)
+    return found

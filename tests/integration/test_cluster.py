@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ACTIVITIES, FINANCE, PARAMS, PROBLEMS, SAMPLE, own_template, write_csv, zongjie
+from conftest import ACTIVITIES, FINANCE, PARAMS, PROBLEMS, SAMPLE, descendants, own_template, write_csv, zongjie
 
 from toolkit.run.batch import read_summary
 from toolkit.run.execute import complete, recorded
@@ -178,24 +178,6 @@ def test_a_task_carries_every_file_its_notebook_reads(tmp_path):
     assert (there.params_dir / "bureaus" / "qingshan.yaml").read_bytes() == (
         params / "bureaus" / "qingshan.yaml"
     ).read_bytes()
-
-
-def descendants(root: int) -> set[int]:
-    parents = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-    found, todo = set(), [root]
-    while todo:
-        pid = todo.pop()
-        for child, parent in parents.items():
-            if parent == pid and child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
 
 
 def kernels_under(pids: list[int]) -> set[int]:

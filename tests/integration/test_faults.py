@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ACTIVITIES, FINANCE, PARAMS, PROBLEMS, SAMPLE, write_csv
+from conftest import ACTIVITIES, FINANCE, PARAMS, PROBLEMS, SAMPLE, descendants, write_csv
 
 from toolkit.run.batch import read_summary
 from toolkit.run.execute import complete, recorded
@@ -56,31 +56,6 @@ def batch_args(world, *extra: str) -> list[str]:
         str(world["out"]),
         *extra,
     ]
-
-
-def children() -> dict[int, int]:
-    """pid → parent pid of every process on the machine."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            found[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    return found
-
-
-def descendants(root: int) -> set[int]:
-    parents = children()
-    found, todo = set(), [root]
-    while todo:
-        pid = todo.pop()
-        for child, parent in parents.items():
-            if parent == pid and child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
 
 
 def alive(pid: int) -> bool:

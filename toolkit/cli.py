@@ -312,8 +312,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     problems += param_problems + check_all(args.params_dir)  # overrides: structure and values
     unavailable: dict[str, list[str]] = {}
     problems += check_definitions(args.params_dir, unavailable)  # report definitions and bureaus' own templates
-    for name, tables in unavailable.items():
-        print(f"注：报告“{name}”要读{'、'.join(tables)}，参数目录的 contract.yaml 中没有这些台账，暂不可用。")
+    for name, reasons in unavailable.items():
+        shown = "；".join(reasons[:3]) + (f"（另有{len(reasons) - 3}处）" if len(reasons) > 3 else "")
+        print(f"注：报告“{name}”读取的台账、列或词汇不在参数目录的台账约定（contract.yaml）中，暂不可用：{shown}")
     if problems or ledgers is None:
         print(DataError(problems), file=sys.stderr)
         if args.report:
@@ -352,15 +353,23 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_batch(args: argparse.Namespace) -> int:
     lifetime.stop_on_terminate()  # `kill PID` stops a batch as Ctrl-C does (from its imports on)
-    from tqdm import tqdm
-
-    from toolkit.run import batch
+    from toolkit.run import pool
 
     spec = RunSpec.from_options(args)
     if args.reviewed_only and not spec.final:
         print("错误：--reviewed-only 只用于正式稿，请同时加 --final。", file=sys.stderr)
         return 2
     _require_pdf(spec)
+    # the workers start their kernels first, while this process imports the batch (~1 s)
+    early = None if args.cluster else pool.early_pool(spec, args.bureaus, args.jobs, args.force)
+    try:
+        from tqdm import tqdm
+
+        from toolkit.run import batch
+    except BaseException:
+        if early is not None:
+            early.close(stop=True)
+        raise
     progress = _Progress(tqdm, batch.OVERVIEW)
     try:
         summary = batch.run_all(
@@ -372,6 +381,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             on_result=progress.shown,
             cluster=args.cluster,
             reviewed_only=args.reviewed_only,
+            pool=early,
         )
     finally:
         progress.close()
@@ -494,18 +504,17 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_reports(args: argparse.Namespace) -> int:
     """List every report definition with its figures; a definition that does not load is listed with its problems."""
     from toolkit.data.contract_file import load_contract
-    from toolkit.report.definitions import DefinitionError, describe, list_reports, load_definition, missing_tables
+    from toolkit.report.definitions import ContractMismatch, DefinitionError, describe, list_reports, load_definition
 
     contract = load_contract(args.params_dir if args.params_dir.is_dir() else None)
     status = 0
     for name in list_reports():
-        absent = missing_tables(name, contract)
-        if absent:
-            print(f"{name}：暂不可用，要读的{'、'.join(absent)}不在参数目录的 contract.yaml 中")
-            continue
         try:
             print(describe(load_definition(name, contract=contract)))
         except DefinitionError as err:
+            if all(isinstance(p, ContractMismatch) for p in err.problems):
+                print(f"{name}：暂不可用，读取的台账、列或词汇不在参数目录的台账约定（contract.yaml）中")
+                continue
             print(f"{name}：无法使用\n{err}", file=sys.stderr)
             status = 1
     return status

@@ -41,6 +41,15 @@ class DefinitionError(DataError):
     """A report definition cannot be used: every problem, with file and line."""
 
 
+@dataclass(frozen=True)
+class ContractMismatch(Problem):
+    """A figure names a table, column or word the ledgers' contract does not have.
+
+    Not a mistake in the definition as such: the report is for ledgers this office does
+    not keep in that form (``validate`` says so as a notice for reports other than the seed).
+    """
+
+
 # --- definitions ----------------------------------------------------------------------
 
 
@@ -89,7 +98,8 @@ def _argument_value(
             shown, f"规则“{rule_name}”的参数“{name}”类型不对", row=row, column=key, value=value, expected=expected
         )
     if choices and value not in choices:
-        return None, Problem(
+        kind = ContractMismatch if arg.vocabulary else Problem
+        return None, kind(
             shown, f"规则“{rule_name}”的参数“{name}”取值不对", row=row, column=key, value=value, expected=expected
         )
     return value, None
@@ -124,11 +134,14 @@ def parse_figures(
 def _reference_problems(entries: list[Any], specs: list[Spec], shown: str) -> list[Problem]:
     """A ``change`` naming a figure that is not in the report, is not a number, or is a change itself."""
     kinds = {spec.key: spec for spec in specs}
+    named = {e.get("key") for e in entries if isinstance(e, dict)}
     problems = []
     for entry in entries:
         if not isinstance(entry, dict) or entry.get("rule") != "change" or entry.get("key") not in kinds:
             continue
         target = kinds.get(str(entry.get("figure")))
+        if target is None and entry.get("figure") in named:
+            continue  # a figure defined with a problem of its own, reported there
         if target is None or target.kind not in CHANGEABLE or target.derive is not None:
             problems.append(
                 Problem(
@@ -179,7 +192,7 @@ def _parse_entry(
     if rule.resolve is not None and not problems:
         kwargs, faults = rule.resolve(kwargs, contract)
         problems += [
-            Problem(
+            ContractMismatch(
                 shown,
                 f"规则“{rule_name}”的参数“{name}”：{message}",
                 row=_line(entry, name if name in entry else "rule"),
@@ -480,25 +493,12 @@ __all__ = [
 ]
 
 
-def missing_tables(name: str, contract: Contract) -> list[str]:
-    """The tables a report's figures read (``table:`` arguments) that ``contract`` does not have.
-
-    Such a report is not wrong; it is for ledgers this office does not keep (yet): it becomes
-    usable once ``contract.yaml`` adds the table.
-    """
-    path = definition_folder(name) / FIGURES_FILE
-    data, problems = read_yaml(path, path.name)
-    if problems or not isinstance(data, dict) or not isinstance(data.get("figures"), list):
-        return []
-    named = {str(e["table"]) for e in data["figures"] if isinstance(e, dict) and isinstance(e.get("table"), str)}
-    return sorted(t for t in named if contract.find_table(t) is None)
-
-
 def check_all(params_dir: Path | None = None, unavailable: dict[str, list[str]] | None = None) -> list[Problem]:
     """Every problem of every report definition, and of every bureau's own template (for ``validate``).
 
-    A definition over tables the contract does not have is not checked: it goes into
-    ``unavailable`` (name → those tables) when a dict is given.
+    A definition other than the seed report whose only problems are that the contract lacks
+    what it reads (tables, columns, words) is no problem of these ledgers: it goes into
+    ``unavailable`` (name → why, in Chinese) when a dict is given.
     """
     problems: list[Problem] = []
     loaded: dict[str, ReportDefinition] = {}
@@ -508,15 +508,14 @@ def check_all(params_dir: Path | None = None, unavailable: dict[str, list[str]] 
         problems += err.problems
         contract = BASE
     for name in list_reports():
-        absent = missing_tables(name, contract)
-        if absent:
-            if unavailable is not None:
-                unavailable[name] = absent
-            continue
         try:
             loaded[name] = load_definition(name, contract=contract)
         except DefinitionError as err:
-            problems += err.problems
+            mismatch = name != DEFAULT_REPORT and all(isinstance(p, ContractMismatch) for p in err.problems)
+            if not mismatch:
+                problems += err.problems
+            elif unavailable is not None:
+                unavailable[name] = [str(p) for p in err.problems]
     if params_dir is None or not (Path(params_dir) / "bureaus").is_dir():
         return problems
     return problems + _own_template_problems(Path(params_dir), loaded)

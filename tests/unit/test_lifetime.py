@@ -12,7 +12,7 @@ import time
 import pytest
 
 from toolkit.publish import pdf
-from toolkit.run import batch, lifetime
+from toolkit.run import batch, lifetime, pool
 from toolkit.run.execute import clear
 from toolkit.run.kernels import IPC_PREFIX
 from toolkit.run.spec import RunSpec
@@ -148,7 +148,7 @@ class _LeavingPool:
 def test_ctrl_c_while_the_workers_leave_keeps_every_finished_result(minimal, tmp_path, monkeypatch, restore_signals):
     data, params = minimal
     planned = batch.plan(RunSpec(data, params, 2021, out_dir=tmp_path / "out"), force=True)
-    monkeypatch.setattr(batch, "ProcessPoolExecutor", _LeavingPool)
+    monkeypatch.setattr(pool, "ProcessPoolExecutor", _LeavingPool)
     try:
         outcome = batch.run(planned)
     except KeyboardInterrupt:

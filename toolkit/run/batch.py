@@ -18,11 +18,10 @@ import csv
 import hashlib
 import io
 import json
-import multiprocessing
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,7 +57,8 @@ from toolkit.run.cluster import Cluster
 from toolkit.run.execute import RunResult, clear, complete, record, recorded
 from toolkit.run.inputs import fingerprints, report_name
 from toolkit.run.kernels import IPC_PREFIX
-from toolkit.run.lifetime import born_deaf_to_ctrl_c, deferred_stop, init_worker, remove_orphans
+from toolkit.run.lifetime import born_deaf_to_ctrl_c, remove_orphans
+from toolkit.run.pool import Workers, early_pool, pool_size
 from toolkit.run.spec import RunSpec
 
 #: summary.csv's columns: each field's key and the Chinese header Excel shows.
@@ -79,8 +79,6 @@ SUMMARY_COLUMNS = {
 #: How a run ended, as summary.csv writes it.
 STATUS_ZH = {"ok": "成功", "failed": "失败", "interrupted": "已中断", "held": "未生成（未核对）"}
 OVERVIEW = "overview"
-#: Seconds a worker gets to end its kernel after SIGTERM before it is killed.
-STOP_GRACE = 2.0
 
 OnResult = Callable[[str, RunResult], None]
 
@@ -247,12 +245,23 @@ class Outcome:
 
 
 def run(
-    plan: Plan, *, jobs: int | None = None, on_result: OnResult | None = None, cluster: Cluster | None = None
+    plan: Plan,
+    *,
+    jobs: int | None = None,
+    on_result: OnResult | None = None,
+    cluster: Cluster | None = None,
+    pool: Workers | None = None,
 ) -> Outcome:
-    """Run the planned notebooks in worker processes, or on ``cluster``; Ctrl-C ends them and returns what finished."""
+    """Run the planned notebooks in worker processes, or on ``cluster``; Ctrl-C ends them and returns what finished.
+
+    ``pool`` is the workers :func:`run_all` started before planning (closed here); without
+    it a pool is started now.
+    """
     outcome = Outcome()
     count = len(plan.jobs) + plan.overview
     if not count:
+        if pool is not None:
+            pool.close(stop=True)  # started ahead for nothing: every bureau's last result stands
         return outcome
     # the 汇总表 needs only the ledgers and parameters: a thread of this (otherwise waiting)
     # process writes it while the workers run the notebooks; summarise collects it
@@ -262,7 +271,7 @@ def run(
     if cluster is not None:
         _on_cluster(plan, outcome, cluster, on_result)
     else:
-        _in_pool(plan, outcome, max(1, min(jobs or os.cpu_count() or 1, count)), on_result)
+        _in_pool(plan, outcome, pool or Workers(pool_size(jobs, count)), on_result)
     return outcome
 
 
@@ -276,10 +285,9 @@ def _on_cluster(plan: Plan, outcome: Outcome, cluster: Cluster, on_result: OnRes
         outcome.problems.append(ran.problem)
 
 
-def _in_pool(plan: Plan, outcome: Outcome, workers: int, on_result: OnResult | None) -> None:
+def _in_pool(plan: Plan, outcome: Outcome, workers: Workers, on_result: OnResult | None) -> None:
     """The notebooks in a local process pool, each worker keeping one kernel."""
-    context = multiprocessing.get_context("spawn")  # no forked ZMQ or thread state in workers
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker, initargs=(os.getpid(),))
+    pool = workers.executor
     futures: dict[Future[RunResult], tuple[str, int]] = {}
     try:
         with born_deaf_to_ctrl_c():  # the first submissions start the workers
@@ -303,23 +311,7 @@ def _in_pool(plan: Plan, outcome: Outcome, workers: int, on_result: OnResult | N
         outcome.interrupted = True
     finally:
         # the workers leave, their kernels with them; another Ctrl-C meanwhile must not lose what finished
-        with deferred_stop():
-            if outcome.interrupted:
-                _stop_workers()
-            pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _stop_workers() -> None:
-    """End every worker now (each ends its kernel on SIGTERM; SIGKILL after a grace period)."""
-    children = multiprocessing.active_children()
-    for child in children:
-        child.terminate()
-    deadline = time.monotonic() + STOP_GRACE
-    for child in children:
-        child.join(max(0.0, deadline - time.monotonic()))
-        if child.is_alive():
-            child.kill()
-            child.join(1)
+        workers.close(stop=True)  # all came back (or Ctrl-C): nothing left for them to do
 
 
 def summarise(plan: Plan, outcome: Outcome, seconds: float = 0.0) -> BatchSummary:
@@ -505,6 +497,7 @@ def run_all(
     on_result: OnResult | None = None,
     cluster: str | None = None,
     reviewed_only: bool = False,
+    pool: Workers | None = None,
 ) -> BatchSummary:
     """One year's batch from plan to summary: the one way a batch is run (the command line's).
 
@@ -513,17 +506,25 @@ def run_all(
     summary (:func:`toolkit.run.lifetime.finishing`), which marks the rest 已中断. With
     ``cluster`` (a Dask scheduler's address) the bureaus' notebooks run there; the
     scheduler is reached before the ledgers are read, so a wrong address is said at once.
+    ``pool`` is the workers :func:`toolkit.run.pool.early_pool` started even before this
+    module was imported (the command line does, so that they start while it imports);
+    without it they are started here, before planning.
     """
     start = time.monotonic()
     executor = Cluster(cluster) if cluster else None
+    if pool is None and executor is None:  # started now, so its kernels start while the ledgers are validated
+        pool = early_pool(spec, bureaus, jobs, force)
     try:
         planned = plan(spec, bureaus=bureaus, force=force, reviewed_only=reviewed_only)
         if on_plan is not None:
             on_plan(planned)
-        outcome = run(planned, jobs=jobs, on_result=on_result, cluster=executor)
+        outcome = run(planned, jobs=jobs, on_result=on_result, cluster=executor, pool=pool)
+        pool = None  # run closed it
     finally:
         if executor is not None:
             executor.close()
+        if pool is not None:  # planning failed or was stopped: the workers started ahead go now
+            pool.close(stop=True)
     lifetime.finishing()  # the summary is written whole, and no later Ctrl-C turns the exit into a traceback
     return summarise(planned, outcome, time.monotonic() - start)
 

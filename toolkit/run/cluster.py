@@ -275,10 +275,10 @@ class WorkerSlot(KernelSlot):
 
     closed = False
 
-    async def _start(self, folder: Path) -> None:
+    async def _launch(self, folder: Path) -> None:
         if self.closed:
             raise KernelDied("批处理已结束，本工作节点不再启动内核")
-        await super()._start(folder)
+        await super()._launch(folder)
 
     async def _reset(self, folder: Path) -> None:
         reset = asyncio.ensure_future(super()._reset(folder))

@@ -65,6 +65,13 @@ __import__("gc").freeze()
 """
 
 
+#: Run by a batch kernel as it starts (``exec_lines``), before any notebook: what every
+#: report notebook imports first, so a kernel started ahead (while the ledgers are validated
+#: and its worker imports papermill) has it done; ``rfc3987_syntax`` is left out as in this
+#: package (see ``toolkit/run/__init__.py``). The names go with the first reset, the modules
+#: stay. A failure here is only logged; the notebook's own cell then fails and says why.
+PRELOAD = 'import sys; sys.modules.setdefault("rfc3987_syntax", None); import toolkit.ui.notebook'
+
 #: Seconds a new kernel may take to answer, and a reset to finish.
 START_TIMEOUT = 60
 RESET_TIMEOUT = 60
@@ -115,6 +122,11 @@ class KernelSlot:
         0.2 s) before it may be used; the slot keeps one client for its kernel's whole
         life, so only the first notebook waits.
         """
+        if self.km is not None and self.kc is None and run_sync(self.km.is_alive)():
+            try:  # launched ahead (:meth:`launch`): wait until it answers, then as any reused kernel
+                run_sync(self._attach)()
+            except Exception:  # replaced below, like a kernel that cannot be reset
+                self.discard()
         if self.km is not None and self.kc is not None and run_sync(self.km.is_alive)():
             try:
                 run_sync(self._reset)(folder)
@@ -122,18 +134,33 @@ class KernelSlot:
             except Exception:  # a kernel that cannot be reset is replaced, never reused
                 pass
         self.discard()
-        self.km = ipc_kernel_manager(self.ipc_root)(kernel_name="python3")
         try:
-            run_sync(self._start)(folder)
+            run_sync(self._launch)(folder)
+            run_sync(self._attach)()
         except BaseException:
             self.discard()
             raise
+        assert self.km is not None
         return self.km, self.kc
 
-    async def _start(self, folder: Path) -> None:
-        assert self.km is not None
+    def launch(self) -> None:
+        """Start this slot's kernel process now, without waiting for it, if it has none yet.
+
+        The kernel imports what the notebooks need (:data:`PRELOAD`) while this process
+        goes on (a batch worker imports papermill meanwhile); the first :meth:`connect`
+        waits for it to answer.
+        """
+        if self.km is None:
+            run_sync(self._launch)(self.ipc_root)
+
+    async def _launch(self, folder: Path) -> None:
+        self.km = ipc_kernel_manager(self.ipc_root)(kernel_name="python3")
         # input history in memory, as nbclient starts its kernels: no history file to write
-        await self.km.start_kernel(extra_arguments=["--HistoryManager.hist_file=:memory:"], cwd=str(folder))
+        arguments = ["--HistoryManager.hist_file=:memory:", f"--IPKernelApp.exec_lines={PRELOAD}"]
+        await self.km.start_kernel(extra_arguments=arguments, cwd=str(folder))
+
+    async def _attach(self) -> None:
+        assert self.km is not None
         self.kc = self.km.client()
         self.kc.start_channels()
         await self.kc.wait_for_ready(timeout=START_TIMEOUT)
@@ -141,14 +168,18 @@ class KernelSlot:
 
     async def _reset(self, folder: Path) -> None:
         """Run the reset and wait for its reply on the request channel (its broadcasts are not needed)."""
-        msg_id = self.kc.execute(_RESET.format(folder=str(folder)), silent=True, store_history=False)
-        deadline = time.monotonic() + RESET_TIMEOUT
-        while True:
-            reply = await self.kc.get_shell_msg(timeout=max(0.0, deadline - time.monotonic()))
-            if reply["parent_header"].get("msg_id") == msg_id:
-                break
+        reply = await self._quietly(_RESET.format(folder=str(folder)))
         if reply["content"]["status"] != "ok":
             raise KernelResetFailed(reply["content"].get("evalue", ""))
+
+    async def _quietly(self, code: str) -> dict[str, Any]:
+        """Run ``code`` silently and return its reply from the request channel."""
+        msg_id = self.kc.execute(code, silent=True, store_history=False)
+        deadline = time.monotonic() + RESET_TIMEOUT
+        while True:
+            reply: dict[str, Any] = await self.kc.get_shell_msg(timeout=max(0.0, deadline - time.monotonic()))
+            if reply["parent_header"].get("msg_id") == msg_id:
+                return reply
 
     def pid(self) -> int | None:
         process = getattr(getattr(self.km, "provisioner", None), "process", None)

@@ -7,47 +7,29 @@ Kept apart from ``batch`` so a worker imports only what executing a notebook nee
 from __future__ import annotations
 
 import resource
-import shutil
-from multiprocessing.util import Finalize
 
 from toolkit.run import execute
-from toolkit.run.kernels import IPC_PREFIX, KernelSlot, peak_kb
-from toolkit.run.lifetime import on_terminate, private_folder
+from toolkit.run.kernels import peak_kb
+from toolkit.run.slot import kernel
 from toolkit.run.spec import RunSpec
-
-_KERNEL: KernelSlot | None = None
-
-
-def _kernel() -> KernelSlot:
-    """This worker's kernel slot; its IPC folder goes when the worker exits."""
-    global _KERNEL
-    if _KERNEL is None:
-        root = private_folder(IPC_PREFIX)
-        _KERNEL = KernelSlot(root)
-        # pool workers leave through multiprocessing's exit hooks, not atexit
-        Finalize(_KERNEL, shutil.rmtree, args=(root, True), exitpriority=1)
-        Finalize(_KERNEL, _KERNEL.discard, exitpriority=2)
-        on_terminate(lambda: shutil.rmtree(root, ignore_errors=True))
-        on_terminate(_KERNEL.kill)
-    return _KERNEL
 
 
 def _memory() -> dict[str, float]:
     """Peak resident memory of this worker and of its kernels so far, in MB."""
     own = peak_kb("self") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"worker": round(own / 1024, 1), "kernel": round(_kernel().peak_kb() / 1024, 1)}
+    return {"worker": round(own / 1024, 1), "kernel": round(kernel().peak_kb() / 1024, 1)}
 
 
 def run_bureau(spec: RunSpec, fingerprint: str) -> execute.RunResult:
     """One bureau in a worker process; every failure comes back as a value."""
     try:
-        return execute.run_one(spec, kernel=_kernel(), fingerprint=fingerprint, memory=_memory)
+        return execute.run_one(spec, kernel=kernel(), fingerprint=fingerprint, memory=_memory)
     except Exception as exc:  # isolation: a broken bureau must not stop the others
         return execute.RunResult(spec.bureau, spec.year, ok=False, error=f"{type(exc).__name__}: {exc}")
 
 
 def run_overview(spec: RunSpec) -> execute.RunResult:
     try:
-        return execute.run_overview(spec, kernel=_kernel())
+        return execute.run_overview(spec, kernel=kernel())
     except Exception as exc:  # the overview must not take the bureaus' results down with it
         return execute.RunResult("overview", spec.year, ok=False, error=f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,44 @@
+"""A batch worker's one kernel, and starting it ahead: light, so a new worker gets to it first.
+
+A worker's first task is :func:`warm` (see :mod:`toolkit.run.pool`). Unpickling it imports
+this module only (jupyter_client, no papermill, nbconvert or pandas), so the kernel process
+is launched within a few hundred milliseconds of the worker's start; it imports what the
+notebooks need while the worker imports papermill for its next task
+(:mod:`toolkit.run.worker`).
+"""
+
+from __future__ import annotations
+
+import shutil
+from multiprocessing.util import Finalize
+
+from toolkit.run.kernels import IPC_PREFIX, KernelSlot
+from toolkit.run.lifetime import on_terminate, private_folder
+
+_KERNEL: KernelSlot | None = None
+
+
+def kernel() -> KernelSlot:
+    """This worker's kernel slot; its IPC folder goes when the worker exits."""
+    global _KERNEL
+    if _KERNEL is None:
+        root = private_folder(IPC_PREFIX)
+        _KERNEL = KernelSlot(root)
+        # pool workers leave through multiprocessing's exit hooks, not atexit
+        Finalize(_KERNEL, shutil.rmtree, args=(root, True), exitpriority=1)
+        Finalize(_KERNEL, _KERNEL.discard, exitpriority=2)
+        on_terminate(lambda: shutil.rmtree(root, ignore_errors=True))
+        on_terminate(_KERNEL.kill)
+    return _KERNEL
+
+
+def warm() -> None:
+    """Launch this worker's kernel ahead of its first notebook (while the batch validates the ledgers).
+
+    A kernel that fails to launch here is started again for the first notebook, which then
+    reports the failure as its own.
+    """
+    try:
+        kernel().launch()
+    except Exception:  # said by the first notebook, which tries again
+        kernel().discard()

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +31,23 @@ BIN = Path(sys.executable).parent
 YEAR = 2021
 
 sys.path.insert(0, str(Path(__file__).parent))
-from batch import timed  # noqa: E402  (the same process-tree timing as the batch benchmark)
+from batch import children_cpu, timed  # noqa: E402  (the same process-tree timing as the batch benchmark)
+
+
+def timed_with_peak(cmd: list[str]) -> tuple[float, float, int, float]:
+    """Like ``timed``, and the peak resident memory (VmHWM, MB) of the command's own process."""
+    cpu, wall = children_cpu(), time.perf_counter()
+    process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = 0
+    while process.poll() is None:
+        try:
+            status = Path(f"/proc/{process.pid}/status").read_text()
+            found = re.search(r"VmHWM:\s+(\d+) kB", status)
+            peak = max(peak, int(found.group(1)) if found else 0)
+        except OSError:
+            pass
+        time.sleep(0.1)
+    return time.perf_counter() - wall, children_cpu() - cpu, process.returncode, peak / 1024
 
 
 def build(n: int, target: Path) -> tuple[Path, Path, list[str]]:
@@ -79,7 +97,7 @@ def main() -> None:
         batch += ["--year", str(YEAR), "--out", str(out), "--force"]
         if args.jobs:
             batch += ["--jobs", str(args.jobs)]
-        wall, cpu, code = timed(batch)
+        wall, cpu, code, main_peak = timed_with_peak(batch)
         from toolkit.run.batch import read_summary
 
         rows = read_summary(out / str(YEAR) / "summary.csv")
@@ -135,11 +153,13 @@ def main() -> None:
     )
     if seconds:
         print(f"  inside a worker: median {seconds[len(seconds) // 2]:.2f} s a notebook, max {seconds[-1]:.2f} s")
-    print(f"  peak memory: worker {worker:.0f} MB, kernel {kernel:.0f} MB")
+    print(f"  peak memory: main process {main_peak:.0f} MB, worker {worker:.0f} MB, kernel {kernel:.0f} MB")
     if memory:
         early = max(m.get("kernel", 0) for m in memory[:tenth])
         print(f"  kernel peak after the first {tenth} reports {early:.0f} MB, after all {kernel:.0f} MB")
     m = len(loop)
+    if not m:
+        return
     print(
         f"sequential papermill CLI loop ({m} reports)       wall {seq_wall:7.1f} s   cpu {seq_cpu:7.1f} s   "
         f"per report: wall {seq_wall / m:5.2f} s, cpu {seq_cpu / m:5.2f} s"

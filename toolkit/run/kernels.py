@@ -7,6 +7,7 @@ when the process that started it dies.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -212,5 +213,8 @@ class KernelSlot:
             group = os.getpgid(pid)
             if group != os.getpgrp():  # kernels start in their own session; never signal ours
                 os.killpg(group, signal.SIGKILL)
+                # reaped at once, so its CPU time counts in this process's children (the batch's)
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, 0)
         except (ProcessLookupError, PermissionError):
             pass

@@ -61,6 +61,16 @@ def multiply(copies: int, target: Path) -> tuple[Path, Path, list[str]]:
     return data, params, sorted(codes)
 
 
+def papermill_run(code: str, year: int, data: Path, params: Path, output: Path, out_dir: Path) -> list[str]:
+    """One plain ``papermill`` command-line run of the report notebook for one bureau-year."""
+    parameters = {"bureau": code, "year": str(year), "data_dir": str(data), "params_dir": str(params)}
+    parameters["out_dir"] = str(out_dir)
+    command = [str(BIN / "papermill"), "--no-progress-bar", str(ROOT / "notebooks" / "report.ipynb"), str(output)]
+    for name, value in parameters.items():
+        command += ["-p", name, value]
+    return command
+
+
 def empty_notebook(path: Path) -> Path:
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
@@ -118,29 +128,7 @@ def main() -> None:
         sample = jobs[: args.sequential] if args.sequential else jobs
         seq_wall = seq_cpu = 0.0
         for code, year in sample:
-            w, c, rc = timed(
-                [
-                    str(BIN / "papermill"),
-                    "--no-progress-bar",
-                    str(ROOT / "notebooks" / "report.ipynb"),
-                    str(tmp / f"seq-{code}-{year}.ipynb"),
-                    "-p",
-                    "bureau",
-                    code,
-                    "-p",
-                    "year",
-                    str(year),
-                    "-p",
-                    "data_dir",
-                    str(data),
-                    "-p",
-                    "params_dir",
-                    str(params),
-                    "-p",
-                    "out_dir",
-                    str(tmp / "seq"),
-                ]
-            )
+            w, c, rc = timed(papermill_run(code, year, data, params, tmp / f"seq-{code}-{year}.ipynb", tmp / "seq"))
             if rc != 0:
                 sys.exit(f"papermill failed for {code} {year}")
             seq_wall, seq_cpu = seq_wall + w, seq_cpu + c

@@ -28,7 +28,7 @@ DATA, PARAMS = ROOT / "data" / "sample", ROOT / "parameters"
 BUREAU = "qingshan"
 
 sys.path.insert(0, str(Path(__file__).parent))
-from batch import timed  # noqa: E402  (wall and CPU of the whole process tree)
+from batch import papermill_run, timed  # noqa: E402  (wall and CPU of the whole process tree)
 
 
 def batch(out: Path, year: int) -> list[str]:
@@ -38,27 +38,7 @@ def batch(out: Path, year: int) -> list[str]:
 
 def papermill(out: Path, year: int) -> list[str]:
     out.mkdir(parents=True, exist_ok=True)
-    return [
-        str(BIN / "papermill"),
-        "--no-progress-bar",
-        str(ROOT / "notebooks" / "report.ipynb"),
-        str(out / "out.ipynb"),
-        "-p",
-        "bureau",
-        BUREAU,
-        "-p",
-        "year",
-        str(year),
-        "-p",
-        "data_dir",
-        str(DATA),
-        "-p",
-        "params_dir",
-        str(PARAMS),
-        "-p",
-        "out_dir",
-        str(out),
-    ]
+    return papermill_run(BUREAU, year, DATA, PARAMS, out / "out.ipynb", out)
 
 
 def render(out: Path, year: int) -> list[str]:

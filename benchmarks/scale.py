@@ -31,7 +31,7 @@ BIN = Path(sys.executable).parent
 YEAR = 2021
 
 sys.path.insert(0, str(Path(__file__).parent))
-from batch import children_cpu, timed  # noqa: E402  (the same process-tree timing as the batch benchmark)
+from batch import children_cpu, papermill_run, timed  # noqa: E402  (the same process-tree timing as the batch benchmark)
 
 
 def timed_with_peak(cmd: list[str]) -> tuple[float, float, int, float]:
@@ -113,29 +113,7 @@ def main() -> None:
         seq_wall = seq_cpu = 0.0
         (tmp / "seq").mkdir(exist_ok=True)
         for c in loop:
-            w, u, rc = timed(
-                [
-                    str(BIN / "papermill"),
-                    "--no-progress-bar",
-                    str(ROOT / "notebooks" / "report.ipynb"),
-                    str(tmp / "seq" / f"{c}.ipynb"),
-                    "-p",
-                    "bureau",
-                    c,
-                    "-p",
-                    "year",
-                    str(YEAR),
-                    "-p",
-                    "data_dir",
-                    str(data),
-                    "-p",
-                    "params_dir",
-                    str(params),
-                    "-p",
-                    "out_dir",
-                    str(tmp / "seq"),
-                ]
-            )
+            w, u, rc = timed(papermill_run(c, YEAR, data, params, tmp / "seq" / f"{c}.ipynb", tmp / "seq"))
             if rc != 0:
                 sys.exit(f"papermill failed for {c}")
             seq_wall, seq_cpu = seq_wall + w, seq_cpu + u

@@ -220,13 +220,12 @@ def cmd_lab(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from toolkit.data.contract_file import load_contract
-    from toolkit.data.validate import load_ledgers
+    from toolkit.data.validate import read_ledgers
     from toolkit.report import prepare as report
 
     spec = RunSpec.from_options(args)
     _require_pdf(spec)
-    ledgers = load_ledgers(spec.data_dir, contract=load_contract(spec.params_dir))
+    ledgers = read_ledgers(spec.data_dir, spec.params_dir)
     rep = report.prepare(ledgers, spec.params_dir, spec.bureau, spec.year, spec.signed_on, report=spec.report)
     folder = report.write(
         rep, spec.out_dir, spec.template, final=spec.final
@@ -450,11 +449,10 @@ def _print_summary(summary: batch.BatchSummary) -> None:
 
 def _prepared(spec: RunSpec) -> Any:
     """The bureau-year's report as the data give it now (corrections applied)."""
-    from toolkit.data.contract_file import load_contract
-    from toolkit.data.validate import load_ledgers
+    from toolkit.data.validate import read_ledgers
     from toolkit.report.prepare import prepare
 
-    ledgers = load_ledgers(spec.data_dir, contract=load_contract(spec.params_dir))
+    ledgers = read_ledgers(spec.data_dir, spec.params_dir)
     return prepare(ledgers, spec.params_dir, spec.bureau, spec.year, spec.signed_on, report=spec.report)
 
 
@@ -477,14 +475,13 @@ def cmd_signoff(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Every bureau's sign-off state for a year: who checked it and when, or which figure moved since."""
-    from toolkit.data.contract_file import load_contract
     from toolkit.data.params import list_bureaus
-    from toolkit.data.validate import load_ledgers
+    from toolkit.data.validate import read_ledgers
     from toolkit.report import signoff
     from toolkit.report.prepare import prepare_all
 
     spec = RunSpec.from_options(args)
-    ledgers = load_ledgers(spec.data_dir, contract=load_contract(spec.params_dir))
+    ledgers = read_ledgers(spec.data_dir, spec.params_dir)
     codes = list_bureaus(spec.params_dir)
     reports = prepare_all(ledgers, spec.params_dir, spec.year, codes, report=spec.report)
     counts: dict[str, int] = {}

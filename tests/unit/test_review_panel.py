@@ -12,6 +12,7 @@ import yaml
 from conftest import PARAMS, expected_texts
 
 from toolkit.data.problems import ParameterError
+from toolkit.data.validate import read_ledgers
 from toolkit.report import signoff
 from toolkit.report.definitions import new_report
 from toolkit.report.formatting import Refused
@@ -357,7 +358,7 @@ def test_a_report_over_an_added_ledger_reads_it_through_the_contract(params, tmp
 
     if not (params / "contract.yaml").is_file():
         pytest.skip("the parameters add no ledger")
-    panel = ReviewPanel(review.read_ledgers(SAMPLE, params), params, tmp_path / "out", report="training")
+    panel = ReviewPanel(read_ledgers(SAMPLE, params), params, tmp_path / "out", report="training")
     training = panel.current.definition
     assert training is not None and training.name == "training" and "培训" in training.title
     panel.filter.value = "全部"

@@ -19,6 +19,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from toolkit.data.contract import BASE, META_COLUMNS, MONEY_UNITS, Column, Contract, Table
+from toolkit.data.contract_file import load_contract
 from toolkit.data.ledgers import Ledgers
 from toolkit.data.load import ExcelErrorValue, RawTable, UncachedFormula, load_tables
 from toolkit.data.problems import CellProblem, DataError, Notice
@@ -458,6 +459,12 @@ def load_ledgers(
     notices = notices if notices is not None else []
     raw = load_tables(data_dir, notices, contract)
     return validate_tables(raw, notices, known_codes, contract)
+
+
+def read_ledgers(data_dir: Path | str, params_dir: Path | str | None, notices: list[Notice] | None = None) -> Ledgers:
+    """:func:`load_ledgers` against the contract of the parameters folder ``params_dir``
+    (its ``contract.yaml``, else the base contract): how every command and notebook reads them."""
+    return load_ledgers(data_dir, notices=notices, contract=load_contract(params_dir))
 
 
 @dataclass

@@ -31,7 +31,7 @@ from toolkit.data.ledgers import Ledgers
 from toolkit.data.params import list_bureaus, load_all
 from toolkit.data.problem_workbook import write_problem_workbook
 from toolkit.data.problems import CellProblem, Notice
-from toolkit.data.validate import check_codes, load_ledgers, load_ledgers_per_bureau
+from toolkit.data.validate import check_codes, load_ledgers_per_bureau, read_ledgers
 from toolkit.errors import NotFoundError, ZongjieError
 from toolkit.outputs import (
     OVERVIEW_PAGE,
@@ -403,7 +403,7 @@ def _summary_docx(plan: Plan) -> tuple[str, bool, Path | None]:
     try:
         ledgers = Ledgers.read(spec.ledger_cache) if spec.ledger_cache else None
         if ledgers is None:
-            ledgers = load_ledgers(spec.data_dir, contract=load_contract(spec.params_dir))
+            ledgers = read_ledgers(spec.data_dir, spec.params_dir)
         broken = {c: f"台账中本单位的数据有{len(ps)}处问题，见{c}/{PROBLEM_LIST}" for c, ps in plan.failed.items()}
         docx = write_summary_table(
             ledgers,

@@ -19,11 +19,10 @@ from pathlib import Path
 import IPython.display
 from IPython import get_ipython
 
-from toolkit.data.contract_file import load_contract
 from toolkit.data.ledgers import Ledgers
 from toolkit.data.params import list_bureaus
 from toolkit.data.problems import DataError, Notice
-from toolkit.data.validate import load_ledgers
+from toolkit.data.validate import read_ledgers
 from toolkit.errors import PdfError, ZongjieError
 from toolkit.outputs import HEADLESS, report_dir, report_files
 from toolkit.publish import pdf
@@ -62,7 +61,7 @@ def load(data: str, ledger_cache: str = "", params: str = "") -> Ledgers:
         display(Markdown("台账已在批量运行开始时统一读取并校验，**未发现问题**。"))
     else:
         try:
-            ledgers = load_ledgers(Path(data), contract=load_contract(params or None))
+            ledgers = read_ledgers(Path(data), params or None)
         except DataError as err:
             display(Markdown(f"**台账有{len(err.problems)}处问题，未生成报告。** 请按下表逐一修正："))
             display(HTML(present.problems_table(err.problems)))

@@ -29,11 +29,10 @@ import ipywidgets as w
 import pandas as pd
 from docx import Document
 
-from toolkit.data.contract_file import load_contract
 from toolkit.data.ledgers import Ledgers
 from toolkit.data.params import NARRATIVE_KEYS, list_bureaus, load_bureau, save_narrative
 from toolkit.data.problems import DataError, ParameterError, Problem
-from toolkit.data.validate import load_ledgers
+from toolkit.data.validate import read_ledgers
 from toolkit.errors import ZongjieError
 from toolkit.outputs import report_files
 from toolkit.report import render, signoff
@@ -766,11 +765,6 @@ class _Settling:
 
     def __exit__(self, *exc: object) -> None:
         self.panel._settling = False
-
-
-def read_ledgers(data: Path, params: Path) -> Ledgers:
-    """The ledgers as the parameters' contract (``contract.yaml``) describes them, added tables included."""
-    return load_ledgers(data, contract=load_contract(params if Path(params).is_dir() else None))
 
 
 def _at(value: object) -> str | None:

@@ -28,8 +28,7 @@ def unit_word(figure: Figure, unit: str = "") -> str:
     """
     form = figure.form
     if form.kind == "amount":
-        shown = unit or form.unit
-        return "万元" if shown == "万元取整" else shown
+        return fmt.unit_word(unit or form.unit)
     return form.unit if form.kind in ("count", "number") else ""
 
 

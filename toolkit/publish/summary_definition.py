@@ -84,7 +84,7 @@ class SummaryColumn:
     @property
     def unit_word(self) -> str:
         """The unit as the table shows it (万元 for whole 万元)."""
-        return "万元" if self.unit == "万元取整" else self.unit
+        return fmt.unit_word(self.unit)
 
     @property
     def amount(self) -> bool:
@@ -350,8 +350,7 @@ def _layout(
     if problems:
         return None, problems
     if spec.kind == "amount" and unit != spec.unit:
-        shown = "万元（取整）" if unit == "万元取整" else unit
-        spec = replace(spec, rule=f"{spec.rule}；表中以{shown}列出")
+        spec = replace(spec, rule=f"{spec.rule}；表中以{fmt.unit_described(unit)}列出")
     column = SummaryColumn(
         key,
         spec,

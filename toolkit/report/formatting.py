@@ -122,6 +122,18 @@ AMOUNT_UNITS: dict[str, tuple[Decimal, int, str]] = {
     "万元取整": (WAN, 0, "万"),  # the template keeps only “约…元”, so the text carries 万 (约1235万元)
     "亿元": (YI, 2, ""),
 }
+
+
+def unit_word(unit: str) -> str:
+    """An amount unit as a reader names it: 万元 for whole 万元 (``万元取整``), else the unit itself."""
+    return "万元" if unit == "万元取整" else unit
+
+
+def unit_described(unit: str) -> str:
+    """An amount unit as a rule's description names it: ``万元（取整）`` for whole 万元."""
+    return "万元（取整）" if unit == "万元取整" else unit
+
+
 #: Unit words a reviewer may type after a count (“9次”); the text is written without them.
 COUNT_WORDS = ("人次", "次", "个", "条", "名", "人", "项", "家", "场", "期")
 
@@ -171,7 +183,7 @@ class Form:
     def expected(self) -> str:
         """What a reviewer should type, in Chinese."""
         if self.kind == "amount":
-            shown = "万元" if self.unit == "万元取整" else self.unit
+            shown = unit_word(self.unit)
             return f"以{shown}为单位的不小于0的数字，如“20.1”或“20.1{shown}”"
         return {
             "count": "不小于0的整数，如“12”",

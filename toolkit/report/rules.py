@@ -267,8 +267,7 @@ def indicator(key: str, label: str, name: str, unit: str) -> Spec:
             amount = int(amount)
         return amount, sources_of("finance", [row]), None
 
-    shown = "万元（取整）" if unit == "万元取整" else unit
-    rule = f"财政指标中当年“{name}”的数值，折算为{shown}"
+    rule = f"财政指标中当年“{name}”的数值，折算为{fmt.unit_described(unit)}"
     return Spec(key, label, rule, compute, "count" if counted else "amount", unit)
 
 

@@ -501,7 +501,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_reports(args: argparse.Namespace) -> int:
     """List every report definition with its figures; a definition that does not load is listed with its problems."""
     from toolkit.data.contract_file import load_contract
-    from toolkit.report.definitions import ContractMismatch, DefinitionError, describe, list_reports, load_definition
+    from toolkit.report.definitions import DefinitionError, describe, list_reports, load_definition
 
     contract = load_contract(args.params_dir if args.params_dir.is_dir() else None)
     status = 0
@@ -509,7 +509,7 @@ def cmd_reports(args: argparse.Namespace) -> int:
         try:
             print(describe(load_definition(name, contract=contract)))
         except DefinitionError as err:
-            if all(isinstance(p, ContractMismatch) for p in err.problems):
+            if err.unavailable:
                 print(f"{name}：暂不可用，读取的台账、列或词汇不在参数目录的台账约定（contract.yaml）中")
                 continue
             print(f"{name}：无法使用\n{err}", file=sys.stderr)

@@ -403,14 +403,14 @@ def _selected(s: Scope, table: Table, where: Where) -> list[Row]:
     return [r for r in s.rows(table) if all(_matches(r[c.name], values) for c, values in where)]
 
 
-def _described(table: Table, where: Where) -> str:
-    """``培训台账中当年、类别为“线上”的`` for a rule's text."""
+def _described(table: Table, where: Where, when: str = "当年") -> str:
+    """``培训台账中当年、类别为“线上”的`` for a rule's text (``when``: 当年, or the year itself)."""
     parts = [f"{c.zh}为" + "或".join(f"“{v}”" for v in values) for c, values in where]
-    return f"{table.zh}中当年" + ("、" + "、".join(parts) if parts else "") + "的"
+    return f"{table.zh}中{when}" + ("、" + "、".join(parts) if parts else "") + "的"
 
 
 def _nothing(s: Scope, table: Table, where: Where) -> Result:
-    return _none(f"{_described(table, where)}记录一条也没有（{s.year}年）".replace("当年", "", 1))
+    return _none(f"{_described(table, where, f'{s.year}年')}记录一条也没有")
 
 
 @rule("count", "某个台账当年的条数（可用 where 筛选）", resolve=_resolve_rows, table=_TABLE, where=_WHERE)

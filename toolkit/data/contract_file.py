@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 from toolkit.data.contract import (
@@ -81,8 +82,15 @@ def load_contract(params_dir: Path | str | None) -> Contract:
     path = contract_path(Path(params_dir))
     if not path.is_file():
         return BASE
+    stat = path.stat()
+    return _read(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _read(path: str, mtime_ns: int, size: int) -> Contract:
+    """The contract of one version of a contract.yaml (read once, however many bureaus ask)."""
     shown = CONTRACT_FILE
-    data, problems = read_yaml(path, shown)
+    data, problems = read_yaml(Path(path), shown)
     if problems:
         raise ContractError(problems)
     reader = _Reader(shown)

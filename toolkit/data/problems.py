@@ -73,6 +73,9 @@ class Notice:
     row: int | None = None
     column: str | None = None
     kind: str = ""  # ignored_file, ignored_sheet, ignored_column, header_row, total_row, footer_row
+    #: what was left out looks like ledger data (a table's name or headers, a near-miss header
+    #: with data under it, a file that cannot be read): a final report is refused while it stays
+    unread: bool = False
 
     def __str__(self) -> str:
         where = [f"文件“{self.file}”"]

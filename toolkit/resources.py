@@ -19,6 +19,9 @@ def _shipped(folder: str, name: str) -> Path:
     return CHECKOUT / folder / name
 
 
+#: Environment variables that carry the review app's folders and report into its kernels.
+ENV_DATA, ENV_PARAMS, ENV_OUT, ENV_REPORT = "ZONGJIE_DATA", "ZONGJIE_PARAMS", "ZONGJIE_OUT", "ZONGJIE_REPORT"
+
 #: The seed report's definition (``templates/report/``): the report rendered when none is named.
 DEFAULT_REPORT = "report"
 

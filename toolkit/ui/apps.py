@@ -35,10 +35,8 @@ import nbformat
 from jupyterlab.commands import get_app_dir
 from nbformat import NotebookNode
 
-from toolkit.resources import DEFAULT_REPORT, notebook
+from toolkit.resources import DEFAULT_REPORT, ENV_DATA, ENV_OUT, ENV_PARAMS, ENV_REPORT, notebook
 
-#: Environment variables that carry the review app's folders and report into the Voilà kernel.
-ENV_DATA, ENV_PARAMS, ENV_OUT, ENV_REPORT = "ZONGJIE_DATA", "ZONGJIE_PARAMS", "ZONGJIE_OUT", "ZONGJIE_REPORT"
 #: A Jupyter data folder holding the review app's Voilà template (``voila/templates/zongjie``).
 JUPYTER_DATA = Path(__file__).resolve().parent / "jupyter"
 REVIEW_TEMPLATE = "zongjie"

@@ -40,9 +40,8 @@ from toolkit.report.figures import Figure, Source
 from toolkit.report.formatting import Refused, figure_text
 from toolkit.report.overrides import read_new, remove_override, save_override
 from toolkit.report.prepare import Report, prepare, template_for
-from toolkit.resources import DEFAULT_REPORT
+from toolkit.resources import DEFAULT_REPORT, ENV_DATA, ENV_OUT, ENV_PARAMS, ENV_REPORT
 from toolkit.ui import present
-from toolkit.ui.apps import ENV_DATA, ENV_OUT, ENV_PARAMS, ENV_REPORT
 
 #: IPython's display and its HTML and Markdown outputs, which IPython leaves unannotated, as this module calls them.
 display: Callable[..., None] = IPython.display.display

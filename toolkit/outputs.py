@@ -65,6 +65,18 @@ def previous_figures(json_name: str) -> str:
     return f".previous.{json_name}"
 
 
+def previous_path(folder: Path, json_name: str = "figures.json") -> Path:
+    """Where :func:`keep_previous` puts a bureau's last figures JSON."""
+    return Path(folder) / previous_figures(json_name)
+
+
+def keep_previous(folder: Path, json_name: str = "figures.json") -> None:
+    """Before a run clears ``folder``: keep the last run's figures aside (a hidden file) for the comparison."""
+    current = Path(folder) / json_name
+    if current.is_file():
+        current.replace(previous_path(folder, json_name))
+
+
 def report_dir(out: Path, year: int, bureau: str) -> Path:
     """``<out>/<year>/<bureau>``; the bureau code is checked first, so it cannot lead elsewhere."""
     return Path(out) / str(year) / check_code(bureau)

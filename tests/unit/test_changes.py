@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from toolkit.report.changes import from_last_year, keep_previous, read_previous, since_last_run
+from toolkit.outputs import keep_previous
+from toolkit.report.changes import from_last_year, read_previous, since_last_run
 from toolkit.report.figures import Figure, Figures
 from toolkit.report.render import figures_json
 

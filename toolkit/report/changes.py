@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from toolkit.outputs import previous_figures, report_files
+from toolkit.outputs import previous_path, report_files
 from toolkit.report.figures import Figures
 
 DEFAULT_FILES = report_files()
@@ -37,17 +37,6 @@ class Change:
     def __str__(self) -> str:
         reason = f"（{WHY[self.why]}）" if self.why else ""
         return f"{self.label}：{self.old}→{self.new}{reason}"
-
-
-def previous_path(folder: Path, json_name: str = DEFAULT_FILES.figures) -> Path:
-    return Path(folder) / previous_figures(json_name)
-
-
-def keep_previous(folder: Path, json_name: str = DEFAULT_FILES.figures) -> None:
-    """Before a run clears ``folder``: keep the last run's figures aside (a hidden file) for the comparison."""
-    current = Path(folder) / json_name
-    if current.is_file():
-        current.replace(previous_path(folder, json_name))
 
 
 def read_previous(folder: Path, json_name: str = DEFAULT_FILES.figures) -> dict[str, FigureRecord] | None:

@@ -33,10 +33,9 @@ from toolkit.errors import (
     WriteFailed,
     ZongjieError,
 )
-from toolkit.outputs import NOTEBOOK, OVERVIEW_NOTEBOOK, RESULT, atomic_write
+from toolkit.outputs import NOTEBOOK, OVERVIEW_NOTEBOOK, RESULT, atomic_write, keep_previous
 from toolkit.publish.html import for_reading, notebook_html
 from toolkit.record import NotebookRecord
-from toolkit.report.changes import keep_previous
 from toolkit.resources import notebook
 from toolkit.run.engine import ENGINE, LANGUAGE, Deadline, ensure_registered
 from toolkit.run.kernels import IPC_PREFIX, KernelSlot, ipc_kernel_manager

@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 from conftest import PARAMS, SAMPLE
 
-from toolkit.data.ledgers import TABLE_NAMES, Ledgers
+from toolkit.data.ledgers import TABLE_NAMES, Ledgers, Shelf, read_cached
 from toolkit.data.validate import load_ledgers_per_bureau
 from toolkit.resources import PACKAGE, default_template, notebook
 from toolkit.run import inputs
@@ -366,7 +366,9 @@ def test_the_batch_hands_each_notebook_its_own_rows_and_the_overview_all(world):
         own = Ledgers.read(job.spec.ledger_cache)
         assert own.bureaus == [job.spec.bureau]
         assert all(own.records(t, job.spec.bureau) == whole.records(t, job.spec.bureau) for t in TABLE_NAMES)
-    assert Ledgers.read(first.spec.ledger_cache).bureaus == CODES  # the overview and 汇总表 read every bureau
+    shelf = read_cached(first.spec.ledger_cache)  # the overview reads every bureau, one at a time
+    assert isinstance(shelf, Shelf) and shelf.bureaus == CODES
+    assert all(shelf.of(code).records("activities", code) == whole.records("activities", code) for code in CODES)
 
     row = ["xinqu", "部署会", "2021-05-06", None, "会议", "全体党员", 9, "会议室"]  # a code without parameters
     in_book(lambda book: book["活动台账"].append(row))(world)

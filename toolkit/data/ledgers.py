@@ -242,8 +242,48 @@ class Ledgers:
     @staticmethod
     def read(path: Path) -> Ledgers:
         """A copy saved by :meth:`save` in this batch (a file zongjie wrote itself)."""
-        ledgers: Ledgers = pickle.loads(Path(path).read_bytes())
+        ledgers = read_cached(path)
+        if not isinstance(ledgers, Ledgers):
+            raise TypeError(f"{path} holds the ledgers bureau by bureau (a Shelf), not whole")
         return ledgers
+
+    def shelve(self) -> Shelf:
+        """The ledgers bureau by bureau, each bureau's copy (:meth:`of`) pickled apart."""
+        parts = {code: pickle.dumps(self.of(code), protocol=pickle.HIGHEST_PROTOCOL) for code in self.bureaus}
+        return Shelf(parts, list(self.notices), self.sources, self.contract)
+
+
+@dataclass
+class Shelf:
+    """The ledgers split by bureau, each bureau's rows pickled apart, to be read one bureau at a time.
+
+    What a batch's overview reads: it computes every bureau's report in turn, so a province's
+    rows never sit in one kernel at once, only these bytes and one bureau's rows. The same
+    bytes are each bureau's own copy (:func:`toolkit.run.batch.own_rows`).
+    """
+
+    parts: dict[str, bytes]
+    notices: list[Notice]
+    sources: list[tuple[str, str, str, int, list[str]]]
+    contract: Contract = BASE
+
+    @property
+    def bureaus(self) -> list[str]:
+        return sorted(self.parts)
+
+    def of(self, bureau: str) -> Ledgers:
+        """One bureau's rows as :meth:`Ledgers.of` gave them."""
+        ledgers: Ledgers = pickle.loads(self.parts[bureau])
+        return ledgers
+
+    def save(self, path: Path) -> None:
+        atomic_write(Path(path), pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def read_cached(path: Path) -> Ledgers | Shelf:
+    """Ledgers or a Shelf saved in this batch (a file zongjie wrote itself)."""
+    cached: Ledgers | Shelf = pickle.loads(Path(path).read_bytes())
+    return cached
 
 
 #: Types JSON writes exactly and tells apart (a code ``"1"`` from a count ``1``, ``True`` from ``1``).

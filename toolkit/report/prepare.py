@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from toolkit.data.ledgers import Ledgers
+from toolkit.data.ledgers import Ledgers, Shelf
 from toolkit.data.params import BureauParams, load_bureau
 from toolkit.data.problems import ParameterError
 from toolkit.errors import NotFoundError, ZongjieError
@@ -54,19 +54,22 @@ DEFAULT_DATE_NOTE = "落款日期未在参数文件 signed_on 中给出，暂用
 
 
 def prepare(
-    ledgers: Ledgers,
+    ledgers: Ledgers | Shelf,
     params_dir: Path,
     bureau: str,
     year: int,
     signed_on: date | None = None,
     report: str = DEFAULT_REPORT,
 ) -> Report:
-    """Compute and check every figure of one bureau-year for ``report``; the bureau must appear in the data."""
+    """Compute and check every figure of one bureau-year for ``report``; the bureau must appear in the data.
+
+    From a :class:`~toolkit.data.ledgers.Shelf` only the bureau's own rows are read.
+    """
     definition = load_definition(report, contract=ledgers.contract)
     params = load_bureau(params_dir, bureau)
-    if bureau not in ledgers.bureaus:
-        known = "、".join(ledgers.bureaus) or "无"
-        raise NotFoundError(f"台账中没有单位代码为“{bureau}”的任何记录。台账中的单位代码：{known}。")
+    _require_bureau(ledgers, bureau)
+    if isinstance(ledgers, Shelf):
+        ledgers = ledgers.of(bureau)
     ledgers.require_year(year, bureau)
     scope = Scope.of(ledgers, params, year, signed_on)
     figures = compute_figures(scope, definition.specs, definition.name)
@@ -129,10 +132,20 @@ def write(report: Report, out: Path, template: Path | None = None, *, final: boo
     )
 
 
+def _require_bureau(ledgers: Ledgers | Shelf, bureau: str) -> None:
+    if bureau not in ledgers.bureaus:
+        known = "、".join(ledgers.bureaus) or "无"
+        raise NotFoundError(f"台账中没有单位代码为“{bureau}”的任何记录。台账中的单位代码：{known}。")
+
+
 def prepare_all(
-    ledgers: Ledgers, params_dir: Path, year: int, codes: list[str], report: str = DEFAULT_REPORT
+    ledgers: Ledgers | Shelf, params_dir: Path, year: int, codes: list[str], report: str = DEFAULT_REPORT
 ) -> dict[str, Report | ZongjieError]:
-    """Every bureau's report for one year; a bureau that cannot be computed maps to its error."""
+    """Every bureau's report for one year; a bureau that cannot be computed maps to its error.
+
+    From a :class:`~toolkit.data.ledgers.Shelf` each bureau's rows are read in turn (its own
+    copy, as its notebook reads it), so all of them are never in memory at once.
+    """
     out: dict[str, Report | ZongjieError] = {}
     for code in codes:
         try:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from toolkit.codes import check_code
 from toolkit.data.contract_file import load_contract
-from toolkit.data.ledgers import Ledgers
+from toolkit.data.ledgers import Ledgers, Shelf
 from toolkit.data.params import list_bureaus, load_all
 from toolkit.data.problem_workbook import write_problem_workbook
 from toolkit.data.problems import CellProblem, Notice
@@ -106,6 +106,8 @@ class Plan:
     failed: dict[str, list[CellProblem]] = field(default_factory=dict)
     data_problems: list[CellProblem] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    #: every bureau's rows, validated (the 汇总表 reads them)
+    ledgers: Ledgers | None = field(default=None, repr=False)
 
     @property
     def year_dir(self) -> Path:
@@ -170,11 +172,12 @@ def plan(spec: RunSpec, *, bureaus: list[str] | None = None, force: bool = False
     for folder in (spec.year_dir, cache.parent):  # a killed batch's half-written summary, index, 汇总表…
         remove_leftovers(folder)
     remove_orphans(IPC_PREFIX)  # …and its kernels' socket folders, even when nothing is to be run
-    ledgers.save(cache)
+    shelf = ledgers.shelve()  # the overview reads it bureau by bureau; each notebook, its bureau's part
+    shelf.save(cache)
     reserve_space(cache.parent / "summary.reserve", len(known))
     spec = spec.with_(ledger_cache=cache)  # no template: each bureau's own or the report's (inputs lists both)
     prints = fingerprints(spec, known, ledgers)  # every bureau's: the overview shows them all
-    result = Plan(spec, codes, known, notices=ledgers.notices)
+    result = Plan(spec, codes, known, notices=ledgers.notices, ledgers=ledgers)
     result.failed = {c: split.failed[c] for c in codes if c in split.failed}
     result.data_problems = [p for p in check_codes(ledgers, known) if p.bureau not in split.failed]
     result.data_problems += [p for c, ps in split.failed.items() if c not in known for p in ps]
@@ -187,7 +190,7 @@ def plan(spec: RunSpec, *, bureaus: list[str] | None = None, force: bool = False
         if previous is not None:
             result.reused[code] = previous
         else:
-            result.jobs.append(Job(own_rows(spec.for_bureau(code), ledgers), prints[code]))
+            result.jobs.append(Job(own_rows(spec.for_bureau(code), ledgers, shelf), prints[code]))
     everything = ledgers.digest() + "".join(prints[c] for c in sorted(prints))  # the overview reads every row
     result.overview_print = hashlib.sha256(everything.encode()).hexdigest()
     stamp, page = result.stamp, spec.year_dir / OVERVIEW_PAGE
@@ -215,7 +218,7 @@ def _not_reviewed(
 
 
 # --- a bureau's notebook reads its own rows only: all of the ledgers its fingerprint digests
-def own_rows(spec: RunSpec, ledgers: Ledgers) -> RunSpec:
+def own_rows(spec: RunSpec, ledgers: Ledgers, shelf: Shelf | None = None) -> RunSpec:
     """The bureau's run reading a copy of the ledgers with its own rows (every table and year) and the notices.
 
     A bureau without any row keeps the whole copy: its notebook fails naming the codes
@@ -225,7 +228,10 @@ def own_rows(spec: RunSpec, ledgers: Ledgers) -> RunSpec:
         return spec
     path = spec.year_dir / ".zongjie" / "ledgers" / f"{spec.bureau}.pkl"
     path.parent.mkdir(exist_ok=True)
-    ledgers.of(spec.bureau).save(path)
+    if shelf is None:
+        ledgers.of(spec.bureau).save(path)
+    else:  # the bytes already made for the shelf
+        atomic_write(path, shelf.parts[spec.bureau])
     return spec.with_(ledger_cache=path)
 
 
@@ -401,9 +407,7 @@ def _summary_docx(plan: Plan) -> tuple[str, bool, Path | None]:
 
     spec = plan.spec
     try:
-        ledgers = Ledgers.read(spec.ledger_cache) if spec.ledger_cache else None
-        if ledgers is None:
-            ledgers = read_ledgers(spec.data_dir, spec.params_dir)
+        ledgers = plan.ledgers or read_ledgers(spec.data_dir, spec.params_dir)
         broken = {c: f"台账中本单位的数据有{len(ps)}处问题，见{c}/{PROBLEM_LIST}" for c, ps in plan.failed.items()}
         docx = write_summary_table(
             ledgers,

@@ -19,7 +19,7 @@ from pathlib import Path
 import IPython.display
 from IPython import get_ipython
 
-from toolkit.data.ledgers import Ledgers
+from toolkit.data.ledgers import Ledgers, Shelf, read_cached
 from toolkit.data.params import list_bureaus
 from toolkit.data.problems import DataError, Notice
 from toolkit.data.validate import read_ledgers
@@ -50,7 +50,7 @@ def setup() -> None:
     display(HTML(present.TABLE_CSS))
 
 
-def load(data: str, ledger_cache: str = "", params: str = "") -> Ledgers:
+def load(data: str, ledger_cache: str = "", params: str = "") -> Ledgers | Shelf:
     """Load and validate the ledgers (or read the batch's validated copy); show the result.
 
     ``params`` is the parameters folder, whose ``contract.yaml`` (if any) extends what the
@@ -72,13 +72,13 @@ def load(data: str, ledger_cache: str = "", params: str = "") -> Ledgers:
     return ledgers
 
 
-def _batch_ledgers(path: Path) -> Ledgers:
-    """The batch's validated copy of this bureau's rows (or of all rows, for the overview).
+def _batch_ledgers(path: Path) -> Ledgers | Shelf:
+    """The batch's validated copy of this bureau's rows (or of all rows bureau by bureau, for the overview).
 
     Each copy is small and read once: what a batch kernel keeps between notebooks is
     frozen out of the garbage collector by the kernel's reset (see ``kernels.KernelSlot``).
     """
-    return Ledgers.read(path)
+    return read_cached(path)
 
 
 def show_notices(notices: Sequence[Notice]) -> None:
@@ -250,7 +250,7 @@ def review(
 
 
 def overview(
-    ledgers: Ledgers, params: str, year: int, report: str = DEFAULT_REPORT
+    ledgers: Ledgers | Shelf, params: str, year: int, report: str = DEFAULT_REPORT
 ) -> dict[str, Report | ZongjieError]:
     """Every bureau of the year in ``report``: side by side when they fit (see ``toolkit.ui.overview``),
     else aggregated by figure with the bureaus that need attention first."""

@@ -19,7 +19,7 @@ import pandas as pd
 from docx.oxml import parse_xml
 from docx.oxml.ns import qn
 
-from toolkit.data.ledgers import Ledgers
+from toolkit.data.ledgers import Ledgers, Shelf
 from toolkit.data.problems import Problem
 from toolkit.publish import numbers
 from toolkit.report import styles
@@ -104,7 +104,7 @@ def problems_table(problems: list[Problem]) -> str:
     return html_table(["文件", "工作表", "行", "列", "值", "问题", "应为"], rows, numeric=[2])
 
 
-def ledger_summary(ledgers: Ledgers) -> str:
+def ledger_summary(ledgers: Ledgers | Shelf) -> str:
     """Rows read per table and file."""
     parts = [
         (ledgers.contract.table(t).zh, file, sheet, rows, _some(codes))

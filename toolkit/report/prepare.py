@@ -149,7 +149,9 @@ def prepare_all(
     out: dict[str, Report | ZongjieError] = {}
     for code in codes:
         try:
-            out[code] = prepare(ledgers, params_dir, code, year, report=report)
+            rep = out[code] = prepare(ledgers, params_dir, code, year, report=report)
+            if isinstance(ledgers, Shelf):
+                rep.scope.ledgers = None  # the bureau's copy goes; its rows of the year and figures stay
         except ZongjieError as err:
             out[code] = err
     return out

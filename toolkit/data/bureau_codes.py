@@ -81,7 +81,7 @@ def check_codes(ledgers: Ledgers, known_codes: Iterable[str]) -> list[CellProble
 
 def _meant(code: str, known: Iterable[str]) -> str:
     near = nearest_code(code, known)
-    return f"；最接近的已有单位代码是“{near}”，是否应为“{near}”" if near else ""
+    return f"（与已有的单位代码“{near}”相近）" if near else ""
 
 
 def unknown_code_rows(ledgers: Ledgers, known_codes: Iterable[str], year: int | None = None) -> list[CellProblem]:

@@ -30,8 +30,9 @@ def nearest_code(code: str, known: Iterable[str]) -> str | None:
         same = [k for k in codes if k.isdigit() and int(k) == int(code)]
         if same:
             return same[0]
-    close = difflib.get_close_matches(code, codes, n=1, cutoff=0.75)
-    return close[0] if close else None
+    by_fold = {k.casefold(): k for k in codes}
+    close = difflib.get_close_matches(code.casefold(), list(by_fold), n=1, cutoff=0.75)
+    return by_fold[close[0]] if close else None
 
 
 def _unknown_rows(ledgers: Ledgers, code: str) -> list[tuple[str, pd.Series]]:

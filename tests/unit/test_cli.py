@@ -191,3 +191,35 @@ def test_an_out_that_is_a_file_is_refused_before_any_work(minimal, tmp_path, com
         assert result.returncode == 1 and "Traceback" not in result.stderr
         assert f"“{taken}”是一个文件，请指定一个目录" in result.stderr
     assert taken.read_text(encoding="utf-8") == ""
+
+
+def test_render_describes_a_report_as_run_does(minimal, tmp_path):
+    from conftest import ACTIVITIES
+
+    from toolkit.data.validate import load_ledgers
+    from toolkit.report.prepare import prepare
+    from toolkit.run.execute import RunResult
+
+    data, params = minimal
+    write_csv(data / "财政指标.csv", [r for r in FINANCE if r["指标"] != "税收收入"])
+    write_csv(data / "活动台账.csv", [*ACTIVITIES, dict(ACTIVITIES[-1], 日期="2021-09-01", 人数="")])
+    args = ["--data", data, "--params", params, "--bureau", "demo", "--year", "2021", "--out", tmp_path]
+    shown = zongjie("render", *args).stdout.splitlines()
+    found = prepare(load_ledgers(data), params, "demo", 2021).record()
+    assert any("税收收入" in m for m in found.missing) and any("需核实" in w for w in found.warnings)
+    assert any("落款日期" in w for w in found.warnings)  # a figure's own warning, not only the checks'
+    run = RunResult("demo", 2021, ok=True, missing=found.missing, warnings=found.warnings).describe()
+    for line in run.splitlines()[1:]:
+        assert line.strip() in shown, line
+
+
+def test_a_batch_lists_unread_ledger_data_in_full_and_counts_the_rest(capsys):
+    from toolkit.cli import _notices_hint
+    from toolkit.data.problems import Notice
+
+    unread = Notice("台账.et", "WPS表格文件，未读取", kind="ignored_file", unread=True)
+    skipped = Notice("台账.xlsx", "隐藏工作表，未读取", sheet="活动台账 (2)", kind="ignored_sheet")
+    _notices_hint([unread, skipped])
+    err = capsys.readouterr().err
+    assert str(unread) in err and "正式稿不会生成" in err
+    assert str(skipped) not in err and "有1处内容未作为数据读取" in err

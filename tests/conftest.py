@@ -143,6 +143,11 @@ def write_csv(path: Path, rows: list[dict], encoding: str = "utf-8") -> Path:
 @pytest.fixture
 def minimal(tmp_path):
     """A folder with the minimal ledger set and parameters for bureau ``demo``; returns (data, params)."""
+    return minimal_set(tmp_path)
+
+
+def minimal_set(tmp_path: Path) -> tuple[Path, Path]:
+    """The minimal ledger set and parameters for bureau ``demo`` under ``tmp_path``: (data, params)."""
     data, params = tmp_path / "data", tmp_path / "params"
     write_csv(data / "活动台账.csv", ACTIVITIES)
     write_csv(data / "问题台账.csv", PROBLEMS)

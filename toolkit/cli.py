@@ -221,41 +221,57 @@ def cmd_lab(args: argparse.Namespace) -> int:
 
 def cmd_render(args: argparse.Namespace) -> int:
     from toolkit.data.validate import read_ledgers
+    from toolkit.record import describe
     from toolkit.report import prepare as report
 
     spec = RunSpec.from_options(args)
+    _check_out(spec.out_dir)
     _require_pdf(spec)
     ledgers = read_ledgers(spec.data_dir, spec.params_dir)
     rep = report.prepare(ledgers, spec.params_dir, spec.bureau, spec.year, spec.signed_on, report=spec.report)
+    gate = rep.gate()  # what render, run and batch refuse a final report for
+    if spec.final:
+        gate.refuse()  # before anything is written
     folder = report.write(
         rep, spec.out_dir, spec.template, final=spec.final
     )  # no template: the bureau's or the report's
-    missing = rep.figures.missing()
     files = report_files(rep.name)
     print(f"已生成：{folder / files.docx}")
     print(f"数据来源：{folder / files.figures}")
-    if missing:
-        print(f"草稿中有{len(missing)}处待补充：")
-        for f in missing:
-            print(f"- {f.label}：{f.missing}")
-    if rep.findings:
-        print(f"提示{len(rep.findings)}条，请核实：")
-        for finding in rep.findings:
-            figure = rep.figures.get(finding.key or "")
-            label = figure.label if figure is not None else "报告"
-            print(f"- {label}：{finding.message}")
-    _notices_hint(len(ledgers.notices))
+    found = rep.record()
+    for line in describe(found.missing, found.warnings, [[head, *items] for head, items in gate.ledger_sections()]):
+        print(line)
+    _notices_hint(ledgers.notices, unread_listed=True)
     return _write_pdf(folder / files.docx) if spec.pdf else 0
 
 
-def _notices_hint(count: int) -> None:
-    """One line, after what the command did: what the loader left out on purpose (listed by validate)."""
+def _notices_hint(notices: list[Any], *, unread_listed: bool = False) -> None:
+    """After what the command did: what the loader left out on purpose (a count; validate lists them),
+    and in full what looks like ledger data but was not read (unless the command listed it already)."""
+    unread = [n for n in notices if n.unread]
+    if unread and not unread_listed:
+        print(f"注意：台账中有{len(unread)}处内容像是数据但未读取，正式稿不会生成：", file=sys.stderr)
+        for n, notice in enumerate(unread, 1):
+            print(f"{n}. {notice}", file=sys.stderr)
+    count = len(notices) - len(unread)
     if count:
         print(
             f"注：台账中有{count}处内容未作为数据读取（副本、隐藏工作表、标题行、合计行或多余的列），"
             "详见 zongjie validate。",
             file=sys.stderr,
         )
+
+
+def _check_out(out: Path) -> None:
+    """Before any work: ``--out`` must be a folder, or a path where one can be made."""
+    for path in (out, *out.parents):
+        if not path.exists():
+            continue
+        if path.is_dir():
+            return
+        if path == out:
+            raise ZongjieError(f"输出目录“{out}”是一个文件，请指定一个目录")
+        raise ZongjieError(f"输出目录“{out}”无法建立：“{path}”是一个文件，请指定一个目录")
 
 
 # --------------------------------------------------------------------------- --pdf
@@ -341,11 +357,12 @@ def print_notices(notices: list[Any], file: TextIO | None = None) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from toolkit.run.execute import run_one
+    from toolkit.run import single
 
     spec = RunSpec.from_options(args)
+    _check_out(spec.out_dir)
     _require_pdf(spec)
-    result = run_one(spec)
+    result = single.run(spec)
     print(result.describe())
     return 0 if result.ok and not result.pdf_error else 1
 
@@ -358,6 +375,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.reviewed_only and not spec.final:
         print("错误：--reviewed-only 只用于正式稿，请同时加 --final。", file=sys.stderr)
         return 2
+    _check_out(spec.out_dir)
     _require_pdf(spec)
     # the workers start their kernels first, while this process imports the batch (~1 s)
     early = None if args.cluster else pool.early_pool(spec, args.bureaus, args.jobs, args.force)
@@ -397,10 +415,10 @@ class _Progress:
 
     def __init__(self, bar_class: Any, overview: str) -> None:
         self.bar_class, self.overview, self.bar = bar_class, overview, None
-        self.notices = 0
+        self.notices: list[Any] = []
 
     def planned(self, plan: batch.Plan) -> None:
-        self.notices = len(plan.notices)
+        self.notices = plan.notices
         if plan.failed:
             failed = "、".join(plan.failed)
             print(f"台账中这些单位的数据有问题，不生成报告：{failed}（问题清单见各单位目录）", file=sys.stderr)

@@ -19,6 +19,24 @@ class TemplateError(ZongjieError, ValueError):
         super().__init__(f"模板“{template}”有误：{message}")
 
 
+class FinalRefusedError(ZongjieError, ValueError):
+    """A final report was asked for while something it depends on is unresolved (see ``report.gate``).
+
+    ``sections`` are (heading, items): what blocks it, grouped, each item located.
+    """
+
+    def __init__(self, what: str, sections: list[tuple[str, list[str]]]):
+        self.what, self.sections = what, [(head, list(items)) for head, items in sections]
+        lines = [f"{what}不能生成正式稿（未写出任何文件）："]
+        for head, items in self.sections:
+            lines.append(head)
+            lines += [f"- {item}" for item in items]
+        super().__init__("\n".join(lines))
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (FinalRefusedError, (self.what, self.sections))
+
+
 class MissingValuesError(ZongjieError, ValueError):
     """A final report was asked for but the data lacks some values."""
 

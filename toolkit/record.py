@@ -9,7 +9,7 @@ nowhere else.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -47,3 +47,22 @@ class NotebookRecord:
                 if isinstance(part, dict):
                     merged.update({k: v for k, v in part.items() if k in known})
         return cls(**merged)
+
+
+def describe(missing: Sequence[str], warnings: Sequence[str], sections: Iterable[Sequence[str]] = ()) -> list[str]:
+    """What a report found, as lines under the line saying it was written (``render`` and ``run`` alike).
+
+    ``missing`` and ``warnings`` are "label：reason" texts; each of ``sections`` is a heading
+    followed by its items (what in the ledgers a final report would be refused for).
+    """
+    lines = []
+    if missing:
+        lines.append(f"草稿中有{len(missing)}处待补充：")
+        lines += [f"- {m}" for m in missing]
+    if warnings:
+        lines.append(f"提示{len(warnings)}条，请核实：")
+        lines += [f"- {w}" for w in warnings]
+    for heading, *items in sections:
+        lines.append(f"注意：{heading}")
+        lines += [f"- {item}" for item in items]
+    return lines

@@ -125,3 +125,17 @@ def test_the_summary_table_says_why_the_broken_bureau_is_empty(batch):
 def test_the_notebook_shows_what_was_not_read(batch):
     shown = (batch["out"] / "demo" / "report.ipynb").read_text(encoding="utf-8")
     assert "未作为数据读取" in shown and "表头在第2行" in shown
+
+
+def test_a_final_batch_stops_before_any_report_while_rows_of_the_year_have_unknown_codes(tmp_path):
+    from conftest import minimal_set, zongjie
+
+    data, params = minimal_set(tmp_path)
+    write_csv(data / "活动台账-补录.csv", [dict(ACTIVITIES[0], 单位代码="deom", 日期="2021-09-09")])
+    out = tmp_path / "out"
+    args = ["--data", data, "--params", params, "--year", 2021, "--out", out, "--jobs", 1, "--date", "2022-01-10"]
+    result = zongjie("batch", *args, "--final", timeout=300)
+    assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr
+    assert "2021年的报告不能生成正式稿" in result.stderr and "活动台账-补录.csv" in result.stderr
+    assert "第2行" in result.stderr and "“deom”" in result.stderr and "“demo”" in result.stderr
+    assert not list(out.rglob("*.docx")) and not list(out.rglob("summary.csv"))

@@ -18,7 +18,9 @@ from conftest import FINANCE, PARAMS, ROOT, SAMPLE, write_csv
 from docx import Document
 
 from toolkit.data.contract_file import load_contract
+from toolkit.data.problems import DataError
 from toolkit.data.validate import load_ledgers
+from toolkit.errors import FinalRefusedError
 from toolkit.report.definitions import DefinitionError, load_definition
 from toolkit.report.prepare import prepare, write
 from toolkit.report.rules import RULES
@@ -282,3 +284,93 @@ def test_the_training_report_reads_as_its_reference(sample_with_contract, tmp_pa
     text = "\n".join(p.text for p in Document(str(folder / "training.docx")).paragraphs if p.text.strip())
     reference = (ROOT / "tests" / "data" / "reference" / "training-qingshan-2022.txt").read_text(encoding="utf-8")
     assert text == reference.strip()
+
+
+# --- a sum over rows whose column is blank: 需核实, located, and refused in a final report ----
+
+
+def _blank_people(data: Path, rows: int) -> list[int]:
+    """Blank the 人数 of the first ``rows`` 2021 trainings; their spreadsheet rows (header = 1)."""
+    training = [dict(r) for r in TRAINING]
+    blanked = []
+    for n, r in enumerate(training):
+        if r["日期"].startswith("2021") and len(blanked) < rows:
+            r["人数"] = ""
+            blanked.append(n + 2)
+    write_csv(data / "培训台账.csv", training)
+    return blanked
+
+
+@pytest.mark.parametrize("rows", [1, 2])
+def test_a_sum_over_blank_cells_is_to_be_checked_naming_the_rows(clerk, rows):
+    data, params, folder = clerk
+    (params / "contract.yaml").write_text(
+        CONTRACT.replace("key: participants, type: count}", "key: participants, type: count, blank: check}"),
+        encoding="utf-8",
+    )
+    blanked = _blank_people(data, rows)
+    contract = load_contract(params)
+    rep = prepare(load_ledgers(data, contract=contract), params, "demo", 2021, date(2022, 1, 10), report=str(folder))
+    people = rep.figures["people"]
+    filled = sum(int(r["人数"]) for r in TRAINING if r["日期"].startswith("2021")) - sum(
+        int(TRAINING[n - 2]["人数"]) for n in blanked
+    )
+    assert people.value == filled and people.text == str(filled)  # written, but not trusted
+    assert people.status == "warning" and people.incomplete
+    assert [(s.file, s.rows) for s in people.blanks] == [("培训台账.csv", tuple(blanked))]
+    (warning,) = people.warnings
+    assert "培训台账.csv" in warning and "、".join(map(str, blanked)) in warning and "人数" in warning
+    assert rep.figures.incomplete() == [people]
+    # figures.json shows where the blanks are; a final report is refused, naming the figure and rows
+    entry = next(f for f in rep.figures.to_dict()["figures"] if f["key"] == "people")
+    assert entry["status"] == "warning" and entry["blanks"][0]["rows"] == blanked
+    with pytest.raises(FinalRefusedError) as refused:
+        write(rep, data.parent / "final", final=True)
+    assert "培训人次" in str(refused.value) and str(blanked[0]) in str(refused.value)
+    assert not (data.parent / "final").exists()
+    assert (
+        "people"
+        in json.loads((write(rep, data.parent / "draft") / "zhuti.figures.json").read_text("utf-8"))["incomplete"]
+    )
+
+
+def test_an_optional_column_the_contract_leaves_blank_adds_nothing_and_stays_ok(clerk):
+    data, params, folder = clerk  # 经费 is optional and blank in one 2021 row: blank means none
+    _blank_people(data, 1)  # 人数 without ``blank: check`` is optional too
+    rep = prepare(
+        load_ledgers(data, contract=load_contract(params)), params, "demo", 2021, date(2022, 1, 10), report=str(folder)
+    )
+    for key in ("cost", "people"):
+        assert rep.figures[key].status == "ok" and not rep.figures[key].blanks, key
+    assert rep.figures["cost"].value == Decimal("20500")  # 0.8 + 1.25 万元, in 元
+
+
+def test_a_correction_resolves_a_sum_over_blank_cells(clerk):
+    from toolkit.report.overrides import save_override
+
+    data, params, folder = clerk
+    (params / "contract.yaml").write_text(CONTRACT.replace("type: count}", "type: count, blank: check}"), "utf-8")
+    _blank_people(data, 1)
+    ledgers = load_ledgers(data, contract=load_contract(params))
+    rep = prepare(ledgers, params, "demo", 2021, date(2022, 1, 10), report=str(folder))
+    save_override(params, rep.figures, "people", "80", "电话核实补充", "张三")
+    again = prepare(ledgers, params, "demo", 2021, date(2022, 1, 10), report=str(folder))
+    assert again.figures["people"].status == "overridden" and not again.figures.incomplete()
+    write(again, data.parent / "final", final=True)
+
+
+@pytest.mark.parametrize(
+    ("entry", "found"),
+    [
+        ("{header: 人数, key: n, type: count, blank: maybe}", "blank 不对"),
+        ("{header: 人数, key: n, type: count, required: true, blank: zero}", "blank 不对"),
+    ],
+)
+def test_a_wrong_blank_meaning_is_refused_with_its_line(minimal, entry, found):
+    _, params = minimal
+    text = CONTRACT.replace("{header: 人数, key: participants, type: count}", entry)
+    (params / "contract.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        load_contract(params)
+    (problem,) = caught.value.problems
+    assert found in problem.message and problem.row == text.splitlines().index(f"      - {entry}") + 1

@@ -582,3 +582,31 @@ def test_any_cells_give_clean_ledgers_or_a_data_error(valid_raw, activities):
             event("figure refused")
             return
         assert_clean_figures(rep)
+
+
+def test_each_row_of_a_code_without_a_parameter_file_is_named_with_the_nearest_code(minimal):
+    from toolkit.data.bureau_codes import unknown_code_rows
+
+    data, params = minimal
+    (params / "bureaus" / "001.yaml").write_text("name: 一号局\noffice_director: 甲\nliaison: 乙\n", "utf-8")
+    strays = [
+        dict(ACTIVITIES[0], 单位代码="001"),  # a code typed as the number 1 (Excel drops the zeros)
+        dict(ACTIVITIES[1], 单位代码="deno"),  # a typo of demo
+        dict(ACTIVITIES[2], 单位代码="deno", 日期="2020-04-08"),  # the typo, another year
+        dict(ACTIVITIES[3], 单位代码="zhangjiajie"),  # nothing close
+    ]
+    activities_book(data, [("活动台账", activity_rows([*ACTIVITIES, *strays]))])
+    ledgers = load_ledgers(data)
+    known = ["001", "demo"]
+    first = len(ACTIVITIES) + 2  # header = row 1
+    found = unknown_code_rows(ledgers, known, 2021)
+    assert [(p.file, p.sheet, p.row, p.column, p.value) for p in found] == [
+        ("活动台账.xlsx", "活动台账", first, "单位代码", "1"),
+        ("活动台账.xlsx", "活动台账", first + 1, "单位代码", "deno"),
+        ("活动台账.xlsx", "活动台账", first + 3, "单位代码", "zhangjiajie"),
+    ]
+    assert [p.expected for p in found[:2]] == ["“001”", "“demo”"] and "“001”" in found[0].message
+    assert "相近" not in found[2].message and "demo" in str(found[2].expected)
+    assert [p.row for p in unknown_code_rows(ledgers, known)] == [first, first + 1, first + 2, first + 3]
+    assert [p.value for p in check_codes(ledgers, known)] == ["1", "deno", "zhangjiajie"]
+    assert "“demo”相近" in check_codes(ledgers, known)[1].message

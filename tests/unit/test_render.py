@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -161,3 +162,47 @@ def test_preview_reads_the_paragraphs_python_docx_reads(minimal):
     page = present.preview_html(docx)
     assert page.count("<h3") == sum(s == styles.TITLE for s, _ in expected)
     assert page.count("<mark>") == sum(t.count("【待补充：") for _, t in expected) > 0
+
+
+@pytest.mark.parametrize("blank", ["", " "])
+def test_open_day_visitors_with_a_blank_count_are_to_be_checked_and_refused_final(minimal, tmp_path, blank):
+    from conftest import ACTIVITIES, write_csv
+
+    from toolkit.data.validate import load_ledgers
+    from toolkit.errors import FinalRefusedError
+    from toolkit.ui import present
+
+    data, params = minimal
+    more = [
+        {"单位代码": "demo", "日期": "2021-08-01", "活动类型": "开放日", "人数": blank},
+        {"单位代码": "demo", "日期": "2021-09-01", "活动类型": "开放日", "人数": "15"},
+        {"单位代码": "demo", "日期": "2021-10-01", "活动类型": "部署会"},  # a blank count of another kind
+    ]
+    write_csv(data / "活动台账.csv", [*ACTIVITIES, *more])
+    blank_row = len(ACTIVITIES) + 2  # header = row 1
+    rep = report.prepare(load_ledgers(data), params, "demo", 2021, SIGNED)
+    visitors = next(f for f in rep.figures.values() if f.rule.endswith("“人数”合计"))
+    assert visitors.text == "45" and visitors.status == "warning"  # 30 + 15, the blank row left out
+    assert [(s.file, s.rows) for s in visitors.blanks] == [("活动台账.csv", (blank_row,))]
+    assert f"第{blank_row}行" in visitors.warnings[0]
+    assert f"第{blank_row}行" in present.figures_table(rep.figures)  # the review table shows where
+    with pytest.raises(FinalRefusedError) as refused:
+        report.write(rep, tmp_path / "final", default_template(), final=True)
+    assert visitors.label in str(refused.value) and f"第{blank_row}行" in str(refused.value)
+    assert not (tmp_path / "final").exists()
+    folder = report.write(rep, tmp_path / "draft", default_template())
+    written = json.loads((folder / "figures.json").read_text(encoding="utf-8"))
+    entry = next(f for f in written["figures"] if f["key"] == visitors.key)
+    assert entry["status"] == "warning" and entry["blanks"] == [
+        {"table": "activities", "file": "活动台账.csv", "sheet": "", "rows": [blank_row]}
+    ]
+    assert written["incomplete"] == [visitors.key]
+
+
+def test_open_day_visitors_all_filled_stay_ok(minimal):
+    from toolkit.data.validate import load_ledgers
+
+    data, params = minimal
+    rep = report.prepare(load_ledgers(data), params, "demo", 2021, SIGNED)
+    visitors = next(f for f in rep.figures.values() if f.rule.endswith("“人数”合计"))
+    assert visitors.text == "30" and not visitors.blanks and not rep.figures.incomplete()

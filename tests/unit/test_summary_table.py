@@ -326,3 +326,27 @@ def test_an_unreadable_correction_leaves_the_cells_missing_not_the_ledger_value(
     name = yaml.safe_load((params / "bureaus" / "qingshan.yaml").read_text(encoding="utf-8"))["name"]
     row = next(r for r in table_rows(draft) if r[1] == name)
     assert "【待补充】" in row[-3]
+
+
+def test_a_final_table_refuses_a_cell_summed_over_blank_ledger_cells(minimal, tmp_path):
+    import shutil
+
+    from conftest import ACTIVITIES, write_csv
+
+    data, params = minimal
+    folder = tmp_path / "visitors"
+    shutil.copytree(ROOT / "templates" / "report", folder)
+    (folder / "summary.yaml").write_text(
+        "title: 开放日汇总表\ncolumns:\n  - {figure: open_day_visitors, header: 开放日人数, unit: 人}\n",
+        encoding="utf-8",
+    )
+    blank = {"单位代码": "demo", "日期": "2021-08-01", "活动类型": "开放日", "人数": ""}
+    write_csv(data / "活动台账.csv", [*ACTIVITIES, blank])
+    ledgers = load_ledgers(data)
+    draft = write_summary_table(ledgers, params, 2021, tmp_path / "draft", report=str(folder))
+    assert "30" in [c for r in table_rows(draft) for c in r]  # written from the filled rows in a draft
+    with pytest.raises(MissingValuesError) as err:
+        write_summary_table(ledgers, params, 2021, tmp_path / "final", final=True, report=str(folder))
+    message = str(err.value)
+    assert "开放日接待人数" in message and f"第{len(ACTIVITIES) + 2}行" in message and "需核实" in message
+    assert err.value.bureaus == {"demo"} and not (tmp_path / "final").exists()

@@ -28,6 +28,9 @@ class Column:
     #: An amount's unit: a fixed one (元, 万元, 亿元) or the name of the column holding it.
     unit: str = ""
     unit_column: str = ""
+    #: A blank cell adds nothing to a sum (the contract allows it blank, meaning none); otherwise
+    #: a sum over rows with this column blank is 需核实, naming the blank rows.
+    blank_zero: bool = False
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@
           - {header: 单位代码, key: bureau, type: code, required: true}
           - {header: 日期, key: date, type: date, required: true}
           - {header: 学时, key: hours, type: number}
+          - {header: 人数, key: people, type: count, blank: check}   # a blank is not yet entered
 
 The file is optional: without it the base contract holds. A broken file is refused with
 every problem, each with its line, like a broken ``figures.yaml``; nothing in it is code.
@@ -45,6 +46,11 @@ from toolkit.data.problems import DataError, Problem
 from toolkit.data.yamlfile import Mapping, read_yaml
 
 CONTRACT_FILE = "contract.yaml"
+#: What a blank cell of an optional column means where a rule adds the column up (``blank:``):
+#: ``zero`` (the default: the column may be left blank, adding nothing) or ``check`` (a blank is
+#: a value not yet entered, so a sum over it is 需核实).
+BLANK_ZERO, BLANK_CHECK = "zero", "check"
+BLANK_MEANINGS = (BLANK_ZERO, BLANK_CHECK)
 
 #: Column types a new table may use, and what each becomes in the contract.
 COLUMN_TYPES: dict[str, ColumnType] = {
@@ -265,7 +271,7 @@ class _Reader:
         if not isinstance(entry, Mapping):
             self.problem(line, f"表“{table}”的列应写成映射", table, entry, "{header: 表头, key: 代码, type: 类型}")
             return None
-        self._unknown_keys(entry, ("header", "key", "type", "required", "choices", "unit"), f"{table}的列")
+        self._unknown_keys(entry, ("header", "key", "type", "required", "choices", "unit", "blank"), f"{table}的列")
         header, key, kind = entry.get("header"), entry.get("key"), entry.get("type")
         where = _line(entry, "header", line)
         if not isinstance(header, str) or not header.strip():
@@ -322,8 +328,14 @@ class _Reader:
                 expected = "元、万元、亿元之一，或本表中写计量单位的列的代码"
                 self.problem(_line(entry, "unit", line), f"金额列“{header}”缺少单位（unit）", header, given, expected)
                 return None
+        blank = entry.get("blank", BLANK_ZERO)
+        if blank not in BLANK_MEANINGS or (required and "blank" in entry):
+            expected = "不填（必填列没有空白）" if required else "、".join(BLANK_MEANINGS)
+            self.problem(_line(entry, "blank", line), f"列“{header}”的 blank 不对", header, blank, expected)
+            return None
         expected = _EXPECTED.get(kind, "")
-        return Column(key, header, COLUMN_TYPES[kind], required, choices, expected, unit, unit_column)
+        column = Column(key, header, COLUMN_TYPES[kind], required, choices, expected, unit, unit_column)
+        return replace(column, blank_zero=not required and blank == BLANK_ZERO)
 
 
 def _line(entry: object, key: str, fallback: int | None) -> int | None:

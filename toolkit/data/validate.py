@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
+from toolkit.data.bureau_codes import check_codes as check_codes  # where validate's callers look
 from toolkit.data.contract import BASE, META_COLUMNS, MONEY_UNITS, Column, Contract, Table
 from toolkit.data.contract_file import load_contract
 from toolkit.data.ledgers import Ledgers
@@ -497,42 +498,3 @@ def load_ledgers_per_bureau(
         keep = [owners[name].get(i) not in failed for i in frame.index]
         kept[name] = frame[keep].reset_index(drop=True)
     return BureauLedgers(_ledgers(kept, notices, contract), failed)
-
-
-def check_codes(ledgers: Ledgers, known_codes: Iterable[str]) -> list[CellProblem]:
-    """Problems for codes in the ledgers that have no parameter file (case variants named as such)."""
-    known = set(known_codes)
-    by_fold = {k.casefold(): k for k in known}
-    out: list[CellProblem] = []
-    for code in ledgers.bureaus:
-        if code in known:
-            continue
-        rows = [
-            (table, r)
-            for table in ledgers.table_names
-            for frame in (ledgers.frame(table),)
-            for _, r in frame[frame["bureau"] == code].iterrows()
-        ]
-        table, first = rows[0]
-        right = by_fold.get(code.casefold())
-        if right is not None:
-            message = f"单位代码“{code}”与参数文件bureaus/{right}.yaml的“{right}”只有大小写不同（共{len(rows)}行），这些行不会计入“{right}”"
-            expected, bureau = f"“{right}”（单位代码区分大小写）", right
-        else:
-            message = f"单位代码“{code}”（共{len(rows)}行）没有参数文件bureaus/{code}.yaml，这些行不会进入任何报告"
-            expected = "已有参数文件的单位代码：" + ("、".join(sorted(known)) or "无") + f"；或新建bureaus/{code}.yaml"
-            bureau = code
-        out.append(
-            CellProblem(
-                first["_file"],
-                message,
-                first["_sheet"] or None,
-                int(first["_row"]),
-                ledgers.contract.table(table).column("bureau").zh,
-                code,
-                expected,
-                table,
-                bureau=bureau,
-            )
-        )
-    return out

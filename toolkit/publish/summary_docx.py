@@ -131,9 +131,9 @@ def write_summary_table(
             (folder / name).unlink(missing_ok=True)
         raise
     table = build_table(ledgers, params_dir, year, bureaus=bureaus, broken=broken, summary=summary)
-    if final and table.missing():
-        lacking = {row.bureau for row in table.rows if any(f.text is None for f in row.cells.values())}
-        raise SummaryMissingError(table.year, table.missing(), lacking)
+    refused, lacking = table.refused() if final else ([], set())
+    if refused:  # missing cells, and cells summed over blank ledger cells (需核实)
+        raise SummaryMissingError(table.year, refused, lacking)
     docx = render_summary_docx(table, template, final=final)
     atomic_write(folder / SUMMARY_TABLE_JSON, table_json(table))
     atomic_write(folder / SUMMARY_TABLE_DOCX, docx)

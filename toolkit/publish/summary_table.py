@@ -73,6 +73,20 @@ class SummaryTable:
             if f.text is None
         ]
 
+    def incomplete(self) -> list[str]:
+        """Every bureau cell summed over blank ledger cells (需核实) as ``单位名称：数据项：哪些行``."""
+        return [
+            f"{row.name}（{row.bureau}）：{f.label}：{'；'.join(f.warnings)}"
+            for row in self.rows
+            for f in row.cells.values()
+            if f.incomplete
+        ]
+
+    def refused(self) -> tuple[list[str], set[str]]:
+        """What a final table may not carry (missing cells, sums over blank cells), and whose rows they are."""
+        cells = {row.bureau: [f for f in row.cells.values() if f.text is None or f.incomplete] for row in self.rows}
+        return self.missing() + self.incomplete(), {code for code, bad in cells.items() if bad}
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "year": self.year,
@@ -97,7 +111,9 @@ class SummaryMissingError(MissingValuesError):
 
     def __str__(self) -> str:
         items = "\n".join(f"- {m}" for m in self.missing)
-        return f"{self.year}年汇总表缺少{len(self.missing)}项数据，不能生成正式稿（未写出任何文件）：\n{items}"
+        return (
+            f"{self.year}年汇总表缺少或需核实的数据共{len(self.missing)}项，不能生成正式稿（未写出任何文件）：\n{items}"
+        )
 
 
 def _unavailable(column: SummaryColumn, reason: str) -> Figure:

@@ -21,6 +21,8 @@ from toolkit.data.params import BureauParams
 from toolkit.report import formatting as fmt
 
 MISSING_MARK = "【待补充：{}】"
+#: How the warning of a sum over blank cells begins (see :class:`Blanks`).
+BLANKS_NOTE = "需核实："
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,14 @@ class Figure:
     warnings: list[str] = field(default_factory=list)
     override: dict[str, object] | None = None  # the audit entry, plus what the data gave
     form: fmt.Form = field(default_factory=lambda: fmt.Form("text"))
+    #: rows the value was computed without because a cell it adds up was blank: the figure is
+    #: incomplete (需核实) until the cells are filled or a reviewer corrects the value
+    blanks: list[Source] = field(default_factory=list)
+
+    @property
+    def incomplete(self) -> bool:
+        """Computed over blank cells and not corrected since: a final report may not carry it."""
+        return bool(self.blanks) and self.text is not None and not self.override
 
     @property
     def status(self) -> str:
@@ -101,10 +111,13 @@ class Figure:
             "missing": self.missing,
             "warnings": self.warnings,
             "override": override,
-            "sources": [
-                {"table": s.table, "file": s.file, "sheet": s.sheet, "rows": list(s.rows)} for s in self.sources
-            ],
+            "sources": [_source_dict(s) for s in self.sources],
+            "blanks": [_source_dict(s) for s in self.blanks],
         }
+
+
+def _source_dict(source: Source) -> dict[str, Any]:
+    return {"table": source.table, "file": source.file, "sheet": source.sheet, "rows": list(source.rows)}
 
 
 Row = dict[str, Any]  # one ledger row: canonical columns plus _file, _sheet, _row
@@ -222,6 +235,29 @@ Result = tuple[object, list[Source], str | None]  # value, sources, missing reas
 
 
 @dataclass(frozen=True)
+class Blanks:
+    """A computed value (a rule's result) that left out rows whose ``column`` was blank.
+
+    The figure is written, marked 需核实 with a warning naming the rows, and refused in a
+    final report (:attr:`Figure.incomplete`).
+    """
+
+    value: object
+    column: str  # the column's header, for the message
+    rows: list[Source]
+
+    def warning(self) -> str:
+        count = sum(len(s.rows) for s in self.rows)
+        where = "；".join(map(str, self.rows))
+        return f"{BLANKS_NOTE}有{count}行的“{self.column}”为空，未计入合计（{where}），请补填或修改"
+
+
+def added_up(value: object, column: str, blank_rows: list[Source]) -> object:
+    """``value`` as a rule returns it: itself, or :class:`Blanks` when rows were left out for a blank cell."""
+    return Blanks(value, column, blank_rows) if blank_rows else value
+
+
+@dataclass(frozen=True)
 class Spec:
     """One blank of a report: its key and label, its rule in words, and how it is computed and written."""
 
@@ -248,9 +284,16 @@ class Spec:
         form = self.form(year)
         if missing is not None:
             return Figure(self.key, self.label, self.rule, None, None, sources, missing, form=form)
+        blanks = value if isinstance(value, Blanks) else None
+        if blanks is not None:
+            value = blanks.value
         where = sources[0].file if sources else ""
         text = fmt.figure_text(value, form, label=self.label, where=where)
-        return Figure(self.key, self.label, self.rule, value, text, sources, None, form=form)
+        figure = Figure(self.key, self.label, self.rule, value, text, sources, None, form=form)
+        if blanks is not None:
+            figure.blanks = list(blanks.rows)
+            figure.warnings.append(blanks.warning())
+        return figure
 
 
 class Figures(dict[str, Figure]):
@@ -262,6 +305,10 @@ class Figures(dict[str, Figure]):
 
     def missing(self) -> list[Figure]:
         return [f for f in self.values() if f.text is None]
+
+    def incomplete(self) -> list[Figure]:
+        """Figures computed over blank cells (需核实) that no reviewer has corrected."""
+        return [f for f in self.values() if f.incomplete]
 
     def to_dict(self) -> dict[str, Any]:
         return {"bureau": self.bureau, "year": self.year, "figures": [f.to_dict() for f in self.values()]}

@@ -8,9 +8,10 @@ from datetime import date
 from pathlib import Path
 
 from toolkit.data.ledgers import Ledgers, Shelf
-from toolkit.data.params import BureauParams, load_bureau
+from toolkit.data.params import BureauParams, list_bureaus, load_bureau
 from toolkit.data.problems import ParameterError
 from toolkit.errors import NotFoundError, ZongjieError
+from toolkit.record import NotebookRecord
 from toolkit.report import render
 from toolkit.report.checks import Finding, previous_year, run_checks
 from toolkit.report.definitions import (
@@ -21,6 +22,7 @@ from toolkit.report.definitions import (
     load_definition,
 )
 from toolkit.report.figures import Figures, Scope, compute_figures, derive_figures
+from toolkit.report.gate import FinalGate, final_gate
 from toolkit.report.overrides import apply_saved
 from toolkit.resources import DEFAULT_REPORT
 
@@ -47,6 +49,26 @@ class Report:
     def name(self) -> str:
         """The report definition's name (``report`` for the seed report)."""
         return self.definition.name if self.definition else DEFAULT_REPORT
+
+    @property
+    def params_dir(self) -> Path:
+        """The parameters folder the bureau's file was read from (``<params>/bureaus/<code>.yaml``)."""
+        return self.params.path.parent.parent
+
+    def gate(self) -> FinalGate:
+        """What blocks this report as a final one: its figures and the ledgers it was computed from."""
+        return final_gate(self.figures, self.scope.ledgers, list_bureaus(self.params_dir))
+
+    def record(self) -> NotebookRecord:
+        """What the report found, in words: missing values, warnings (every figure's, and the
+        report's own) and corrections; the one account ``render``, ``run`` and ``batch`` give."""
+        keyed = {f.key for f in self.figures.values()}
+        return NotebookRecord(
+            missing=[f"{f.label}：{f.missing}" for f in self.figures.missing()],
+            warnings=[f"{f.label}：{w}" for f in self.figures.values() for w in f.warnings]
+            + [f"报告：{x.message}" for x in self.findings if x.key not in keyed],
+            overrides=[f"{f.label}：{f.override.get('old')}→{f.text}" for f in self.figures.values() if f.override],
+        )
 
 
 #: A signature date nobody gave: the day of rendering, which for a past year is surely wrong.

@@ -23,11 +23,12 @@ from docx.oxml.xmlchemy import BaseOxmlElement
 from docxtpl import DocxTemplate
 
 from toolkit.data.params import BureauParams
-from toolkit.errors import MissingValuesError, TemplateError
+from toolkit.errors import TemplateError
 from toolkit.outputs import atomic_write, report_dir, report_files
 from toolkit.report import styles
 from toolkit.report.checks import Finding
 from toolkit.report.figures import MISSING_MARK, Figures
+from toolkit.report.gate import figure_gate
 from toolkit.report.layout import finish as finish_layout
 from toolkit.report.sandbox import TemplateLimitError
 from toolkit.report.template import environment, load_template
@@ -133,10 +134,8 @@ def _text(piece: str) -> BaseOxmlElement:
 
 
 def refuse_missing(figures: Figures) -> None:
-    """A final report may not lack any value: raise, naming every missing one."""
-    missing = figures.missing()
-    if missing:
-        raise MissingValuesError(figures.bureau, figures.year, [f"{f.label}：{f.missing}" for f in missing])
+    """A final report may not lack any value nor carry a sum over blank cells: raise, naming each."""
+    figure_gate(figures).refuse()
 
 
 def render_docx(figures: Figures, story: Story, template: Path, *, final: bool = False) -> bytes:
@@ -164,6 +163,7 @@ def figures_json(figures: Figures, findings: list[Finding] | None = None) -> byt
     """Every figure with value, text, status and source rows, plus the checks' findings."""
     data = figures.to_dict()
     data["missing"] = [f.key for f in figures.missing()]
+    data["incomplete"] = [f.key for f in figures.incomplete()]  # 需核实: sums over blank cells
     data["findings"] = [f.to_dict() for f in findings or []]
     return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
 

@@ -25,7 +25,7 @@ from toolkit.data.contract import (
     Table,
 )
 from toolkit.report import formatting as fmt
-from toolkit.report.figures import Figures, Result, Row, Scope, Source, Spec, sources_of
+from toolkit.report.figures import Figures, Result, Row, Scope, Source, Spec, added_up, sources_of
 
 #: What is wrong with one argument once the contract is known: (argument, message, value, expected).
 Fault = tuple[str, str, object, str]
@@ -196,12 +196,20 @@ def activity_count(key: str, label: str, kind: str) -> Spec:
 
 @rule("activity_sum", "某类活动当年某一数字列的合计", kind=_KIND, column=Argument("活动台账的数字列", _NUMBER_COLUMNS))
 def activity_sum(key: str, label: str, kind: str, column: str) -> Spec:
+    header = ACTIVITIES.column(column)
+
     def compute(s: Scope) -> Result:
         rows = s.kind(kind)
         total = int(sum(r[column] for r in rows if r[column] is not None))
-        return total, sources_of("activities", rows), None
+        return _with_blanks(total, header, rows, "activities"), sources_of("activities", rows), None
 
     return Spec(key, label, f"活动台账中当年{_activity_label(kind, None)}的“人数”合计", compute, "count")
+
+
+def _with_blanks(total: object, column: Column, rows: list[Row], table: str) -> object:
+    """The sum, marked with the rows it left out for a blank cell unless the contract says blank is none."""
+    blank = [] if column.blank_zero else [r for r in rows if r[column.name] is None]
+    return added_up(total, column.zh, sources_of(table, blank))
 
 
 def _problems(s: Scope, source: str, status: str | None) -> list[Row]:
@@ -438,7 +446,8 @@ def sum_column(key: str, label: str, table: Table, column: Column, where: Where 
         rows = _selected(s, table, where)
         values = [r[column.name] for r in rows if r[column.name] is not None]
         total = sum((Decimal(str(v)) for v in values), Decimal(0))
-        return (int(total) if kind == "count" else total), sources_of(table.name, rows), None
+        value = _with_blanks(int(total) if kind == "count" else total, column, rows, table.name)
+        return value, sources_of(table.name, rows), None
 
     rule_text = f"{_described(table, where)}“{column.zh}”合计" + (f"，折算为{unit}" if unit else "")
     return Spec(key, label, rule_text, compute, kind, unit if kind == "amount" else "")  # type: ignore[arg-type]

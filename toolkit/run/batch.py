@@ -50,6 +50,7 @@ from toolkit.publish.summary_definition import NoSummaryTable
 from toolkit.publish.summary_docx import write_summary_table
 from toolkit.publish.summary_table import SummaryMissingError
 from toolkit.report import signoff
+from toolkit.report.gate import FinalGate, ledger_gate
 from toolkit.report.prepare import prepare
 from toolkit.resources import DEFAULT_REPORT
 from toolkit.run import lifetime, worker
@@ -167,6 +168,8 @@ def plan(spec: RunSpec, *, bureaus: list[str] | None = None, force: bool = False
     ledgers = split.ledgers
     if not split.failed:
         ledgers.require_year(spec.year)  # a year without any data stops the batch before it starts
+    if spec.final:  # a blocking problem anywhere in the folder stops every final report of the year
+        year_gate(ledgers, known, spec.year, split.failed).refuse()
     cache = spec.year_dir / ".zongjie" / "ledgers.pkl"
     cache.parent.mkdir(parents=True, exist_ok=True)
     for folder in (spec.year_dir, cache.parent):  # a killed batch's half-written summary, index, 汇总表…
@@ -196,6 +199,17 @@ def plan(spec: RunSpec, *, bureaus: list[str] | None = None, force: bool = False
     stamp, page = result.stamp, spec.year_dir / OVERVIEW_PAGE
     result.overview = force or not page.is_file() or not stamp.is_file() or stamp.read_text() != result.overview_print
     return result
+
+
+def year_gate(ledgers: Ledgers, known: list[str], year: int, failed: dict[str, list[CellProblem]]) -> FinalGate:
+    """What in the whole data folder blocks the year's final reports (:mod:`toolkit.report.gate`).
+
+    Rows of a code without a parameter file belong to no bureau: they hold every bureau of
+    the year, not one. Such rows that were also broken (left out of ``ledgers``) count too.
+    """
+    gate = ledger_gate(ledgers, known, year)
+    gate.codes += [p for code, problems in failed.items() if code not in known for p in problems]
+    return gate
 
 
 def _not_reviewed(

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 import papermill
@@ -35,12 +35,15 @@ from toolkit.errors import (
 )
 from toolkit.outputs import NOTEBOOK, OVERVIEW_NOTEBOOK, RESULT, atomic_write, keep_previous
 from toolkit.publish.html import for_reading, notebook_html
-from toolkit.record import NotebookRecord
+from toolkit.record import NotebookRecord, describe
 from toolkit.resources import notebook
 from toolkit.run.engine import ENGINE, LANGUAGE, Deadline, ensure_registered
 from toolkit.run.kernels import IPC_PREFIX, KernelSlot, ipc_kernel_manager
 from toolkit.run.lifetime import private_folder
 from toolkit.run.spec import RunSpec
+
+if TYPE_CHECKING:  # a worker does not import the report stage (pandas) for a name
+    from toolkit.report.gate import FinalGate
 
 
 @dataclass
@@ -71,6 +74,8 @@ class RunResult:
     signoff_detail: str = ""
     #: why report.pdf was asked for and not made (the docx is unaffected)
     pdf_error: str = ""
+    #: what in the ledgers a final report would be refused for (a heading, then its items), shown with a draft
+    ledger_notes: list[list[str]] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -83,10 +88,7 @@ class RunResult:
         if not self.ok:
             return head + f"失败。{self.error}"
         lines = [head + f"完成（{self.seconds:.1f}秒），文件在 {self.folder}"]
-        if self.missing:
-            lines.append(f"  待补充{len(self.missing)}项：" + "；".join(self.missing))
-        if self.warnings:
-            lines.append(f"  提示{len(self.warnings)}条：" + "；".join(self.warnings))
+        lines += [f"  {line}" for line in describe(self.missing, self.warnings, self.ledger_notes)]
         if self.pdf_error:
             lines.append(f"  PDF 未生成：{self.pdf_error}")
         return "\n".join(lines)
@@ -186,8 +188,13 @@ def run_one(
     kernel: KernelSlot | None = None,
     fingerprint: str = "",
     memory: Callable[[], dict[str, float]] | None = None,
+    gate: FinalGate | None = None,
 ) -> RunResult:
     """Execute the report notebook for one bureau-year into ``<out>/<year>/<bureau>/``.
+
+    ``gate`` is what the ledgers hold against the year's final reports (:mod:`toolkit.run.single`
+    reads it; a batch checks its whole data folder before planning): a final run it blocks is
+    refused before anything is written, a draft carries it in ``ledger_notes``.
 
     ``result.json`` is removed first and written last, listing the other files with their
     sizes and digests: a run cut short leaves no record and is redone by the next batch.
@@ -195,9 +202,17 @@ def run_one(
     """
     start = time.monotonic()
     folder = spec.folder  # checks the bureau code before any folder is made
+    result = RunResult(spec.bureau, spec.year, folder=str(folder))
+    if gate is not None and gate.blocked:
+        if spec.final:  # refused before anything is written
+            try:
+                gate.refuse()
+            except ZongjieError as err:
+                result.error = str(err)
+            return result
+        result.ledger_notes = [[heading, *items] for heading, items in gate.ledger_sections()]
     folder.mkdir(parents=True, exist_ok=True)
     clear(folder)
-    result = RunResult(spec.bureau, spec.year, folder=str(folder))
     try:
         nb = execute(notebook(), spec.notebook_parameters(), folder / NOTEBOOK, timeout=spec.timeout, kernel=kernel)
     except NotebookError as err:

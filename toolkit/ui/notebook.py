@@ -109,12 +109,7 @@ def figures(ledgers: Ledgers, params: str, bureau: str, year: int, signed_on: st
 
 def publish_result(rep: Report) -> None:
     """A machine-readable record of the run for the batch summary (missing, warnings, overrides)."""
-    record = NotebookRecord(
-        missing=[f"{f.label}：{f.missing}" for f in rep.figures.missing()],
-        warnings=[f"{present.label_of(rep.figures, x.key)}：{x.message}" for x in rep.findings],
-        overrides=[f"{f.label}：{f.override.get('old')}→{f.text}" for f in rep.figures.values() if f.override],
-    )
-    display(record.part(), raw=True)
+    display(rep.record().part(), raw=True)
 
 
 def changes(rep: Report, out: str) -> None:
@@ -162,7 +157,10 @@ def preview(rep: Report, template: str = "") -> Draft:
 
 
 def write(rep: Report, draft: Draft, out: str, final: bool = False) -> Path:
-    """Write report.docx and figures.json; a final report with missing values is refused."""
+    """Write report.docx and figures.json; a final report is refused while anything blocks it
+    (missing values, sums over blank cells, unread ledger content, rows of unknown codes)."""
+    if final:
+        rep.gate().refuse()  # before anything is written
     folder = render.write_report(
         rep.figures,
         rep.story,

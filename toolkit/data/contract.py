@@ -10,6 +10,7 @@ finance indicators, whole new tables) into another :class:`Contract`, read by
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
@@ -65,8 +66,15 @@ class Table:
 
 
 def normalise_header(text: object) -> str:
-    """Headers compare without surrounding/inner blanks and case (Excel users add both)."""
-    return "".join(str(text).split()).lower()
+    """Headers compare without blanks, case, invisible characters and full-width forms.
+
+    Excel users add blanks; text pasted from web pages and WeChat carries zero-width
+    spaces, BOMs, soft hyphens and no-break spaces; Chinese input methods type
+    full-width letters and brackets (``ｄａｔｅ``, ``人数（人）``). NFKC folds the
+    compatibility forms, and every Unicode format character (category ``Cf``) is dropped.
+    """
+    text = unicodedata.normalize("NFKC", str(text))
+    return "".join(ch for ch in "".join(text.split()) if unicodedata.category(ch) != "Cf").lower()
 
 
 ACTIVITY_KINDS = (

@@ -202,8 +202,8 @@ class CalamineBook(Book):
                 raise WorkbookTooLarge("压缩内容损坏") from None
         try:
             metadata = self.reader().sheets_metadata
-        except WorkbookTooLarge as exc:
-            raise Unreadable(exc.reason) from None
+        except WorkbookTooLarge:
+            raise Unreadable(f"文件已损坏，或不是{path.suffix}格式的工作簿") from None
         self.sheets = [
             SheetEntry(m.name, m.visible != SheetVisibleEnum.Visible)
             for m in metadata

@@ -310,7 +310,7 @@ def _workbook_sheets(
 
 
 def _unreadable(shown: str, path: Path, reason: str) -> Notice:
-    message = f"无法读取此{path.suffix}文件（{reason}）；如是台账，{_SAVE_AS}"
+    message = f"无法读取：{reason}；如是台账，{_SAVE_AS}"
     return _notice(shown, message, kind="ignored_file", unread=True)
 
 

@@ -67,13 +67,15 @@ def header_row(table: Table, rows: list[list[object]]) -> int | None:
 
 def holds_headers(table: Table, rows: list[list[object]]) -> int:
     """How many columns of ``table`` the best of the top rows names, when it looks like the
-    table's header row (at least two required columns, or all of them); else 0."""
+    table's header row; else 0. A header row names every required column, or at least two
+    of them and as many of the table's columns as other headers (a training ledger's
+    单位代码 and 日期 among its own columns do not make an activity ledger)."""
     required = {c.name for c in table.columns if c.required}
-    enough = min(len(required), 2)
     best = 0
     for i in filled_rows(rows, HEADER_SEARCH_ROWS):
         names = set(recognised(table, rows[i]).values())
-        if len(names & required) >= enough and len(names) >= 2:
+        headers = sum(not blank(v) for v in rows[i])
+        if len(names) >= 2 and (required <= names or (len(names & required) >= 2 and 2 * len(names) >= headers)):
             best = max(best, len(names))
     return best
 

@@ -428,10 +428,11 @@ def _header_columns(
 
 
 def _first_value(data_rows: list[tuple[int, list[object]]], pos: int) -> tuple[int, object] | None:
-    """The first data cell in column ``pos`` (its 1-based row and value), or None when all are blank."""
+    """The first data cell in column ``pos`` (its 1-based row and value as shown), or None when all are blank."""
     for i, row in data_rows:
         if pos < len(row) and not blank(row[pos]):
-            return i + 1, row[pos]
+            value = row[pos]
+            return i + 1, int(value) if isinstance(value, float) and value.is_integer() else value
     return None
 
 

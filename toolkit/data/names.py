@@ -17,6 +17,7 @@ them (``活动台账 (2)``, ``活动台账（旧）``, ``活动台账-备份``).
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Literal
 
 from toolkit.data.contract import BASE, Table, normalise_header
@@ -68,7 +69,7 @@ def classify(name: str, tables: tuple[Table, ...] = BASE.tables) -> tuple[Table 
                 continue
             if key == label:
                 return table, "table"
-            if COPY_MARK.search(key):
+            if is_copy(name):
                 return table, "copy"
             return table, _around(key[:at], key[at + len(label) :])
     return None, None
@@ -84,8 +85,10 @@ def _around(prefix: str, suffix: str) -> NameKind:
 
 
 def is_copy(name: str) -> bool:
-    """Whether a name marks a copy kept on purpose (``台账 - 副本``, ``台账(1)``)."""
-    return bool(COPY_MARK.search(normalise_header(name)))
+    """Whether a name marks a copy kept on purpose (``台账 - 副本``, ``台账(1)``, ``activities copy``)."""
+    text = unicodedata.normalize("NFKC", name).lower()
+    spaced = " ".join("".join(ch for ch in text if unicodedata.category(ch) != "Cf").split())
+    return bool(COPY_MARK.search(spaced) or COPY_MARK.search(normalise_header(name)))
 
 
 def rename_hint(table: Table, file: bool = False) -> str:

@@ -82,7 +82,9 @@ def test_a_copy_is_listed_on_purpose_and_not_unread(minimal, copy):
     assert not notice.unread and "副本" in notice.message
 
 
-@pytest.mark.parametrize("name", ["活动台账汇总", "活动台账（最终版）", "活动台账2", "活动台账v2", "活动台账（青山县）"])
+@pytest.mark.parametrize(
+    "name", ["活动台账汇总", "活动台账（最终版）", "活动台账2", "活动台账v2", "活动台账（青山县）"]
+)
 def test_a_name_in_doubt_is_not_read_but_listed_unread_with_the_name_to_use(minimal, name):
     data, _ = minimal
     activities_book(data, [("活动台账", activity_rows()), (name, activity_rows(ACTIVITIES[:2]))])
@@ -199,7 +201,7 @@ def test_a_zip_bomb_named_ods_is_too_large(minimal):
 def test_formats_that_cannot_be_read_are_unread_saying_how_to_save_them(minimal, name):
     data, _ = minimal
     (data / name).write_bytes(b"PK\x03\x04 not really")
-    ledgers, notices = _load(data)
+    _ledgers, notices = _load(data)
     (notice,) = notices
     assert notice.unread and notice.file == name and "“另存为”Excel工作簿(.xlsx)" in notice.message
 
@@ -271,7 +273,7 @@ def test_a_near_miss_header_with_data_under_it_is_unread_naming_the_column(minim
     rows[0] = headers
     rows[-1][3] = "2021-07-02" if "日期" in written else "30"
     activities_book(data, [("活动台账", rows)])
-    ledgers, notices = _load(data)
+    _ledgers, notices = _load(data)
     (notice,) = notices
     assert notice.unread and notice.column == written and notice.row == 1
     assert f"“{written}”列未读取，是否应为“{meant}”？" in notice.message
@@ -305,7 +307,7 @@ def test_a_blank_header_with_data_under_it_is_unread_naming_the_column(minimal):
     rows = activity_rows()
     rows[0][7] = None  # 人数 with its header deleted
     activities_book(data, [("活动台账", rows)])
-    ledgers, notices = _load(data)
+    _ledgers, notices = _load(data)
     (notice,) = notices
     assert notice.unread and notice.column == "H" and notice.row == 1
     assert f"第{len(rows)}行的值为“30”" in notice.message

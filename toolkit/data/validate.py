@@ -132,20 +132,20 @@ def parse_decimal(value: object) -> Decimal | None:
     """A number from an Excel number or text with thousands commas and spaces, exactly."""
     if isinstance(value, bool):
         raise _Bad("不是数字")
+    if isinstance(value, float) and value != value:
+        return None  # a blank cell as pandas gives it
     if isinstance(value, (int, float, Decimal)):
-        if value != value:
-            return None  # a blank cell as pandas gives it
         if isinstance(value, int):
             return Decimal(value)
-        if not math.isfinite(value):
-            raise _Bad("不是有限的数字")
+        if not value.is_finite() if isinstance(value, Decimal) else not math.isfinite(value):
+            raise _Bad("不是有限的数字（无穷大或非数字）")
         return Decimal(repr(value)) if isinstance(value, float) else value
     text = _text(value)
     if text is None:
         return None
     text = re.sub(r"\s", "", unicodedata.normalize("NFKC", text))  # ，and full-width digits fold to ASCII
     if not _NUMBER.fullmatch(text):
-        raise _Bad("不是数字")
+        raise _Bad("不是数字（应写作如1234.5或1,234.5：阿拉伯数字，千位分隔用逗号，不用科学计数法）")
     return Decimal(text.replace(",", ""))
 
 

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from toolkit.data.contract import ACTIVITIES as ACTIVITY_TABLE
 from toolkit.data.contract import ACTIVITY_KINDS, META_COLUMNS
-from toolkit.data.load import RawTable, UncachedFormula
+from toolkit.data.load import NotANumber, RawTable, UncachedFormula
 from toolkit.data.problems import CellProblem, DataError
 from toolkit.data.validate import check_codes, load_ledgers, load_ledgers_per_bureau, validate_tables
 from toolkit.errors import NotFoundError
@@ -514,6 +514,13 @@ _cells = st.one_of(
     ),
     st.just(pd.NaT),
     st.builds(UncachedFormula, st.just("H9")),
+    # what a hostile or broken file may carry: infinities, NaN, huge floats and ints
+    st.sampled_from([float("inf"), float("-inf"), float("nan"), 1e308, -1e308, 5e-324, 2.0**63, 10.0**20]),
+    st.integers(min_value=2**62, max_value=10**40),
+    st.integers(min_value=-(10**40), max_value=-(2**62)),
+    st.builds(NotANumber, st.sampled_from(["inf", "nan"])),
+    st.sampled_from(["1e5", "1E-3", "1_000", "١٢٣", "1.234,56", "inf", "Infinity", "-inf", "NaN", "9999-12-31"]),
+    st.integers(0, 99999),  # a number in a date column: an Excel serial
 )
 _texts = st.one_of(st.none(), st.text("党支部会议室青年干部全体党员ab1 ", min_size=1, max_size=6))
 _valid_activity = st.fixed_dictionaries(
@@ -570,7 +577,7 @@ def _bad_value(value) -> bool:
     return isinstance(value, Decimal) and not value.is_finite()
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_activity(), min_size=1, max_size=5))
 def test_any_cells_give_clean_ledgers_or_a_data_error(valid_raw, activities):
     raw, params = valid_raw

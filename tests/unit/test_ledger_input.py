@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from toolkit.data.contract import ACTIVITIES as ACTIVITY_TABLE
 from toolkit.data.contract import ACTIVITY_KINDS, META_COLUMNS
-from toolkit.data.load import RawTable, UncachedFormula
+from toolkit.data.load import NotANumber, RawTable, UncachedFormula
 from toolkit.data.problems import CellProblem, DataError
 from toolkit.data.validate import check_codes, load_ledgers, load_ledgers_per_bureau, validate_tables
 from toolkit.errors import NotFoundError
@@ -125,15 +125,18 @@ def test_copied_hidden_and_backup_tables_are_ignored_and_listed(minimal):
     assert ("活动台账.xlsx", "活动台账（旧）", "ignored_sheet") in ignored
     assert ("活动台账-备份.xlsx", None, "ignored_file") in ignored
     assert ("旧/县局台账 - 副本.xlsx", None, "ignored_file") in ignored
-    assert not any(n.sheet == "说明" for n in ledgers.notices)
+    (note,) = [n for n in ledgers.notices if n.sheet == "说明"]
+    assert note.kind == "ignored_sheet" and "不是台账工作表" in note.message
+    # copies are left out on purpose (no double counting), a note is no ledger: nothing unread
+    assert not any(n.unread for n in ledgers.notices)
 
 
-def test_files_in_other_spreadsheet_formats_are_listed(minimal):
+def test_a_workbook_that_cannot_be_read_is_listed_as_unread(minimal):
     data, _ = minimal
     (data / "活动台账-旧格式.xls").write_bytes(b"\xd0\xcf\x11\xe0")
     ledgers = load_ledgers(data)
-    assert [(n.file, n.kind) for n in ledgers.notices] == [("活动台账-旧格式.xls", "ignored_file")]
-    assert "另存为.xlsx" in ledgers.notices[0].message
+    assert [(n.file, n.kind, n.unread) for n in ledgers.notices] == [("活动台账-旧格式.xls", "ignored_file", True)]
+    assert "“另存为”Excel工作簿(.xlsx)" in ledgers.notices[0].message
 
 
 def test_a_hidden_sheet_is_not_read_even_under_the_table_name(minimal):
@@ -476,7 +479,15 @@ def test_validate_report_lists_every_problem_and_marks_the_cells(minimal, tmp_pa
         ("活动台账-备份", "activities", True),
         ("activities_old", "activities", True),
         ("财政指标-副本", "finance", True),
-        ("2022年活动台账", "activities", True),
+        ("2022年活动台账", "activities", False),
+        ("活动台账2021", "activities", False),
+        ("2021活动台账", "activities", False),
+        ("青山县活动台账", "activities", False),
+        ("活动台账 2021", "activities", False),
+        ("2021年青山县问题台账", "problems", False),
+        ("活动台账汇总", "activities", True),
+        ("活动台账（最终版）", "activities", True),
+        ("活动台账2", "activities", True),
         ("说明", None, False),
         ("Sheet1", None, False),
     ],
@@ -503,6 +514,13 @@ _cells = st.one_of(
     ),
     st.just(pd.NaT),
     st.builds(UncachedFormula, st.just("H9")),
+    # what a hostile or broken file may carry: infinities, NaN, huge floats and ints
+    st.sampled_from([float("inf"), float("-inf"), float("nan"), 1e308, -1e308, 5e-324, 2.0**63, 10.0**20]),
+    st.integers(min_value=2**62, max_value=10**40),
+    st.integers(min_value=-(10**40), max_value=-(2**62)),
+    st.builds(NotANumber, st.sampled_from(["inf", "nan"])),
+    st.sampled_from(["1e5", "1E-3", "1_000", "١٢٣", "1.234,56", "inf", "Infinity", "-inf", "NaN", "9999-12-31"]),
+    st.integers(0, 99999),  # a number in a date column: an Excel serial
 )
 _texts = st.one_of(st.none(), st.text("党支部会议室青年干部全体党员ab1 ", min_size=1, max_size=6))
 _valid_activity = st.fixed_dictionaries(
@@ -559,7 +577,7 @@ def _bad_value(value) -> bool:
     return isinstance(value, Decimal) and not value.is_finite()
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_activity(), min_size=1, max_size=5))
 def test_any_cells_give_clean_ledgers_or_a_data_error(valid_raw, activities):
     raw, params = valid_raw

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import zipfile
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -181,3 +182,134 @@ def test_every_problem_is_reported_not_just_the_first(minimal):
         ("活动台账.csv", "活动类型"),
         ("财政指标.csv", "数值"),
     }
+
+
+# --- dates that would silently move a row out of its year ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2022-01-10",
+        "2022/1/10",
+        "2022.1.10",
+        "2022年1月10日",
+        "2022年1月10号",
+        "20220110",
+        " 2022-1-10 ",
+        "2022-01-10 09:30",
+        "２０２２年１月１０日",
+        44571,
+        44571.375,
+        "44571",
+        date(2022, 1, 10),
+        datetime(2022, 1, 10, 9, 30),
+    ],
+)
+def test_every_date_form_offices_type(value):
+    assert parse_date(value) == date(2022, 1, 10)
+
+
+@pytest.mark.parametrize(
+    ("table", "rows", "column", "value", "says"),
+    [
+        ("活动台账", ACTIVITIES, "结束日期", "9999-12-31", "合理范围"),
+        ("活动台账", ACTIVITIES, "日期", "2201-03-05", "合理范围"),
+        ("活动台账", ACTIVITIES, "日期", "1900-02-28", "合理范围"),
+        ("活动台账", ACTIVITIES, "日期", "1999-03-05", "合理范围"),
+        ("活动台账", ACTIVITIES, "结束日期", "2121-05-12", "合理范围"),
+        ("活动台账", ACTIVITIES, "结束日期", "2023-05-12", "相差过大"),
+        ("活动台账", ACTIVITIES, "结束日期", "2019-05-12", "相差过大"),
+        ("问题台账", PROBLEMS, "办结日期", "2031-06-01", "合理范围"),
+        ("问题台账", PROBLEMS, "收集日期", "12021-05-01", "日期"),
+        ("财政指标", FINANCE, "年度", "2201", "年份超出范围"),
+        ("财政指标", FINANCE, "年度", "1949", "年份超出范围"),
+    ],
+)
+def test_an_implausible_date_is_a_cell_problem(minimal, table, rows, column, value, says):
+    data, _ = minimal
+    _break(data, table, rows, 0, **{column: value})
+    (problem,) = _problems(data)
+    assert (problem.file, problem.row, problem.column, str(problem.value)) == (f"{table}.csv", 2, column, value)
+    assert says in str(problem) and problem.cell
+
+
+def test_a_problem_may_take_years_to_close(minimal):
+    data, _ = minimal
+    _break(data, "问题台账", PROBLEMS, 0, 办结日期="2024-03-01", 办理状态="已解决")  # raised 2021, closed 2024
+    ledgers = load_ledgers(data)
+    assert date(2024, 3, 1) in list(ledgers.problems["resolved_on"])
+
+
+def test_dates_later_than_next_year_are_refused():
+    from toolkit.data.validate import latest_date
+
+    assert latest_date(date(2024, 5, 1)) == date(2025, 12, 31)
+
+
+@pytest.mark.parametrize("serial", [60, 59, 1, 0, -5, 36525])
+def test_excel_serials_before_2000_are_refused(tmp_path, serial):
+    pytest.importorskip("openpyxl")
+    from conftest import ACTIVITIES as ROWS
+    from test_ledger_input import activities_book, activity_rows
+
+    for name, rows in (("问题台账", PROBLEMS), ("财政指标", FINANCE)):
+        write_csv(tmp_path / f"{name}.csv", rows)
+    book_rows = activity_rows(ROWS)
+    book_rows[1][1] = serial  # a date typed as a number, or the cell's date format lost
+    activities_book(tmp_path, [("活动台账", book_rows)])
+    (problem,) = _problems(tmp_path)
+    assert (problem.sheet, problem.row, problem.cell, problem.column) == ("活动台账", 2, "B2", "日期")
+
+
+# --- numbers that Decimal() or int() would take ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1.234,56", "1e5", "1E-3", "1_000", "١٢٣", "۱۲۳", "१२३", "inf", "-inf", "nan", "NaN", "Infinity", "1,23", "1.2.3"],
+)
+def test_numbers_in_foreign_forms_are_refused(minimal, text):
+    data, _ = minimal
+    _break(data, "财政指标", FINANCE, 3, 数值=text)
+    (problem,) = _problems(data)
+    assert (problem.row, problem.column, problem.value) == (5, "数值", text)
+    assert "不是数字" in str(problem) and "1,234.5" in str(problem)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("1,234.56", "1234.56"), ("１２３", "123"), ("1，234", "1234"), ("+5", "5"), (".5", "0.5"), ("12.", "12")],
+)
+def test_numbers_as_offices_type_them_still_read(text, value):
+    assert parse_decimal(text) == Decimal(value)
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), Decimal("Infinity"), Decimal("NaN")])
+def test_infinite_numbers_are_a_problem_not_an_overflow(value):
+    from toolkit.data.validate import _Bad, _whole
+
+    with pytest.raises(_Bad):
+        _whole(value)
+
+
+def test_an_infinite_cell_in_a_hostile_xlsx_is_a_cell_problem(tmp_path):
+    pytest.importorskip("openpyxl")
+    from conftest import ACTIVITIES as ROWS
+    from test_ledger_input import activities_book, activity_rows
+
+    for name, rows in (("问题台账", PROBLEMS), ("财政指标", FINANCE)):
+        write_csv(tmp_path / f"{name}.csv", rows)
+    book_rows = activity_rows(ROWS)
+    book_rows[-1][7] = 123456  # 人数, rewritten below as the file would carry it
+    path = activities_book(tmp_path, [("活动台账", book_rows)])
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    sheet = next(n for n in parts if n.startswith("xl/worksheets/sheet"))
+    parts[sheet] = parts[sheet].replace(b"<v>123456</v>", b"<v>inf</v>")
+    with zipfile.ZipFile(path, "w") as z:
+        for name, body in parts.items():
+            z.writestr(name, body)
+    (problem,) = _problems(tmp_path)
+    assert (problem.row, problem.column, problem.cell) == (len(book_rows), "人数", f"H{len(book_rows)}")
+    assert "无穷大" in str(problem)

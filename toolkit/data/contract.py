@@ -10,6 +10,7 @@ finance indicators, whole new tables) into another :class:`Contract`, read by
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
@@ -31,6 +32,9 @@ class Column:
     #: A blank cell adds nothing to a sum (the contract allows it blank, meaning none); otherwise
     #: a sum over rows with this column blank is 需核实, naming the blank rows.
     blank_zero: bool = False
+    #: For a row's second date: the most years it may lie after the row's own date (an activity's
+    #: end within a year; a problem may take years to close). Earlier than a year before is never right.
+    span: int = 1
 
 
 @dataclass(frozen=True)
@@ -68,8 +72,15 @@ class Table:
 
 
 def normalise_header(text: object) -> str:
-    """Headers compare without surrounding/inner blanks and case (Excel users add both)."""
-    return "".join(str(text).split()).lower()
+    """Headers compare without blanks, case, invisible characters and full-width forms.
+
+    Excel users add blanks; text pasted from web pages and WeChat carries zero-width
+    spaces, BOMs, soft hyphens and no-break spaces; Chinese input methods type
+    full-width letters and brackets (``ｄａｔｅ``, ``人数（人）``). NFKC folds the
+    compatibility forms, and every Unicode format character (category ``Cf``) is dropped.
+    """
+    text = unicodedata.normalize("NFKC", str(text))
+    return "".join(ch for ch in "".join(text.split()) if unicodedata.category(ch) != "Cf").lower()
 
 
 ACTIVITY_KINDS = (
@@ -138,7 +149,7 @@ PROBLEMS = Table(
         Column("source", "来源", "enum", True, PROBLEM_SOURCES),
         Column("raised_on", "收集日期", "date", True),
         Column("status", "办理状态", "enum", True, PROBLEM_STATUSES),
-        Column("resolved_on", "办结日期", "date"),
+        Column("resolved_on", "办结日期", "date", span=5),
         Column("summary", "问题描述", "text", True),
     ),
     dated_by="raised_on",

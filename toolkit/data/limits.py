@@ -29,6 +29,9 @@ MAX_PARTS = 10_000
 MAX_CELLS = 2_000_000
 #: CSV files larger than this are not read.
 MAX_CSV_BYTES = 128 * 1024 * 1024
+#: ``.xls``, ``.xlsb`` and ``.ods`` files larger than this are not read (their cells are
+#: bounded by :data:`MAX_CELLS` per sheet once the reader has opened them).
+MAX_BOOK_BYTES = 64 * 1024 * 1024
 
 _CHUNK = 1024 * 1024
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

@@ -1,73 +1,75 @@
-"""Find the three tables under a data folder and read them as offices save them.
+"""Find the tables under a data folder and read them as offices save them.
 
-Tables are sheets of ``.xlsx`` workbooks or ``.csv`` files, known by sheet name or
-file stem. Cells are kept raw (text, numbers, dates as the reader gives them; blank
-cells are ``None``); ``validate`` turns them into typed values. Every row remembers its
-file, sheet and spreadsheet row number so that any figure can be traced back to it.
+Tables are sheets of workbooks (``.xlsx``, ``.xlsm``, ``.xls``, ``.xlsb``, ``.ods``) or
+``.csv`` files, known by sheet name or file stem (:mod:`toolkit.data.names`), or by the
+headers on a sheet of a workbook named for its table. Cells are kept raw (text, numbers,
+dates as the reader gives them; blank cells are ``None``); ``validate`` turns them into
+typed values. Every row remembers its file, sheet and spreadsheet row number so that any
+figure can be traced back to it.
 
-What offices add around a table is skipped on purpose and said so, as a
-:class:`~toolkit.errors.Notice`: hidden sheets, copies (``活动台账 (2)``,
-``活动台账（旧）``, ``活动台账-备份.xlsx``), a title row above the header, 合计 and
-footer rows, columns that are not in the contract. Workbooks are checked against
-:mod:`~toolkit.data.limits` before the reader opens them.
+Nothing under the folder is skipped unseen: every file and every sheet is either read or
+listed as a :class:`~toolkit.data.problems.Notice` — hidden sheets, copies (``活动台账 (2)``,
+``活动台账（旧）``, ``活动台账-备份.xlsx``), sheets and files that are no table, a title row
+above the header, 合计 and footer rows, columns that are not in the contract. A notice
+whose skipped content looks like ledger data (a table's headers on a sheet that is not
+read, a near-miss header with data under it, a file that cannot be read) says so with
+``unread=True``. Workbooks are checked against :mod:`~toolkit.data.limits` before the
+reader opens them (:mod:`toolkit.data.books`).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
-from python_calamine import CalamineWorkbook
 
-from toolkit.data.contract import BASE, META_COLUMNS, Contract, Table, normalise_header
-from toolkit.data.limits import MAX_CSV_BYTES, SheetInfo, WorkbookTooLarge, column_letters, open_checked, scan_sheet
+from toolkit.data.books import (
+    BOOKS,
+    CSV_SEPARATORS,
+    SEPARATOR_NAMES,
+    Book,
+    ExcelErrorValue,
+    NotANumber,
+    UncachedFormula,
+    Unreadable,
+    decode_csv,
+    open_book,
+    split_csv,
+)
+from toolkit.data.contract import BASE, META_COLUMNS, Contract, Table
+from toolkit.data.headers import (
+    HEADER_SEARCH_ROWS,
+    blank,
+    header_key,
+    header_row,
+    holds_headers,
+    near_miss,
+    table_of_headers,
+)
+from toolkit.data.limits import MAX_CSV_BYTES, WorkbookTooLarge, column_letters
+from toolkit.data.names import NameKind, classify, is_copy, rename_hint
 from toolkit.data.problems import DataError, Notice, Problem
 from toolkit.errors import NotFoundError
 
-CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # gb18030 is a superset of GBK
-#: How far down a sheet the header row is looked for (title rows sit above it).
-HEADER_SEARCH_ROWS = 10
+__all__ = [
+    "ExcelErrorValue",
+    "NotANumber",
+    "RawTable",
+    "UncachedFormula",
+    "classify_name",
+    "header_key",
+    "load_tables",
+    "read_rows",
+    "table_for_name",
+]
 
-_SEPARATORS = "-_."
-_COPY_MARK = re.compile(
-    r"备份|副本|拷贝|复制|旧版|历史|[（(\[【]\s*(?:旧|\d{1,2})\s*[)）\]】]|(?<![a-z])(?:backup|copy|bak|old)(?![a-z])",
-    re.I,
-)
-_BRACKETS = re.compile(r"[（(\[【]")
-#: A trailing note in brackets after a header: 人数（人）, 结束日期（选填）, 数值(元).
-_HEADER_NOTE = re.compile(r"\s*[（(\[【][^（()）\[\]【】]*[)）\]】]\s*$")
-_TOTAL = re.compile(r"^(?:合计|小计|总计|共计|累计|总合计)[:：]?$")
-_FOOTER = re.compile(
-    r"^(?:制表|填表|填报|审核|审批|复核|负责人|单位负责人|经办人|联系人|联系电话|注|说明|填表说明|备注)\s*人?\s*[:：]"
-    r"|^(?:制表人|填表人|审核人|经办人|负责人)"
-)
-
-
-@dataclass(frozen=True)
-class UncachedFormula:
-    """A formula cell saved without its computed value (files written by scripts)."""
-
-    cell: str
-
-    def __str__(self) -> str:
-        return f"公式（{self.cell}）"
-
-
-@dataclass(frozen=True)
-class ExcelErrorValue:
-    """A cell holding an Excel error (``#N/A``, ``#DIV/0!``), which the reader gives as blank."""
-
-    cell: str
-    code: str
-
-    def __str__(self) -> str:
-        return self.code
+#: Spreadsheet formats that are not read: each such file is listed as unread.
+OTHER_FORMATS = (".et", ".ett", ".numbers", ".wps", ".xlt", ".xltx", ".xltm", ".fods", ".uos", ".dbf")
+#: Text files that may hold a table saved under another extension.
+TEXT_TABLES = (".txt", ".tsv", ".tab")
+_SAVE_AS = "请在WPS或Excel中“另存为”Excel工作簿(.xlsx)"
 
 
 @dataclass
@@ -91,57 +93,32 @@ class RawTable:
 
 
 def find_sources(data_dir: Path) -> list[Path]:
-    """Every workbook and CSV under ``data_dir``, skipping Office lock files."""
+    """Every file under ``data_dir``, skipping Office lock files and hidden files and folders."""
     if not data_dir.is_dir():
         raise NotFoundError(f"找不到数据目录“{data_dir}”。")
-    files = [
+    return [
         p
         for p in sorted(data_dir.rglob("*"))
-        if p.is_file() and p.suffix.lower() in (".xlsx", ".csv") and not p.name.startswith(("~$", "."))
+        if p.is_file() and not any(part.startswith((".", "~$")) for part in p.relative_to(data_dir).parts)
     ]
-    return files
 
 
 def classify_name(name: str, tables: tuple[Table, ...] = BASE.tables) -> tuple[Table | None, bool]:
     """The table a sheet name or file stem stands for, and whether it only resembles it.
 
-    A name *is* a table when it is the table's Chinese or English name, or that name
-    followed by ``-``, ``_`` or ``.`` and a suffix (``活动台账-青山``, ``finance_2022``)
-    that is no copy mark. A name that starts with or contains a table's name otherwise
-    (``活动台账 (2)``, ``活动台账（旧）``, ``活动台账-备份``) only resembles it: it is
-    not read, and the caller says so.
+    A name *is* a table (see :func:`toolkit.data.names.classify`) when it is the table's
+    name, that name after ``-``/``_``/``.`` with a suffix, or with a year or place around
+    it (``2021年活动台账``); a copy (``活动台账 (2)``) or a name with something else around
+    it (``活动台账汇总``) only resembles it.
     """
-    key = normalise_header(name)
-    # longer names first: a table named 活动台账明细 is not a copy of 活动台账
-    ordered = sorted(tables, key=lambda t: -len(normalise_header(t.zh)))
-    for table in ordered:
-        for label in (normalise_header(table.zh), normalise_header(table.name)):
-            if key == label:
-                return table, False
-            if key.startswith(label):
-                rest = key[len(label) :]
-                if (
-                    rest[0] in _SEPARATORS
-                    and len(rest) > 1
-                    and not _COPY_MARK.search(rest)
-                    and not _BRACKETS.search(rest)
-                ):
-                    return table, False
-                return table, True
-    for table in ordered:
-        if normalise_header(table.zh) in key:
-            return table, True
-    return None, False
+    table, kind = classify(name, tables)
+    return table, table is not None and kind not in ("table", "named")
 
 
 def table_for_name(name: str, tables: tuple[Table, ...] = BASE.tables) -> Table | None:
     """The table a name stands for (see :func:`classify_name`), or None."""
     table, resembles = classify_name(name, tables)
     return None if resembles else table
-
-
-def _is_copy_file(stem: str) -> bool:
-    return bool(_COPY_MARK.search(stem))
 
 
 def _too_large(shown: str, exc: WorkbookTooLarge, table: Table | None = None) -> Problem:
@@ -151,30 +128,38 @@ def _too_large(shown: str, exc: WorkbookTooLarge, table: Table | None = None) ->
         shown,
         f"文件过大或已损坏：{exc.reason}",
         exc.sheet,
-        expected="可用Excel正常打开、大小合理的.xlsx工作簿",
+        expected="可用Excel正常打开、大小合理的工作簿",
         table=table.name if table else None,
     )
 
 
-def _read_csv(path: Path, shown: str, problems: list[Problem]) -> list[list[object]] | None:
-    if path.stat().st_size > MAX_CSV_BYTES:
-        problems.append(
-            Problem(shown, f"文件过大或已损坏：超过{MAX_CSV_BYTES // 1024 // 1024} MB", expected="大小合理的CSV文件")
-        )
-        return None
-    raw = path.read_bytes()
-    for encoding in CSV_ENCODINGS:
+def csv_rows(text: str, tables: tuple[Table, ...]) -> tuple[list[list[object]], str]:
+    """The rows of CSV text and the separator they use: the comma, unless another one
+    (``;``, tab, ``|``) splits the top lines into more of a table's headers or more fields."""
+    head = "\n".join(text.splitlines()[: HEADER_SEARCH_ROWS + 1])
+    best, best_score = ",", (-1, -1)
+    for separator in CSV_SEPARATORS:
         try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
+            rows = split_csv(head, separator)
+        except Unreadable:
             continue
-        try:
-            return [[v if v.strip() else None for v in r] for r in csv.reader(io.StringIO(text, newline=""))]
-        except csv.Error as exc:
-            problems.append(Problem(shown, f"CSV格式有误（{exc}）", expected="逗号分隔的CSV文件"))
-            return None
-    problems.append(Problem(shown, "无法识别文件编码", expected="UTF-8、带BOM的UTF-8或GBK/GB18030编码的CSV"))
-    return None
+        first = next((r for r in rows if not all(blank(v) for v in r)), [])
+        score = (max(holds_headers(t, rows) for t in tables), len(first))
+        if score > best_score:
+            best, best_score = separator, score
+    return split_csv(text, best), best
+
+
+def read_rows(path: Path, sheet: str | None, tables: tuple[Table, ...] = BASE.tables) -> list[list[object]] | None:
+    """The cells of one sheet (or of a CSV file) as the loader reads them; None when unreadable."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".csv":
+            return csv_rows(decode_csv(path), tables)[0]
+        with open_book(path) as book:
+            return book.rows(sheet or "") if any(s.name == sheet for s in book.sheets) else None
+    except (Unreadable, WorkbookTooLarge, OSError):
+        return None
 
 
 @dataclass
@@ -184,59 +169,120 @@ class _Sheet:
     rows: list[list[object]]
 
 
-def _cell_value(value: object) -> object:
-    if value == "" or value is None:
-        return None
-    if isinstance(value, float) and value != value:
-        return None
-    return value
+def _notice(shown: str, message: str, sheet: str | None = None, *, kind: str, unread: bool = False) -> Notice:
+    return Notice(shown, message, sheet, kind=kind, unread=unread)
 
 
-def _read_sheet(book: zipfile.ZipFile, reader: Any, info: SheetInfo) -> list[list[object]]:
-    """One sheet's cells: blank as None, markers where the reader gives blank but the cell is not.
-
-    The sheet's extent is checked first (:func:`scan_sheet` raises when it is too large).
-    """
-    scan = scan_sheet(book, info)
-    rows = [[_cell_value(v) for v in r] for r in reader.get_sheet_by_name(info.name).to_python(skip_empty_area=False)]
-    marks: dict[tuple[int, int], object] = {
-        (r, c): UncachedFormula(f"{column_letters(c)}{r}") for r, c in scan.formulas_without_value
-    }
-    marks.update({(r, c): ExcelErrorValue(f"{column_letters(c)}{r}", e) for (r, c), e in scan.errors.items()})
-    for (r, c), mark in marks.items():
-        while len(rows) < r:
-            rows.append([])
-        if len(rows[r - 1]) < c:
-            rows[r - 1].extend([None] * (c - len(rows[r - 1])))
-        if rows[r - 1][c - 1] is None:
-            rows[r - 1][c - 1] = mark
-    return rows
-
-
-def read_rows(path: Path, sheet: str | None) -> list[list[object]] | None:
-    """The cells of one sheet (or of a CSV file) as the loader reads them; None when unreadable."""
-    path = Path(path)
-    if path.suffix.lower() == ".csv":
-        return _read_csv(path, path.name, [])
+def _peek(book: Book, name: str) -> list[list[object]] | None:
     try:
-        book, sheets = open_checked(path)
+        return book.rows(name)
     except WorkbookTooLarge:
         return None
 
-    with book:
-        info = next((s for s in sheets if s.name == sheet), None)
-        if info is None:
-            return None
-        try:
-            reader = CalamineWorkbook.from_path(str(path))
-        except Exception:
-            return None
-        try:
-            return _read_sheet(book, reader, info)
-        except Exception:  # too large or broken: the problem list still names every cell
-            return None
-        finally:
-            reader.close()
+
+def _has_content(rows: list[list[object]] | None) -> bool:
+    return rows is None or any(not blank(v) for r in rows for v in r)
+
+
+def _named_sheet(book: Book, name: str, table: Table, kind: NameKind, shown: str, notices: list[Notice]) -> bool:
+    """Whether a sheet named for ``table`` is read; a copy or an unclear name is listed instead."""
+    if kind == "table":
+        return True
+    if kind == "copy":
+        message = (
+            f"工作表名像是{table.zh}的副本或旧版本，未读取（以免重复计算）；只读取名为“{table.zh}”"
+            f"（或“{table.zh}-后缀”）的工作表"
+        )
+        notices.append(_notice(shown, message, name, kind="ignored_sheet"))
+        return False
+    rows = _peek(book, name)
+    if kind == "named" and (rows is None or holds_headers(table, rows)):
+        return True  # 2021年活动台账; one too large is read, so that its problem is named
+    if kind == "named":
+        message = f"工作表名含“{table.zh}”，但前{HEADER_SEARCH_ROWS}行没有{table.zh}的表头，未读取"
+    else:
+        message = f"工作表名含“{table.zh}”，但无法确定是{table.zh}本身还是其汇总、副本或其他版本，未读取"
+    notices.append(
+        _notice(shown, f"{message}；{rename_hint(table)}", name, kind="ignored_sheet", unread=_has_content(rows))
+    )
+    return False
+
+
+def _hidden_sheet(book: Book, name: str, tables: tuple[Table, ...], shown: str, notices: list[Notice]) -> None:
+    table, kind = classify(name, tables)
+    if kind == "copy":
+        notices.append(_notice(shown, "隐藏的工作表，名称像是副本，未读取", name, kind="ignored_sheet"))
+        return
+    rows = _peek(book, name)
+    found = table if table is not None else table_of_headers(rows or [], tables)
+    message = "隐藏的工作表，未读取" + (f"（如是{found.zh}，请取消隐藏）" if found is not None else "")
+    unread = found is not None and _has_content(rows)
+    notices.append(_notice(shown, message, name, kind="ignored_sheet", unread=unread))
+
+
+def _chosen_sheets(book: Book, shown: str, notices: list[Notice], tables: tuple[Table, ...]) -> list[tuple[Table, str]]:
+    """The sheets to read as tables, each with its table; every other sheet is listed."""
+    chosen: list[tuple[Table, str]] = []
+    rest: list[str] = []  # visible sheets no table name stands for
+    for s in book.sheets:
+        table, kind = classify(s.name, tables)
+        if s.hidden:
+            _hidden_sheet(book, s.name, tables, shown, notices)
+        elif table is None or kind is None:
+            rest.append(s.name)
+        elif _named_sheet(book, s.name, table, kind, shown, notices):
+            chosen.append((table, s.name))
+    visible = [s for s in book.sheets if not s.hidden]
+    chosen += _by_file_name(book, shown, chosen, rest, len(visible), notices, tables)
+    for name in rest:
+        _unnamed_sheet(book, name, shown, notices, tables)
+    return chosen
+
+
+def _by_file_name(
+    book: Book,
+    shown: str,
+    chosen: list[tuple[Table, str]],
+    rest: list[str],
+    visible: int,
+    notices: list[Notice],
+    tables: tuple[Table, ...],
+) -> list[tuple[Table, str]]:
+    """A workbook named for its table (``2021年活动台账.xlsx``) with the rows on ``Sheet1``: that
+    sheet, when it is the only one holding the table's headers (or the only sheet at all).
+    Removes what it takes (or lists as ambiguous) from ``rest``."""
+    table, kind = classify(Path(shown).stem, tables)
+    if table is None or kind not in ("table", "named") or any(t is table for t, _ in chosen):
+        return []
+    holding = [n for n in rest if holds_headers(table, _peek(book, n) or [])]
+    if len(holding) == 1 or (not holding and not chosen and visible == 1 and len(rest) == 1):
+        name = holding[0] if holding else rest[0]
+        rest.remove(name)
+        return [(table, name)]
+    for name in holding:
+        rest.remove(name)
+        message = (
+            f"工作簿以{table.zh}命名，但有{len(holding)}个工作表含{table.zh}的表头，无法确定读取哪一个，均未读取；"
+            f"请把要读取的工作表改名为“{table.zh}”，其余的移出数据目录或改名注明“副本”"
+        )
+        notices.append(_notice(shown, message, name, kind="ignored_sheet", unread=True))
+    return []
+
+
+def _unnamed_sheet(book: Book, name: str, shown: str, notices: list[Notice], tables: tuple[Table, ...]) -> None:
+    """A visible sheet that no table name stands for: listed, as unread when it holds a table's headers."""
+    rows = _peek(book, name)
+    if rows is None:
+        message = "不是台账工作表（名称不是台账名），数据范围过大，未读取"
+        notices.append(_notice(shown, message, name, kind="ignored_sheet"))
+        return
+    found = table_of_headers(rows, tables)
+    if found is not None:
+        message = f"工作表含{found.zh}的表头，但未读取；如是台账，请把工作表改名为“{found.zh}”"
+        notices.append(_notice(shown, message, name, kind="ignored_sheet", unread=True))
+    elif _has_content(rows):
+        message = "不是台账工作表（名称不是台账名，前几行也没有台账的表头），未读取"
+        notices.append(_notice(shown, message, name, kind="ignored_sheet"))
 
 
 def _workbook_sheets(
@@ -244,122 +290,35 @@ def _workbook_sheets(
 ) -> list[_Sheet]:
     """The sheets of a workbook that are tables, read within the limits."""
     try:
-        book, sheets = open_checked(path)
+        book = open_book(path)
     except WorkbookTooLarge as exc:
         problems.append(_too_large(shown, exc))
         return []
-    with book:
-        chosen = _chosen_sheets(path, shown, sheets, notices, tables)
-        if not chosen:
-            return []
-        return _read_chosen(book, path, shown, chosen, problems)
-
-
-def _chosen_sheets(
-    path: Path, shown: str, sheets: list[SheetInfo], notices: list[Notice], tables: tuple[Table, ...]
-) -> list[tuple[Table, SheetInfo]]:
-    """The sheets to read as tables; a hidden sheet or a copy of a table is skipped with a notice."""
-    chosen = []
-    for s in sheets:
-        table, resembles = classify_name(s.name, tables)
-        if table is None:
-            continue
-        if s.hidden:
-            notices.append(
-                Notice(shown, f"隐藏的工作表，未读取（如是{table.zh}，请取消隐藏）", s.name, kind="ignored_sheet")
-            )
-        elif resembles:
-            notices.append(
-                Notice(
-                    shown,
-                    f"工作表名像是{table.zh}的副本或旧版本，未读取；只读取名为“{table.zh}”"
-                    f"（或“{table.zh}-后缀”）的工作表",
-                    s.name,
-                    kind="ignored_sheet",
-                )
-            )
-        else:
-            chosen.append((table, s))
-    if not chosen:
-        only = table_for_name(path.stem, tables)
-        visible = [s for s in sheets if not s.hidden]
-        if only is not None and len(visible) == 1:
-            chosen = [(only, visible[0])]  # e.g. 活动台账.xlsx with one sheet "Sheet1"
-    return chosen
-
-
-def _read_chosen(
-    book: zipfile.ZipFile, path: Path, shown: str, chosen: list[tuple[Table, SheetInfo]], problems: list[Problem]
-) -> list[_Sheet]:
-    """The cells of each chosen sheet; a sheet too large or unreadable is a problem instead."""
-    try:
-        reader = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises several unrelated types for broken files
-        problems.append(_too_large(shown, WorkbookTooLarge(f"无法读取（{type(exc).__name__}）")))
+    except Unreadable as exc:
+        notices.append(_unreadable(shown, path, exc.reason))
         return []
     out: list[_Sheet] = []
-    try:
-        for table, s in chosen:
+    with book:
+        for table, name in _chosen_sheets(book, shown, notices, tables):
             try:
-                rows = _read_sheet(book, reader, s)
+                rows = book.rows(name)
             except WorkbookTooLarge as exc:
-                problems.append(_too_large(shown, exc, table))
+                problems.append(_too_large(shown, WorkbookTooLarge(exc.reason, name), table))
                 continue
-            except Exception as exc:
-                reason = WorkbookTooLarge(f"无法读取（{type(exc).__name__}）", s.name)
-                problems.append(_too_large(shown, reason, table))
-                continue
-            out.append(_Sheet(table, s.name, rows))
-    finally:
-        reader.close()
+            out.append(_Sheet(table, name, rows))
     return out
 
 
-def _blank(value: object) -> bool:
-    return (
-        value is None or (isinstance(value, str) and not value.strip()) or (isinstance(value, float) and value != value)
-    )
+def _unreadable(shown: str, path: Path, reason: str) -> Notice:
+    message = f"无法读取：{reason}；如是台账，{_SAVE_AS}"
+    return _notice(shown, message, kind="ignored_file", unread=True)
 
 
-def header_key(header: object) -> str:
-    """A header compared without blanks, case and a trailing note in brackets (``人数（人）``)."""
-    text = str(header)
-    stripped = _HEADER_NOTE.sub("", text)
-    return normalise_header(stripped if stripped.strip() else text)
-
-
-def _recognised(table: Table, row: list[object]) -> dict[int, str]:
-    aliases = table.aliases
-    found = {}
-    for pos, header in enumerate(row):
-        if not _blank(header) and isinstance(header, str):
-            canonical = aliases.get(header_key(header))
-            if canonical is not None:
-                found[pos] = canonical
-    return found
-
-
-def _header_row(table: Table, rows: list[list[object]]) -> int | None:
-    """Index of the header row: the first of the top rows holding every required column.
-
-    Failing that, the top row naming most columns (its missing columns are then
-    reported on it), or the first non-empty row.
-    """
-    filled = [i for i, r in enumerate(rows[: HEADER_SEARCH_ROWS + 20]) if not all(_blank(v) for v in r)]
-    if not filled:
-        return None
-    candidates = filled[:HEADER_SEARCH_ROWS]
-    required = {c.name for c in table.columns if c.required}
-    best, best_count = filled[0], 0
-    for i in candidates:
-        names = set(_recognised(table, rows[i]).values())
-        if required <= names:
-            return i
-        if len(names) > best_count:
-            best, best_count = i, len(names)
-    return best
-
-
+_TOTAL = re.compile(r"^(?:合计|小计|总计|共计|累计|总合计)[:：]?$")
+_FOOTER = re.compile(
+    r"^(?:制表|填表|填报|审核|审批|复核|负责人|单位负责人|经办人|联系人|联系电话|注|说明|填表说明|备注)\s*人?\s*[:：]"
+    r"|^(?:制表人|填表人|审核人|经办人|负责人)"
+)
 _MARK_START = frozenset("合小总共累制填审复负单经联注说备")
 
 
@@ -382,7 +341,7 @@ def _skipped_row(row: list[object], positions: dict[str, int], required: list[st
     for name in required:
         pos = positions[name]
         value = row[pos] if pos < len(row) else None
-        if not _blank(value) and not (
+        if not blank(value) and not (
             isinstance(value, str) and (_TOTAL.match("".join(value.split())) or _FOOTER.match(value.strip()))
         ):
             filled += 1
@@ -400,10 +359,10 @@ def _frame_from_rows(
     table: Table, rows: list[list[object]], shown: str, sheet: str, problems: list[Problem], notices: list[Notice]
 ) -> _Frame | None:
     """Map the header row to canonical columns and keep the non-empty data rows."""
-    start = _header_row(table, rows)
+    start = header_row(table, rows)
     if start is None:
         return None
-    if start > 0 and any(not all(_blank(v) for v in r) for r in rows[:start]):
+    if start > 0 and any(not all(blank(v) for v in r) for r in rows[:start]):
         notices.append(
             Notice(
                 shown,
@@ -413,7 +372,7 @@ def _frame_from_rows(
                 kind="header_row",
             )
         )
-    positions, written = _header_columns(table, rows[start], shown, sheet, start + 1, problems, notices)
+    positions, written, unknown = _header_columns(table, rows[start], shown, sheet, start + 1, problems)
     missing = [c for c in table.columns if c.required and c.name not in positions]
     for c in missing:
         problems.append(
@@ -426,61 +385,96 @@ def _frame_from_rows(
                 expected=f"{table.zh}包含“{c.zh}”列",
             )
         )
+    records, data_rows = _records(table, rows, start, positions, shown, sheet, notices)
+    _column_notices(table, rows[start], start + 1, data_rows, positions, unknown, shown, sheet, notices)
     if missing:
         return None
-    records = _records(table, rows, start, positions, shown, sheet, notices)
     columns = [c.name for c in table.columns] + list(META_COLUMNS)
     return _Frame(pd.DataFrame.from_records(records, columns=columns), written, positions)
 
 
 def _header_columns(
-    table: Table,
-    header_row: list[object],
-    shown: str,
-    sheet: str,
-    row: int,
-    problems: list[Problem],
-    notices: list[Notice],
-) -> tuple[dict[str, int], dict[str, str]]:
-    """Each canonical column's position in the header row, and its header as the user wrote it.
-
-    A header that is no column of the table is ignored with a notice; a second header
-    naming a column already found is a problem.
-    """
+    table: Table, header: list[object], shown: str, sheet: str, row: int, problems: list[Problem]
+) -> tuple[dict[str, int], dict[str, str], list[int]]:
+    """Each canonical column's position in the header row, its header as the user wrote it,
+    and the positions of headers that name no column. A second header naming a column
+    already found is a problem."""
     aliases = table.aliases
     positions: dict[str, int] = {}
     written: dict[str, str] = {}
-    for pos, header in enumerate(header_row):
-        if _blank(header):
+    unknown: list[int] = []
+    for pos, cell in enumerate(header):
+        if blank(cell):
             continue
-        canonical = aliases.get(header_key(header))
+        canonical = aliases.get(header_key(cell))
         if canonical is None:
-            notices.append(
-                Notice(
-                    shown,
-                    f"不是{table.zh}的列，已忽略（可用的列：{'、'.join(c.zh for c in table.columns)}）",
-                    sheet or None,
-                    row,
-                    str(header).strip(),
-                    kind="ignored_column",
-                )
-            )
+            unknown.append(pos)
             continue
         if canonical in positions:
             problems.append(
                 Problem(
                     shown,
-                    f"表头重复：“{written[canonical]}”与“{header}”是同一列",
+                    f"表头重复：“{written[canonical]}”与“{cell}”是同一列",
                     sheet or None,
                     row,
-                    str(header),
+                    str(cell),
                     table=table.name,
                 )
             )
             continue
         positions[canonical] = pos
-        written[canonical] = str(header).strip()
-    return positions, written
+        written[canonical] = str(cell).strip()
+    return positions, written, unknown
+
+
+def _first_value(data_rows: list[tuple[int, list[object]]], pos: int) -> tuple[int, object] | None:
+    """The first data cell in column ``pos`` (its 1-based row and value as shown), or None when all are blank."""
+    for i, row in data_rows:
+        if pos < len(row) and not blank(row[pos]):
+            value = row[pos]
+            return i + 1, int(value) if isinstance(value, float) and value.is_integer() else value
+    return None
+
+
+def _column_notices(
+    table: Table,
+    header: list[object],
+    row: int,
+    data_rows: list[tuple[int, list[object]]],
+    positions: dict[str, int],
+    unknown: list[int],
+    shown: str,
+    sheet: str,
+    notices: list[Notice],
+) -> None:
+    """List every column not read: a near-miss header or a blank one with data under it as unread."""
+    taken = set(positions)
+    for pos in unknown:
+        written = str(header[pos]).strip()
+        near = near_miss(table, written, taken)
+        first = _first_value(data_rows, pos)
+        if near is not None and first is not None:
+            message = (
+                f"“{written}”列未读取，是否应为“{near.zh}”？如是，请把表头改为“{near.zh}”"
+                f"（第{first[0]}行的值为“{first[1]}”）"
+            )
+            notices.append(Notice(shown, message, sheet or None, row, written, kind="ignored_column", unread=True))
+            continue
+        message = f"不是{table.zh}的列，已忽略（可用的列：{'、'.join(c.zh for c in table.columns)}）"
+        notices.append(Notice(shown, message, sheet or None, row, written, kind="ignored_column"))
+    width = max((len(r) for _, r in data_rows), default=0)
+    for pos in range(width):
+        if pos < len(header) and not blank(header[pos]):
+            continue
+        first = _first_value(data_rows, pos)
+        if first is None:
+            continue
+        letter = column_letters(pos + 1)
+        message = (
+            f"{letter}列没有表头，但下方有数据（第{first[0]}行的值为“{first[1]}”），未读取；"
+            f"请填写表头（如是{table.zh}的列，用其列名：{'、'.join(c.zh for c in table.columns)}）"
+        )
+        notices.append(Notice(shown, message, sheet or None, row, letter, kind="ignored_column", unread=True))
 
 
 def _records(
@@ -491,64 +485,109 @@ def _records(
     shown: str,
     sheet: str,
     notices: list[Notice],
-) -> list[dict[str, object]]:
-    """The data rows below the header at index ``start``: empty rows, 合计 and footer lines left out."""
+) -> tuple[list[dict[str, object]], list[tuple[int, list[object]]]]:
+    """The data rows below the header at index ``start``: empty rows, 合计 and footer lines left
+    out; and every row below the header that is no 合计 or footer line (index, cells)."""
     required = [c.name for c in table.columns if c.required]
     records = []
+    data_rows = []
     for i in range(start + 1, len(rows)):
         row = rows[i]
         cells = {c: (row[p] if p < len(row) else None) for c, p in positions.items()}
-        if all(_blank(v) for v in cells.values()):
-            continue  # empty rows are skipped
-        skipped = _skipped_row(row, positions, required)
+        skipped = _skipped_row(row, positions, required) if positions.keys() >= set(required) else None
         if skipped is not None:
             what = "合计行" if skipped == "total_row" else "表尾说明行"
             notices.append(Notice(shown, f"{what}，已跳过（不作为数据读取）", sheet or None, i + 1, kind=skipped))
             continue
+        data_rows.append((i, row))
+        if all(blank(v) for v in cells.values()):
+            continue  # empty rows are skipped
         cells.update(_file=shown, _sheet=sheet, _row=i + 1)
         records.append(cells)
-    return records
+    return records, data_rows
 
 
-#: Spreadsheet formats that are not read: each such file is listed, so no ledger is lost unseen.
-OTHER_FORMATS = (".xls", ".xlsm", ".xlsb", ".et", ".ods", ".numbers")
+def _csv_source(
+    path: Path, shown: str, problems: list[Problem], notices: list[Notice], tables: tuple[Table, ...]
+) -> list[_Sheet]:
+    """A CSV file: read when its name stands for a table, otherwise listed (as unread when its
+    headers are a table's)."""
+    table, kind = classify(path.stem, tables)  # never a copy: copies are listed before
+    try:
+        rows, separator = csv_rows(decode_csv(path), tables)
+    except Unreadable as exc:
+        if table is None:
+            notices.append(_unreadable(shown, path, exc.reason))
+        else:
+            problems.append(_csv_problem(shown, exc.reason, table))
+        return []
+    if separator != ",":
+        name = SEPARATOR_NAMES[separator]
+        message = f"CSV文件以{name}分隔（约定为逗号分隔），已按{name}读取"
+        notices.append(Notice(shown, message, None, 1, kind="csv_separator"))
+    if table is not None and (kind == "table" or (kind == "named" and holds_headers(table, rows))):
+        return [_Sheet(table, "", rows)]
+    found = table if table is not None else table_of_headers(rows, tables)
+    if found is None:
+        what = "不是台账文件（文件名不是台账名，前几行也没有台账的表头），未读取"
+        notices.append(_notice(shown, what, kind="ignored_file", unread=False))
+    elif table is None:
+        what = f"文件含{found.zh}的表头，但文件名不是台账名，未读取；{rename_hint(found, file=True)}"
+        notices.append(_notice(shown, what, kind="ignored_file", unread=True))
+    else:
+        what = f"文件名含“{found.zh}”，但无法确定是{found.zh}本身还是其汇总、副本或其他版本，未读取"
+        notices.append(_notice(shown, f"{what}；{rename_hint(found, file=True)}", kind="ignored_file", unread=True))
+    return []
+
+
+def _csv_problem(shown: str, reason: str, table: Table) -> Problem:
+    if reason.startswith("文件过大"):
+        return Problem(shown, f"文件过大或已损坏：超过{MAX_CSV_BYTES // 1024 // 1024} MB", expected="大小合理的CSV文件")
+    if reason.startswith("CSV"):
+        return Problem(shown, reason, expected="逗号分隔的CSV文件", table=table.name)
+    return Problem(shown, reason, expected="UTF-8、带BOM的UTF-8或GBK/GB18030编码的CSV", table=table.name)
+
+
+def _other_file(path: Path, shown: str, notices: list[Notice], tables: tuple[Table, ...]) -> None:
+    """A file that is neither a workbook nor a CSV: listed; as unread when it looks like a ledger."""
+    suffix = path.suffix.lower()
+    table, kind = classify(path.stem, tables)
+    if suffix in OTHER_FORMATS:
+        notices.append(
+            _notice(shown, f"不读取{suffix}格式的文件；如是台账，{_SAVE_AS}", kind="ignored_file", unread=True)
+        )
+        return
+    found = table if kind in ("table", "named", "unclear") else None
+    if suffix in TEXT_TABLES and found is None:
+        try:
+            found = table_of_headers(csv_rows(decode_csv(path), tables)[0], tables)
+        except (Unreadable, OSError):
+            found = None
+    if found is not None:
+        message = f"不是表格文件（只读取.xlsx、.xls、.xlsm、.xlsb、.ods和.csv），但像是{found.zh}，未读取；"
+        message += f"如是台账，{_SAVE_AS}或CSV文件"
+        notices.append(_notice(shown, message, kind="ignored_file", unread=True))
+        return
+    message = "不是台账文件（只读取.xlsx、.xls、.xlsm、.xlsb、.ods和.csv），未读取"
+    notices.append(_notice(shown, message, kind="ignored_file"))
 
 
 def _sources(
     data_dir: Path, problems: list[Problem], notices: list[Notice], tables: tuple[Table, ...]
 ) -> list[tuple[str, list[_Sheet]]]:
-    for path in sorted(data_dir.rglob("*")):
-        if path.suffix.lower() in OTHER_FORMATS and path.is_file() and not path.name.startswith(("~$", ".")):
-            notices.append(
-                Notice(
-                    path.relative_to(data_dir).as_posix(),
-                    f"不读取{path.suffix}格式的文件；如是台账，请在Excel或WPS中另存为.xlsx",
-                    kind="ignored_file",
-                )
-            )
+    """Every file under ``data_dir`` with the tables read from it; what is not read is listed."""
     out = []
     for path in find_sources(data_dir):
         shown = path.relative_to(data_dir).as_posix()
-        if _is_copy_file(path.stem):
-            notices.append(Notice(shown, "文件名像是备份或副本，未读取（以免重复计算）", kind="ignored_file"))
-            continue
-        if path.suffix.lower() == ".csv":
-            table, resembles = classify_name(path.stem, tables)
-            if table is None:
-                continue
-            if resembles:
-                notices.append(
-                    Notice(
-                        shown,
-                        f"文件名像是{table.zh}的副本或旧版本，未读取；只读取名为“{table.zh}”（或“{table.zh}-后缀”）的文件",
-                        kind="ignored_file",
-                    )
-                )
-                continue
-            rows = _read_csv(path, shown, problems)
-            out.append((shown, [] if rows is None else [_Sheet(table, "", rows)]))
-        else:
+        suffix = path.suffix.lower()
+        if is_copy(path.stem):
+            notices.append(_notice(shown, "文件名像是备份或副本，未读取（以免重复计算）", kind="ignored_file"))
+        elif suffix == ".csv":
+            out.append((shown, _csv_source(path, shown, problems, notices, tables)))
+        elif suffix in BOOKS:
             out.append((shown, _workbook_sheets(path, shown, problems, notices, tables)))
+        else:
+            _other_file(path, shown, notices, tables)
     return out
 
 

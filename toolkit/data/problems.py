@@ -72,7 +72,7 @@ class Notice:
     sheet: str | None = None
     row: int | None = None
     column: str | None = None
-    kind: str = ""  # ignored_file, ignored_sheet, ignored_column, header_row, total_row, footer_row
+    kind: str = ""  # ignored_file, ignored_sheet, ignored_column, header_row, total_row, footer_row, csv_separator
     #: what was left out looks like ledger data (a table's name or headers, a near-miss header
     #: with data under it, a file that cannot be read): a final report is refused while it stays
     unread: bool = False

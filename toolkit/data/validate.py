@@ -7,12 +7,14 @@ cross-column rules. Problems from both passes are raised together.
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -22,11 +24,24 @@ from toolkit.data.bureau_codes import check_codes as check_codes  # where valida
 from toolkit.data.contract import BASE, META_COLUMNS, MONEY_UNITS, Column, Contract, Table
 from toolkit.data.contract_file import load_contract
 from toolkit.data.ledgers import Ledgers
-from toolkit.data.load import ExcelErrorValue, RawTable, UncachedFormula, load_tables
+from toolkit.data.load import ExcelErrorValue, NotANumber, RawTable, UncachedFormula, load_tables
 from toolkit.data.problems import CellProblem, DataError, Notice
 
-_DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
-_DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_DATE_TEXT = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?$", re.ASCII
+)
+_DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$", re.ASCII)
+#: An Excel date serial typed or exported as text (10000 is 1927-05-18, 99999 is 2173-10-14).
+_DATE_SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$", re.ASCII)
+#: A number as the contract allows it: ASCII digits (full-width ones are folded first), an
+#: optional sign, thousands commas in groups of three, a decimal point. Nothing else that
+#: ``Decimal()`` would take: exponents (1e5), underscores (1_000), other scripts' digits,
+#: inf, nan, and no European ``1.234,56``.
+_NUMBER = re.compile(r"[+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)", re.ASCII)
+#: The first day Excel's 1900 date system counts from, past its fictitious 1900-02-29 (serial 60).
+_EXCEL_EPOCH = date(1899, 12, 30)
+#: No ledger records anything before this day.
+EARLIEST_DATE = date(2000, 1, 1)
 _BUREAU_CODE = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
 _EXCEL_ERRORS = frozenset(
     ("#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!", "#GETTING_DATA")
@@ -34,8 +49,8 @@ _EXCEL_ERRORS = frozenset(
 _EXPECTED = {
     "date": "日期，如2021-03-05、2021/3/5、2021.3.5、2021年3月5日或20210305",
     "int": "不小于0的整数",
-    "number": "数字（可带千位分隔逗号）",
-    "amount": "不小于0的金额（可带千位分隔逗号）",
+    "number": "数字，如1234.5或1,234.5（可带千位分隔逗号，不用科学计数法）",
+    "amount": "不小于0的金额，如1234.5或1,234.5（可带千位分隔逗号，不用科学计数法）",
     "year": "四位数的年份",
     "month": "1至12的整数（空白表示12）",
 }
@@ -53,23 +68,50 @@ def _text(value: object) -> str | None:
         return None
     if isinstance(value, bool):
         raise _Bad("是Excel逻辑值（TRUE/FALSE），不是文字")
+    if isinstance(value, float) and math.isinf(value):
+        raise _Bad("是无穷大，不是有效的值")
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # a code typed as a number comes back as 1001.0
     text = str(value).strip()
     return text or None
 
 
+def latest_date(today: date | None = None) -> date:
+    """The last day a ledger may record: the end of next year (plans are entered ahead)."""
+    return date((today or date.today()).year + 1, 12, 31)
+
+
+def _serial(number: float) -> date:
+    """The day an Excel date serial stands for (1900 date system)."""
+    if number < 1 or number > 2_958_465:  # 9999-12-31
+        raise _Bad("不是有效的Excel日期序号")
+    if number < 61:  # before Excel's fictitious 1900-02-29
+        if int(number) == 60:
+            raise _Bad("不存在的日期（Excel日期序号60即1900-02-29）")
+        return _EXCEL_EPOCH + timedelta(days=int(number) + 1)
+    return _EXCEL_EPOCH + timedelta(days=int(number))
+
+
 def parse_date(value: object) -> date | None:
-    """A date from an Excel date cell or any text form the contract lists."""
+    """A date from an Excel date cell, an Excel date serial, or any text form the contract lists."""
     if value is None or value is pd.NaT:
         return None
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value != value:
+            return None
+        if not math.isfinite(value):
+            raise _Bad("无法识别的日期")
+        return _serial(value)
     text = _text(value)
     if text is None:
         return None
+    text = unicodedata.normalize("NFKC", text)
+    if _DATE_SERIAL.match(text):
+        return _serial(float(text))
     match = _DATE_TEXT.match(text) or _DATE_COMPACT.match(text)
     if not match:
         raise _Bad("无法识别的日期")
@@ -79,25 +121,33 @@ def parse_date(value: object) -> date | None:
         raise _Bad("不存在的日期") from None
 
 
+def _ledger_date(value: object) -> date | None:
+    """A date a ledger may hold: from 2000 to the end of next year."""
+    day = parse_date(value)
+    if day is not None and not EARLIEST_DATE <= day <= latest_date():
+        raise _Bad(f"日期不在合理范围内（应在{EARLIEST_DATE.isoformat()}至{latest_date().isoformat()}之间）")
+    return day
+
+
 def parse_decimal(value: object) -> Decimal | None:
     """A number from an Excel number or text with thousands commas and spaces, exactly."""
     if isinstance(value, bool):
         raise _Bad("不是数字")
-    if isinstance(value, (int, float)):
-        if value != value:
-            return None
-        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if isinstance(value, float) and value != value:
+        return None  # a blank cell as pandas gives it
+    if isinstance(value, (int, float, Decimal)):
+        if isinstance(value, int):
+            return Decimal(value)
+        if not value.is_finite() if isinstance(value, Decimal) else not math.isfinite(value):
+            raise _Bad("不是有限的数字（无穷大或非数字）")
+        return Decimal(repr(value)) if isinstance(value, float) else value
     text = _text(value)
     if text is None:
         return None
-    text = re.sub(r"[,，\s]", "", text)
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise _Bad("不是数字") from None
-    if not number.is_finite():
-        raise _Bad("不是数字")
-    return number
+    text = re.sub(r"\s", "", unicodedata.normalize("NFKC", text))  # ，and full-width digits fold to ASCII
+    if not _NUMBER.fullmatch(text):
+        raise _Bad("不是数字（应写作如1234.5或1,234.5：阿拉伯数字，千位分隔用逗号，不用科学计数法）")
+    return Decimal(text.replace(",", ""))
 
 
 def _whole(value: object) -> int | None:
@@ -114,8 +164,8 @@ def _year(value: object) -> int | None:
     if text is not None and text.endswith("年"):
         value = text[:-1]
     year = _whole(value)
-    if year is not None and not 1900 <= year <= 2100:
-        raise _Bad("年份超出范围")
+    if year is not None and not EARLIEST_DATE.year <= year <= latest_date().year:
+        raise _Bad(f"年份超出范围（应在{EARLIEST_DATE.year}至{latest_date().year}之间）")
     return year
 
 
@@ -123,7 +173,7 @@ _PARSERS = {
     "bureau": _text,
     "text": _text,
     "enum": _text,
-    "date": parse_date,
+    "date": _ledger_date,
     "int": _whole,
     "number": parse_decimal,
     "amount": parse_decimal,
@@ -168,6 +218,8 @@ def _parse_cell(parse: Callable[[object], object], value: object) -> object:
         raise _Bad("公式没有已计算的结果（文件由程序写出、未在Excel中打开保存过），读不到数值")
     if isinstance(value, ExcelErrorValue) or (isinstance(value, str) and value.strip() in _EXCEL_ERRORS):
         raise _Bad("单元格是Excel错误值")
+    if isinstance(value, NotANumber):
+        raise _Bad("文件中的数值是无穷大或非数字（NaN），不是有效的值")
     return parse(value)
 
 
@@ -190,7 +242,34 @@ def _parse_cells(ctx: _Context) -> tuple[pd.DataFrame, set[tuple[int, str]]]:
                 unparsed.add((index, column.name))
                 values.append(None)
         typed[column.name] = pd.Series(values, index=frame.index, dtype=object)
+    _dates_near_the_year(ctx, typed, unparsed)
     return typed, unparsed
+
+
+def _row_year(value: object) -> int | None:
+    if isinstance(value, date):
+        return value.year
+    return value if isinstance(value, int) else None
+
+
+def _dates_near_the_year(ctx: _Context, typed: pd.DataFrame, unparsed: set[tuple[int, str]]) -> None:
+    """Every other date of a row near the row's own year (its 日期, 收集日期 or 年度; see ``Column.span``):
+    an end date typed as 2121 or 9999 is a problem, never a row that silently leaves its year."""
+    table = ctx.raw.table
+    anchor = table.year_column
+    for column in table.columns:
+        if column.type != "date" or column.name == anchor.name:
+            continue
+        for index, day in typed[column.name].items():
+            year = _row_year(typed.at[index, anchor.name])
+            if not isinstance(day, date) or year is None or -1 <= day.year - year <= column.span:
+                continue
+            after = "一年" if column.span == 1 else f"{column.span}年"
+            expected = f"{year - 1}-01-01至{year + column.span}-12-31之间的日期（不早于{anchor.zh}前一年，不晚于其后{after}）"
+            message = f"日期与本行的{anchor.zh}（{year}年）相差过大"
+            ctx.problem(typed.loc[index], column.name, message, ctx.raw.frame.at[index, column.name], expected)
+            unparsed.add((index, column.name))
+            typed.at[index, column.name] = None
 
 
 def _schema(table: Table, contract: Contract) -> pa.DataFrameSchema:

@@ -223,18 +223,20 @@ def value_problem(figure: Figure, typed: object, printed: str | None = None) -> 
     return ""
 
 
-def known_keys(figures: Figures) -> str:
-    """Every figure a correction may name, as ``key（label）``, for a message about an unknown key."""
-    return "、".join(f"{key}（{figure.label}）" for key, figure in figures.items())
+def unknown_key(figures: Figures, key: str, where: str) -> Problem | None:
+    """The problem of a correction naming no figure of the report, listing every one it may name."""
+    if key in figures:
+        return None
+    known = "、".join(f"{k}（{figure.label}）" for k, figure in figures.items())
+    return Problem(where, "没有这个数据项", column=key, value=key, expected=f"以下数据项之一：{known}")
 
 
 def _refusals(figures: Figures, key: str, new: object, reason: str, by: str, where: str, same: bool) -> list[Problem]:
     """Every reason the correction cannot be saved: unknown key, unusable value (or, with ``same``, one
     that changes nothing), no reason, no name."""
     problems = []
-    if key not in figures:
-        expected = f"以下数据项之一：{known_keys(figures)}"
-        problems.append(Problem(where, "没有这个数据项", column=key, value=key, expected=expected))
+    if unknown := unknown_key(figures, key, where):
+        problems.append(unknown)
     elif (refused := value_problem(figures[key], new)) and (same or refused != SAME):
         problems.append(Problem(where, refused, column=key))
     if not str(reason or "").strip():

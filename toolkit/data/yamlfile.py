@@ -158,8 +158,8 @@ def _inner_edit(
         return lines
     later = sorted(s for k, s in starts.items() if s is not None and str(k) > str(inner))
     where = later[0] if later else _block_end(lines, at)
-    while later and where - 1 > at and lines[where - 1].lstrip().startswith("#"):
-        where -= 1  # a comment just above the next entry is that entry's
+    while later and where - 1 > at and lines[where - 1].startswith(" " * spaces + "#"):
+        where -= 1  # a comment just above the next entry, in its column, is that entry's
     return [*lines[:where], *_indented(dump({inner: value}), spaces), *lines[where:]]
 
 

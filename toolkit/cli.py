@@ -137,6 +137,7 @@ def parser() -> argparse.ArgumentParser:
         "--templates", type=Path, default=None, metavar="目录", help="报告定义所在目录，默认项目的 templates/"
     )
     _add_signoff_commands(sub)
+    _add_correct_command(sub)
     _add_app_commands(sub)
     return root
 
@@ -147,6 +148,24 @@ def _add_signoff_commands(sub: Any) -> None:
     p.add_argument("--by", required=True, metavar="姓名", help="核对人（或定稿的办公室）")
     p = sub.add_parser("status", help="列出一个年度各单位报告的核对状态")
     _common(p, bureau=False)
+
+
+def _add_correct_command(sub: Any) -> None:
+    p = sub.add_parser(
+        "correct", help="修改一个单位一个年度报告中的一项数据（同审核面板的“保存修改”），记录原因和修改人"
+    )
+    _common(p, bureau=True, out=False)
+    p.add_argument("--year", type=_year, required=True, metavar="年度", help="报告年度，如 2021")
+    p.add_argument(
+        "--report", default="report", metavar="报告", help="修改哪一种报告的数据（templates/<名称>/），默认 report"
+    )
+    p.add_argument(
+        "--figure", required=True, metavar="数据代码", help="数据项的代码，如 fiscal_revenue（zongjie reports 列出）"
+    )
+    p.add_argument("--value", default="", metavar="新值", help="修改后的值，如 20.5 或 20.5亿元")
+    p.add_argument("--reason", default="", metavar="原因", help="修改原因（必填）")
+    p.add_argument("--by", default=None, metavar="姓名", help="修改人，默认审核面板记住的姓名")
+    p.add_argument("--remove", action="store_true", help="撤销这一项的修改（恢复台账计算值）")
 
 
 # --- review app and JupyterLab (toolkit.ui.apps) ---------------------------------------
@@ -491,6 +510,69 @@ def cmd_signoff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _correction_lines(figure: Any, entry: dict[str, Any]) -> list[str]:
+    """What a saved correction says, line by line: what the ledgers gave, the new value, why, who and when."""
+    from toolkit.report.formatting import figure_text
+    from toolkit.report.overrides import read_new, shown_at
+    from toolkit.report.signoff import unit_of
+
+    unit = unit_of(figure)
+    new = figure_text(read_new(entry["new"], figure.form), figure.form, label=figure.label)
+    old = "缺失" if entry.get("old") is None else f"{entry['old']}{unit}"
+    return [
+        f"  台账计算值：{old}",
+        f"  新值：{new}{unit}" if new is not None else f"  新值：{entry['new']}",
+        f"  原因：{entry['reason']}",
+        f"  修改人：{entry['by']}，时间：{shown_at(entry['at'])}",
+    ]
+
+
+def cmd_correct(args: argparse.Namespace) -> int:
+    """Correct one figure of a bureau-year's report (the review panel's 保存修改), or undo it with --remove."""
+    from toolkit.data.problems import ParameterError
+    from toolkit.report import overrides, signoff
+
+    spec = RunSpec.from_options(args)
+    rep = _prepared(spec)
+    path = overrides.overrides_path(spec.params_dir, rep.bureau, rep.year, rep.name)
+    where = overrides.shown_path(spec.params_dir, path)
+    whose = f"{rep.params.name}（{rep.bureau}）{rep.year}年"
+    before = signoff.state(spec.params_dir, rep.figures)
+    try:
+        if args.remove:
+            if unknown := overrides.unknown_key(rep.figures, args.figure, where):
+                raise ParameterError([unknown])
+            label = rep.figures[args.figure].label
+            if not overrides.remove_override(spec.params_dir, rep.bureau, rep.year, args.figure, rep.name):
+                raise ZongjieError(f"{whose}的“{label}”没有修改记录（{where}），无需撤销。")
+            print(f"已撤销对{whose}“{label}”的修改，恢复台账计算值。")
+        else:
+            by = args.by if args.by is not None else _remembered_reviewer()
+            figures = rep.figures
+            entry = overrides.save_override(
+                spec.params_dir, figures, args.figure, args.value, args.reason, by, refuse_same=True
+            )
+            figure = figures[args.figure]
+            print(f"已保存对{whose}“{figure.label}”（{figure.key}）的修改：")
+            print("\n".join(_correction_lines(figure, entry)))
+    except ParameterError as err:
+        print(f"错误：{err}", file=sys.stderr)
+        hint = "" if args.remove else "新值用 --value、修改原因用 --reason、修改人用 --by 填写；"
+        print(f"（{hint}未作任何修改。）", file=sys.stderr)
+        return 1
+    print(f"修改记录：{path}")
+    if before.signed:
+        print(f"提示：本报告原为{before}，数据修改后需重新核对（zongjie signoff）。", file=sys.stderr)
+    return 0
+
+
+def _remembered_reviewer() -> str:
+    """The name the review panel remembers (given once there), for a correction without --by."""
+    from toolkit.ui.review import remembered_reviewer
+
+    return remembered_reviewer()
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     """Every bureau's sign-off state for a year: who checked it and when, or which figure moved since."""
     from toolkit.data.params import list_bureaus
@@ -555,6 +637,7 @@ COMMANDS = {
     "new-report": cmd_new_report,
 }
 COMMANDS.update(review=cmd_review, lab=cmd_lab)
+COMMANDS.update(correct=cmd_correct)
 
 
 def main(argv: list[str] | None = None) -> int:

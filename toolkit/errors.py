@@ -73,6 +73,17 @@ class WriteFailed(ZongjieError, OSError):
         return self.strerror or ""
 
 
+class FileBusy(ZongjieError, TimeoutError):
+    """A shared file (a correction, a narrative, a sign-off) stayed locked by another writer too long."""
+
+    def __init__(self, path: object, seconds: float):
+        self.path, self.seconds = str(path), seconds
+        super().__init__(f"文件“{self.path}”正由他人写入，等待{seconds:g}秒后仍未完成，请稍后再试（未作任何修改）。")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return type(self), (self.path, self.seconds)
+
+
 class NotebookError(ZongjieError):
     """A notebook run that did not complete; ``str()`` says why in Chinese."""
 

@@ -1,5 +1,6 @@
 """Where a run's outputs go, what every output file is called, and how files are written:
-whole, never half of one.
+whole, never half of one, and files people share (corrections, narratives, sign-offs) one
+writer at a time (:func:`update_locked`).
 
 Every name a reader finds under ``--out`` is defined here and nowhere else::
 
@@ -14,11 +15,15 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import filelock
+
 from toolkit.codes import check_code
-from toolkit.errors import WriteFailed
+from toolkit.errors import FileBusy, WriteFailed
 from toolkit.resources import DEFAULT_REPORT
 
 #: Set (to "1") in the environment of the kernels zongjie starts to execute notebooks
@@ -114,6 +119,54 @@ def atomic_write(path: Path, data: bytes) -> None:
         if isinstance(exc, OSError) and not isinstance(exc, WriteFailed):
             raise WriteFailed(path, exc) from exc
         raise
+
+
+#: How long a writer waits for another one writing the same shared file, in seconds.
+LOCK_TIMEOUT = 30.0
+
+
+def lock_path(path: Path) -> Path:
+    """The lock of a shared file: a hidden ``.<name>.lock`` beside it."""
+    path = Path(path)
+    return path.parent / f".{path.name}.lock"
+
+
+@contextmanager
+def locked(path: Path, timeout: float | None = None) -> Iterator[None]:
+    """Hold the lock of ``path`` (threads and processes alike); raise :class:`FileBusy` after ``timeout`` seconds."""
+    path = Path(path)
+    wait = LOCK_TIMEOUT if timeout is None else timeout
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(str(lock_path(path)), timeout=wait)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise FileBusy(path, wait) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def update_locked(path: Path, change: Callable[[bytes | None], bytes | None], timeout: float | None = None) -> None:
+    """Lock ``path``, reread it, change it and write it whole: no writer loses another's change.
+
+    ``change`` gets the file's bytes as they are now (None when there is no file) and gives
+    the new bytes, or None to remove the file; it raises to refuse, and then nothing is
+    written. Unchanged bytes are not written again. Every writer of a file that several
+    people (or processes) change at once goes through here, changing only its own part.
+    """
+    path = Path(path)
+    with locked(path, timeout):
+        try:
+            old = path.read_bytes()
+        except FileNotFoundError:
+            old = None
+        new = change(old)
+        if new is None:
+            path.unlink(missing_ok=True)
+        elif new != old:
+            atomic_write(path, new)
 
 
 def remove_leftovers(folder: Path) -> None:

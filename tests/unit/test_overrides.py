@@ -163,3 +163,192 @@ def test_override_value_is_typed_by_the_figures_kind(sample_ledgers, params, key
     save_override(params, rep.figures, key, new, "核对原始记录", "张三")
     figure = _prepare(sample_ledgers, params).figures[key]
     assert (figure.value, figure.text, figure.status) == (value, text, "overridden")
+
+
+# --- several reviewers at once: nothing lost, nothing overwritten unseen ---------------------------
+
+
+def test_corrections_saved_at_once_are_all_kept(minimal):
+    import threading
+
+    from toolkit.data.validate import load_ledgers
+
+    data, params = minimal
+    rep = report.prepare(load_ledgers(data), params, "demo", 2021)
+    mine = {"张三": ("drill_count", "home_visit_count", "open_day_visitors"), "李四": ("fiscal_revenue", "tax_revenue")}
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def save(by: str) -> None:
+        try:
+            start.wait()
+            for n, key in enumerate(mine[by], 2):
+                save_override(params, rep.figures, key, str(n * 7), "核对原始记录", by)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save, args=(by,)) for by in mine]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    stored = yaml.safe_load(overrides_path(params, "demo", 2021).read_text(encoding="utf-8"))["overrides"]
+    assert {k: v["by"] for k, v in stored.items()} == {k: by for by, keys in mine.items() for k in keys}
+
+
+def test_a_correction_someone_changed_meanwhile_is_not_overwritten(sample_ledgers, params):
+    first, second = _prepare(sample_ledgers, params), _prepare(sample_ledgers, params)  # two panels open
+    save_override(params, first.figures, "fiscal_revenue", "20.5", "以决算数为准", "张三")
+    first = _prepare(sample_ledgers, params)  # the saving panel shows its correction
+    path = overrides_path(params, "hedong", 2021)
+    kept = path.read_bytes()
+    with pytest.raises(ParameterError) as refused:
+        save_override(params, second.figures, "fiscal_revenue", "21", "另一个原因", "李四")
+    message = str(refused.value)
+    assert "他人已修改“财政总收入”" in message and "张三" in message and "20.5" in message
+    assert "请刷新后再保存" in message and path.read_bytes() == kept
+    save_override(params, second.figures, "drill_count", "9", "补记", "李四")  # another figure: both kept
+    stored = yaml.safe_load(path.read_text(encoding="utf-8"))["overrides"]
+    assert (stored["fiscal_revenue"]["by"], stored["drill_count"]["by"]) == ("张三", "李四")
+    assert remove_override(params, "hedong", 2021, "fiscal_revenue")
+    with pytest.raises(ParameterError, match="他人已撤销对“财政总收入”的修改"):
+        save_override(params, first.figures, "fiscal_revenue", "20.6", "再改", "张三")
+    fresh = _prepare(sample_ledgers, params)  # refreshed: the reviewer sees the file as it is now
+    save_override(params, fresh.figures, "fiscal_revenue", "20.6", "再改", "张三")
+    assert yaml.safe_load(path.read_text(encoding="utf-8"))["overrides"]["fiscal_revenue"]["new"] == "20.6"
+
+
+def _writers(params, figures):
+    from toolkit.report import signoff
+
+    return {
+        "save_override": lambda: save_override(params, figures, "drill_count", "9", "补记", "王五"),
+        "remove_override": lambda: remove_override(params, "hedong", 2021, "drill_count"),
+        "save_narrative": lambda: save_narrative(load_bureau(params, "hedong"), 2021, {"problems": "一是。"}),
+        "sign": lambda: signoff.sign(params, figures, "王审核"),
+        "withdraw": lambda: signoff.withdraw(params, "hedong", 2021),
+    }
+
+
+@pytest.mark.parametrize("writer", ["save_override", "remove_override", "save_narrative", "sign", "withdraw"])
+def test_every_writer_waits_for_the_lock_and_writes_nothing_without_it(sample_ledgers, params, monkeypatch, writer):
+    from toolkit import outputs
+    from toolkit.errors import FileBusy
+    from toolkit.report.signoff import signoff_path
+
+    rep = _prepare(sample_ledgers, params)
+    save_override(params, rep.figures, "drill_count", "8", "补记", "王五")
+    rep = _prepare(sample_ledgers, params)
+    _writers(params, rep.figures)["sign"]()
+    files = {
+        "save_override": overrides_path(params, "hedong", 2021),
+        "remove_override": overrides_path(params, "hedong", 2021),
+        "save_narrative": params / "bureaus" / "hedong.yaml",
+        "sign": signoff_path(params, "hedong", 2021),
+        "withdraw": signoff_path(params, "hedong", 2021),
+    }
+    path = files[writer]
+    before = path.read_bytes()
+    monkeypatch.setattr(outputs, "LOCK_TIMEOUT", 0.05)
+    with outputs.locked(path), pytest.raises(FileBusy, match="正由他人写入"):
+        _writers(params, rep.figures)[writer]()
+    assert path.read_bytes() == before
+    _writers(params, rep.figures)[writer]()  # let go: it writes
+    assert not path.exists() or path.read_bytes() != before
+
+
+# --- a narrative changes its own year's block, nothing else -----------------------------------------
+
+#: Parameter files as hands write them, and the lines a save of 2021's narrative must leave as they are.
+_HAND_WRITTEN = {
+    "none yet": (
+        "# 河东县财政局的参数（手工维护）\nname: 河东县财政局   # 全称\noffice_director: 王志刚\n\nliaison: 赵丽娟\n",
+        [
+            "# 河东县财政局的参数（手工维护）",
+            "name: 河东县财政局   # 全称",
+            "office_director: 王志刚",
+            "",
+            "liaison: 赵丽娟",
+        ],
+    ),
+    "another year": (
+        "# 说明\nname: 河东县财政局\nnarrative:\n    2020:\n        problems: |\n            # 这一行是正文\n"
+        "            旧问题。\n        # 注：2020年的打算沿用模板\n    # 2022年由办公室填写\n    2022:\n"
+        "        next_steps: 明年。\nliaison: 赵丽娟  # 联络员\nsigned_on: {2021: 2022-01-10}\n",
+        [
+            "# 说明",
+            "narrative:",
+            "    2020:",
+            "        problems: |",
+            "            # 这一行是正文",
+            "            旧问题。",
+            "        # 注：2020年的打算沿用模板",
+            "    # 2022年由办公室填写",
+            "    2022:",
+            "        next_steps: 明年。",
+            "liaison: 赵丽娟  # 联络员",
+            "signed_on: {2021: 2022-01-10}",
+        ],
+    ),
+    "this year already": (
+        "name: 河东县财政局\r\nnarrative:\r\n  '2021':\r\n    problems: 旧的\r\n    next_steps: |\r\n      旧打算\r\n"
+        "  2019: {problems: 更早}\r\n# 末尾注释\r\n",
+        ["name: 河东县财政局", "  2019: {problems: 更早}", "# 末尾注释"],
+    ),
+    "flow": (
+        "name: 河东县财政局\nnarrative: {2020: {problems: 旧问题。}}\n# 结尾\nliaison: 赵丽娟",
+        ["name: 河东县财政局", "# 结尾", "liaison: 赵丽娟"],
+    ),
+    "empty": ("name: 河东县财政局\nnarrative:\nliaison: 赵丽娟\n", ["name: 河东县财政局", "liaison: 赵丽娟"]),
+}
+
+
+@pytest.mark.parametrize("layout", list(_HAND_WRITTEN))
+@pytest.mark.parametrize("texts", [{"problems": "一是新问题。\n\n二是另一个。", "next_steps": ""}, {}])
+def test_a_narrative_changes_only_its_own_year(params, layout, texts):
+    """Other keys, other years, comments and layout stay; the year's texts are what was saved."""
+    path = params / "bureaus" / "hedong.yaml"
+    written, kept = _HAND_WRITTEN[layout]
+    path.write_bytes(written.encode("utf-8"))
+    bureau = load_bureau(params, "hedong")
+    before = yaml.safe_load(written)
+    save_narrative(bureau, 2021, texts)
+    text = path.read_text(encoding="utf-8")
+    after = yaml.safe_load(text)
+    years = {str(k): v for k, v in (after.get("narrative") or {}).items()}
+    wanted = {k: v.strip() for k, v in texts.items() if v}
+    assert {k: v.strip() for k, v in (years.pop("2021", None) or {}).items()} == wanted
+    assert years == {str(k): v for k, v in (before.get("narrative") or {}).items() if str(k) != "2021"}
+    assert {k: v for k, v in after.items() if k != "narrative"} == {k: v for k, v in before.items() if k != "narrative"}
+    lines = text.splitlines()
+    assert [line for line in kept if line not in lines] == []
+    assert [line for line in lines if line and line in kept] == [line for line in kept if line]  # in order
+    assert load_bureau(params, "hedong").narrative(2021) == wanted
+    assert bureau.narrative(2021) == wanted  # the caller's copy is the file's now
+
+
+def test_a_hand_edit_made_after_loading_survives_a_narrative_save(params):
+    path = params / "bureaus" / "hedong.yaml"
+    bureau = load_bureau(params, "hedong")  # a panel opens
+    edited = (
+        path.read_text(encoding="utf-8").replace("赵丽娟", "钱多多") + "# 办公室补充\nsigned_on: {2021: 2022-01-10}\n"
+    )
+    path.write_text(edited, encoding="utf-8")  # someone edits the file by hand meanwhile
+    save_narrative(bureau, 2021, {"problems": "一是。", "next_steps": ""}, loaded={})
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith(edited) and "钱多多" in text and "# 办公室补充" in text
+    assert load_bureau(params, "hedong").get("liaison") == "钱多多"
+
+
+def test_a_narrative_someone_else_saved_meanwhile_is_merged_or_refused(params):
+    path = params / "bureaus" / "hedong.yaml"
+    mine, theirs = load_bureau(params, "hedong"), load_bureau(params, "hedong")  # two panels, nothing yet
+    save_narrative(theirs, 2021, {"problems": "他人的问题。", "next_steps": ""}, loaded={})
+    saved = path.read_bytes()
+    with pytest.raises(ParameterError) as refused:
+        save_narrative(mine, 2021, {"problems": "我的问题。", "next_steps": ""}, loaded={})
+    assert "他人已修改本单位2021年的“存在的问题”，请刷新后再保存" in str(refused.value)
+    assert path.read_bytes() == saved  # nothing written
+    save_narrative(mine, 2021, {"problems": "", "next_steps": "我的打算。"}, loaded={})  # the other text: merged
+    assert load_bureau(params, "hedong").narrative(2021) == {"problems": "他人的问题。", "next_steps": "我的打算。"}

@@ -273,6 +273,35 @@ def test_empty_narrative_boxes_show_the_default_paragraphs(panel):
     assert "党史学习教育开展以来，我们虽取得一些成效" not in panel.next_steps.placeholder
 
 
+def test_a_panel_opened_earlier_reverts_no_ones_narrative_nor_a_hand_edit(panel, sample_ledgers, params, tmp_path):
+    """Two reviewers on the same bureau-year; the file is edited by hand between; nobody's work is lost."""
+    path = params / "bureaus" / "qingshan.yaml"
+    other = ReviewPanel(sample_ledgers, params, tmp_path / "out", bureau="qingshan", year=2021, user="李审核")
+    other.problems.value = "一是他人写的问题。"
+    other.save_text.click()
+    assert "已保存本单位本年度的文字" in other.text_feedback.value
+    hand = path.read_text(encoding="utf-8").replace("陈晓敏", "钱多多") + "# 办公室补充的说明\n"
+    path.write_text(hand, encoding="utf-8")  # a hand edit of another key while both panels are open
+
+    panel.next_steps.value = "（一）本人写的打算。"  # the panel opened before both changes
+    panel.save_text.click()
+    assert "已保存本单位本年度的文字" in panel.text_feedback.value
+    saved = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert saved["liaison"] == "钱多多" and "# 办公室补充的说明" in path.read_text(encoding="utf-8")
+    assert saved["narrative"][2021] == {"problems": "一是他人写的问题。\n", "next_steps": "（一）本人写的打算。\n"}
+    assert "2022" in str(saved["narrative"]) and saved["narrative"][2022]["problems"].startswith("一年来")
+    assert panel.problems.value == "一是他人写的问题。"  # reloaded: the panel shows what the file holds
+
+    panel.problems.value = "一是本人改写的问题。"
+    panel.save_text.click()
+    before = path.read_bytes()
+    other.problems.value = "一是另一种写法。"  # the other panel still holds the text it loaded before that
+    other.save_text.click()
+    assert "他人已修改本单位2021年的“存在的问题”，请刷新后再保存" in other.text_feedback.value
+    assert review.ERROR in other.text_feedback.value and path.read_bytes() == before
+    assert not INTERNAL.search(other.text_feedback.value)
+
+
 def test_signoff_from_the_panel_and_its_withdrawal_by_a_correction(panel, params):
     assert "待核对" in panel.signoff_state.value
     panel.signer.value = "王审核"

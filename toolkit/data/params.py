@@ -12,9 +12,9 @@ import yaml
 
 from toolkit.codes import CODE, CODE_RULE, check_code
 from toolkit.data.problems import ParameterError, Problem
-from toolkit.data.yamlfile import Mapping, read_yaml
+from toolkit.data.yamlfile import Mapping, parse_yaml, with_entry
 from toolkit.errors import NotFoundError
-from toolkit.outputs import atomic_write
+from toolkit.outputs import update_locked
 
 #: Keys the data contract names, with their Chinese label.
 KEYS = {"name": "单位全称", "office_director": "办公室主任", "liaison": "联络员"}
@@ -71,15 +71,15 @@ def _yaml_files(params_dir: Path) -> list[Path]:
     return sorted(folder.glob("*.yaml"))
 
 
-def _read_yaml(path: Path, shown: str) -> tuple[dict[str, Any], list[Problem]]:
-    data, problems = read_yaml(path, shown)
+def _read_yaml(content: bytes, shown: str) -> tuple[Mapping, list[Problem]]:
+    data, problems = parse_yaml(content, shown)
     if problems:
-        return {}, problems
+        return Mapping(), problems
     if data is None:
-        return {}, []
+        return Mapping(), []
     if not isinstance(data, dict):
-        return {}, [Problem(shown, "内容不是“键: 值”的形式", expected="如“name: 某某县财政局”的YAML映射")]
-    return data, []
+        return Mapping(), [Problem(shown, "内容不是“键: 值”的形式", expected="如“name: 某某县财政局”的YAML映射")]
+    return data if isinstance(data, Mapping) else Mapping(data), []
 
 
 def check_bureau(params: BureauParams, shown: str) -> list[Problem]:
@@ -131,7 +131,7 @@ def load_bureau(params_dir: Path, code: str) -> BureauParams:
         known = "、".join(list_bureaus(params_dir)) or "无"
         raise NotFoundError(f"找不到单位“{code}”的参数文件“{path}”。已有的单位：{known}。")
     shown = path.relative_to(params_dir).as_posix()
-    values, problems = _read_yaml(path, shown)
+    values, problems = _read_yaml(path.read_bytes(), shown)
     params = BureauParams(code, path, values)
     problems += [] if problems else check_bureau(params, shown)
     if problems:
@@ -167,24 +167,60 @@ _Dumper.add_representer(
 )
 
 
-def save_narrative(params: BureauParams, year: int, texts: dict[str, str]) -> None:
-    """Store a year's own narrative (problems / next_steps) in the bureau's parameter file.
+def _dump(mapping: object) -> str:
+    return str(yaml.dump(mapping, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000))
 
-    Empty texts remove the entry, so the template's default paragraphs apply again.
-    The file's leading comment lines are kept.
+
+def _merged(
+    current: dict[str, str], texts: dict[str, str], loaded: dict[str, str] | None, shown: str, year: int
+) -> dict[str, str]:
+    """The year's texts to store: the caller's, except where it changed nothing and another hand did.
+
+    A text the caller changed while the file's text also changed since ``loaded`` (and to
+    something else) is refused: one reviewer never overwrites another unseen.
     """
+    merged = {}
+    for key, zh in NARRATIVE_KEYS.items():
+        mine, theirs = (texts.get(key) or "").strip(), current.get(key, "")
+        base = None if loaded is None else (loaded.get(key) or "").strip()
+        if mine == base:
+            mine = theirs
+        elif base is not None and theirs not in (base, mine):
+            message = f"他人已修改本单位{year}年的“{zh}”，请刷新后再保存（本次修改未保存）"
+            raise ParameterError([Problem(shown, message, column=f"narrative.{year}.{key}")])
+        if mine:
+            merged[key] = mine
+    return merged
 
-    raw = params.path.read_text(encoding="utf-8")
-    comments = "".join(line for line in raw.splitlines(keepends=True) if line.startswith("#"))
-    values = dict(params.values)
-    narrative = {k: v for k, v in (values.get("narrative") or {}).items() if str(k) != str(year)}
-    block = {k: _Literal(v.strip() + "\n") for k, v in texts.items() if k in NARRATIVE_KEYS and v and v.strip()}
-    if block:
-        narrative[int(year)] = block
-    if narrative:
-        values["narrative"] = dict(sorted(narrative.items(), key=lambda kv: str(kv[0])))
-    else:
-        values.pop("narrative", None)
-    body = yaml.dump(values, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000)
-    atomic_write(params.path, (comments + body).encode("utf-8"))
-    params.values = values
+
+def save_narrative(
+    params: BureauParams, year: int, texts: dict[str, str], *, loaded: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Store a year's own narrative (problems / next_steps) in the bureau's parameter file; return it as stored.
+
+    Empty texts remove the entry, so the template's default paragraphs apply again. The
+    file is reread under its lock and only ``narrative.<year>`` changes: other keys,
+    comments and layout, however someone edited them meanwhile, stay as they are.
+    ``loaded`` is the year's texts as the caller read them (the review panel, when it
+    loaded the bureau-year): a text left as loaded keeps what the file holds now, and a text
+    someone else changed since is not overwritten (ParameterError, "请刷新后再保存").
+    """
+    shown = params.path.relative_to(params.path.parent.parent).as_posix()
+    stored: dict[str, str] = {}
+
+    def change(content: bytes | None) -> bytes:
+        if content is None:
+            raise NotFoundError(f"找不到单位“{params.code}”的参数文件“{params.path}”。")
+        values, problems = _read_yaml(content, shown)
+        problems += _narrative_problems(values.get("narrative"), shown)
+        if problems:
+            raise ParameterError(problems)
+        now = BureauParams(params.code, params.path, values).narrative(year)
+        stored.update(_merged(now, texts, loaded, shown, year))
+        block = {k: _Literal(v + "\n") for k, v in stored.items()} or None
+        return with_entry(content.decode("utf-8"), values, "narrative", int(year), block, _dump).encode("utf-8")
+
+    update_locked(params.path, change)
+    values, problems = _read_yaml(params.path.read_bytes(), shown)
+    params.values = values if not problems else params.values
+    return stored

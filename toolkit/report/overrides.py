@@ -10,6 +10,11 @@ read by the figure's form, and the text is written from that value; so checks,
 charts, ``figures.json`` and the notebook all see the corrected value. A value that
 cannot be read (empty, ``yes``, ``二十亿左右``, ``20.1万元`` for an 亿元 figure) is
 refused with the form expected.
+
+Every change of the file (:func:`save_override`, :func:`remove_override`) takes its lock,
+rereads it and changes only its own key (:func:`toolkit.outputs.update_locked`), so two
+reviewers saving at once both keep their corrections; a correction changed by someone else
+since the figures were computed is not overwritten unseen.
 """
 
 from __future__ import annotations
@@ -24,15 +29,17 @@ import yaml
 
 from toolkit.codes import check_code
 from toolkit.data.problems import ParameterError, Problem
-from toolkit.data.yamlfile import Mapping, read_yaml
-from toolkit.outputs import atomic_write
+from toolkit.data.yamlfile import Mapping, parse_yaml
+from toolkit.outputs import update_locked
 from toolkit.report.definitions import list_reports, load_definition
-from toolkit.report.figures import Figures, Spec
+from toolkit.report.figures import Figure, Figures, Spec
 from toolkit.report.formatting import Form, Refused, figure_text
 from toolkit.resources import DEFAULT_REPORT
 
 HEADER = "# 人工修改记录：由审核面板写入。删除某一项即撤销该项修改。\n"
 REQUIRED = {"new": "修改后的值", "reason": "修改原因", "by": "修改人"}
+#: Why a new value that changes nothing is not saved.
+SAME = "新值与报告中的写法相同，无需修改"
 #: One correction as its file holds it: new, reason, by, at, and what the data gave (old).
 Entry = dict[str, Any]
 
@@ -53,13 +60,32 @@ def shown_path(params_dir: Path, path: Path) -> str:
         return Path(path).as_posix()
 
 
+def shown_at(at: datetime | str | None) -> str:
+    """A moment as a reader writes it: ``2026年12月2日 03:57`` ("" for none; text kept as it is if unreadable)."""
+    if at is None or at == "":
+        return ""
+    if not isinstance(at, datetime):
+        try:
+            at = datetime.fromisoformat(str(at))
+        except ValueError:
+            return str(at)
+    return f"{at.year}年{at.month}月{at.day}日 {at:%H:%M}"
+
+
 def _line(mapping: object, key: object) -> int | None:
     return mapping.line(key) if isinstance(mapping, Mapping) else None
 
 
 def _entries(path: Path, shown: str) -> tuple[Mapping, list[Problem]]:
     """Entries of one file, and every problem of its structure (not yet of its values)."""
-    data, problems = read_yaml(path, shown)
+    return _parsed(Path(path).read_bytes(), shown)
+
+
+def _parsed(content: bytes | None, shown: str) -> tuple[Mapping, list[Problem]]:
+    """Entries of a file holding ``content`` (None: no file), and every problem of its structure."""
+    if content is None:
+        return Mapping(), []
+    data, problems = parse_yaml(content, shown)
     if problems:
         return Mapping(), problems
     if data is None:
@@ -159,33 +185,105 @@ def _parse_all(
     return values, problems
 
 
-def _write(path: Path, entries: dict[str, Entry]) -> None:
+def _dumped(entries: dict[str, Entry]) -> bytes | None:
+    """The file holding ``entries`` (None: no entries, no file)."""
     if not entries:
-        path.unlink(missing_ok=True)
-        return
+        return None
     plain = {k: dict(v) for k, v in entries.items()}
     body = yaml.safe_dump({"overrides": plain}, allow_unicode=True, sort_keys=False)
-    atomic_write(path, (HEADER + body).encode("utf-8"))
+    return (HEADER + str(body)).encode("utf-8")
+
+
+def _current(content: bytes | None, shown: str) -> Mapping:
+    """The entries of the file as it is now; raise ParameterError when it cannot be read."""
+    entries, problems = _parsed(content, shown)
+    if problems:
+        raise ParameterError(problems)
+    return entries
+
+
+def value_problem(figure: Figure, typed: object, printed: str | None = None) -> str:
+    """Why ``typed`` cannot replace the figure ("" when it can): empty, what it is already, or unreadable.
+
+    The one rule of a new value: the review panel shows it as the reviewer types and every
+    save (the panel's, ``zongjie correct``'s) refuses by it. ``printed`` is the figure as the
+    report prints it, unit included, when the caller knows the template's unit word.
+    """
+    text = "" if typed is None else str(typed).strip()
+    if not text:
+        return "请填写新值"
+    if text in (figure.text, printed) and not figure.override:
+        return SAME
+    try:
+        value = read_new(text, figure.form)
+    except Refused as refused:
+        return f"新值“{text}”不能使用：{refused.message}，应为{refused.expected}"
+    if not figure.override and figure_text(value, figure.form) == figure.text:
+        return SAME
+    return ""
+
+
+def unknown_key(figures: Figures, key: str, where: str) -> Problem | None:
+    """The problem of a correction naming no figure of the report, listing every one it may name."""
+    if key in figures:
+        return None
+    known = "、".join(f"{k}（{figure.label}）" for k, figure in figures.items())
+    return Problem(where, "没有这个数据项", column=key, value=key, expected=f"以下数据项之一：{known}")
+
+
+def _refusals(figures: Figures, key: str, new: object, reason: str, by: str, where: str, same: bool) -> list[Problem]:
+    """Every reason the correction cannot be saved: unknown key, unusable value (or, with ``same``, one
+    that changes nothing), no reason, no name."""
+    problems = []
+    if unknown := unknown_key(figures, key, where):
+        problems.append(unknown)
+    elif (refused := value_problem(figures[key], new)) and (same or refused != SAME):
+        problems.append(Problem(where, refused, column=key))
+    if not str(reason or "").strip():
+        problems.append(Problem(where, "请填写修改原因", column=key))
+    if not str(by or "").strip():
+        problems.append(Problem(where, "请填写修改人", column=key))
+    return problems
+
+
+def _changed_meanwhile(figure: Figure, now: Entry | None, where: str) -> Problem | None:
+    """The problem of saving over a correction someone else saved (or undid) since ``figure`` was computed."""
+    seen = figure.override
+    fields = ("new", "reason", "by", "at")
+    if now is None and seen is None:
+        return None
+    if now is not None and seen is not None and all(str(now.get(f)) == str(seen.get(f)) for f in fields):
+        return None
+    if now is None:
+        message = f"他人已撤销对“{figure.label}”的修改，请刷新后再保存"
+    else:
+        when = f"于{shown_at(now.get('at'))}" if now.get("at") else ""
+        message = f"他人已修改“{figure.label}”（{now.get('by') or '他人'}{when}改为“{now.get('new')}”），请刷新后再保存"
+    return Problem(where, message, column=figure.key)
 
 
 def save_override(
-    params_dir: Path, figures: Figures, key: str, new: str, reason: str, by: str, *, now: datetime | None = None
+    params_dir: Path,
+    figures: Figures,
+    key: str,
+    new: str,
+    reason: str,
+    by: str,
+    *,
+    now: datetime | None = None,
+    refuse_same: bool = False,
 ) -> Entry:
-    """Record that ``key`` takes the value ``new`` instead of what the data gives; return the entry."""
+    """Record that ``key`` takes the value ``new`` instead of what the data gives; return the entry.
+
+    Refused (ParameterError, nothing written) by :func:`value_problem` (a value that changes
+    nothing only with ``refuse_same``, as the review panel and ``zongjie correct`` ask) and
+    for a missing reason or name, and when the file's entry for ``key`` changed since ``figures`` were
+    computed (another reviewer saved or undid it): that is not overwritten unseen. Other
+    keys are left as the file holds them at the moment of writing.
+    """
     path = overrides_path(params_dir, figures.bureau, figures.year, figures.report)
     where = shown_path(params_dir, path)
-    problems = []
-    if key not in figures:
-        problems.append(Problem(where, "没有这个数据项", column=key, value=key))
-    if not str(reason).strip():
-        problems.append(Problem(where, "请填写修改原因", column=key))
-    if not str(by).strip():
-        problems.append(Problem(where, "请填写修改人", column=key))
-    if key in figures:
-        try:
-            parse_new({"new": new}, figures[key].form, where, key)
-        except ParameterError as err:
-            problems += err.problems
+    problems = _refusals(figures, key, new, reason, by, where, refuse_same)
     if problems:
         raise ParameterError(problems)
     figure = figures[key]
@@ -198,18 +296,32 @@ def save_override(
         "by": str(by).strip(),
         "at": (now or datetime.now()).isoformat(timespec="seconds"),
     }
-    entries = load_overrides(params_dir, figures.bureau, figures.year, figures.report)
-    entries[key] = entry
-    _write(path, entries)
+
+    def change(content: bytes | None) -> bytes | None:
+        entries = _current(content, where)
+        if conflict := _changed_meanwhile(figure, entries.get(key), where):
+            raise ParameterError([conflict])
+        entries[key] = entry
+        return _dumped(entries)
+
+    update_locked(path, change)
     return entry
 
 
 def remove_override(params_dir: Path, bureau: str, year: int, key: str, report: str = DEFAULT_REPORT) -> bool:
-    entries = load_overrides(params_dir, bureau, year, report)
-    if entries.pop(key, None) is None:
-        return False
-    _write(overrides_path(params_dir, bureau, year, report), entries)
-    return True
+    """Undo the correction of ``key`` (its entry, the file with the last one); False when there was none."""
+    path = overrides_path(params_dir, bureau, year, report)
+    where = shown_path(params_dir, path)
+    removed = False
+
+    def change(content: bytes | None) -> bytes | None:
+        nonlocal removed
+        entries = _current(content, where)
+        removed = entries.pop(key, None) is not None
+        return _dumped(entries) if removed else content
+
+    update_locked(path, change)
+    return removed
 
 
 def apply_overrides(figures: Figures, entries: dict[str, Entry], source: Path | str) -> None:

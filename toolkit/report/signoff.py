@@ -15,8 +15,8 @@ The marks are plain YAML beside the corrections (see :func:`signoff_path`)::
 
 holding the mark in force (``status``, ``fingerprint``, ``reviewed`` and ``final``: who and
 when), the figures as marked (``figures``: key → label, text, value, unit), and every mark
-ever made (``history``). A file is written whole (:func:`toolkit.outputs.atomic_write`)
-under a lock beside it (``filelock``), so two reviewers marking at once both keep their
+ever made (``history``). A file is reread and written whole under a lock beside it
+(:func:`toolkit.outputs.update_locked`), so two reviewers marking at once both keep their
 mark. Deleting the file withdraws the sign-off.
 
 How the command line, the batch and the index page call it::
@@ -36,26 +36,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, cast
 
-import filelock
 import yaml
 
 from toolkit.codes import check_code
 from toolkit.data.contract_file import load_contract
 from toolkit.data.problems import ParameterError, Problem
-from toolkit.data.yamlfile import read_yaml
+from toolkit.data.yamlfile import parse_yaml
 from toolkit.errors import ZongjieError
-from toolkit.outputs import atomic_write
+from toolkit.outputs import update_locked
 from toolkit.report.definitions import load_definition
 from toolkit.report.figures import Figure, Figures
 from toolkit.report.formatting import Form
+from toolkit.report.overrides import shown_at as shown_at  # where readers of sign-offs find it
 from toolkit.report.overrides import shown_path
 from toolkit.report.prepare import DEFAULT_DATE_NOTE
 from toolkit.resources import DEFAULT_REPORT
@@ -65,8 +64,6 @@ PENDING, REVIEWED, FINAL = "待核对", "已核对", "已定稿"
 STATUSES = (PENDING, REVIEWED, FINAL)
 FOLDER = "signoffs"
 HEADER = "# 核对与定稿记录：由审核面板写入。删除本文件即撤销本单位本年度报告的核对和定稿。\n"
-#: How long a signer waits for another one writing the same file, in seconds.
-LOCK_TIMEOUT = 30.0
 #: A parsed ``figures.json`` (``bureau``, ``year``, ``figures``: each figure's ``to_dict()``).
 FiguresJson = Mapping[str, Any]
 
@@ -135,18 +132,6 @@ class SignOff:
 
 
 # --- reading figures ----------------------------------------------------------------------
-
-
-def shown_at(at: datetime | str | None) -> str:
-    """A moment as a reader writes it: ``2026年12月2日 03:57`` ("" for none; text kept as it is if unreadable)."""
-    if at is None or at == "":
-        return ""
-    if not isinstance(at, datetime):
-        try:
-            at = datetime.fromisoformat(str(at))
-        except ValueError:
-            return str(at)
-    return f"{at.year}年{at.month}月{at.day}日 {at:%H:%M}"
 
 
 def _unit(form: Form) -> str:
@@ -240,8 +225,14 @@ def _read(params_dir: Path, path: Path) -> dict[str, Any]:
     """The file's record ({} when there is none); raise ParameterError when it cannot be read."""
     if not path.is_file():
         return {}
-    shown = shown_path(params_dir, path)
-    data, problems = read_yaml(path, shown)
+    return _record(path.read_bytes(), shown_path(params_dir, path))
+
+
+def _record(content: bytes | None, shown: str) -> dict[str, Any]:
+    """The record of a file holding ``content`` ({} for none); raise ParameterError when it cannot be read."""
+    if content is None:
+        return {}
+    data, problems = parse_yaml(content, shown)
     if problems:
         raise ParameterError(problems)
     if data is None:
@@ -263,18 +254,6 @@ def _mark(value: object) -> Mark | None:
     return Mark(str(value["by"]).strip(), moment)
 
 
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Hold the lock of ``path``'s record (a hidden ``.<name>.lock`` beside it)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock = filelock.FileLock(str(path.parent / f".{path.name}.lock"), timeout=LOCK_TIMEOUT)
-    try:
-        with lock:
-            yield
-    except filelock.Timeout:
-        raise ZongjieError(f"“{path.name}”正由他人写入，{LOCK_TIMEOUT:.0f}秒后仍未完成，请稍后再试。") from None
-
-
 def _plain(value: object) -> object:
     """What the file held as plain dicts and lists (the YAML reader's mappings carry their lines)."""
     if isinstance(value, dict):
@@ -284,9 +263,9 @@ def _plain(value: object) -> object:
     return value
 
 
-def _write(path: Path, record: dict[str, Any]) -> None:
+def _dumped(record: dict[str, Any]) -> bytes:
     body = yaml.safe_dump(_plain(record), allow_unicode=True, sort_keys=False, width=1000)
-    atomic_write(path, (HEADER + body).encode("utf-8"))
+    return (HEADER + str(body)).encode("utf-8")
 
 
 # --- state and marks ----------------------------------------------------------------------
@@ -400,29 +379,36 @@ def sign(
     if not who:
         raise ParameterError([Problem(shown, "请填写定稿人" if final else "请填写核对人")])
     mark = {"by": who, "at": (now or datetime.now()).isoformat(timespec="seconds")}
-    with _locked(path):
-        record = _read(params_dir, path)
+    updated: dict[str, Any] = {}
+
+    def change(content: bytes | None) -> bytes:
+        record = _record(content, shown)
         if final and (refused := _refusal(record, entries, figures, name)):
             raise ParameterError([Problem(shown, refused)])
         status = FINAL if final else REVIEWED
         history = [h for h in record.get("history") or [] if isinstance(h, dict)]
-        updated: dict[str, Any] = {
-            "status": status,
-            "fingerprint": _digest(entries),
-            "reviewed": record.get("reviewed") if final else mark,
+        updated.update(
+            status=status,
+            fingerprint=_digest(entries),
+            reviewed=record.get("reviewed") if final else mark,
             **({"final": mark} if final else {}),
-            "figures": _snapshot(entries),
-            "history": [*history, {"status": status, **mark, "fingerprint": _digest(entries)}],
-        }
-        _write(path, updated)
+            figures=_snapshot(entries),
+            history=[*history, {"status": status, **mark, "fingerprint": _digest(entries)}],
+        )
+        return _dumped(updated)
+
+    update_locked(path, change)
     return _state(updated, entries)
 
 
 def withdraw(params_dir: Path, bureau: str, year: int, report: str = DEFAULT_REPORT) -> bool:
     """Remove the bureau-year's marks (its file); False when there were none."""
-    path = signoff_path(params_dir, bureau, year, report)
-    with _locked(path):
-        if not path.is_file():
-            return False
-        path.unlink()
-    return True
+    found = False
+
+    def change(content: bytes | None) -> None:
+        nonlocal found
+        found = content is not None
+        return None
+
+    update_locked(signoff_path(params_dir, bureau, year, report), change)
+    return found

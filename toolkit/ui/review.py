@@ -35,9 +35,10 @@ from toolkit.data.problems import DataError, ParameterError, Problem
 from toolkit.data.validate import read_ledgers
 from toolkit.errors import ZongjieError
 from toolkit.outputs import report_files
-from toolkit.report import render, signoff
+from toolkit.report import overrides, render, signoff
 from toolkit.report.figures import Figure, Source
-from toolkit.report.formatting import Refused, figure_text
+from toolkit.report.formatting import Refused
+from toolkit.report.overrides import SAME as SAME  # the panel's word for a value that changes nothing
 from toolkit.report.overrides import read_new, remove_override, save_override
 from toolkit.report.prepare import Report, prepare, template_for
 from toolkit.resources import DEFAULT_REPORT, ENV_DATA, ENV_OUT, ENV_PARAMS, ENV_REPORT
@@ -51,7 +52,6 @@ Markdown: Callable[[str], IPython.display.Markdown] = IPython.display.Markdown
 FILTERS = {"全部": None, "需关注": ("warning", "missing", "overridden")}
 ATTENTION = ("warning", "missing", "overridden")
 ERROR, OK = "#b00020", "#1b5e20"
-SAME = "新值与报告中的写法相同，无需修改"
 #: The colour of each sign-off status where the panel shows it.
 SIGNOFF_COLOURS = {signoff.PENDING: "#e65100", signoff.REVIEWED: OK, signoff.FINAL: "#0d47a1"}
 
@@ -153,19 +153,8 @@ def problem_text(problem: Problem, figures: Mapping[str, Figure] | None = None) 
 
 
 def value_problem(figure: Figure, typed: str, units: Mapping[str, str] | None = None) -> str:
-    """Why ``typed`` cannot replace the figure, by the save's own parser (:func:`overrides.read_new`); "" when it can."""
-    typed = typed.strip()
-    if not typed:
-        return "请填写新值"
-    if typed in (figure.text, shown(figure, units)) and not figure.override:
-        return SAME
-    try:
-        value = read_new(typed, figure.form)
-    except Refused as refused:
-        return f"新值“{typed}”不能使用：{refused.message}，应为{refused.expected}"
-    if not figure.override and figure_text(value, figure.form) == figure.text:
-        return SAME
-    return ""
+    """Why ``typed`` cannot replace the figure, by the save's own rule (:func:`overrides.value_problem`); "" when it can."""
+    return overrides.value_problem(figure, typed, printed=shown(figure, units))
 
 
 def download_name(rep: Report) -> str:
@@ -304,6 +293,7 @@ class ReviewPanel:
         self.data = Path(data) if data else None
         self.template = Path(template) if template else None  # None: resolved per bureau by report.template_for
         self.report: Report | None = None
+        self.narrative_loaded: dict[str, str] = {}
         self.units: dict[str, str] = {}
         self.last_rendered: Path | None = None
         self._settling = False  # True while the panel sets its own choices: no reload per change
@@ -545,6 +535,7 @@ class ReviewPanel:
         self.report = ready
         self.units = self._template_units(ready)
         texts = ready.params.narrative(ready.year)
+        self.narrative_loaded = texts  # what a save compares the file with: another's save is never overwritten
         self.problems.value = texts.get("problems", "")
         self.next_steps.value = texts.get("next_steps", "")
         self.result.value = ""
@@ -607,7 +598,8 @@ class ReviewPanel:
         figure = self.selected()
         if problem or figure is None:
             raise Refusal(problem or "请先在左侧列表中选择一个数据项")
-        save_override(self.params, self.current.figures, figure.key, self.value.value, self.reason.value, self.by.value)
+        figures, typed = self.current.figures, self.value.value
+        save_override(self.params, figures, figure.key, typed, self.reason.value, self.by.value, refuse_same=True)
         remember_reviewer(self.by.value)
         self._reload()
         return f"已保存对“{figure.label}”的修改"
@@ -639,7 +631,7 @@ class ReviewPanel:
 
     def save_narrative(self) -> str:
         texts = dict(zip(NARRATIVE_KEYS, (self.problems.value, self.next_steps.value)))
-        save_narrative(self.current.params, self.current.year, texts)
+        save_narrative(self.current.params, self.current.year, texts, loaded=self.narrative_loaded)
         self._reload()
         return "已保存本单位本年度的文字"
 

@@ -26,6 +26,19 @@ EXPECTED = ROOT / "tests" / "data" / "expected"
 SEED = ROOT / "tests" / "data" / "reference" / "seed-report.txt"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_config_home(tmp_path_factory):
+    """No test reads or writes the user's own settings (the reviewer's remembered name):
+    every test, and every command it starts, sees a configuration folder of the session's own."""
+    before = os.environ.get("XDG_CONFIG_HOME")
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config"))
+    yield
+    if before is None:
+        os.environ.pop("XDG_CONFIG_HOME", None)
+    else:
+        os.environ["XDG_CONFIG_HOME"] = before
+
+
 def pytest_collection_modifyitems(items):
     """Mark each test with its tier (its folder) so a plain run shows what ran."""
     for item in items:

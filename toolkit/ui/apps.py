@@ -121,6 +121,7 @@ def _home(home: Path | None, prefix: str) -> Path:
     """The server's temporary folder, private to this user; a new one unless given."""
     folder = Path(home) if home is not None else Path(tempfile.mkdtemp(prefix=prefix))
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)
     return folder.resolve()
 
 
@@ -235,7 +236,10 @@ def _voila_config(home: Path, token: str) -> Path:
             "tornado_settings": {"allow_remote_access": False, "local_hostnames": list(LOCAL_HOSTNAMES)},
         }
     }
-    (folder / "voila.json").write_text(json.dumps(settings), encoding="utf-8")
+    file = folder / "voila.json"
+    with os.fdopen(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(settings))
+    file.chmod(0o600)  # also when the file was there before
     return folder
 
 

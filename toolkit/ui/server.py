@@ -26,6 +26,8 @@ from typing import Any
 
 #: Seconds the server has, once told to stop, to shut its kernels down before all of it is killed.
 GRACE = 6.0
+#: Seconds what a stopped server left running (a kernel it did not shut down) has to end by itself.
+LINGER = 1.0
 #: Signals that stop the server (those this platform has).
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 _PROC = Path("/proc")
@@ -56,7 +58,7 @@ def serve(
     command: Sequence[str],
     *,
     cwd: Path,
-    env: dict[str, str],
+    env: dict[str, str] | None,
     url: str = "",
     open_browser: bool = False,
     folders: Iterable[Path] = (),
@@ -116,14 +118,15 @@ def _wait(process: subprocess.Popen[bytes], stop: threading.Event) -> int | None
 
 
 def stop_all(process: subprocess.Popen[bytes], grace: float = GRACE) -> None:
-    """Ask the server to stop (SIGTERM), wait up to ``grace`` seconds for it and what it started,
-    then kill whatever of it is left: its process group, and every process seen below it."""
+    """Ask the server to stop (SIGTERM) and wait up to ``grace`` seconds for it to shut its
+    kernels down; then kill whatever of it is left: its process group, and every process
+    seen below it (after a last :data:`LINGER` seconds once the server itself is gone)."""
     seen = _Descendants(process.pid)
     seen.look()
     with contextlib.suppress(ProcessLookupError):
         process.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and (process.poll() is None or seen.alive()):
+    while process.poll() is None and time.monotonic() < deadline:
         seen.look()
         time.sleep(0.1)
     if process.poll() is None and hasattr(os, "killpg"):
@@ -131,8 +134,11 @@ def stop_all(process: subprocess.Popen[bytes], grace: float = GRACE) -> None:
             os.killpg(process.pid, signal.SIGKILL)
     if process.poll() is None:
         process.kill()
-    seen.kill()
     process.wait()
+    last = min(deadline, time.monotonic() + LINGER)
+    while seen.alive() and time.monotonic() < last:
+        time.sleep(0.1)
+    seen.kill()
 
 
 class _Descendants:

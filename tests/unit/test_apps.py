@@ -262,3 +262,16 @@ def test_a_port_that_is_no_port_is_refused_by_the_parser(capsys, port):
         cli.main(["review", "--data", str(SAMPLE), "--port", port])
     assert stop.value.code == 2
     assert f"端口应为1到65535之间的整数，收到“{port}”" in capsys.readouterr().err
+
+
+def test_options_given_as_extra_replace_the_launchs_own(tmp_path, monkeypatch):
+    """A server refuses an option given twice; one given in ``extra`` wins."""
+    monkeypatch.chdir(tmp_path)
+    extra = ["--Voila.log_level=DEBUG", "--MappingKernelManager.cull_idle_timeout=4"]
+    launch = apps.review_launch(SAMPLE, PARAMS, tmp_path / "out", home=tmp_path / "home", extra=extra)
+    assert launch.command[-2:] == extra
+    app = voila_settings(launch)
+    assert app.log_level == 10 and kernel_manager(app.config).cull_idle_timeout == 4
+    assert kernel_manager(app.config).cull_interval == apps.CULL_INTERVAL  # the others stay
+    lab = apps.lab_launch(SAMPLE, PARAMS, tmp_path / "out", "hedong", 2022, home=tmp_path / "l", extra=extra[1:])
+    assert [a for a in lab.command if a.startswith("--MappingKernelManager.cull_idle_timeout")] == extra[1:]

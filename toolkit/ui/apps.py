@@ -117,6 +117,13 @@ def _kernel_flags() -> list[str]:
     ]
 
 
+def _overridden(command: list[str], extra: Sequence[str]) -> list[str]:
+    """``command`` followed by ``extra``, whose ``--name=value`` options replace the command's own
+    (a server refuses an option given twice)."""
+    names = {option.split("=", 1)[0] for option in extra if option.startswith("--") and "=" in option}
+    return [option for option in command if option.split("=", 1)[0] not in names] + list(extra)
+
+
 def _home(home: Path | None, prefix: str) -> Path:
     """The server's temporary folder, private to this user; a new one unless given."""
     folder = Path(home) if home is not None else Path(tempfile.mkdtemp(prefix=prefix))
@@ -206,8 +213,8 @@ def review_launch(
         "--Voila.port_retries=0",
         "--no-browser",  # opened by Launch.run once the server answers
         "--Voila.log_level=WARN",  # the address is said in Chinese by the command instead
-        *extra,
     ]
+    command = _overridden(command, extra)
     known = os.environ.get("JUPYTER_PATH", "")
     env = {
         ENV_DATA: str(Path(data).resolve()),
@@ -317,8 +324,8 @@ def lab_launch(
         *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),  # containers run as root
         *_server_flags(port, ip),
         *_kernel_flags(),
-        *extra,
     ]
+    command = _overridden(command, extra)
     env = {"JUPYTER_TOKEN": token, "JUPYTER_RUNTIME_DIR": str(folder / "runtime")}
     path = urllib.parse.quote(target.relative_to(root).as_posix())
     url = f"http://{ip or '127.0.0.1'}:{port}/lab/tree/{path}?token={token}"

@@ -464,14 +464,17 @@ class Answer:
     cookie: str
 
 
-def answer(url: str, *, method: str = "GET", headers: dict[str, str] | None = None) -> Answer:
-    """One request's answer, redirects not followed."""
+def answer(url: str, *, method: str = "GET", headers: dict[str, str] | None = None, form: str = "") -> Answer:
+    """One request's answer, redirects not followed (``form``: a POST's urlencoded body)."""
 
     class Stay(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args, **kwargs):
             return None
 
-    request = urllib.request.Request(url, method=method, headers=headers or {}, data=b"" if method == "POST" else None)
+    headers = {**(headers or {}), **({"Content-Type": "application/x-www-form-urlencoded"} if form else {})}
+    request = urllib.request.Request(
+        url, method=method, headers=headers, data=form.encode() if method == "POST" else None
+    )
     try:
         response = urllib.request.build_opener(Stay).open(request, timeout=120)
     except urllib.error.HTTPError as err:
@@ -493,21 +496,20 @@ def answers(url: str) -> bool:
 def websocket_status(url: str, port: int, **headers: str) -> int:
     """The status a websocket handshake to ``url`` gets (101 when it opens), sent to 127.0.0.1:``port``
     whatever host the address names (as a browser does after DNS rebinding)."""
-    import asyncio
+    import socket
 
-    import websockets
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
 
-    async def attempt() -> int:
-        origin = headers.pop("Origin", None)
-        try:
-            async with websockets.connect(
-                url, origin=origin, additional_headers=headers, host="127.0.0.1", port=port, open_timeout=30
-            ):
-                return 101
-        except websockets.exceptions.InvalidStatus as refused:
-            return refused.response.status_code
-
-    return asyncio.run(attempt())
+    origin = headers.pop("Origin", None)
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    try:
+        with connect(url, sock=sock, origin=origin, additional_headers=headers, open_timeout=30):
+            return 101
+    except InvalidStatus as refused:
+        return refused.response.status_code
+    finally:
+        sock.close()
 
 
 def page_kernel(html: str) -> str:
@@ -563,13 +565,18 @@ def test_review_refuses_a_foreign_host_and_a_cross_origin_websocket(review_comma
     rebound = f"ws://{evil}/api/kernels/{kernel}/channels"
     assert websocket_status(f"{rebound}?token={app.token}", app.port, Origin=f"http://{evil}") == 403
     assert websocket_status(rebound, app.port, Origin=f"http://{evil}", Cookie=page.cookie) == 403
-    shutdown = f"{app.base}/voila/api/shutdown/{kernel}"
-    assert answer(shutdown, method="POST", headers={"Host": evil, "Cookie": page.cookie}).status == 403
-    assert answer(shutdown, method="POST", headers={"Origin": "http://evil.example", "Cookie": page.cookie}).status in (
-        403,
-        404,
-    )
+    # the POST a closed page sends to shut its kernel down: accepted from the page's own origin only
+    shutdown, xsrf = f"{app.base}/voila/api/shutdown/{kernel}", secrets.token_hex(16)
+    cookie, form = f"{page.cookie}; _xsrf={xsrf}", f"_xsrf={xsrf}"
+    assert answer(shutdown, method="POST", headers={"Host": evil, "Cookie": cookie}, form=form).status == 403
+    elsewhere = {"Origin": "http://evil.example", "Cookie": cookie}
+    assert answer(shutdown, method="POST", headers=elsewhere, form=form).status in (403, 404)
+    assert (
+        answer(shutdown, method="POST", headers={"Origin": app.base, "Cookie": page.cookie}).status == 403
+    )  # no _xsrf
     assert kernel in app.kernels()  # nothing shut it down
+    assert answer(shutdown, method="POST", headers={"Origin": app.base, "Cookie": cookie}, form=form).status == 204
+    wait_until(lambda: kernel not in app.kernels(), 30, "the page's kernel was not shut down")
 
 
 def test_the_printed_address_opens_the_review_panel(review_command: Command, browser, request):

@@ -123,6 +123,8 @@ def test_the_review_page_says_loading_in_chinese_and_fetches_nothing_from_the_in
     assert "正在打开数据核对页面" in page and "正在读取台账" in page
     assert "Executing" not in page and "Running" not in page
     assert "cdn.jsdelivr.net" in page  # named only to be taken out of Voilà's page
+    # a preheated page makes the _xsrf cookie Voilà's script sends to shut a closed page's kernel down
+    assert "_xsrf=" in page and "crypto.getRandomValues" in page
 
 
 def test_the_review_notebook_reads_what_changed_while_its_kernel_waited():

@@ -39,6 +39,7 @@ from typing import Any
 
 import nbformat
 from jupyter_core.paths import jupyter_config_path
+from jupyter_server import DEFAULT_STATIC_FILES_PATH
 from jupyterlab.commands import get_app_dir
 from nbformat import NotebookNode
 
@@ -237,12 +238,15 @@ def _voila_config(home: Path, token: str) -> Path:
     """
     folder = home / "config"
     folder.mkdir(mode=0o700, exist_ok=True)
-    settings = {
-        "Voila": {
-            "token": token,
-            "tornado_settings": {"allow_remote_access": False, "local_hostnames": list(LOCAL_HOSTNAMES)},
-        }
+    tornado = {
+        "allow_remote_access": False,
+        "local_hostnames": list(LOCAL_HOSTNAMES),
+        # the refusal page (403) links Jupyter's stylesheets, which Voilà serves under /voila/static/;
+        # without these it fails to render and prints a traceback for every refused websocket
+        "static_path": DEFAULT_STATIC_FILES_PATH,
+        "static_url_prefix": "/voila/static/",
     }
+    settings = {"Voila": {"token": token, "tornado_settings": tornado}}
     file = folder / "voila.json"
     with os.fdopen(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as handle:
         handle.write(json.dumps(settings))

@@ -577,6 +577,7 @@ def test_review_refuses_a_foreign_host_and_a_cross_origin_websocket(review_comma
     assert kernel in app.kernels()  # nothing shut it down
     assert answer(shutdown, method="POST", headers={"Origin": app.base, "Cookie": cookie}, form=form).status == 204
     wait_until(lambda: kernel not in app.kernels(), 30, "the page's kernel was not shut down")
+    assert "Traceback" not in app.output.read_text(encoding="utf-8")  # each refusal a page, not a crash
 
 
 def test_the_printed_address_opens_the_review_panel(review_command: Command, browser, request):

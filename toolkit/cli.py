@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 from datetime import date
 from pathlib import Path
@@ -24,6 +25,7 @@ from toolkit.run.spec import RunSpec
 if TYPE_CHECKING:
     from toolkit.run import batch
     from toolkit.run.execute import RunResult
+    from toolkit.ui import apps
 
 
 def _year(text: str) -> int:
@@ -42,6 +44,12 @@ def _day(text: str) -> date:
 def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"应为正整数，收到“{text}”")
+    return int(text)
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"端口应为1到65535之间的整数，收到“{text}”")
     return int(text)
 
 
@@ -173,7 +181,7 @@ def _add_correct_command(sub: Any) -> None:
 
 def _add_app_commands(sub: Any) -> None:
     def server_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--port", type=int, default=None, metavar="端口", help="监听端口，默认自动选择")
+        p.add_argument("--port", type=_port, default=None, metavar="端口", help="监听端口，默认自动选择")
         p.add_argument("--no-browser", action="store_true", help="不自动打开浏览器")
 
     p = sub.add_parser("review", help="打开数据核对页面（无需编写代码，浏览器中选择单位和年度）")
@@ -202,16 +210,45 @@ def _check_folder(path: Path, what: str) -> None:
         raise NotFoundError(f"{what}“{path}”不存在或不是目录。")
 
 
+def _free(port: int | None) -> int | None:
+    from toolkit.ui.server import port_taken
+
+    if port is not None and port_taken(port):
+        raise ZongjieError(f"端口{port}已被其他程序占用，请换一个端口（--port），或不加 --port 自动选择。")
+    return port
+
+
+def _serve(launch: apps.Launch, args: argparse.Namespace, what: str) -> int:
+    """Run a server until it exits or is stopped (Ctrl-C, SIGTERM); its kernels and temporary folder go with it."""
+    try:
+        served = launch.run(open_browser=not args.no_browser, child_setup=lifetime.child_setup())
+    finally:
+        if launch.home is not None:  # also when the server could not be started
+            shutil.rmtree(launch.home, ignore_errors=True)
+    if served.stopped_by is not None:
+        print(f"{what}已停止。", flush=True)
+        return 0
+    if served.status != 0:
+        print(f"错误：{what}意外退出（退出码{served.status}），原因见上方的日志。", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_review(args: argparse.Namespace) -> int:
     from toolkit.ui.apps import review_launch
 
     _check_folder(args.data, "台账目录")
     _check_folder(args.params, "参数目录")
-    launch = review_launch(
-        args.data, args.params, args.out, port=args.port, open_browser=not args.no_browser, report=args.report
-    )
+    port = _free(args.port)
+    home = lifetime.private_folder("zongjie-review-")  # one left by a killed command is removed here
+    try:
+        launch = review_launch(args.data, args.params, args.out, port=port, report=args.report, home=home)
+    except BaseException:
+        shutil.rmtree(home, ignore_errors=True)
+        raise
     print("数据核对页面启动中，按 Ctrl+C 停止。")
-    return launch.run()
+    print(f"在浏览器中打开（已带登录口令，他人无法打开）：{launch.url}", flush=True)
+    return _serve(launch, args, "数据核对页面")
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
@@ -219,20 +256,26 @@ def cmd_lab(args: argparse.Namespace) -> int:
 
     _check_folder(args.data, "台账目录")
     _check_folder(args.params, "参数目录")
+    port = _free(args.port)
     defaults = notebook_defaults()
-    launch = lab_launch(
-        args.data,
-        args.params,
-        args.out,
-        args.bureau or defaults["bureau"],
-        args.year or defaults["year"],
-        port=args.port,
-        open_browser=not args.no_browser,
-    )
+    home = lifetime.private_folder("zongjie-lab-")
+    try:
+        launch = lab_launch(
+            args.data,
+            args.params,
+            args.out,
+            args.bureau or defaults["bureau"],
+            args.year or defaults["year"],
+            port=port,
+            home=home,
+        )
+    except BaseException:
+        shutil.rmtree(home, ignore_errors=True)
+        raise
     print(f"已写出笔记本：{launch.notebook}")
     print("JupyterLab 启动中（中文界面），按 Ctrl+C 停止。")
     print(f"在浏览器中打开（已带登录口令，直接打开报告笔记本）：{launch.url}", flush=True)
-    return launch.run()
+    return _serve(launch, args, "JupyterLab")
 
 
 # --- end review app and JupyterLab --------------------------------------------------

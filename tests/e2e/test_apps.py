@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import re
 import secrets
+import shutil
+import signal
 import subprocess
+import sys
+import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
 from collections.abc import Iterator
@@ -16,11 +24,12 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+from conftest import descendants
 
 from toolkit.resources import notebook
 from toolkit.ui.apps import Launch, lab_launch, review_launch
 
-from .conftest import ARTIFACTS, free_port, fresh_artifact_folder
+from .conftest import ARTIFACTS, ROOT, free_port, fresh_artifact_folder
 
 SECOND = 1000
 START_TIMEOUT = 90.0
@@ -105,7 +114,7 @@ class ReviewApp:
     url: str
     root: Path
     log: Path
-    runtime: Path
+    process: subprocess.Popen
     pool: int
 
     def waiting_kernels(self) -> int:
@@ -113,16 +122,8 @@ class ReviewApp:
         return self.log.read_text(encoding="utf-8", errors="replace").count(WAITING_CELL)
 
     def kernels(self) -> int:
-        """Kernel processes of this server alive now (their connection files lie in its runtime folder)."""
-        marker = str(self.runtime).encode()
-        alive = 0
-        for proc in Path("/proc").glob("[0-9]*"):
-            try:
-                cmdline = (proc / "cmdline").read_bytes()
-            except OSError:
-                continue
-            alive += marker in cmdline and b"ipykernel" in cmdline
-        return alive
+        """Kernel processes of this server alive now."""
+        return len(kernels_below(self.process.pid))
 
 
 def wait_until(condition, timeout: float, what: str) -> None:
@@ -147,8 +148,8 @@ def review_app(lab_root: Path, tmp_path: Path) -> Iterator[ReviewApp]:
         params,
         out,
         port=port,
-        open_browser=False,
         token=token,
+        home=tmp_path / "server",
         extra=["--Voila.log_level=DEBUG"],  # the log shows when a preheated kernel is ready
     )
     env = isolated_env(tmp_path / "home")
@@ -158,7 +159,7 @@ def review_app(lab_root: Path, tmp_path: Path) -> Iterator[ReviewApp]:
     log = tmp_path / "voila.log"
     # asking for a static file, not the page: each page asked for takes a kernel
     process = start(launch, env, f"http://127.0.0.1:{port}/voila/static/voila.js", log)
-    app = ReviewApp(f"http://127.0.0.1:{port}/?token={token}", tmp_path, log, Path(env["JUPYTER_RUNTIME_DIR"]), 1)
+    app = ReviewApp(launch.url, tmp_path, log, process, 1)
     try:
         yield app
     finally:
@@ -319,8 +320,7 @@ def test_lab_opens_in_chinese_on_the_report_notebook(lab_root: Path, tmp_path: P
         "hedong",
         2022,
         port=port,
-        open_browser=False,
-        settings_home=tmp_path / "zh",
+        home=tmp_path / "zh",
         extra=["--ServerApp.terminals_enabled=False"],
         token=token,
     )
@@ -360,3 +360,342 @@ def test_lab_opens_in_chinese_on_the_report_notebook(lab_root: Path, tmp_path: P
     finally:
         context.close()
         stop(process)
+
+
+# ----------------------------------------------------------------------------- who may come in, and what is left
+
+
+@dataclass
+class Command:
+    """``zongjie review`` or ``zongjie lab`` started as a user starts it, with the address it printed."""
+
+    process: subprocess.Popen
+    output: Path
+    url: str
+    #: the command's temporary folder (TMPDIR): everything temporary of it goes there
+    tmp: Path
+
+    @property
+    def base(self) -> str:
+        return "/".join(self.url.split("/", 3)[:3])
+
+    @property
+    def token(self) -> str:
+        return urllib.parse.parse_qs(urllib.parse.urlsplit(self.url).query)["token"][0]
+
+    @property
+    def port(self) -> int:
+        return urllib.parse.urlsplit(self.url).port
+
+    def kernels(self) -> dict[str, int]:
+        return kernels_below(self.process.pid)
+
+
+def kernels_below(root: int) -> dict[str, int]:
+    """Kernel id → pid of the kernels running below process ``root``."""
+    found = {}
+    for pid in descendants(root):
+        match = re.search(rb"kernel-([0-9a-f-]{36})\.json", cmdline(pid))
+        if match and b"ipykernel" in cmdline(pid) and running(pid):
+            found[match.group(1).decode()] = pid
+    return found
+
+
+def cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie has ended; only its parent has not collected it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def run_command(args: list[str], cwd: Path, home: Path) -> Command:
+    """Start ``zongjie <args> --no-browser`` and wait for the address it prints."""
+    tmp = Path(tempfile.mkdtemp(prefix="zj-", dir="/tmp"))  # short: the command's folders are made here
+    output = home / "command.log"
+    home.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, **isolated_env(home), "TMPDIR": str(tmp), "PYTHONPATH": str(ROOT)}
+    with output.open("w", encoding="utf-8") as handle:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "toolkit.cli", *args, "--no-browser"],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+
+    def printed() -> str:
+        text = output.read_text(encoding="utf-8", errors="replace")
+        if process.poll() is not None:
+            pytest.fail(f"zongjie {args[0]} exited with {process.returncode}:\n{text[-3000:]}")
+        found = re.search(r"在浏览器中打开[^：]*：(http://\S+)", text)
+        return found.group(1) if found else ""
+
+    wait_until(printed, START_TIMEOUT, f"zongjie {args[0]} printed no address")
+    return Command(process, output, printed(), tmp)
+
+
+def end(command: Command) -> None:
+    """Stop a command still running (a failed test), then its leftovers, so nothing outlives the test."""
+    left = descendants(command.process.pid)
+    if command.process.poll() is None:
+        command.process.kill()
+        command.process.wait(timeout=20)
+    for pid in left:
+        if running(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    shutil.rmtree(command.tmp, ignore_errors=True)
+
+
+@dataclass
+class Answer:
+    status: int
+    location: str
+    body: str
+    cookie: str
+
+
+def answer(url: str, *, method: str = "GET", headers: dict[str, str] | None = None, form: str = "") -> Answer:
+    """One request's answer, redirects not followed (``form``: a POST's urlencoded body)."""
+
+    class Stay(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    headers = {**(headers or {}), **({"Content-Type": "application/x-www-form-urlencoded"} if form else {})}
+    request = urllib.request.Request(
+        url, method=method, headers=headers, data=form.encode() if method == "POST" else None
+    )
+    try:
+        response = urllib.request.build_opener(Stay).open(request, timeout=120)
+    except urllib.error.HTTPError as err:
+        response = err
+    with response:
+        cookie = "; ".join(c.split(";", 1)[0] for c in response.headers.get_all("Set-Cookie") or [])
+        body = response.read().decode("utf-8", "replace")
+        return Answer(response.status, response.headers.get("Location", ""), body, cookie)
+
+
+def answers(url: str) -> bool:
+    """Whether a server answers ``url`` with 200 yet."""
+    try:
+        return answer(url).status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def websocket_status(url: str, port: int, **headers: str) -> int:
+    """The status a websocket handshake to ``url`` gets (101 when it opens), sent to 127.0.0.1:``port``
+    whatever host the address names (as a browser does after DNS rebinding)."""
+    import socket
+
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    origin = headers.pop("Origin", None)
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    try:
+        with connect(url, sock=sock, origin=origin, additional_headers=headers, open_timeout=30):
+            return 101
+    except InvalidStatus as refused:
+        return refused.response.status_code
+    finally:
+        sock.close()
+
+
+def page_kernel(html: str) -> str:
+    return json.loads(re.search(r'"kernelId":\s*("[^"]+")', html).group(1))
+
+
+@pytest.fixture(scope="module")
+def review_command(lab_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Command]:
+    """``zongjie review`` on the sample, its preheated kernel started."""
+    home = tmp_path_factory.mktemp("review-command")
+    out = home / "output"
+    command = run_command(
+        ["review", "--data", "data/sample", "--params", "parameters", "--out", str(out)], lab_root, home
+    )
+    try:
+        wait_until(lambda: len(command.kernels()) == 1, START_TIMEOUT, "no preheated kernel")
+        yield command
+    finally:
+        end(command)
+
+
+def test_review_without_the_token_gets_no_page_no_kernel_and_no_api(review_command: Command):
+    app = review_command
+    (pooled,) = app.kernels()
+    for address in (f"{app.base}/", f"{app.base}/?token=0{app.token[1:]}", f"{app.base}/review.ipynb"):
+        got = answer(address)
+        assert got.status in (302, 403), (address, got.status)
+        assert got.status == 403 or urllib.parse.urlsplit(got.location).path == "/login", got.location
+        assert pooled not in got.body and "kernelId" not in got.body
+    assert answer(f"{app.base}/api/kernels/{pooled}").status == 403
+    assert answer(f"{app.base}/api/kernels/{pooled}", method="DELETE").status == 403
+    assert answer(f"{app.base}/voila/api/shutdown/{pooled}", method="POST").status == 403
+    channels = f"ws://127.0.0.1:{app.port}/api/kernels/{pooled}/channels"
+    assert websocket_status(channels, app.port) == 403
+    assert list(app.kernels()) == [pooled]  # still the one kernel, alive
+    # the first page asked for with the token gets that very kernel: none was taken or started before
+    got = answer(app.url)
+    assert got.status == 200 and page_kernel(got.body) == pooled
+    assert websocket_status(f"{channels}?token={app.token}", app.port) == 101
+
+
+def test_review_refuses_a_foreign_host_and_a_cross_origin_websocket(review_command: Command):
+    app = review_command
+    evil = f"evil.example:{app.port}"
+    for path in ("/", "/login", f"/?token={app.token}"):
+        assert answer(f"{app.base}{path}", headers={"Host": evil}).status == 403, path
+    page = answer(app.url)  # a page of its own, and the login cookie its scripts send
+    kernel = page_kernel(page.body)
+    assert page.status == 200 and page.cookie and kernel in app.kernels()
+    channels = f"ws://127.0.0.1:{app.port}/api/kernels/{kernel}/channels"
+    assert websocket_status(channels, app.port, Origin=app.base, Cookie=page.cookie) == 101  # the page itself
+    assert websocket_status(channels, app.port, Origin="http://evil.example", Cookie=page.cookie) == 403
+    rebound = f"ws://{evil}/api/kernels/{kernel}/channels"
+    assert websocket_status(f"{rebound}?token={app.token}", app.port, Origin=f"http://{evil}") == 403
+    assert websocket_status(rebound, app.port, Origin=f"http://{evil}", Cookie=page.cookie) == 403
+    # the POST a closed page sends to shut its kernel down: accepted from the page's own origin only
+    shutdown, xsrf = f"{app.base}/voila/api/shutdown/{kernel}", secrets.token_hex(16)
+    cookie, form = f"{page.cookie}; _xsrf={xsrf}", f"_xsrf={xsrf}"
+    assert answer(shutdown, method="POST", headers={"Host": evil, "Cookie": cookie}, form=form).status == 403
+    elsewhere = {"Origin": "http://evil.example", "Cookie": cookie}
+    assert answer(shutdown, method="POST", headers=elsewhere, form=form).status in (403, 404)
+    assert (
+        answer(shutdown, method="POST", headers={"Origin": app.base, "Cookie": page.cookie}).status == 403
+    )  # no _xsrf
+    assert kernel in app.kernels()  # nothing shut it down
+    assert answer(shutdown, method="POST", headers={"Origin": app.base, "Cookie": cookie}, form=form).status == 204
+    wait_until(lambda: kernel not in app.kernels(), 30, "the page's kernel was not shut down")
+    assert "Traceback" not in app.output.read_text(encoding="utf-8")  # each refusal a page, not a crash
+
+
+def test_the_printed_address_opens_the_review_panel(review_command: Command, browser, request):
+    folder = fresh_artifact_folder(request.node)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    try:
+        page.goto(f"{review_command.base}/", wait_until="domcontentloaded")  # without the token: the login page
+        assert urllib.parse.urlsplit(page.url).path == "/login"
+        assert page.locator(".zj-panel").count() == 0
+        page.goto(review_command.url, wait_until="domcontentloaded")
+        page.locator(".zj-panel").wait_for(state="visible", timeout=120 * SECOND)
+        page.screenshot(path=str(folder / "printed-address.png"))
+    except Exception:
+        page.screenshot(path=str(folder / "failure.png"))
+        raise
+    finally:
+        context.close()
+
+
+def test_idle_kernels_without_a_page_are_culled_and_the_pool_kept(lab_root: Path, tmp_path: Path, browser):
+    """A page asked for and left (no websocket) loses its kernel after the idle time; an open page
+    and the preheated kernel keep theirs. Culled after 4 s here instead of 10 minutes."""
+    port = free_port()
+    launch = review_launch(
+        lab_root / "data" / "sample",
+        lab_root / "parameters",
+        tmp_path / "output",
+        port=port,
+        home=tmp_path / "server",
+        extra=[
+            "--MappingKernelManager.cull_idle_timeout=4",
+            "--MappingKernelManager.cull_interval=1",
+            "--Voila.log_level=DEBUG",
+        ],
+    )
+    log = tmp_path / "voila.log"
+    env = isolated_env(tmp_path / "home")
+    process = start(launch, env, f"http://127.0.0.1:{port}/voila/static/voila.js", log)
+    context = browser.new_context(locale="zh-CN")
+    try:
+        wait_until(lambda: len(kernels_below(process.pid)) == 1, START_TIMEOUT, "no preheated kernel")
+        left = page_kernel(answer(launch.url).body)  # asked for, never connected to
+        page = context.new_page()
+        page.goto(launch.url)
+        page.locator(".zj-panel").wait_for(state="visible", timeout=120 * SECOND)
+        kept = page_kernel(page.content())
+        assert kept != left
+        wait_until(lambda: left not in kernels_below(process.pid), 60, "the left kernel was not culled")
+        assert "Culling 'idle' kernel" in log.read_text(encoding="utf-8")
+
+        def polls() -> int:
+            return log.read_text(encoding="utf-8").count("Polling every 1 seconds for kernels idle > 4 seconds")
+
+        after = polls()
+        wait_until(lambda: polls() >= after + 6, 60, "the culler stopped")  # > 4 s more: all idle long enough
+        alive = kernels_below(process.pid)
+        assert kept in alive and len(alive) == 2, alive  # the open page's kernel and one preheated kernel
+    finally:
+        context.close()
+        stop(process)
+
+
+def assert_all_gone(command: Command, pids: set[int], asked: float) -> None:
+    """Within 10 s of the signal: the command exited, none of its processes runs, its folders are gone."""
+    command.process.wait(timeout=10)
+    wait_until(lambda: not any(map(running, pids)), max(0.1, asked + 10 - time.monotonic()), "processes left")
+    took = time.monotonic() - asked
+    assert took < 10, took
+    left = sorted(p.name for p in command.tmp.iterdir())
+    assert left == [], left  # settings, runtime and connection files: nothing of the server is left
+    assert command.process.returncode == 0, command.output.read_text(encoding="utf-8")
+
+
+def test_sigterm_to_review_leaves_no_process_and_no_folder(lab_root: Path, tmp_path: Path):
+    command = run_command(
+        ["review", "--data", "data/sample", "--params", "parameters", "--out", str(tmp_path / "output")],
+        lab_root,
+        tmp_path,
+    )
+    try:
+        wait_until(lambda: len(command.kernels()) == 1, START_TIMEOUT, "no preheated kernel")
+        (folder,) = command.tmp.glob(f"zongjie-review-{command.process.pid}-*")
+        assert any(folder.glob("voila_*/kernel-*.json")) and (folder / "config" / "voila.json").is_file()
+        assert answer(command.url).status == 200  # a page's kernel, and the pool filled again
+        wait_until(lambda: len(command.kernels()) == 2, START_TIMEOUT, "the pool was not filled again")
+        pids = descendants(command.process.pid)
+        asked = time.monotonic()
+        command.process.send_signal(signal.SIGTERM)
+        assert_all_gone(command, pids, asked)
+        assert "数据核对页面已停止" in command.output.read_text(encoding="utf-8")
+    finally:
+        end(command)
+
+
+def test_lab_lets_in_only_its_token_and_ctrl_c_leaves_nothing(lab_root: Path, tmp_path: Path):
+    command = run_command(["lab", "--data", "data/sample", "--params", "parameters"], lab_root, tmp_path)
+    try:
+        status = f"{command.base}/api/status"
+        wait_until(lambda: answers(f"{status}?token={command.token}"), START_TIMEOUT, "lab did not answer")
+        assert answer(status).status == 403 and answer(f"{command.base}/api/kernels", method="POST").status == 403
+        assert answer(f"{command.base}/lab").status in (302, 403)
+        evil = {"Host": f"evil.example:{command.port}"}
+        assert answer(f"{status}?token={command.token}", headers=evil).status == 403
+        authorized = {"Authorization": f"token {command.token}"}
+        created = answer(f"{command.base}/api/kernels", method="POST", headers=authorized)
+        assert created.status == 201, created
+        kernel = json.loads(created.body)["id"]
+        wait_until(lambda: kernel in command.kernels(), START_TIMEOUT, "the kernel did not start")
+        channels = f"ws://127.0.0.1:{command.port}/api/kernels/{kernel}/channels"
+        assert websocket_status(channels, command.port, Origin="http://evil.example") == 403
+        rebound = f"ws://evil.example:{command.port}/api/kernels/{kernel}/channels?token={command.token}"
+        assert websocket_status(rebound, command.port) == 403
+        pids = descendants(command.process.pid)
+        asked = time.monotonic()
+        command.process.send_signal(signal.SIGINT)  # Ctrl-C: no question asked, the same end as SIGTERM
+        assert_all_gone(command, pids, asked)
+        text = command.output.read_text(encoding="utf-8")
+        assert "JupyterLab已停止" in text and "(y/[n])" not in text
+    finally:
+        end(command)

@@ -265,7 +265,9 @@ def _dates_near_the_year(ctx: _Context, typed: pd.DataFrame, unparsed: set[tuple
             if not isinstance(day, date) or year is None or -1 <= day.year - year <= column.span:
                 continue
             after = "一年" if column.span == 1 else f"{column.span}年"
-            expected = f"{year - 1}-01-01至{year + column.span}-12-31之间的日期（不早于{anchor.zh}前一年，不晚于其后{after}）"
+            expected = (
+                f"{year - 1}-01-01至{year + column.span}-12-31之间的日期（不早于{anchor.zh}前一年，不晚于其后{after}）"
+            )
             message = f"日期与本行的{anchor.zh}（{year}年）相差过大"
             ctx.problem(typed.loc[index], column.name, message, ctx.raw.frame.at[index, column.name], expected)
             unparsed.add((index, column.name))

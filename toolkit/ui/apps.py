@@ -13,6 +13,13 @@ default locale.
 Neither touches the user's own Jupyter configuration: the default locale comes from a
 settings override in a temporary application settings folder; a language the user
 chose in JupyterLab's own settings still wins.
+
+Both let in only the person who started them: every page, kernel and API call needs the
+token in the printed address (``?token=…``, then a login cookie); a request whose Host
+is not this machine's (a page elsewhere rebinding its name to 127.0.0.1) is refused; a
+kernel left idle with no page connected is shut down after :data:`CULL_IDLE` seconds.
+Each server keeps its runtime files, connection files and settings in one temporary
+folder of its own (``home``), removed when it stops (:mod:`toolkit.ui.server`).
 """
 
 from __future__ import annotations
@@ -22,20 +29,22 @@ import json
 import os
 import secrets
 import socket
-import subprocess
 import sys
 import tempfile
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import nbformat
+from jupyter_core.paths import jupyter_config_path
+from jupyter_server import DEFAULT_STATIC_FILES_PATH
 from jupyterlab.commands import get_app_dir
 from nbformat import NotebookNode
 
 from toolkit.resources import DEFAULT_REPORT, ENV_DATA, ENV_OUT, ENV_PARAMS, ENV_REPORT, notebook
+from toolkit.ui.server import Served, serve
 
 #: A Jupyter data folder holding the review app's Voilà template (``voila/templates/zongjie``).
 JUPYTER_DATA = Path(__file__).resolve().parent / "jupyter"
@@ -43,6 +52,13 @@ REVIEW_TEMPLATE = "zongjie"
 #: Kernels kept started, the review notebook already run in them, for the next pages asked for.
 REVIEW_POOL = 1
 LOCALE = "zh_CN"
+#: A kernel idle this many seconds with no page connected is shut down (checked every CULL_INTERVAL seconds);
+#: one whose page is still open is kept, and so are the review app's preheated kernels.
+CULL_IDLE, CULL_INTERVAL = 600, 60
+#: Seconds a kernel has to end when its server stops before it is killed.
+KERNEL_STOP_WAIT = 2
+#: The only host name (besides loopback addresses) a request may be addressed to.
+LOCAL_HOSTNAMES = ("localhost",)
 _TRANSLATION_PLUGIN = "@jupyterlab/translation-extension:plugin"
 _NOTIFICATION_PLUGIN = "@jupyterlab/apputils-extension:notification"
 
@@ -55,27 +71,64 @@ class Launch:
     env: dict[str, str] = field(default_factory=dict)
     cwd: Path = field(default_factory=Path.cwd)
     notebook: Path | None = None
-    #: the address that opens the notebook itself, with the token (when the launcher knows it)
+    #: the address that opens the page or notebook itself, with the token
     url: str = ""
+    #: the server's temporary folder (runtime and connection files, settings), removed when it stops
+    home: Path | None = None
 
     def environment(self) -> dict[str, str]:
         return {**os.environ, **self.env}
 
-    def run(self) -> int:
-        """Run the server in the foreground until it stops (Ctrl+C)."""
-        try:
-            return subprocess.call(self.command, cwd=self.cwd, env=self.environment())
-        except KeyboardInterrupt:
-            return 0
+    def run(self, *, open_browser: bool = False, child_setup: Callable[[], None] | None = None) -> Served:
+        """Run the server in the foreground until it exits or this process is stopped
+        (Ctrl-C, SIGTERM): then its kernels are shut down and its temporary folder removed."""
+        return serve(
+            self.command,
+            cwd=self.cwd,
+            env=self.environment(),
+            url=self.url,
+            open_browser=open_browser,
+            folders=[self.home] if self.home else [],
+            child_setup=child_setup,
+        )
 
 
-def _server_flags(port: int | None, open_browser: bool, ip: str) -> list[str]:
-    flags = [f"--ServerApp.ip={ip}"] if ip else []
-    if port:
-        flags += [f"--port={port}", "--ServerApp.port_retries=0"]
-    if not open_browser:
-        flags.append("--no-browser")
-    return flags
+def _server_flags(port: int, ip: str) -> list[str]:
+    """Where JupyterLab listens, for this machine only; the browser is opened by :meth:`Launch.run`."""
+    return [
+        f"--ServerApp.ip={ip}",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        "--no-browser",
+        "--ServerApp.allow_remote_access=False",  # a foreign Host header (DNS rebinding) gets 403
+        *[f"--ServerApp.local_hostnames={name}" for name in LOCAL_HOSTNAMES],
+    ]
+
+
+def _kernel_flags() -> list[str]:
+    """Kernels shut down when idle with no page connected, and quickly when the server stops."""
+    return [
+        f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE}",
+        f"--MappingKernelManager.cull_interval={CULL_INTERVAL}",
+        "--MappingKernelManager.cull_connected=False",
+        "--MappingKernelManager.cull_busy=False",
+        f"--KernelManager.shutdown_wait_time={KERNEL_STOP_WAIT}",
+    ]
+
+
+def _overridden(command: list[str], extra: Sequence[str]) -> list[str]:
+    """``command`` followed by ``extra``, whose ``--name=value`` options replace the command's own
+    (a server refuses an option given twice)."""
+    names = {option.split("=", 1)[0] for option in extra if option.startswith("--") and "=" in option}
+    return [option for option in command if option.split("=", 1)[0] not in names] + list(extra)
+
+
+def _home(home: Path | None, prefix: str) -> Path:
+    """The server's temporary folder, private to this user; a new one unless given."""
+    folder = Path(home) if home is not None else Path(tempfile.mkdtemp(prefix=prefix))
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    return folder.resolve()
 
 
 def chinese_settings(folder: Path) -> Path:
@@ -119,19 +172,26 @@ def review_launch(
     out: Path,
     *,
     port: int | None = None,
-    open_browser: bool = True,
     ip: str = "127.0.0.1",
     extra: Sequence[str] = (),
     report: str = DEFAULT_REPORT,
     pool: int = REVIEW_POOL,
     token: str | None = None,
+    home: Path | None = None,
 ) -> Launch:
     """Voilà on the review notebook, the folders and report passed to its kernels (folders as absolute paths).
 
     ``pool`` kernels are kept started with the notebook already run (0: each page starts
-    its own); ``token``, when given, is required in the page's address (``?token=…``).
+    its own). The server gets a port (a free one unless given) and a token (a new one
+    unless given), so :attr:`Launch.url` is the page's address, logged in; the token and
+    the host check are in a Voilà configuration file in ``home`` (a new temporary folder
+    unless given), not on the command line, which every user of the machine can read.
     """
     page = notebook("review.ipynb")
+    port = port or free_port(ip)
+    token = token or secrets.token_hex(24)
+    folder = _home(home, "zongjie-review-")
+    config = _voila_config(folder, token)
     command = [
         sys.executable,
         "-m",
@@ -143,12 +203,17 @@ def review_launch(
         "--show_tracebacks=False",
         "--VoilaConfiguration.extension_denylist=jupyterlab_pygments",  # highlights code, and no code is shown
         *_preheat_flags(pool),
+        *_kernel_flags(),
+        # ours first: a user's own voila.json (read after it) cannot open the server again
+        *[f"--Voila.config_file_paths={path}" for path in (config, Path.cwd(), *jupyter_config_path())],
+        f"--Voila.connection_dir_root={folder}",
         f"--Voila.ip={ip}",
-        *([f"--port={port}"] if port else []),
-        *([] if open_browser else ["--no-browser"]),
-        *([f"--token={token}"] if token else []),
-        *extra,
+        f"--port={port}",
+        "--Voila.port_retries=0",
+        "--no-browser",  # opened by Launch.run once the server answers
+        "--Voila.log_level=WARN",  # the address is said in Chinese by the command instead
     ]
+    command = _overridden(command, extra)
     known = os.environ.get("JUPYTER_PATH", "")
     env = {
         ENV_DATA: str(Path(data).resolve()),
@@ -157,8 +222,34 @@ def review_launch(
         ENV_REPORT: report or DEFAULT_REPORT,
         # the template is found in a Jupyter data folder; the user's own folders keep their place after it
         "JUPYTER_PATH": os.pathsep.join([str(JUPYTER_DATA), *([known] if known else [])]),
+        "JUPYTER_RUNTIME_DIR": str(folder / "runtime"),
     }
-    return Launch(command, env, Path.cwd(), page)
+    url = f"http://{ip or '127.0.0.1'}:{port}/?token={token}"
+    return Launch(command, env, Path.cwd(), page, url, folder)
+
+
+def _voila_config(home: Path, token: str) -> Path:
+    """A folder with ``voila.json``: the token, and the Host check Voilà leaves off by default.
+
+    A mapping of tornado settings cannot be given on Voilà's command line (its values
+    would stay strings, and the string "False" is true), hence the file.
+    """
+    folder = home / "config"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    tornado = {
+        "allow_remote_access": False,
+        "local_hostnames": list(LOCAL_HOSTNAMES),
+        # the refusal page (403) links Jupyter's stylesheets, which Voilà serves under /voila/static/;
+        # without these it fails to render and prints a traceback for every refused websocket
+        "static_path": DEFAULT_STATIC_FILES_PATH,
+        "static_url_prefix": "/voila/static/",
+    }
+    settings = {"Voila": {"token": token, "tornado_settings": tornado}}
+    file = folder / "voila.json"
+    with os.fdopen(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(settings))
+    file.chmod(0o600)  # also when the file was there before
+    return folder
 
 
 def _report_notebook() -> NotebookNode:
@@ -202,16 +293,17 @@ def lab_launch(
     year: int,
     *,
     port: int | None = None,
-    open_browser: bool = True,
     ip: str = "127.0.0.1",
-    settings_home: Path | None = None,
+    home: Path | None = None,
     extra: Sequence[str] = (),
     token: str | None = None,
 ) -> Launch:
     """JupyterLab in Chinese, rooted at the current folder, opening the parameterized notebook.
 
     The server gets a port (a free one unless given) and a token (a new one unless given)
-    chosen here, so :attr:`Launch.url` opens the notebook itself, logged in.
+    chosen here, so :attr:`Launch.url` opens the notebook itself, logged in. The token is
+    passed in the server's environment, which only this user can read; its settings and
+    runtime files are in ``home`` (a new temporary folder unless given).
     """
     target = lab_notebook(data, params, out, bureau, year).resolve()
     root = Path.cwd().resolve()
@@ -219,7 +311,8 @@ def lab_launch(
         root = target.parent
     port = port or free_port(ip)
     token = token or secrets.token_hex(24)
-    settings = chinese_settings(settings_home or Path(tempfile.mkdtemp(prefix="zongjie-lab-")))
+    folder = _home(home, "zongjie-lab-")
+    settings = chinese_settings(folder)
     command = [
         sys.executable,
         "-m",
@@ -229,15 +322,16 @@ def lab_launch(
         f"--ServerApp.root_dir={root}",
         f"--LabApp.app_settings_dir={settings}",
         "--LabApp.news_url=None",  # bureau intranets are offline: no news fetched from the internet
-        f"--IdentityProvider.token={token}",
         "--ServerApp.log_level=WARN",  # the address is said in Chinese by the command instead
         *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),  # containers run as root
-        *_server_flags(port, open_browser, ip),
-        *extra,
+        *_server_flags(port, ip),
+        *_kernel_flags(),
     ]
+    command = _overridden(command, extra)
+    env = {"JUPYTER_TOKEN": token, "JUPYTER_RUNTIME_DIR": str(folder / "runtime")}
     path = urllib.parse.quote(target.relative_to(root).as_posix())
     url = f"http://{ip or '127.0.0.1'}:{port}/lab/tree/{path}?token={token}"
-    return Launch(command, {}, root, target, url)
+    return Launch(command, env, root, target, url, folder)
 
 
 def free_port(ip: str = "127.0.0.1") -> int:

@@ -221,7 +221,11 @@ def _free(port: int | None) -> int | None:
 def _serve(launch: apps.Launch, args: argparse.Namespace, what: str) -> int:
     """Run a server until it exits or is stopped (Ctrl-C, SIGTERM); its kernels and temporary folder go with it."""
     try:
-        served = launch.run(open_browser=not args.no_browser, child_setup=lifetime.child_setup())
+        served = launch.run(
+            open_browser=not args.no_browser,
+            child_setup=lifetime.child_setup(),
+            on_ready=lambda: print(f"{what}已就绪：{launch.url}", flush=True),
+        )
     finally:
         if launch.home is not None:  # also when the server could not be started
             shutil.rmtree(launch.home, ignore_errors=True)

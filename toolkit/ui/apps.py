@@ -79,7 +79,13 @@ class Launch:
     def environment(self) -> dict[str, str]:
         return {**os.environ, **self.env}
 
-    def run(self, *, open_browser: bool = False, child_setup: Callable[[], None] | None = None) -> Served:
+    def run(
+        self,
+        *,
+        open_browser: bool = False,
+        child_setup: Callable[[], None] | None = None,
+        on_ready: Callable[[], None] | None = None,
+    ) -> Served:
         """Run the server in the foreground until it exits or this process is stopped
         (Ctrl-C, SIGTERM): then its kernels are shut down and its temporary folder removed."""
         return serve(
@@ -90,6 +96,7 @@ class Launch:
             open_browser=open_browser,
             folders=[self.home] if self.home else [],
             child_setup=child_setup,
+            on_ready=on_ready,
         )
 
 

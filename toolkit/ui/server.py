@@ -64,10 +64,12 @@ def serve(
     folders: Iterable[Path] = (),
     child_setup: Callable[[], None] | None = None,
     grace: float = GRACE,
+    on_ready: Callable[[], None] | None = None,
 ) -> Served:
     """Run ``command`` until it exits or this process is told to stop; then nothing of it is left.
 
-    ``url`` is opened in the browser once its port answers (``open_browser``);
+    ``url`` is opened in the browser once its port answers (``open_browser``), and
+    ``on_ready`` is called then (to say the address now works);
     ``child_setup`` runs in the child before the server starts (a ``preexec_fn``);
     ``folders`` are removed at the end.
     """
@@ -83,8 +85,8 @@ def serve(
             start_new_session=True,
             preexec_fn=child_setup,
         )
-        if open_browser and url:
-            _open_when_listening(url, process, stop.event)
+        if url and (open_browser or on_ready):
+            _when_listening(url, process, stop.event, open_browser, on_ready)
         status = _wait(process, stop.event)
         if status is not None:
             return Served(status)
@@ -190,8 +192,15 @@ def _processes() -> dict[int, tuple[int, str, bool]]:
     return table
 
 
-def _open_when_listening(url: str, process: subprocess.Popen[bytes], stop: threading.Event) -> None:
-    """Open ``url`` in the browser as soon as its port accepts connections (not while the server starts)."""
+def _when_listening(
+    url: str,
+    process: subprocess.Popen[bytes],
+    stop: threading.Event,
+    open_browser: bool,
+    on_ready: Callable[[], None] | None,
+) -> None:
+    """As soon as ``url``'s port accepts connections (not while the server starts): call
+    ``on_ready``, open ``url`` in the browser when asked."""
     parts = urllib.parse.urlsplit(url)
     address = (parts.hostname or "127.0.0.1", parts.port or 80)
 
@@ -202,7 +211,10 @@ def _open_when_listening(url: str, process: subprocess.Popen[bytes], stop: threa
             except OSError:
                 stop.wait(0.25)
                 continue
-            webbrowser.open(url)
+            if on_ready is not None:
+                on_ready()
+            if open_browser:
+                webbrowser.open(url)
             return
 
     threading.Thread(target=wait_then_open, name="zongjie-open-browser", daemon=True).start()

@@ -12,13 +12,20 @@ import yaml
 
 from toolkit.codes import CODE, CODE_RULE, check_code
 from toolkit.data.problems import ParameterError, Problem
-from toolkit.data.yamlfile import Mapping, read_yaml
+from toolkit.data.yamlfile import Mapping, long_text, read_yaml
 from toolkit.errors import NotFoundError
 from toolkit.outputs import atomic_write
 
 #: Keys the data contract names, with their Chinese label.
 KEYS = {"name": "单位全称", "office_director": "办公室主任", "liaison": "联络员"}
 NARRATIVE_KEYS = {"problems": "存在的问题", "next_steps": "下一步工作打算"}
+
+#: Longest free text, in characters: a name (a bureau, a person, who corrected or signed) …
+NAME_LIMIT = 200
+#: … a narrative's paragraphs under one key (``problems`` or ``next_steps``) of one year …
+NARRATIVE_LIMIT = 20_000
+#: … and a correction's reason or corrected value.
+NOTE_LIMIT = 2_000
 
 
 @dataclass
@@ -90,6 +97,8 @@ def check_bureau(params: BureauParams, shown: str) -> list[Problem]:
         value = params.values.get(key)
         if value is not None and not isinstance(value, (str, int)):
             problems.append(Problem(shown, f"“{key}”（{KEYS[key]}）应为文字", column=key, value=value))
+        elif too_long := long_text(shown, key, value, NAME_LIMIT, _line(params.values, key)):
+            problems.append(too_long)
     problems += _narrative_problems(params.values.get("narrative"), shown)
     if not params.get("name"):
         problems.append(Problem(shown, "缺少单位全称", column="name", expected="如“name: 某某县财政局”"))
@@ -121,7 +130,13 @@ def _narrative_problems(narrative: object, shown: str) -> list[Problem]:
                 problems.append(
                     Problem(shown, "段落应为文字", column=f"{where}.{key}", value=text, expected="一段文字")
                 )
+            elif too_long := long_text(shown, f"{where}.{key}", text, NARRATIVE_LIMIT, _line(block, key)):
+                problems.append(too_long)
     return problems
+
+
+def _line(mapping: object, key: object) -> int | None:
+    return mapping.line(key) if isinstance(mapping, Mapping) else None
 
 
 def load_bureau(params_dir: Path, code: str) -> BureauParams:
@@ -171,9 +186,12 @@ def save_narrative(params: BureauParams, year: int, texts: dict[str, str]) -> No
     """Store a year's own narrative (problems / next_steps) in the bureau's parameter file.
 
     Empty texts remove the entry, so the template's default paragraphs apply again.
-    The file's leading comment lines are kept.
+    The file's leading comment lines are kept. A text over :data:`NARRATIVE_LIMIT` is refused.
     """
-
+    shown = f"{bureau_dir(Path()).name}/{params.path.name}"
+    too_long = [long_text(shown, f"narrative.{year}.{k}", v, NARRATIVE_LIMIT) for k, v in texts.items()]
+    if any(too_long):
+        raise ParameterError([p for p in too_long if p is not None])
     raw = params.path.read_text(encoding="utf-8")
     comments = "".join(line for line in raw.splitlines(keepends=True) if line.startswith("#"))
     values = dict(params.values)

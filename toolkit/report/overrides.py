@@ -23,8 +23,9 @@ from typing import Any
 import yaml
 
 from toolkit.codes import check_code
+from toolkit.data.params import NAME_LIMIT, NOTE_LIMIT
 from toolkit.data.problems import ParameterError, Problem
-from toolkit.data.yamlfile import Mapping, read_yaml
+from toolkit.data.yamlfile import Mapping, long_text, read_yaml
 from toolkit.outputs import atomic_write
 from toolkit.report.definitions import list_reports, load_definition
 from toolkit.report.figures import Figures, Spec
@@ -33,6 +34,8 @@ from toolkit.resources import DEFAULT_REPORT
 
 HEADER = "# 人工修改记录：由审核面板写入。删除某一项即撤销该项修改。\n"
 REQUIRED = {"new": "修改后的值", "reason": "修改原因", "by": "修改人"}
+#: The longest text each field of an entry may hold, in characters.
+LIMITS = {"new": NOTE_LIMIT, "reason": NOTE_LIMIT, "by": NAME_LIMIT}
 #: One correction as its file holds it: new, reason, by, at, and what the data gave (old).
 Entry = dict[str, Any]
 
@@ -83,14 +86,21 @@ def _entries(path: Path, shown: str) -> tuple[Mapping, list[Problem]]:
                 )
             )
             continue
-        for field, zh in REQUIRED.items():
-            if field == "new":
-                continue  # read by the figure's form, which names what is expected
-            value = entry.get(field)
-            if value is None or isinstance(value, (dict, list)) or not str(value).strip():
-                problems.append(Problem(shown, f"缺少{zh}（{field}）", row=_line(entry, field) or row, column=str(key)))
+        problems += _entry_problems(entry, shown, str(key), row)
         found[str(key)] = entry
     return found, problems
+
+
+def _entry_problems(entry: dict[str, Any], shown: str, key: str, row: int | None) -> list[Problem]:
+    """A missing reason or name, and any field longer than its limit (``new`` is read by the figure's form)."""
+    problems = []
+    for field, zh in REQUIRED.items():
+        value = entry.get(field)
+        if too_long := long_text(shown, f"{key}.{field}", value, LIMITS[field], _line(entry, field) or row):
+            problems.append(too_long)
+        elif field != "new" and (value is None or isinstance(value, (dict, list)) or not str(value).strip()):
+            problems.append(Problem(shown, f"缺少{zh}（{field}）", row=_line(entry, field) or row, column=key))
+    return problems
 
 
 def load_overrides(params_dir: Path, bureau: str, year: int, report: str = DEFAULT_REPORT) -> dict[str, Entry]:
@@ -181,7 +191,9 @@ def save_override(
         problems.append(Problem(where, "请填写修改原因", column=key))
     if not str(by).strip():
         problems.append(Problem(where, "请填写修改人", column=key))
-    if key in figures:
+    given = {"new": str(new).strip(), "reason": str(reason).strip(), "by": str(by).strip()}
+    problems += [p for field, text in given.items() if (p := long_text(where, f"{key}.{field}", text, LIMITS[field]))]
+    if key in figures and len(given["new"]) <= NOTE_LIMIT:
         try:
             parse_new({"new": new}, figures[key].form, where, key)
         except ParameterError as err:
@@ -266,24 +278,27 @@ def check_all(params_dir: Path, catalogue: Iterable[Spec] | None = None, report:
             if other != DEFAULT_REPORT and (folder / other).is_dir():
                 problems += check_all(params_dir, report=other)
     for path in sorted(folder.glob("*.yaml")):
-        shown = shown_path(params_dir, path)
-        match = _NAME.match(path.stem)
-        if not match:
-            problems.append(
-                Problem(shown, "文件名不是“单位代码-年度.yaml”", value=path.name, expected="如“qingshan-2022.yaml”")
-            )
+        problems += _check_file(path, shown_path(params_dir, path), specs)
+    return problems
+
+
+def _check_file(path: Path, shown: str, specs: dict[str, Spec]) -> list[Problem]:
+    """Every problem of one override file: its name, structure, unknown keys and unreadable values."""
+    match = _NAME.match(path.stem)
+    if not match:
+        return [Problem(shown, "文件名不是“单位代码-年度.yaml”", value=path.name, expected="如“qingshan-2022.yaml”")]
+    year = int(match["year"])
+    entries, problems = _entries(path, shown)
+    for key, entry in entries.items():
+        row = _line(entries, key)
+        spec = specs.get(key)
+        if spec is None:
+            problems.append(Problem(shown, "修改记录中有未知的数据项", row=row, column=key, value=key))
             continue
-        year = int(match["year"])
-        entries, found = _entries(path, shown)
-        problems += found
-        for key, entry in entries.items():
-            row = _line(entries, key)
-            spec = specs.get(key)
-            if spec is None:
-                problems.append(Problem(shown, "修改记录中有未知的数据项", row=row, column=key, value=key))
-                continue
-            try:
-                parse_new(entry, spec.form(year), shown, key, row)
-            except ParameterError as err:
-                problems += err.problems
+        if len(str(entry.get("new"))) > NOTE_LIMIT:
+            continue  # named as too long by _entries
+        try:
+            parse_new(entry, spec.form(year), shown, key, row)
+        except ParameterError as err:
+            problems += err.problems
     return problems

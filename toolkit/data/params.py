@@ -11,9 +11,10 @@ from typing import Any
 import yaml
 
 from toolkit.codes import CODE, CODE_RULE, check_code
+from toolkit.data.dates import DATE_FORMS, UnreadableDate, read_date
 from toolkit.data.problems import ParameterError, Problem
 from toolkit.data.yamlfile import Mapping, long_text, read_yaml
-from toolkit.errors import NotFoundError
+from toolkit.errors import NotFoundError, ZongjieError
 from toolkit.outputs import atomic_write
 
 #: Keys the data contract names, with their Chinese label.
@@ -51,9 +52,66 @@ class BureauParams:
         return {k: str(v).strip() for k, v in block.items() if k in NARRATIVE_KEYS and v and str(v).strip()}
 
     def signed_on(self, year: int) -> date | None:
-        dates = self.values.get("signed_on") or {}
-        value = dates.get(year, dates.get(str(year))) if isinstance(dates, dict) else None
-        return value if isinstance(value, date) else None
+        """The signature date the file gives for ``year``: its entry for the year, or the one
+        date given for every year; None when it gives none (see :func:`_signed_on_problems`)."""
+        value = self._signed_on_value(year)
+        try:
+            return read_date(value)
+        except UnreadableDate:
+            return None  # refused when the file was loaded
+
+    def _signed_on_value(self, year: int) -> object:
+        given = self.values.get("signed_on")
+        if isinstance(given, dict):
+            return given.get(year, given.get(str(year)))
+        return given
+
+    def signed_on_problems(self, year: int) -> list[Problem]:
+        """The file's signature date for ``year`` when it falls outside the year's window
+        (:func:`signature_window`), naming file, key, line and value; [] otherwise."""
+        day = self.signed_on(year)
+        if day is None or not (reason := out_of_window(day, year)):
+            return []
+        given = self.values.get("signed_on")
+        key, line = "signed_on", _line(self.values, "signed_on")
+        if isinstance(given, dict):
+            entry = year if year in given else str(year)
+            key, line = f"signed_on.{year}", _line(given, entry) or line
+        shown = f"{bureau_dir(Path()).name}/{self.path.name}"
+        return [Problem(shown, reason, row=line, column=key, value=day.isoformat(), expected=_window_text(year))]
+
+
+def signature_window(year: int) -> tuple[date, date]:
+    """The days a report of ``year`` may be signed on: from the year's first day to a year after its end."""
+    return date(year, 1, 1), date(year + 1, 12, 31)
+
+
+def _window_text(year: int) -> str:
+    first, last = signature_window(year)
+    return f"{first.year}年{first.month}月{first.day}日至{last.year}年{last.month}月{last.day}日之间的日期"
+
+
+def out_of_window(day: date, year: int) -> str:
+    """Why ``day`` cannot sign a report of ``year`` ("" when it can)."""
+    first, last = signature_window(year)
+    if day < first:
+        return f"落款日期早于{year}年报告所属年度"
+    if day > last:
+        return f"落款日期晚于{year}年结束一年以上"
+    return ""
+
+
+def check_signature_date(day: date, year: int) -> None:
+    """Refuse a signature date given for a run (``--date``) that cannot sign a report of ``year``."""
+    if reason := out_of_window(day, year):
+        raise ZongjieError(f"{reason}：收到“{day.isoformat()}”，应为{_window_text(year)}。")
+
+
+def default_signature(year: int, today: date) -> date | None:
+    """The signature date when none is given: ``today`` while the year runs or ended at most
+    three months ago (until 31 March of the next year); None after that, when today's date
+    would surely be wrong and the date is missing instead."""
+    return today if today <= date(year + 1, 3, 31) else None
 
 
 def bureau_dir(params_dir: Path) -> Path:
@@ -100,6 +158,7 @@ def check_bureau(params: BureauParams, shown: str) -> list[Problem]:
         elif too_long := long_text(shown, key, value, NAME_LIMIT, _line(params.values, key)):
             problems.append(too_long)
     problems += _narrative_problems(params.values.get("narrative"), shown)
+    problems += _signed_on_problems(params.values, shown)
     if not params.get("name"):
         problems.append(Problem(shown, "缺少单位全称", column="name", expected="如“name: 某某县财政局”"))
     return problems
@@ -133,6 +192,38 @@ def _narrative_problems(narrative: object, shown: str) -> list[Problem]:
             elif too_long := long_text(shown, f"{where}.{key}", text, NARRATIVE_LIMIT, _line(block, key)):
                 problems.append(too_long)
     return problems
+
+
+def _signed_on_problems(values: dict[str, Any], shown: str) -> list[Problem]:
+    """``signed_on`` is one date, or years mapped to dates: each readable as a ledger date is,
+    and a year's own date within the year's window (:func:`signature_window`)."""
+    given = values.get("signed_on")
+    line = _line(values, "signed_on")
+    if not isinstance(given, dict):
+        return _unreadable_date(shown, "signed_on", given, line)
+    problems = []
+    for year, value in given.items():
+        key, row = f"signed_on.{year}", _line(given, year) or line
+        if not re.fullmatch(r"\d{4}", str(year)):
+            expected = "四位数字的年度，如“signed_on: {2022: 2023-01-10}”"
+            problems.append(
+                Problem(shown, "落款日期的年度不是四位数字", row=row, column=key, value=year, expected=expected)
+            )
+        elif unreadable := _unreadable_date(shown, key, value, row):
+            problems += unreadable
+        elif (day := read_date(value)) and (reason := out_of_window(day, int(year))):
+            problems.append(Problem(shown, reason, row=row, column=key, value=value, expected=_window_text(int(year))))
+    return problems
+
+
+def _unreadable_date(shown: str, key: str, value: object, row: int | None) -> list[Problem]:
+    try:
+        read_date(value)
+    except UnreadableDate as exc:
+        text = str(value) if len(str(value)) <= 40 else str(value)[:40] + "…"
+        expected = f"日期，如{DATE_FORMS}；或按年度写“signed_on: {{2022: 2023-01-10}}”"
+        return [Problem(shown, f"落款日期{exc.message}", row=row, column=key, value=text, expected=expected)]
+    return []
 
 
 def _line(mapping: object, key: object) -> int | None:

@@ -20,18 +20,17 @@ import pandera.pandas as pa
 
 from toolkit.data.contract import BASE, META_COLUMNS, MONEY_UNITS, Column, Contract, Table
 from toolkit.data.contract_file import load_contract
+from toolkit.data.dates import DATE_FORMS, UnreadableDate, date_from_text
 from toolkit.data.ledgers import Ledgers
 from toolkit.data.load import ExcelErrorValue, RawTable, UncachedFormula, load_tables
 from toolkit.data.problems import CellProblem, DataError, Notice
 
-_DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
-_DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _BUREAU_CODE = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
 _EXCEL_ERRORS = frozenset(
     ("#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!", "#GETTING_DATA")
 )
 _EXPECTED = {
-    "date": "日期，如2021-03-05、2021/3/5、2021.3.5、2021年3月5日或20210305",
+    "date": f"日期，如{DATE_FORMS}",
     "int": "不小于0的整数",
     "number": "数字（可带千位分隔逗号）",
     "amount": "不小于0的金额（可带千位分隔逗号）",
@@ -69,13 +68,10 @@ def parse_date(value: object) -> date | None:
     text = _text(value)
     if text is None:
         return None
-    match = _DATE_TEXT.match(text) or _DATE_COMPACT.match(text)
-    if not match:
-        raise _Bad("无法识别的日期")
     try:
-        return date(*(int(g) for g in match.groups()))
-    except ValueError:
-        raise _Bad("不存在的日期") from None
+        return date_from_text(text)
+    except UnreadableDate as exc:
+        raise _Bad(exc.message) from None
 
 
 def parse_decimal(value: object) -> Decimal | None:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from toolkit.data.contract import Column, Table
 from toolkit.data.ledgers import Ledgers
-from toolkit.data.params import BureauParams
+from toolkit.data.params import BureauParams, default_signature
 from toolkit.report import formatting as fmt
 
 MISSING_MARK = "【待补充：{}】"
@@ -133,7 +133,9 @@ class Scope:
     activities: list[Row]
     problems: list[Row]
     finance: dict[str, Row]  # indicator → row
-    signed_on: date
+    #: the date given (``--date``), else the parameter file's, else today's while the year is
+    #: recent (:func:`~toolkit.data.params.default_signature`); None when there is none
+    signed_on: date | None
     _kinds: dict[tuple[str, str | None], list[Row]] = field(default_factory=dict, repr=False)
     #: the ledgers the rows came from, for the tables an office added (``rows``)
     ledgers: Ledgers | None = field(default=None, repr=False, compare=False)
@@ -185,7 +187,7 @@ class Scope:
             dated(activities, "date"),
             dated(problems, "raised_on"),
             {r["indicator"]: r for r in map(_clean, finance) if r["year"] == year},
-            signed_on or params.signed_on(year) or date.today(),
+            signed_on or params.signed_on(year) or default_signature(year, date.today()),
         )
 
     def kind(self, kind: str, audience: str | None = None) -> list[Row]:

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from toolkit.data.ledgers import Ledgers
-from toolkit.data.params import BureauParams, load_bureau
+from toolkit.data.params import BureauParams, check_signature_date, load_bureau
 from toolkit.data.problems import ParameterError
 from toolkit.errors import NotFoundError, ZongjieError
 from toolkit.report import render
@@ -49,7 +49,8 @@ class Report:
         return self.definition.name if self.definition else DEFAULT_REPORT
 
 
-#: A signature date nobody gave: the day of rendering, which for a past year is surely wrong.
+#: A signature date nobody gave while the year is recent: the day of rendering, to be confirmed
+#: (after that, no date is missing: see :func:`toolkit.data.params.default_signature`).
 DEFAULT_DATE_NOTE = "落款日期未在参数文件 signed_on 中给出，暂用生成当天；{year}年报告请填写实际落款日期"
 
 
@@ -68,6 +69,10 @@ def prepare(
         known = "、".join(ledgers.bureaus) or "无"
         raise NotFoundError(f"台账中没有单位代码为“{bureau}”的任何记录。台账中的单位代码：{known}。")
     ledgers.require_year(year, bureau)
+    if signed_on is not None:
+        check_signature_date(signed_on, year)
+    elif problems := params.signed_on_problems(year):
+        raise ParameterError(problems)
     scope = Scope.of(ledgers, params, year, signed_on)
     figures = compute_figures(scope, definition.specs, definition.name)
     apply_saved(figures, params_dir, definition.name)
@@ -78,7 +83,8 @@ def prepare(
             apply_saved(previous, params_dir, definition.name)
     derive_figures(figures, _last_year(scope, ledgers, definition, params_dir, previous), definition.specs)
     findings = run_checks(figures, previous)
-    if signed_on is None and params.signed_on(year) is None and "signed_on" in figures:
+    dated_today = signed_on is None and params.signed_on(year) is None and scope.signed_on is not None
+    if dated_today and "signed_on" in figures:
         finding = Finding("signed_on", DEFAULT_DATE_NOTE.format(year=year))
         findings.append(finding)
         figures["signed_on"].warnings.append(finding.message)

@@ -246,9 +246,36 @@ def apply_overrides(figures: Figures, entries: dict[str, Entry], source: Path | 
         figure.text = figure_text(figure.value, figure.form, label=figure.label, where=where)
         figure.override = {**entry, "computed": computed, "computed_value": computed_value}
         figure.missing = None
-        if str(entry.get("old")) != str(computed) and not (entry.get("old") is None and computed is None):
-            now = computed if computed is not None else "缺失"
-            figure.warnings.append(f"修改时台账计算值为“{entry.get('old')}”，现为“{now}”，请确认修改是否仍然适用")
+        if stale := _stale(entry, computed):
+            figure.warnings.append(stale)
+
+
+#: What an entry's ``old`` says when the file does not say what the data gave.
+NOT_RECORDED = "未记录"
+_MISSING_THEN = "缺失"
+
+
+def recorded_old(entry: dict[str, Any]) -> str:
+    """What the data gave when the correction was made, for a reader: its text, 缺失 when the
+    figure was missing then (``old: null``, as the review panel writes it), 未记录 when the
+    entry does not say (no ``old``, or empty)."""
+    if "old" not in entry:
+        return NOT_RECORDED
+    old = entry["old"]
+    if old is None:
+        return _MISSING_THEN
+    if (isinstance(old, float) and old != old) or not str(old).strip():
+        return NOT_RECORDED
+    return str(old).strip()
+
+
+def _stale(entry: dict[str, Any], computed: str | None) -> str:
+    """The warning when the data no longer give what they gave at the correction ("" when they do)."""
+    then, now = recorded_old(entry), computed if computed is not None else _MISSING_THEN
+    if then == now:
+        return ""
+    said = "修改时未记录台账计算值" if then == NOT_RECORDED else f"修改时台账计算值为“{then}”"
+    return f"{said}，现为“{now}”，请确认修改是否仍然适用"
 
 
 def apply_saved(figures: Figures, params_dir: Path, report: str = DEFAULT_REPORT) -> None:

@@ -29,6 +29,7 @@ from toolkit.publish import pdf
 from toolkit.record import NotebookRecord
 from toolkit.report import changes as ch
 from toolkit.report import render, signoff
+from toolkit.report.overrides import recorded_old
 from toolkit.report.prepare import Report, prepare, prepare_all, template_for
 from toolkit.resources import DEFAULT_REPORT
 from toolkit.ui import charts, present
@@ -115,7 +116,7 @@ def publish_result(rep: Report) -> None:
     record = NotebookRecord(
         missing=[f"{f.label}：{f.missing}" for f in rep.figures.missing()],
         warnings=[f"{present.label_of(rep.figures, x.key)}：{x.message}" for x in rep.findings],
-        overrides=[f"{f.label}：{f.override.get('old')}→{f.text}" for f in rep.figures.values() if f.override],
+        overrides=[f"{f.label}：{recorded_old(f.override)}→{f.text}" for f in rep.figures.values() if f.override],
     )
     display(record.part(), raw=True)
 

@@ -261,9 +261,22 @@ class Figures(dict[str, Figure]):
     def __init__(self, bureau: str, year: int, figures: Iterable[Figure], report: str = "report"):
         super().__init__((f.key, f) for f in figures)
         self.bureau, self.year, self.report = bureau, year, report
+        #: tables with only a few stray rows this year (an activity dated into the next
+        #: January): nothing computed from them is compared against (:meth:`own`)
+        self.thin: frozenset[str] = frozenset()
 
     def missing(self) -> list[Figure]:
         return [f for f in self.values() if f.text is None]
+
+    def own(self, key: str) -> Figure | None:
+        """The figure when this year's own data give it, for a comparison with another year:
+        a value computed from ledger rows, none of a thin table; else None."""
+        f = self.get(key)
+        if f is None or f.text is None or not f.sources:
+            return None
+        if any(s.table == "parameters" or s.table in self.thin for s in f.sources):
+            return None
+        return f
 
     def to_dict(self) -> dict[str, Any]:
         return {"bureau": self.bureau, "year": self.year, "figures": [f.to_dict() for f in self.values()]}

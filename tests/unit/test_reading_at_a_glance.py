@@ -29,13 +29,20 @@ def test_figures_needing_attention_come_first_coloured_the_rest_folded(sample_le
     assert 'style="background:#fff4d6"' in shown  # 需核实 rows stand out
 
 
-def test_defaulted_signature_date_needs_review(sample_ledgers, tmp_path):
-    rep = prepare(sample_ledgers, PARAMS, "hedong", 2022)
-    assert rep.figures["signed_on"].status == "warning"
-    assert any("落款日期" in f.message and f.key == "signed_on" for f in rep.findings)
+def test_defaulted_signature_date_needs_review(tmp_path):
     from datetime import date
 
-    given = prepare(sample_ledgers, PARAMS, "hedong", 2022, date(2023, 1, 10))
+    from conftest import minimal_folder
+
+    from toolkit.data.validate import load_ledgers
+
+    year = date.today().year  # a year still running: the day of rendering, flagged
+    data, params = minimal_folder(tmp_path, year)
+    rep = prepare(load_ledgers(data), params, "demo", year)
+    assert rep.figures["signed_on"].status == "warning"
+    assert any("落款日期" in f.message and f.key == "signed_on" for f in rep.findings)
+
+    given = prepare(load_ledgers(data), params, "demo", year, date(year, 1, 10))
     assert given.figures["signed_on"].status == "ok"
 
 

@@ -46,7 +46,7 @@ def read_date(value: object) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise UnreadableDate("不是日期")
     text = str(value).strip()
     return date_from_text(text) if text else None

@@ -69,8 +69,17 @@ class StrictLoader(_SafeLoader):  # type: ignore[misc]  # PyYAML has no type inf
             out.lines[key] = key_node.start_mark.line + 1
         return out
 
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> object:
+        """A date as YAML reads it; a day that does not exist (``2022-02-30``) stays text, for
+        the reader of that value to name, where PyYAML would stop with an internal error."""
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
 
 StrictLoader.add_constructor("tag:yaml.org,2002:map", StrictLoader.construct_mapping)
+StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", StrictLoader.construct_yaml_timestamp)
 
 
 class AliasBomb(yaml.YAMLError):  # type: ignore[misc]  # PyYAML has no type information

@@ -88,7 +88,7 @@ def since_last_run(figures: Figures, previous: dict[str, FigureRecord] | None) -
         found.append(Change(key, now["label"], _shown(before.get("text")), _shown(now["text"]), why))
     for key, before in previous.items():
         if key not in current:
-            found.append(Change(key, before.get("label", key), _shown(before.get("text")), "（已删去）", "template"))
+            found.append(Change(key, before.get("label") or key, _shown(before.get("text")), "（已删去）", "template"))
     return found
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
 from conftest import PARAMS, SAMPLE
+from docx import Document
 
 from toolkit.cli import main
 from toolkit.data.params import NAME_LIMIT, NARRATIVE_LIMIT, NOTE_LIMIT, load_bureau, save_narrative
@@ -165,3 +167,20 @@ def test_saving_text_over_its_limit_is_refused_and_nothing_written(params, sampl
     with pytest.raises(ParameterError, match="200"):
         signoff.sign(params, rep.figures, "审" * (NAME_LIMIT + 1))
     assert signoff.state(params, rep.figures).status == signoff.PENDING
+
+
+def test_narratives_at_their_limit_render(tmp_path):
+    from conftest import minimal_folder
+
+    from toolkit.data.validate import load_ledgers
+    from toolkit.report.render import render_docx
+    from toolkit.resources import default_template
+
+    steps = "".join(f"      （{'一二三四五'[i % 5]}）标题。{'字' * 90}\n" for i in range(200))[: NARRATIVE_LIMIT - 10]
+    text = f"narrative:\n  2021:\n    problems: |\n      {'一' * NARRATIVE_LIMIT}\n    next_steps: |\n{steps}"
+    data, params = minimal_folder(tmp_path, 2021, "signed_on: {2021: 2022-01-10}\n" + text)
+    rep = prepare(load_ledgers(data), params, "demo", 2021)
+    doc = Document(io.BytesIO(render_docx(rep.figures, rep.story, default_template(), final=True)))
+    texts = [p.text for p in doc.paragraphs]
+    assert "一" * NARRATIVE_LIMIT in texts  # the whole paragraph, in one piece
+    assert sum(t.startswith("（") and t.endswith("字") for t in texts) >= 150

@@ -143,11 +143,11 @@ def _load(text: str) -> object:
 
 def long_text(shown: str, key: str, value: object, limit: int, row: int | None = None) -> Problem | None:
     """A problem when free text under ``key`` is longer than ``limit`` characters, else None."""
-    if not isinstance(value, str) or len(value) <= limit:
+    if not isinstance(value, str) or len(value.strip()) <= limit:
         return None
     return Problem(
         shown,
-        f"“{key}”过长（{len(value):,}个字符，上限{limit:,}个字符）",
+        f"文字过长（{len(value.strip()):,}个字符，上限{limit:,}个字符）",
         row=row,
         column=key,
         value=value[:20] + "…",

@@ -123,3 +123,16 @@ def test_counts_are_compared_only_when_last_year_holds_a_years_worth_of_rows(tmp
     flagged = any("比2021年" in w for w in rep.figures["lecture_branches"].warnings)  # 1 branch this year
     assert flagged is compared
     assert ("lecture_branches" in {c.key for c, _ in from_last_year(rep.figures, rep.previous)}) is compared
+
+
+@pytest.mark.parametrize(("thin", "text"), [(frozenset(), "增长50.0%"), (frozenset({"activities"}), None)])
+def test_a_change_in_the_report_is_never_against_a_few_stray_rows(thin, text):
+    from toolkit.report.rules import change
+
+    spec = change("drills_change", "演练次数增减", "drills")
+    rows = [Source("activities", "活动台账.csv", "", (2, 3))]
+    now = _figures(Figure("drills", "演练次数", "r", value=3, text="3", sources=rows), year=2022)
+    last = _figures(Figure("drills", "演练次数", "r", value=2, text="2", sources=rows))
+    last.thin = thin
+    figure = spec.made(spec.derive(now, last), 2022)
+    assert figure.text == text and (text is not None or "上年没有" in figure.missing)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from toolkit.data.contract import BASE
 from toolkit.data.ledgers import REPORT_MINIMUM, Ledgers
 from toolkit.report.figures import Figure, Figures, Scope, Spec, compute_figures
 
@@ -98,16 +99,17 @@ def previous_year(scope: Scope, ledgers: Ledgers, catalogue: Iterable[Spec], rep
     """Last year's figures for the same bureau, whenever it has any row of that year (None else).
 
     Each figure is compared wherever last year's own data give it: a finance indicator's
-    row always does; a dated table (activities, problems) holding fewer than a report's
-    worth of rows that year is marked thin (a few stray rows), and nothing counted from it is.
+    row always does; the activities or problems of a year holding fewer than a report's
+    worth of rows are marked thin (a few stray rows dated into it), and nothing counted
+    from them is. A table an office added holds what it holds (a few trainings a year).
     """
     year = scope.year - 1
     if year not in ledgers.years_of(scope.params.code):
         return None
     last = Scope.of(ledgers, scope.params, year, scope.signed_on)
     figures = compute_figures(last, catalogue, report)
-    dated = [t for t in ledgers.contract.tables if t.year_column.type == "date"]
-    figures.thin = frozenset(t.name for t in dated if len(last.rows(t)) < REPORT_MINIMUM)
+    logs = [t for t in BASE.tables if t.year_column.type == "date"]
+    figures.thin = frozenset(t.name for t in logs if len(last.rows(t)) < REPORT_MINIMUM)
     return figures
 
 

@@ -270,9 +270,13 @@ class Figures(dict[str, Figure]):
 
     def own(self, key: str) -> Figure | None:
         """The figure when this year's own data give it, for a comparison with another year:
-        a value computed from ledger rows, none of a thin table; else None."""
+        a value corrected in review, or computed from ledger rows, none of a thin table; else None."""
         f = self.get(key)
-        if f is None or f.text is None or not f.sources:
+        if f is None or f.text is None:
+            return None
+        if f.override:
+            return f
+        if not f.sources:
             return None
         if any(s.table == "parameters" or s.table in self.thin for s in f.sources):
             return None

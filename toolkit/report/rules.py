@@ -483,8 +483,8 @@ def change(key: str, label: str, figure: str) -> Spec:
         current = now.get(figure)
         if current is None or current.text is None or current.value is None:
             return _none(f"本年“{current.label if current else figure}”缺少数据，无法与上年比较")
-        last = before.get(figure) if before is not None else None
-        if last is None or last.text is None or last.value is None:
+        last = before.own(figure) if before is not None else None  # not a few stray rows
+        if last is None or last.value is None:
             return _none(f"上年没有“{current.label}”的数据，无法计算增减幅度")
         if Decimal(str(last.value)) == 0:
             return _none(f"上年“{current.label}”为0，无法计算增减幅度")

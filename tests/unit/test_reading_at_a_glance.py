@@ -147,6 +147,14 @@ def test_changes_are_numbers_with_their_unit(sample_ledgers):
     assert len(before[1].partition(".")[2]) == len(now[1].partition(".")[2])
 
 
+def test_a_year_of_stray_rows_is_said_to_be_no_year_to_compare(sample_ledgers):
+    from toolkit.report import changes as ch
+
+    rep = prepare(sample_ledgers, PARAMS, "qingshan", 2021)  # 2020: one activity, one problem
+    page = present.changes_html([], True, ch.from_last_year(rep.figures, rep.previous), rep)
+    assert "台账中没有2020年可比的数据" in page and "与2020年相同" not in page
+
+
 def test_reviewer_wording_only(sample_ledgers):
     reports = prepare_all(sample_ledgers, PARAMS, 2022, ["hedong", "qingshan"])
     rep = reports["hedong"]

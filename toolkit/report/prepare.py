@@ -81,7 +81,7 @@ def prepare(
         # last year as corrected, when its corrections can be read (else they surface in its own run)
         with suppress(ParameterError):
             apply_saved(previous, params_dir, definition.name)
-    derive_figures(figures, _last_year(scope, ledgers, definition, params_dir, previous), definition.specs)
+    derive_figures(figures, previous, definition.specs)
     findings = run_checks(figures, previous)
     dated_today = signed_on is None and params.signed_on(year) is None and scope.signed_on is not None
     if dated_today and "signed_on" in figures:
@@ -89,23 +89,6 @@ def prepare(
         findings.append(finding)
         figures["signed_on"].warnings.append(finding.message)
     return Report(params, scope, figures, render.narrative(params, year), findings, previous, definition)
-
-
-def _last_year(
-    scope: Scope, ledgers: Ledgers, definition: ReportDefinition, params_dir: Path, previous: Figures | None
-) -> Figures | None:
-    """Last year's figures for a comparison (``change``): the checks' ones, else computed whenever
-    the bureau has any row of last year; None when it has none (nothing to compare against)."""
-    if previous is not None or not any(spec.derive for spec in definition.specs):
-        return previous
-    if scope.year - 1 not in ledgers.years_of(scope.bureau):
-        return None
-    last = compute_figures(
-        Scope.of(ledgers, scope.params, scope.year - 1, scope.signed_on), definition.specs, definition.name
-    )
-    with suppress(ParameterError):
-        apply_saved(last, params_dir, definition.name)
-    return last
 
 
 def template_for(report: Report, template: Path | str | None = None) -> Path:

@@ -432,7 +432,7 @@ def changes_html(
         parts.append(html_table(["数据项", "上次", "本次", "单位", "原因"], rows, numeric=[1, 2], classes={3: "unit"}))
     last = rep.year - 1
     parts.append(f"<h4>与{last}年相比</h4>")
-    if rep.previous is None:
+    if rep.previous is None or not any(rep.previous.own(k) for k in rep.figures if k != "year"):
         parts.append(f"<p>台账中没有{last}年可比的数据（活动或财政指标不足），不作同比。</p>")
     elif not yearly:
         parts.append(f"<p>数值类数据与{last}年相同。</p>")

@@ -153,6 +153,24 @@ def write_csv(path: Path, rows: list[dict], encoding: str = "utf-8") -> Path:
     return path
 
 
+def minimal_folder(root: Path, year: int = 2021, signed_on: str = "") -> tuple[Path, Path]:
+    """The minimal ledger set moved to ``year``, with parameters for bureau ``demo``
+    (``signed_on`` a line or block of YAML, or none); returns (data, params)."""
+
+    def moved(rows: list[dict]) -> list[dict]:
+        return [{k: v.replace("2021", str(year)) for k, v in r.items()} for r in rows]
+
+    data, params = root / "data", root / "params"
+    write_csv(data / "活动台账.csv", moved(ACTIVITIES))
+    write_csv(data / "问题台账.csv", moved(PROBLEMS))
+    write_csv(data / "财政指标.csv", moved(FINANCE))
+    (params / "bureaus").mkdir(parents=True)
+    (params / "bureaus" / "demo.yaml").write_text(
+        f"name: 某县财政局\noffice_director: 张三\nliaison: 李四\n{signed_on}", encoding="utf-8"
+    )
+    return data, params
+
+
 @pytest.fixture
 def minimal(tmp_path):
     """A folder with the minimal ledger set and parameters for bureau ``demo``; returns (data, params)."""
@@ -161,15 +179,7 @@ def minimal(tmp_path):
 
 def minimal_set(tmp_path: Path) -> tuple[Path, Path]:
     """The minimal ledger set and parameters for bureau ``demo`` under ``tmp_path``: (data, params)."""
-    data, params = tmp_path / "data", tmp_path / "params"
-    write_csv(data / "活动台账.csv", ACTIVITIES)
-    write_csv(data / "问题台账.csv", PROBLEMS)
-    write_csv(data / "财政指标.csv", FINANCE)
-    (params / "bureaus").mkdir(parents=True)
-    (params / "bureaus" / "demo.yaml").write_text(
-        "name: 某县财政局\noffice_director: 张三\nliaison: 李四\n", encoding="utf-8"
-    )
-    return data, params
+    return minimal_folder(tmp_path, signed_on="signed_on: {2021: 2022-01-10}\n")
 
 
 # (text in the reference, how it reads once filled); the three allowed corrections included.

@@ -35,10 +35,15 @@ def _year(text: str) -> int:
 
 
 def _day(text: str) -> date:
+    from toolkit.data.dates import DATE_FORMS, UnreadableDate, read_date
+
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"日期应写作2022-01-10，收到“{text}”") from None
+        day = read_date(text)
+    except UnreadableDate as exc:
+        raise argparse.ArgumentTypeError(f"{exc.message}“{text}”，日期应写作{DATE_FORMS}") from None
+    if day is None:
+        raise argparse.ArgumentTypeError(f"日期为空，应写作{DATE_FORMS}")
+    return day
 
 
 def _positive(text: str) -> int:
@@ -80,7 +85,7 @@ def _common(p: argparse.ArgumentParser, *, bureau: bool, out: bool = True) -> No
             default=None,
             dest="signed_on",
             metavar="日期",
-            help="落款日期，如 2022-01-10，默认当天",
+            help="落款日期，如 2022-01-10 或 2022年1月10日；默认取参数文件 signed_on，未填写时年度结束三个月内为当天",
         )
         p.add_argument(
             "--report",

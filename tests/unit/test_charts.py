@@ -16,7 +16,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from toolkit.data.params import BureauParams
-from toolkit.report.figures import Figure, Figures, Scope
+from toolkit.report.figures import Figure, Figures, Scope, Source
 from toolkit.report.prepare import prepare, prepare_all
 from toolkit.ui import charts, svg
 
@@ -142,7 +142,10 @@ def test_no_activities_draws_an_empty_plot_that_says_so():
 
 def _figures(year: int, values: dict[str, object], labels: dict[str, str] | None = None) -> Figures:
     labels = labels or {}
-    return Figures("x", year, [Figure(k, labels.get(k, k), "rule", v, text=str(v)) for k, v in values.items()])
+    row = [Source("finance", "财政指标.csv", "", (2,))]  # each indicator's own row
+    return Figures(
+        "x", year, [Figure(k, labels.get(k, k), "rule", v, text=str(v), sources=row) for k, v in values.items()]
+    )
 
 
 def test_finance_bars_are_the_percent_change_labelled_and_coloured_by_sign(sample_ledgers):
@@ -310,3 +313,11 @@ def test_wrap_keeps_every_character_and_fits_the_width(text, width):
     lines = svg.wrap(text, width, 12)
     assert "".join(lines) == text
     assert all(len(line) == 1 or svg.text_width(line, 12) <= width for line in lines)
+
+
+def test_finance_against_a_year_of_stray_rows_draws_this_years_amounts(sample_ledgers):
+    """qingshan's 2020 holds one activity and one problem, no finance: nothing to compare against."""
+    rep = prepare(sample_ledgers, PARAMS, "qingshan", 2021)
+    assert rep.previous is not None and rep.previous.year == 2020
+    chart = Chart(charts.finance_against_previous(rep.figures, rep.previous))
+    assert "2021年数额（万元）" in chart.texts("axis-title") and "无上年数" not in chart.texts("value")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import date, datetime
 from decimal import Decimal
@@ -90,6 +91,48 @@ def test_stale_override_is_flagged(sample_ledgers, params):
     path.write_text(yaml.safe_dump(stored, allow_unicode=True), encoding="utf-8")
     figure = _prepare(sample_ledgers, params).figures["drill_count"]
     assert any("修改时台账计算值为“7”" in w for w in figure.warnings)
+
+
+@pytest.mark.parametrize(
+    ("old", "says"),
+    [
+        (None, "修改时未记录台账计算值，现为“{now}”"),  # no ``old`` at all
+        ("''", "修改时未记录台账计算值，现为“{now}”"),
+        (".nan", "修改时未记录台账计算值，现为“{now}”"),
+        ("~", "修改时台账计算值为“缺失”，现为“{now}”"),  # the figure was missing at the correction
+        ("'7'", "修改时台账计算值为“7”，现为“{now}”"),
+    ],
+)
+def test_a_correction_without_the_old_value_says_so_never_none(sample_ledgers, params, old, says):
+    from toolkit.ui import present
+
+    now = _prepare(sample_ledgers, params).figures["drill_count"].text
+    path = overrides_path(params, "hedong", 2021)
+    path.parent.mkdir(exist_ok=True)
+    recorded = "" if old is None else f"    old: {old}\n"
+    path.write_text(f"overrides:\n  drill_count:\n{recorded}    new: 9\n    reason: 补记\n    by: 王五\n", "utf-8")
+    rep = _prepare(sample_ledgers, params)
+    figure = rep.figures["drill_count"]
+    assert any(says.format(now=now) in w for w in figure.warnings), figure.warnings
+    shown = present.figures_table(rep.figures) + present.overview_status({"hedong": rep})
+    for text in (*figure.warnings, shown):
+        assert not re.search(r"\bNone\b|\bnan\b", text)
+
+
+def test_a_correction_of_a_missing_figure_shows_it_missing_not_none(minimal):
+    from conftest import FINANCE, write_csv
+
+    from toolkit.data.validate import load_ledgers
+    from toolkit.ui import present
+
+    data, params = minimal
+    write_csv(data / "财政指标.csv", [r for r in FINANCE if r["指标"] != "税收收入"])
+    rep = report.prepare(load_ledgers(data), params, "demo", 2021)
+    save_override(params, rep.figures, "tax_revenue", "0.1", "台账漏记，按决算补", "李四")
+    again = report.prepare(load_ledgers(data), params, "demo", 2021)
+    assert not again.figures["tax_revenue"].warnings  # missing then, missing now: nothing stale
+    shown = present.figures_table(again.figures) + present.overview_status({"demo": again})
+    assert "None" not in shown and "原值“缺失”" in shown and "缺失→0.1" in shown
 
 
 def test_override_needs_reason_and_known_key(sample_ledgers, params):
@@ -331,9 +374,7 @@ def test_a_narrative_changes_only_its_own_year(params, layout, texts):
 def test_a_hand_edit_made_after_loading_survives_a_narrative_save(params):
     path = params / "bureaus" / "hedong.yaml"
     bureau = load_bureau(params, "hedong")  # a panel opens
-    edited = (
-        path.read_text(encoding="utf-8").replace("赵丽娟", "钱多多") + "# 办公室补充\nsigned_on: {2021: 2022-01-10}\n"
-    )
+    edited = path.read_text(encoding="utf-8").replace("赵丽娟", "钱多多") + "# 办公室补充：联络员已更换\n"
     path.write_text(edited, encoding="utf-8")  # someone edits the file by hand meanwhile
     save_narrative(bureau, 2021, {"problems": "一是。", "next_steps": ""}, loaded={})
     text = path.read_text(encoding="utf-8")

@@ -29,13 +29,20 @@ def test_figures_needing_attention_come_first_coloured_the_rest_folded(sample_le
     assert 'style="background:#fff4d6"' in shown  # 需核实 rows stand out
 
 
-def test_defaulted_signature_date_needs_review(sample_ledgers, tmp_path):
-    rep = prepare(sample_ledgers, PARAMS, "hedong", 2022)
-    assert rep.figures["signed_on"].status == "warning"
-    assert any("落款日期" in f.message and f.key == "signed_on" for f in rep.findings)
+def test_defaulted_signature_date_needs_review(tmp_path):
     from datetime import date
 
-    given = prepare(sample_ledgers, PARAMS, "hedong", 2022, date(2023, 1, 10))
+    from conftest import minimal_folder
+
+    from toolkit.data.validate import load_ledgers
+
+    year = date.today().year  # a year still running: the day of rendering, flagged
+    data, params = minimal_folder(tmp_path, year)
+    rep = prepare(load_ledgers(data), params, "demo", year)
+    assert rep.figures["signed_on"].status == "warning"
+    assert any("落款日期" in f.message and f.key == "signed_on" for f in rep.findings)
+
+    given = prepare(load_ledgers(data), params, "demo", year, date(year, 1, 10))
     assert given.figures["signed_on"].status == "ok"
 
 
@@ -138,6 +145,14 @@ def test_changes_are_numbers_with_their_unit(sample_ledgers):
     assert before[1].isdigit() and now[1].isdigit()
     _, before, now, unit, _ = rows["支农支出预算"]
     assert len(before[1].partition(".")[2]) == len(now[1].partition(".")[2])
+
+
+def test_a_year_of_stray_rows_is_said_to_be_no_year_to_compare(sample_ledgers):
+    from toolkit.report import changes as ch
+
+    rep = prepare(sample_ledgers, PARAMS, "qingshan", 2021)  # 2020: one activity, one problem
+    page = present.changes_html([], True, ch.from_last_year(rep.figures, rep.previous), rep)
+    assert "台账中没有2020年可比的数据" in page and "与2020年相同" not in page
 
 
 def test_reviewer_wording_only(sample_ledgers):

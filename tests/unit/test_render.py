@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from datetime import date
@@ -206,3 +207,61 @@ def test_open_day_visitors_all_filled_stay_ok(minimal):
     rep = report.prepare(load_ledgers(data), params, "demo", 2021, SIGNED)
     visitors = next(f for f in rep.figures.values() if f.rule.endswith("“人数”合计"))
     assert visitors.text == "30" and not visitors.blanks and not rep.figures.incomplete()
+
+
+#: Private-use code points an office's self-made characters (造字) take, BMP and plane 15.
+OWN_CHARACTERS = ["\ue000", "\ue001", "\ue002", "\ue003", "\uf8ff", "\U000f0000", "\U0010fffd"]
+
+
+@pytest.mark.parametrize("ch", OWN_CHARACTERS, ids=lambda c: f"U+{ord(c):04X}")
+def test_self_made_characters_reach_the_report_unchanged_and_unhighlighted(tmp_path, ch):
+    """A name, a narrative and a ledger cell holding 造字 print as typed; only missing values are marked."""
+    from conftest import ACTIVITIES, FINANCE, minimal_folder, write_csv
+
+    from toolkit.data.validate import load_ledgers
+
+    name, director, liaison = f"陈{ch}晓{ch}县财政局", f"张{ch}", f"{ch}李四{ch}"
+    heading, body = f"（一）健全{ch}机制。", f"正文{ch}\ue000末\ue001尾。"
+    problem = f"一是{ch}问题\ue002二\ue003。"
+    params_text = (
+        f"signed_on: {{2021: 2022-01-10}}\nnarrative:\n  2021:\n    problems: '{problem}'\n"
+        f"    next_steps: '{heading}{body}'\n"
+    )
+    data, params = minimal_folder(tmp_path, 2021, params_text)
+    path = params / "bureaus" / "demo.yaml"
+    text = path.read_text(encoding="utf-8").replace("某县财政局", name).replace("张三", director)
+    path.write_text(text.replace("李四", liaison), encoding="utf-8")
+    rows = [dict(r) for r in ACTIVITIES]
+    rows[3]["地点"] = f"{ch}革命{ch}陈列馆"
+    write_csv(data / "活动台账.csv", rows)
+    write_csv(data / "财政指标.csv", [r for r in FINANCE if r["指标"] != "惠农补贴资金"])  # one value missing
+    rep = report.prepare(load_ledgers(data), params, "demo", 2021)
+    doc = Document(io.BytesIO(render_docx(rep.figures, rep.story, default_template())))
+
+    texts = [p.text for p in doc.paragraphs]
+    whole = "\n".join(texts)
+    for typed in (name, f"{director}同志任办公室主任", f"{liaison}同志为联络员", f"参观{ch}革命{ch}陈列馆", problem):
+        assert typed in whole, typed
+    assert f"{heading}{body}" in texts and texts[-2] == name
+    highlighted = [r.text for p in doc.paragraphs for r in p.runs if r.font.highlight_color is not None]
+    assert highlighted == ["【待补充：惠农补贴资金】"]
+    step = next(p for p in doc.paragraphs if p.text.startswith(heading))
+    assert [r.text for r in step.runs if r.style.style_id == "ZJRunInKai"] == [heading]
+    assert "[[" not in whole  # no mark left behind
+
+
+def test_marks_avoid_whatever_text_a_render_is_given(sample_ledgers, tmp_path, monkeypatch):
+    """Even text that holds the very number the marks would take is printed as typed."""
+    from toolkit.report import render
+
+    rep = report.prepare(sample_ledgers, PARAMS, "hedong", 2021, SIGNED)
+    numbers = iter([7, 7, 8])
+    monkeypatch.setattr(render.secrets, "randbelow", lambda _n: next(numbers))
+    typed = f"[[{7:016d}:1(甲[[{7:016d}:1)"
+    rep.figures["youth_visit_venue"].text = typed
+    rep.figures["tax_revenue"].text = None
+    doc = Document(io.BytesIO(render_docx(rep.figures, rep.story, default_template())))
+    whole = "\n".join(p.text for p in doc.paragraphs)
+    assert typed in whole and "【待补充：税收收入】" in whole
+    highlighted = [r.text for p in doc.paragraphs for r in p.runs if r.font.highlight_color is not None]
+    assert highlighted == ["【待补充：税收收入】"]

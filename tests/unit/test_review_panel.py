@@ -196,7 +196,7 @@ def test_typing_is_checked_by_the_saves_own_parser(panel, params):
         ("lecture_months", "4至7月"),
         ("lecture_months", "6至4月"),
         ("through_month", "13"),
-        ("signed_on", "2022-01-10"),
+        ("signed_on", "2022-01-20"),
         ("youth_visit_venue", "某县革命历史陈列馆"),
     ],
 )

@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 import pytest
 import yaml
-from conftest import FINANCE, write_csv
+from conftest import FINANCE, minimal_folder, write_csv
 
 from toolkit.data.problems import ParameterError
 from toolkit.data.validate import load_ledgers
@@ -150,15 +150,20 @@ def test_a_written_figures_json_gives_the_same_state(minimal):
     assert signoff.state(params, changed).moved == ["财政总收入：0.1亿元→8.77亿元"]  # the unit kept from the mark
 
 
-def test_the_signature_date_of_the_day_of_rendering_moves_nothing(minimal):
-    data, params = minimal
-    today = figures(data, params)  # no signed_on in the parameters: the day of rendering, flagged
-    tomorrow = figures(data, params)
-    tomorrow["signed_on"].value = date(2031, 1, 2)
-    tomorrow["signed_on"].text = "2031年1月2日"
+def test_the_signature_date_of_the_day_of_rendering_moves_nothing(tmp_path):
+    year = date.today().year  # a year still running: no signed_on means the day of rendering, flagged
+    data, params = minimal_folder(tmp_path, year)
+
+    def current(**kw):
+        return prepare(load_ledgers(data), params, "demo", year, **kw).figures
+
+    today = current()
+    tomorrow = current()
+    tomorrow["signed_on"].value = date(year, 12, 31)
+    tomorrow["signed_on"].text = f"{year}年12月31日"
     assert signoff.fingerprint(today) == signoff.fingerprint(tomorrow)
-    given = figures(data, params, signed_on=date(2022, 1, 10))  # a date given is a figure like any other
-    other = figures(data, params, signed_on=date(2022, 1, 11))
+    given = current(signed_on=date(year, 1, 10))  # a date given is a figure like any other
+    other = current(signed_on=date(year, 1, 11))
     assert signoff.fingerprint(given) != signoff.fingerprint(other)
 
 

@@ -11,14 +11,22 @@ from typing import Any
 import yaml
 
 from toolkit.codes import CODE, CODE_RULE, check_code
+from toolkit.data.dates import DATE_FORMS, UnreadableDate, read_date
 from toolkit.data.problems import ParameterError, Problem
-from toolkit.data.yamlfile import Mapping, parse_yaml, with_entry
-from toolkit.errors import NotFoundError
+from toolkit.data.yamlfile import Mapping, long_text, parse_yaml, with_entry
+from toolkit.errors import NotFoundError, ZongjieError
 from toolkit.outputs import update_locked
 
 #: Keys the data contract names, with their Chinese label.
 KEYS = {"name": "单位全称", "office_director": "办公室主任", "liaison": "联络员"}
 NARRATIVE_KEYS = {"problems": "存在的问题", "next_steps": "下一步工作打算"}
+
+#: Longest free text, in characters: a name (a bureau, a person, who corrected or signed) …
+NAME_LIMIT = 200
+#: … a narrative's paragraphs under one key (``problems`` or ``next_steps``) of one year …
+NARRATIVE_LIMIT = 20_000
+#: … and a correction's reason or corrected value.
+NOTE_LIMIT = 2_000
 
 
 @dataclass
@@ -44,9 +52,66 @@ class BureauParams:
         return {k: str(v).strip() for k, v in block.items() if k in NARRATIVE_KEYS and v and str(v).strip()}
 
     def signed_on(self, year: int) -> date | None:
-        dates = self.values.get("signed_on") or {}
-        value = dates.get(year, dates.get(str(year))) if isinstance(dates, dict) else None
-        return value if isinstance(value, date) else None
+        """The signature date the file gives for ``year``: its entry for the year, or the one
+        date given for every year; None when it gives none (see :func:`_signed_on_problems`)."""
+        value = self._signed_on_value(year)
+        try:
+            return read_date(value)
+        except UnreadableDate:
+            return None  # refused when the file was loaded
+
+    def _signed_on_value(self, year: int) -> object:
+        given = self.values.get("signed_on")
+        if isinstance(given, dict):
+            return given.get(year, given.get(str(year)))
+        return given
+
+    def signed_on_problems(self, year: int) -> list[Problem]:
+        """The file's signature date for ``year`` when it falls outside the year's window
+        (:func:`signature_window`), naming file, key, line and value; [] otherwise."""
+        day = self.signed_on(year)
+        if day is None or not (reason := out_of_window(day, year)):
+            return []
+        given = self.values.get("signed_on")
+        key, line = "signed_on", _line(self.values, "signed_on")
+        if isinstance(given, dict):
+            entry = year if year in given else str(year)
+            key, line = f"signed_on.{year}", _line(given, entry) or line
+        shown = f"{bureau_dir(Path()).name}/{self.path.name}"
+        return [Problem(shown, reason, row=line, column=key, value=day.isoformat(), expected=_window_text(year))]
+
+
+def signature_window(year: int) -> tuple[date, date]:
+    """The days a report of ``year`` may be signed on: from the year's first day to a year after its end."""
+    return date(year, 1, 1), date(year + 1, 12, 31)
+
+
+def _window_text(year: int) -> str:
+    first, last = signature_window(year)
+    return f"{first.year}年{first.month}月{first.day}日至{last.year}年{last.month}月{last.day}日之间的日期"
+
+
+def out_of_window(day: date, year: int) -> str:
+    """Why ``day`` cannot sign a report of ``year`` ("" when it can)."""
+    first, last = signature_window(year)
+    if day < first:
+        return f"落款日期早于{year}年报告所属年度"
+    if day > last:
+        return f"落款日期晚于{year}年结束一年以上"
+    return ""
+
+
+def check_signature_date(day: date, year: int) -> None:
+    """Refuse a signature date given for a run (``--date``) that cannot sign a report of ``year``."""
+    if reason := out_of_window(day, year):
+        raise ZongjieError(f"{reason}：收到“{day.isoformat()}”，应为{_window_text(year)}。")
+
+
+def default_signature(year: int, today: date) -> date | None:
+    """The signature date when none is given: ``today`` while the year runs or ended at most
+    three months ago (until 31 March of the next year); None after that, when today's date
+    would surely be wrong and the date is missing instead."""
+    return today if today <= date(year + 1, 3, 31) else None
 
 
 def bureau_dir(params_dir: Path) -> Path:
@@ -90,7 +155,10 @@ def check_bureau(params: BureauParams, shown: str) -> list[Problem]:
         value = params.values.get(key)
         if value is not None and not isinstance(value, (str, int)):
             problems.append(Problem(shown, f"“{key}”（{KEYS[key]}）应为文字", column=key, value=value))
+        elif too_long := long_text(shown, key, value, NAME_LIMIT, _line(params.values, key)):
+            problems.append(too_long)
     problems += _narrative_problems(params.values.get("narrative"), shown)
+    problems += _signed_on_problems(params.values, shown)
     if not params.get("name"):
         problems.append(Problem(shown, "缺少单位全称", column="name", expected="如“name: 某某县财政局”"))
     return problems
@@ -121,7 +189,45 @@ def _narrative_problems(narrative: object, shown: str) -> list[Problem]:
                 problems.append(
                     Problem(shown, "段落应为文字", column=f"{where}.{key}", value=text, expected="一段文字")
                 )
+            elif too_long := long_text(shown, f"{where}.{key}", text, NARRATIVE_LIMIT, _line(block, key)):
+                problems.append(too_long)
     return problems
+
+
+def _signed_on_problems(values: dict[str, Any], shown: str) -> list[Problem]:
+    """``signed_on`` is one date, or years mapped to dates: each readable as a ledger date is,
+    and a year's own date within the year's window (:func:`signature_window`)."""
+    given = values.get("signed_on")
+    line = _line(values, "signed_on")
+    if not isinstance(given, dict):
+        return _unreadable_date(shown, "signed_on", given, line)
+    problems = []
+    for year, value in given.items():
+        key, row = f"signed_on.{year}", _line(given, year) or line
+        if not re.fullmatch(r"\d{4}", str(year)):
+            expected = "四位数字的年度，如“signed_on: {2022: 2023-01-10}”"
+            problems.append(
+                Problem(shown, "落款日期的年度不是四位数字", row=row, column=key, value=year, expected=expected)
+            )
+        elif unreadable := _unreadable_date(shown, key, value, row):
+            problems += unreadable
+        elif (day := read_date(value)) and (reason := out_of_window(day, int(year))):
+            problems.append(Problem(shown, reason, row=row, column=key, value=value, expected=_window_text(int(year))))
+    return problems
+
+
+def _unreadable_date(shown: str, key: str, value: object, row: int | None) -> list[Problem]:
+    try:
+        read_date(value)
+    except UnreadableDate as exc:
+        text = str(value) if len(str(value)) <= 40 else str(value)[:40] + "…"
+        expected = f"日期，如{DATE_FORMS}；或按年度写“signed_on: {{2022: 2023-01-10}}”"
+        return [Problem(shown, f"落款日期{exc.message}", row=row, column=key, value=text, expected=expected)]
+    return []
+
+
+def _line(mapping: object, key: object) -> int | None:
+    return mapping.line(key) if isinstance(mapping, Mapping) else None
 
 
 def load_bureau(params_dir: Path, code: str) -> BureauParams:
@@ -204,8 +310,12 @@ def save_narrative(
     ``loaded`` is the year's texts as the caller read them (the review panel, when it
     loaded the bureau-year): a text left as loaded keeps what the file holds now, and a text
     someone else changed since is not overwritten (ParameterError, "请刷新后再保存").
+    A text over :data:`NARRATIVE_LIMIT` is refused.
     """
     shown = params.path.relative_to(params.path.parent.parent).as_posix()
+    too_long = [long_text(shown, f"narrative.{year}.{k}", v, NARRATIVE_LIMIT) for k, v in texts.items()]
+    if any(too_long):
+        raise ParameterError([p for p in too_long if p is not None])
     stored: dict[str, str] = {}
 
     def change(content: bytes | None) -> bytes:

@@ -13,7 +13,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,23 +23,16 @@ import pandera.pandas as pa
 from toolkit.data.bureau_codes import check_codes as check_codes  # where validate's callers look
 from toolkit.data.contract import BASE, META_COLUMNS, MONEY_UNITS, Column, Contract, Table
 from toolkit.data.contract_file import load_contract
+from toolkit.data.dates import DATE_FORMS, UnreadableDate, date_from_text, from_serial
 from toolkit.data.ledgers import Ledgers
 from toolkit.data.load import ExcelErrorValue, NotANumber, RawTable, UncachedFormula, load_tables
 from toolkit.data.problems import CellProblem, DataError, Notice
 
-_DATE_TEXT = re.compile(
-    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?$", re.ASCII
-)
-_DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$", re.ASCII)
-#: An Excel date serial typed or exported as text (10000 is 1927-05-18, 99999 is 2173-10-14).
-_DATE_SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$", re.ASCII)
 #: A number as the contract allows it: ASCII digits (full-width ones are folded first), an
 #: optional sign, thousands commas in groups of three, a decimal point. Nothing else that
 #: ``Decimal()`` would take: exponents (1e5), underscores (1_000), other scripts' digits,
 #: inf, nan, and no European ``1.234,56``.
 _NUMBER = re.compile(r"[+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)", re.ASCII)
-#: The first day Excel's 1900 date system counts from, past its fictitious 1900-02-29 (serial 60).
-_EXCEL_EPOCH = date(1899, 12, 30)
 #: No ledger records anything before this day.
 EARLIEST_DATE = date(2000, 1, 1)
 _BUREAU_CODE = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
@@ -47,7 +40,7 @@ _EXCEL_ERRORS = frozenset(
     ("#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!", "#GETTING_DATA")
 )
 _EXPECTED = {
-    "date": "日期，如2021-03-05、2021/3/5、2021.3.5、2021年3月5日或20210305",
+    "date": f"日期，如{DATE_FORMS}",
     "int": "不小于0的整数",
     "number": "数字，如1234.5或1,234.5（可带千位分隔逗号，不用科学计数法）",
     "amount": "不小于0的金额，如1234.5或1,234.5（可带千位分隔逗号，不用科学计数法）",
@@ -81,17 +74,6 @@ def latest_date(today: date | None = None) -> date:
     return date((today or date.today()).year + 1, 12, 31)
 
 
-def _serial(number: float) -> date:
-    """The day an Excel date serial stands for (1900 date system)."""
-    if number < 1 or number > 2_958_465:  # 9999-12-31
-        raise _Bad("不是有效的Excel日期序号")
-    if number < 61:  # before Excel's fictitious 1900-02-29
-        if int(number) == 60:
-            raise _Bad("不存在的日期（Excel日期序号60即1900-02-29）")
-        return _EXCEL_EPOCH + timedelta(days=int(number) + 1)
-    return _EXCEL_EPOCH + timedelta(days=int(number))
-
-
 def parse_date(value: object) -> date | None:
     """A date from an Excel date cell, an Excel date serial, or any text form the contract lists."""
     if value is None or value is pd.NaT:
@@ -105,20 +87,17 @@ def parse_date(value: object) -> date | None:
             return None
         if not math.isfinite(value):
             raise _Bad("无法识别的日期")
-        return _serial(value)
+        try:
+            return from_serial(value)
+        except UnreadableDate as exc:
+            raise _Bad(exc.message) from None
     text = _text(value)
     if text is None:
         return None
-    text = unicodedata.normalize("NFKC", text)
-    if _DATE_SERIAL.match(text):
-        return _serial(float(text))
-    match = _DATE_TEXT.match(text) or _DATE_COMPACT.match(text)
-    if not match:
-        raise _Bad("无法识别的日期")
     try:
-        return date(*(int(g) for g in match.groups()))
-    except ValueError:
-        raise _Bad("不存在的日期") from None
+        return date_from_text(text)
+    except UnreadableDate as exc:
+        raise _Bad(exc.message) from None
 
 
 def _ledger_date(value: object) -> date | None:

@@ -3,8 +3,8 @@
 The previous run is read from the ``figures.json`` it wrote (kept aside as
 ``.previous.figures.json`` when a new run clears the folder), so a reviewer sees which
 figures a new batch changed, old → new, and why: the ledger data, a correction made in
-review, or the report's template (a figure added or dropped). Last year is compared only
-where last year has comparable data (see ``Ledgers.report_years``).
+review, or the report's template (a figure added or dropped). Last year is compared
+figure by figure, wherever last year's own data give the figure (see ``Figures.own``).
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def since_last_run(figures: Figures, previous: dict[str, FigureRecord] | None) -
         found.append(Change(key, now["label"], _shown(before.get("text")), _shown(now["text"]), why))
     for key, before in previous.items():
         if key not in current:
-            found.append(Change(key, before.get("label", key), _shown(before.get("text")), "（已删去）", "template"))
+            found.append(Change(key, before.get("label") or key, _shown(before.get("text")), "（已删去）", "template"))
     return found
 
 
@@ -94,12 +94,12 @@ def from_last_year(figures: Figures, previous: Figures | None) -> list[tuple[Cha
         return []
     found = []
     for key, f in figures.items():
-        before = previous.get(key)
-        if key in ("year",) or before is None or f.text is None or before.text is None:
+        before = previous.own(key)
+        if key in ("year",) or before is None or f.text is None:
             continue
         now, then = _number(f.value), _number(before.value)
         if now is None or then is None or isinstance(f.value, bool) or now == then:
             continue
         change = (now - then) / then if then else None
-        found.append((Change(key, f.label, before.text, f.text, ""), change))
+        found.append((Change(key, f.label, str(before), f.text, ""), change))
     return found

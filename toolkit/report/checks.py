@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from toolkit.data.ledgers import Ledgers
+from toolkit.data.contract import BASE
+from toolkit.data.ledgers import REPORT_MINIMUM, Ledgers
 from toolkit.report.figures import Figure, Figures, Scope, Spec, compute_figures
 
 #: A change against the previous year larger than this is flagged.
@@ -76,12 +77,13 @@ def zero_counts(figures: Figures) -> list[Finding]:
 
 
 def change_against(figures: Figures, previous: Figures | None) -> list[Finding]:
-    """Counts and amounts that moved by more than 30% against the previous year."""
+    """Counts and amounts (as computed or corrected) that moved by more than 30% against the
+    previous year, wherever last year's own data give that figure (:meth:`Figures.own`)."""
     if previous is None:
         return []
     found = []
     for key, f in figures.items():
-        now, before = _number(f), _number(previous.get(key))
+        now, before = _number(f), _number(previous.own(key))
         if key in ("year", "through_month") or now is None or before is None or before == 0:
             continue
         change = (now - before) / before
@@ -94,11 +96,21 @@ def change_against(figures: Figures, previous: Figures | None) -> list[Finding]:
 
 
 def previous_year(scope: Scope, ledgers: Ledgers, catalogue: Iterable[Spec], report: str = "report") -> Figures | None:
-    """Last year's figures for the same bureau, when the data hold a report's worth of that year."""
+    """Last year's figures for the same bureau, whenever it has any row of that year (None else).
+
+    Each figure is compared wherever last year's own data give it: a finance indicator's
+    row always does; the activities or problems of a year holding fewer than a report's
+    worth of rows are marked thin (a few stray rows dated into it), and nothing counted
+    from them is. A table an office added holds what it holds (a few trainings a year).
+    """
     year = scope.year - 1
-    if year not in ledgers.report_years(scope.params.code):
+    if year not in ledgers.years_of(scope.params.code):
         return None
-    return compute_figures(Scope.of(ledgers, scope.params, year, scope.signed_on), catalogue, report)
+    last = Scope.of(ledgers, scope.params, year, scope.signed_on)
+    figures = compute_figures(last, catalogue, report)
+    logs = [t for t in BASE.tables if t.year_column.type == "date"]
+    figures.thin = frozenset(t.name for t in logs if len(last.rows(t)) < REPORT_MINIMUM)
+    return figures
 
 
 def run_checks(figures: Figures, previous: Figures | None = None) -> list[Finding]:

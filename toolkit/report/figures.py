@@ -17,7 +17,7 @@ import pandas as pd
 
 from toolkit.data.contract import Column, Table
 from toolkit.data.ledgers import Ledgers
-from toolkit.data.params import BureauParams
+from toolkit.data.params import BureauParams, default_signature
 from toolkit.report import formatting as fmt
 
 MISSING_MARK = "【待补充：{}】"
@@ -146,7 +146,9 @@ class Scope:
     activities: list[Row]
     problems: list[Row]
     finance: dict[str, Row]  # indicator → row
-    signed_on: date
+    #: the date given (``--date``), else the parameter file's, else today's while the year is
+    #: recent (:func:`~toolkit.data.params.default_signature`); None when there is none
+    signed_on: date | None
     _kinds: dict[tuple[str, str | None], list[Row]] = field(default_factory=dict, repr=False)
     #: the ledgers the rows came from, for the tables an office added (``rows``)
     ledgers: Ledgers | None = field(default=None, repr=False, compare=False)
@@ -198,7 +200,7 @@ class Scope:
             dated(activities, "date"),
             dated(problems, "raised_on"),
             {r["indicator"]: r for r in map(_clean, finance) if r["year"] == year},
-            signed_on or params.signed_on(year) or date.today(),
+            signed_on or params.signed_on(year) or default_signature(year, date.today()),
         )
 
     def kind(self, kind: str, audience: str | None = None) -> list[Row]:
@@ -302,6 +304,9 @@ class Figures(dict[str, Figure]):
     def __init__(self, bureau: str, year: int, figures: Iterable[Figure], report: str = "report"):
         super().__init__((f.key, f) for f in figures)
         self.bureau, self.year, self.report = bureau, year, report
+        #: tables with only a few stray rows this year (an activity dated into the next
+        #: January): nothing computed from them is compared against (:meth:`own`)
+        self.thin: frozenset[str] = frozenset()
 
     def missing(self) -> list[Figure]:
         return [f for f in self.values() if f.text is None]
@@ -309,6 +314,20 @@ class Figures(dict[str, Figure]):
     def incomplete(self) -> list[Figure]:
         """Figures computed over blank cells (需核实) that no reviewer has corrected."""
         return [f for f in self.values() if f.incomplete]
+
+    def own(self, key: str) -> Figure | None:
+        """The figure when this year's own data give it, for a comparison with another year:
+        a value corrected in review, or computed from ledger rows, none of a thin table; else None."""
+        f = self.get(key)
+        if f is None or f.text is None:
+            return None
+        if f.override:
+            return f
+        if not f.sources:
+            return None
+        if any(s.table == "parameters" or s.table in self.thin for s in f.sources):
+            return None
+        return f
 
     def to_dict(self) -> dict[str, Any]:
         return {"bureau": self.bureau, "year": self.year, "figures": [f.to_dict() for f in self.values()]}

@@ -28,8 +28,9 @@ from typing import Any
 import yaml
 
 from toolkit.codes import check_code
+from toolkit.data.params import NAME_LIMIT, NOTE_LIMIT
 from toolkit.data.problems import ParameterError, Problem
-from toolkit.data.yamlfile import Mapping, parse_yaml
+from toolkit.data.yamlfile import Mapping, long_text, parse_yaml
 from toolkit.outputs import update_locked
 from toolkit.report.definitions import list_reports, load_definition
 from toolkit.report.figures import Figure, Figures, Spec
@@ -40,6 +41,8 @@ HEADER = "# 人工修改记录：由审核面板写入。删除某一项即撤�
 REQUIRED = {"new": "修改后的值", "reason": "修改原因", "by": "修改人"}
 #: Why a new value that changes nothing is not saved.
 SAME = "新值与报告中的写法相同，无需修改"
+#: The longest text each field of an entry may hold, in characters.
+LIMITS = {"new": NOTE_LIMIT, "reason": NOTE_LIMIT, "by": NAME_LIMIT}
 #: One correction as its file holds it: new, reason, by, at, and what the data gave (old).
 Entry = dict[str, Any]
 
@@ -109,14 +112,21 @@ def _parsed(content: bytes | None, shown: str) -> tuple[Mapping, list[Problem]]:
                 )
             )
             continue
-        for field, zh in REQUIRED.items():
-            if field == "new":
-                continue  # read by the figure's form, which names what is expected
-            value = entry.get(field)
-            if value is None or isinstance(value, (dict, list)) or not str(value).strip():
-                problems.append(Problem(shown, f"缺少{zh}（{field}）", row=_line(entry, field) or row, column=str(key)))
+        problems += _entry_problems(entry, shown, str(key), row)
         found[str(key)] = entry
     return found, problems
+
+
+def _entry_problems(entry: dict[str, Any], shown: str, key: str, row: int | None) -> list[Problem]:
+    """A missing reason or name, and any field longer than its limit (``new`` is read by the figure's form)."""
+    problems = []
+    for field, zh in REQUIRED.items():
+        value = entry.get(field)
+        if too_long := long_text(shown, f"{key}.{field}", value, LIMITS[field], _line(entry, field) or row):
+            problems.append(too_long)
+        elif field != "new" and (value is None or isinstance(value, (dict, list)) or not str(value).strip()):
+            problems.append(Problem(shown, f"缺少{zh}（{field}）", row=_line(entry, field) or row, column=key))
+    return problems
 
 
 def load_overrides(params_dir: Path, bureau: str, year: int, report: str = DEFAULT_REPORT) -> dict[str, Entry]:
@@ -233,17 +243,21 @@ def unknown_key(figures: Figures, key: str, where: str) -> Problem | None:
 
 def _refusals(figures: Figures, key: str, new: object, reason: str, by: str, where: str, same: bool) -> list[Problem]:
     """Every reason the correction cannot be saved: unknown key, unusable value (or, with ``same``, one
-    that changes nothing), no reason, no name."""
+    that changes nothing), no reason, no name, a text over its limit (:data:`LIMITS`)."""
+    given = {"new": str(new or "").strip(), "reason": str(reason or "").strip(), "by": str(by or "").strip()}
+    too_long = [p for field, text in given.items() if (p := long_text(where, f"{key}.{field}", text, LIMITS[field]))]
     problems = []
     if unknown := unknown_key(figures, key, where):
         problems.append(unknown)
+    elif len(given["new"]) > LIMITS["new"]:
+        pass  # said among the texts too long, not parsed
     elif (refused := value_problem(figures[key], new)) and (same or refused != SAME):
         problems.append(Problem(where, refused, column=key))
-    if not str(reason or "").strip():
+    if not given["reason"]:
         problems.append(Problem(where, "请填写修改原因", column=key))
-    if not str(by or "").strip():
+    if not given["by"]:
         problems.append(Problem(where, "请填写修改人", column=key))
-    return problems
+    return problems + too_long
 
 
 def _changed_meanwhile(figure: Figure, now: Entry | None, where: str) -> Problem | None:
@@ -346,9 +360,36 @@ def apply_overrides(figures: Figures, entries: dict[str, Entry], source: Path | 
         figure.text = figure_text(figure.value, figure.form, label=figure.label, where=where)
         figure.override = {**entry, "computed": computed, "computed_value": computed_value}
         figure.missing = None
-        if str(entry.get("old")) != str(computed) and not (entry.get("old") is None and computed is None):
-            now = computed if computed is not None else "缺失"
-            figure.warnings.append(f"修改时台账计算值为“{entry.get('old')}”，现为“{now}”，请确认修改是否仍然适用")
+        if stale := _stale(entry, computed):
+            figure.warnings.append(stale)
+
+
+#: What an entry's ``old`` says when the file does not say what the data gave.
+NOT_RECORDED = "未记录"
+_MISSING_THEN = "缺失"
+
+
+def recorded_old(entry: dict[str, Any]) -> str:
+    """What the data gave when the correction was made, for a reader: its text, 缺失 when the
+    figure was missing then (``old: null``, as the review panel writes it), 未记录 when the
+    entry does not say (no ``old``, or empty)."""
+    if "old" not in entry:
+        return NOT_RECORDED
+    old = entry["old"]
+    if old is None:
+        return _MISSING_THEN
+    if (isinstance(old, float) and old != old) or not str(old).strip():
+        return NOT_RECORDED
+    return str(old).strip()
+
+
+def _stale(entry: dict[str, Any], computed: str | None) -> str:
+    """The warning when the data no longer give what they gave at the correction ("" when they do)."""
+    then, now = recorded_old(entry), computed if computed is not None else _MISSING_THEN
+    if then == now:
+        return ""
+    said = "修改时未记录台账计算值" if then == NOT_RECORDED else f"修改时台账计算值为“{then}”"
+    return f"{said}，现为“{now}”，请确认修改是否仍然适用"
 
 
 def apply_saved(figures: Figures, params_dir: Path, report: str = DEFAULT_REPORT) -> None:
@@ -378,24 +419,27 @@ def check_all(params_dir: Path, catalogue: Iterable[Spec] | None = None, report:
             if other != DEFAULT_REPORT and (folder / other).is_dir():
                 problems += check_all(params_dir, report=other)
     for path in sorted(folder.glob("*.yaml")):
-        shown = shown_path(params_dir, path)
-        match = _NAME.match(path.stem)
-        if not match:
-            problems.append(
-                Problem(shown, "文件名不是“单位代码-年度.yaml”", value=path.name, expected="如“qingshan-2022.yaml”")
-            )
+        problems += _check_file(path, shown_path(params_dir, path), specs)
+    return problems
+
+
+def _check_file(path: Path, shown: str, specs: dict[str, Spec]) -> list[Problem]:
+    """Every problem of one override file: its name, structure, unknown keys and unreadable values."""
+    match = _NAME.match(path.stem)
+    if not match:
+        return [Problem(shown, "文件名不是“单位代码-年度.yaml”", value=path.name, expected="如“qingshan-2022.yaml”")]
+    year = int(match["year"])
+    entries, problems = _entries(path, shown)
+    for key, entry in entries.items():
+        row = _line(entries, key)
+        spec = specs.get(key)
+        if spec is None:
+            problems.append(Problem(shown, "修改记录中有未知的数据项", row=row, column=key, value=key))
             continue
-        year = int(match["year"])
-        entries, found = _entries(path, shown)
-        problems += found
-        for key, entry in entries.items():
-            row = _line(entries, key)
-            spec = specs.get(key)
-            if spec is None:
-                problems.append(Problem(shown, "修改记录中有未知的数据项", row=row, column=key, value=key))
-                continue
-            try:
-                parse_new(entry, spec.form(year), shown, key, row)
-            except ParameterError as err:
-                problems += err.problems
+        if len(str(entry.get("new"))) > NOTE_LIMIT:
+            continue  # named as too long by _entries
+        try:
+            parse_new(entry, spec.form(year), shown, key, row)
+        except ParameterError as err:
+            problems += err.problems
     return problems

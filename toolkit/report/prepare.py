@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from toolkit.data.ledgers import Ledgers, Shelf
-from toolkit.data.params import BureauParams, list_bureaus, load_bureau
+from toolkit.data.params import BureauParams, check_signature_date, list_bureaus, load_bureau
 from toolkit.data.problems import ParameterError
 from toolkit.errors import NotFoundError, ZongjieError
 from toolkit.record import NotebookRecord
@@ -23,7 +23,7 @@ from toolkit.report.definitions import (
 )
 from toolkit.report.figures import Figures, Scope, compute_figures, derive_figures
 from toolkit.report.gate import FinalGate, final_gate
-from toolkit.report.overrides import apply_saved
+from toolkit.report.overrides import apply_saved, recorded_old
 from toolkit.resources import DEFAULT_REPORT
 
 
@@ -67,11 +67,12 @@ class Report:
             missing=[f"{f.label}：{f.missing}" for f in self.figures.missing()],
             warnings=[f"{f.label}：{w}" for f in self.figures.values() for w in f.warnings]
             + [f"报告：{x.message}" for x in self.findings if x.key not in keyed],
-            overrides=[f"{f.label}：{f.override.get('old')}→{f.text}" for f in self.figures.values() if f.override],
+            overrides=[f"{f.label}：{recorded_old(f.override)}→{f.text}" for f in self.figures.values() if f.override],
         )
 
 
-#: A signature date nobody gave: the day of rendering, which for a past year is surely wrong.
+#: A signature date nobody gave while the year is recent: the day of rendering, to be confirmed
+#: (after that, no date is missing: see :func:`toolkit.data.params.default_signature`).
 DEFAULT_DATE_NOTE = "落款日期未在参数文件 signed_on 中给出，暂用生成当天；{year}年报告请填写实际落款日期"
 
 
@@ -93,6 +94,10 @@ def prepare(
     if isinstance(ledgers, Shelf):
         ledgers = ledgers.of(bureau)
     ledgers.require_year(year, bureau)
+    if signed_on is not None:
+        check_signature_date(signed_on, year)
+    elif problems := params.signed_on_problems(year):
+        raise ParameterError(problems)
     scope = Scope.of(ledgers, params, year, signed_on)
     figures = compute_figures(scope, definition.specs, definition.name)
     apply_saved(figures, params_dir, definition.name)
@@ -101,30 +106,14 @@ def prepare(
         # last year as corrected, when its corrections can be read (else they surface in its own run)
         with suppress(ParameterError):
             apply_saved(previous, params_dir, definition.name)
-    derive_figures(figures, _last_year(scope, ledgers, definition, params_dir, previous), definition.specs)
+    derive_figures(figures, previous, definition.specs)
     findings = run_checks(figures, previous)
-    if signed_on is None and params.signed_on(year) is None and "signed_on" in figures:
+    dated_today = signed_on is None and params.signed_on(year) is None and scope.signed_on is not None
+    if dated_today and "signed_on" in figures:
         finding = Finding("signed_on", DEFAULT_DATE_NOTE.format(year=year))
         findings.append(finding)
         figures["signed_on"].warnings.append(finding.message)
     return Report(params, scope, figures, render.narrative(params, year), findings, previous, definition)
-
-
-def _last_year(
-    scope: Scope, ledgers: Ledgers, definition: ReportDefinition, params_dir: Path, previous: Figures | None
-) -> Figures | None:
-    """Last year's figures for a comparison (``change``): the checks' ones, else computed whenever
-    the bureau has any row of last year; None when it has none (nothing to compare against)."""
-    if previous is not None or not any(spec.derive for spec in definition.specs):
-        return previous
-    if scope.year - 1 not in ledgers.years_of(scope.bureau):
-        return None
-    last = compute_figures(
-        Scope.of(ledgers, scope.params, scope.year - 1, scope.signed_on), definition.specs, definition.name
-    )
-    with suppress(ParameterError):
-        apply_saved(last, params_dir, definition.name)
-    return last
 
 
 def template_for(report: Report, template: Path | str | None = None) -> Path:

@@ -11,6 +11,9 @@ import copy
 import io
 import json
 import re
+import secrets
+import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,13 +36,46 @@ from toolkit.report.layout import finish as finish_layout
 from toolkit.report.sandbox import TemplateLimitError
 from toolkit.report.template import environment, load_template
 
-_RUN_IN = re.compile(r"^(（[一二三四五六七八九十]+）[^。]{1,40}。)(.*)$", re.S)
+_RUN_IN_HEAD = re.compile(r"^(（[一二三四五六七八九十]+）[^。]{1,40}。)(.*)$", re.S)
 
-# Marks around text that gets a run of its own after rendering (private-use characters,
-# never typed in a template): a missing value (highlighted) and a run-in 楷体 heading.
-_MISSING_OPEN, _MISSING_CLOSE = "\ue000", "\ue001"
-_RUN_IN_OPEN, _RUN_IN_CLOSE = "\ue002", "\ue003"
-_MARKED = re.compile("(\ue000[^\ue001]*\ue001|\ue002[^\ue003]*\ue003)")
+
+@dataclass(frozen=True)
+class _Marks:
+    """Marks around text that gets a run of its own after rendering: a missing value
+    (highlighted) and a run-in 楷体 heading.
+
+    Made afresh for each render from a random number found nowhere in the template or
+    in any text it is given, so no name, narrative or ledger text (a private-use 造字
+    included) can be taken for a mark. ASCII digits and brackets only, which autoescaping
+    and case filters leave as they are.
+    """
+
+    nonce: str
+
+    @classmethod
+    def avoiding(cls, texts: Iterable[str]) -> _Marks:
+        taken = "\n".join(texts)
+        while True:
+            marks = cls(f"[[{secrets.randbelow(10**16):016d}")
+            if marks.nonce not in taken:
+                return marks
+
+    def around(self, kind: str, text: str) -> str:
+        return f"{self.nonce}:{kind}({text}{self.nonce}:{kind})"
+
+    def split(self, text: str) -> list[tuple[str, str]]:
+        """``text`` in pieces, each with its mark's kind ("" for unmarked text)."""
+        nonce = re.escape(self.nonce)
+        pieces: list[tuple[str, str]] = []
+        at = 0
+        for match in re.finditer(rf"{nonce}:(\d)\((.*?){nonce}:\1\)", text, re.S):
+            pieces += [("", text[at : match.start()]), (match[1], match[2])]
+            at = match.end()
+        pieces.append(("", text[at:]))
+        return [(kind, piece) for kind, piece in pieces if piece]
+
+
+_MISSING, _RUN_IN = "1", "2"  # kinds of mark
 
 
 @dataclass(frozen=True)
@@ -49,11 +85,22 @@ class NarrativeParagraph:
     text: str
 
     def __str__(self) -> str:
-        match = _RUN_IN.match(self.text)
+        return self.text
+
+
+@dataclass(frozen=True)
+class _MarkedParagraph:
+    """A narrative paragraph as one render's template sees it: its run-in heading marked."""
+
+    text: str
+    marks: _Marks
+
+    def __str__(self) -> str:
+        match = _RUN_IN_HEAD.match(self.text)
         if not match:
             return self.text
         head, body = match.groups()
-        return f"{_RUN_IN_OPEN}{head}{_RUN_IN_CLOSE}{body}"
+        return self.marks.around(_RUN_IN, head) + body
 
 
 def paragraphs(text: str | None) -> list[NarrativeParagraph]:
@@ -73,15 +120,28 @@ def narrative(params: BureauParams, year: int) -> Story:
     return {"problems": paragraphs(texts.get("problems")), "next_steps": paragraphs(texts.get("next_steps"))}
 
 
-def figure_context(figures: Figures) -> dict[str, str]:
+def figure_context(figures: Figures, marks: _Marks) -> dict[str, str]:
     """What a template sees for each figure: its text, or a marked 【待补充：…】 for a missing one."""
     return {
-        key: f.text if f.text is not None else f"{_MISSING_OPEN}{MISSING_MARK.format(f.label)}{_MISSING_CLOSE}"
+        key: f.text if f.text is not None else marks.around(_MISSING, MISSING_MARK.format(f.label))
         for key, f in figures.items()
     }
 
 
-def _split_marked_runs(element: BaseOxmlElement) -> None:
+def _given_texts(figures: Figures, story: Story, template: bytes) -> Iterator[str]:
+    """Every text a render is given: the template's parts, the figures' and the narrative's."""
+    with zipfile.ZipFile(io.BytesIO(template)) as docx:
+        for name in docx.namelist():
+            if name.endswith(".xml") or name.endswith(".rels"):
+                yield docx.read(name).decode("utf-8", "replace")
+    for f in figures.values():
+        yield f.label
+        yield f.text or ""
+    for paras in story.values():
+        yield from (p.text for p in paras)
+
+
+def _split_marked_runs(element: BaseOxmlElement, marks: _Marks) -> None:
     """Give each marked piece of text a run of its own, keeping the run's own formatting.
 
     A missing value's run is highlighted yellow; a run-in heading's run takes the 楷体
@@ -90,7 +150,7 @@ def _split_marked_runs(element: BaseOxmlElement) -> None:
     """
     for t in list(element.iter(qn("w:t"))):
         text = t.text or ""
-        if not any(c in text for c in (_MISSING_OPEN, _RUN_IN_OPEN)):
+        if marks.nonce not in text:
             continue
         run = t.getparent()
         children = list(run)
@@ -100,14 +160,12 @@ def _split_marked_runs(element: BaseOxmlElement) -> None:
         run.remove(t)
         for child in after:
             run.remove(child)
-        for piece in (p for p in _MARKED.split(text) if p):
+        for kind, piece in marks.split(text):
             new = _new_run(rpr)
-            if piece[0] == _MISSING_OPEN:
+            if kind == _MISSING:
                 new.get_or_add_rPr().highlight_val = WD_COLOR_INDEX.YELLOW
-                piece = piece[1:-1]
-            elif piece[0] == _RUN_IN_OPEN:
+            elif kind == _RUN_IN:
                 new.get_or_add_rPr().style = styles.RUN_IN_KAI
-                piece = piece[1:-1]
             new.append(_text(piece))
             anchor.addnext(new)
             anchor = new
@@ -142,8 +200,11 @@ def render_docx(figures: Figures, story: Story, template: Path, *, final: bool =
     """The rendered report as bytes; with ``final`` refuse when any value is missing."""
     if final:
         refuse_missing(figures)
-    doc = DocxTemplate(io.BytesIO(load_template(template, frozenset(figures) | {"narrative"})))
-    context = {**figure_context(figures), "narrative": story}
+    data = load_template(template, frozenset(figures) | {"narrative"})
+    marks = _Marks.avoiding(_given_texts(figures, story, data))
+    doc = DocxTemplate(io.BytesIO(data))
+    marked = {key: [_MarkedParagraph(p.text, marks) for p in paras] for key, paras in story.items()}
+    context = {**figure_context(figures, marks), "narrative": marked}
     try:
         doc.render(context, environment(), autoescape=True)
     except TemplateLimitError as exc:
@@ -152,7 +213,7 @@ def render_docx(figures: Figures, story: Story, template: Path, *, final: bool =
         raise TemplateError(Path(template).name, f"渲染失败（{exc}）") from None
     for part in doc.docx.part.package.iter_parts():
         if isinstance(part, XmlPart):
-            _split_marked_runs(part.element)
+            _split_marked_runs(part.element, marks)
     finish_layout(doc.docx)
     buffer = io.BytesIO()
     doc.save(buffer)

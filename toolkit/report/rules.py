@@ -295,16 +295,18 @@ def report_year(key: str, label: str) -> Spec:
     return Spec(key, label, "报告年度（运行参数）", lambda s: (s.year, [], None), "year")
 
 
-@rule("signature_date", "落款日期：参数文件 signed_on 中当年的日期，未填写时为生成当天")
+_SIGNED_ON = "参数文件 signed_on 中当年的落款日期；未填写时，年度结束三个月内为生成当天，此后缺失"
+
+
+@rule("signature_date", f"落款日期：{_SIGNED_ON}")
 def signature_date(key: str, label: str) -> Spec:
-    return Spec(
-        key,
-        label,
-        "参数文件 signed_on 中当年的落款日期，未填写时为生成当天",
-        lambda s: (s.signed_on, [], None),
-        "date",
-        full=True,
-    )
+    def compute(s: Scope) -> Result:
+        if s.signed_on is None:
+            reason = f"参数文件 signed_on 中没有{s.year}年的落款日期（{s.year}年已结束三个月以上，不能用生成当天代替）"
+            return _none(reason, [_param_source(s, "signed_on")])
+        return s.signed_on, [], None
+
+    return Spec(key, label, _SIGNED_ON, compute, "date", full=True)
 
 
 # --- general rules: any table, base or added ------------------------------------------
@@ -490,8 +492,8 @@ def change(key: str, label: str, figure: str) -> Spec:
         current = now.get(figure)
         if current is None or current.text is None or current.value is None:
             return _none(f"本年“{current.label if current else figure}”缺少数据，无法与上年比较")
-        last = before.get(figure) if before is not None else None
-        if last is None or last.text is None or last.value is None:
+        last = before.own(figure) if before is not None else None  # not a few stray rows
+        if last is None or last.value is None:
             return _none(f"上年没有“{current.label}”的数据，无法计算增减幅度")
         if Decimal(str(last.value)) == 0:
             return _none(f"上年“{current.label}”为0，无法计算增减幅度")

@@ -47,8 +47,9 @@ import yaml
 
 from toolkit.codes import check_code
 from toolkit.data.contract_file import load_contract
+from toolkit.data.params import NAME_LIMIT
 from toolkit.data.problems import ParameterError, Problem
-from toolkit.data.yamlfile import parse_yaml
+from toolkit.data.yamlfile import long_text, parse_yaml
 from toolkit.errors import ZongjieError
 from toolkit.outputs import update_locked
 from toolkit.report.definitions import load_definition
@@ -378,6 +379,8 @@ def sign(
     who = str(by or "").strip()
     if not who:
         raise ParameterError([Problem(shown, "请填写定稿人" if final else "请填写核对人")])
+    if too_long := long_text(shown, "by", who, NAME_LIMIT):
+        raise ParameterError([too_long])
     mark = {"by": who, "at": (now or datetime.now()).isoformat(timespec="seconds")}
     updated: dict[str, Any] = {}
 

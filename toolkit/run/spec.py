@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.codes import check_code
+from toolkit.data.params import check_signature_date
 from toolkit.errors import ZongjieError
 
 
@@ -48,6 +49,8 @@ class RunSpec:
             check_code(self.bureau)
         if not 1900 <= int(self.year) <= 2100:
             raise ZongjieError(f"年度应为四位数字，收到“{self.year}”。")
+        if self.signed_on is not None:
+            check_signature_date(self.signed_on, int(self.year))
 
     @classmethod
     def from_options(cls, options: Any, **overrides: Any) -> RunSpec:

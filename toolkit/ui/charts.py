@@ -132,8 +132,8 @@ def finance_against_previous(figures: Figures, previous: Figures | None) -> str:
     keys = [k for k in FINANCE_KEYS if k in figures and figures[k].value is not None]
     labels = [figures[k].label for k in keys]
     empty = "" if keys else "没有财政指标数据"
-    if previous is not None:
-        changes = [_percent(figures[k], previous.get(k)) for k in keys]
+    if previous is not None and any(previous.own(k) for k in keys):
+        changes = [_percent(figures[k], previous.own(k)) for k in keys]
         texts = ["无上年数" if c is None else f"{c:+.1f}%" if math.isfinite(c) else TOO_LARGE for c in changes]
         bars = Bars(
             title=f"{figures.year}年财政指标与{previous.year}年相比",

@@ -13,12 +13,12 @@ import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import IPython.display
 from IPython import get_ipython
 
+from toolkit.data.dates import DATE_FORMS, UnreadableDate, read_date
 from toolkit.data.ledgers import Ledgers, Shelf, read_cached
 from toolkit.data.params import list_bureaus
 from toolkit.data.problems import DataError, Notice
@@ -93,7 +93,10 @@ def show_notices(notices: Sequence[Notice]) -> None:
 
 def figures(ledgers: Ledgers, params: str, bureau: str, year: int, signed_on: str = "", report: str = "") -> Report:
     """Compute and show every figure of the report with its sources and status."""
-    day = date.fromisoformat(signed_on) if signed_on else None
+    try:
+        day = read_date(signed_on)
+    except UnreadableDate as exc:
+        raise ZongjieError(f"落款日期（signed_on）{exc.message}：“{signed_on}”，应写作{DATE_FORMS}。") from None
     rep = prepare(ledgers, Path(params), bureau, int(year), day, report=report or DEFAULT_REPORT)
     counts = {s: sum(f.status == s for f in rep.figures.values()) for s in present.STATUS}
     display(

@@ -26,6 +26,7 @@ from toolkit.report import styles
 from toolkit.report.changes import Change
 from toolkit.report.checks import Finding
 from toolkit.report.figures import Figure, Figures
+from toolkit.report.overrides import recorded_old
 from toolkit.report.prepare import Report
 
 #: The style of every table shown in a notebook (report and overview), for screen and export.
@@ -141,10 +142,16 @@ def number_texts(figures: Sequence[Figure]) -> list[str]:
     return texts
 
 
+def _computed(f: Figure) -> str:
+    """What the ledgers give for a corrected figure: its text, or 缺失."""
+    computed = (f.override or {}).get("computed")
+    return "缺失" if computed is None else str(computed)
+
+
 def _note(f: Figure) -> str:
     note = f.missing or "；".join(f.warnings)
     if f.override:
-        old = f"已修改：原值“{f.override.get('old')}”，原因：{f.override.get('reason')}"
+        old = f"已修改：原值“{recorded_old(f.override)}”，原因：{f.override.get('reason')}"
         note = old + (f"；{note}" if note else "")
     return note
 
@@ -357,11 +364,7 @@ def overview_status(reports: Mapping[str, Report | Exception], signoffs: Mapping
                 folded([f.label for f in figs if f.text is None]),
                 folded([f"{label_of(r.figures, x.key)}：{x.message}" for x in r.findings]),
                 folded(
-                    [
-                        f"{f.label}：{f.override.get('computed')}→{f.text}（{f.override.get('reason')}）"
-                        for f in figs
-                        if f.override
-                    ]
+                    [f"{f.label}：{_computed(f)}→{f.text}（{f.override.get('reason')}）" for f in figs if f.override]
                 ),
             )
         )
@@ -429,7 +432,7 @@ def changes_html(
         parts.append(html_table(["数据项", "上次", "本次", "单位", "原因"], rows, numeric=[1, 2], classes={3: "unit"}))
     last = rep.year - 1
     parts.append(f"<h4>与{last}年相比</h4>")
-    if rep.previous is None:
+    if rep.previous is None or not any(rep.previous.own(k) for k in rep.figures if k != "year"):
         parts.append(f"<p>台账中没有{last}年可比的数据（活动或财政指标不足），不作同比。</p>")
     elif not yearly:
         parts.append(f"<p>数值类数据与{last}年相同。</p>")

@@ -327,7 +327,7 @@ def _notices_hint(notices: list[Any], *, unread_listed: bool = False) -> None:
     count = len(notices) - len(unread)
     if count:
         print(
-            f"注：台账中有{count}处内容未作为数据读取（副本、隐藏工作表、标题行、合计行或多余的列），"
+            f"注：台账中有{count}处内容未作为数据读取（副本、隐藏工作表、标题行、合计行、多余的列或不是台账的文件），"
             "详见 zongjie validate。",
             file=sys.stderr,
         )

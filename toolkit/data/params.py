@@ -222,7 +222,7 @@ def _unreadable_date(shown: str, key: str, value: object, row: int | None) -> li
     except UnreadableDate as exc:
         text = str(value) if len(str(value)) <= 40 else str(value)[:40] + "…"
         expected = f"日期，如{DATE_FORMS}；或按年度写“signed_on: {{2022: 2023-01-10}}”"
-        return [Problem(shown, f"落款日期{exc.message}", row=row, column=key, value=text, expected=expected)]
+        return [Problem(shown, f"落款日期无法识别：{exc.message}", row=row, column=key, value=text, expected=expected)]
     return []
 
 

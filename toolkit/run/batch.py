@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import importlib
 import io
 import json
 import os
@@ -24,6 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from toolkit.codes import check_code
 from toolkit.data.contract_file import load_contract
@@ -54,13 +56,15 @@ from toolkit.report.gate import FinalGate, ledger_gate
 from toolkit.report.prepare import prepare
 from toolkit.resources import DEFAULT_REPORT
 from toolkit.run import lifetime, worker
-from toolkit.run.cluster import Cluster
 from toolkit.run.execute import RunResult, clear, complete, record, recorded
 from toolkit.run.inputs import fingerprints, report_name
 from toolkit.run.kernels import IPC_PREFIX
 from toolkit.run.lifetime import born_deaf_to_ctrl_c, remove_orphans
 from toolkit.run.pool import Workers, early_pool, pool_size
 from toolkit.run.spec import RunSpec
+
+if TYPE_CHECKING:  # Dask is imported only by a batch that runs on a cluster
+    from toolkit.run.cluster import Cluster
 
 #: summary.csv's columns: each field's key and the Chinese header Excel shows.
 SUMMARY_COLUMNS = {
@@ -529,7 +533,7 @@ def run_all(
     without it they are started here, before planning.
     """
     start = time.monotonic()
-    executor = Cluster(cluster) if cluster else None
+    executor: Cluster | None = importlib.import_module("toolkit.run.cluster").Cluster(cluster) if cluster else None
     if pool is None and executor is None:  # started now, so its kernels start while the ledgers are validated
         pool = early_pool(spec, bureaus, jobs, force)
     try:

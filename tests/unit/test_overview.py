@@ -79,3 +79,19 @@ def test_charts_take_the_top_bureaus(tmp_path):
     top = overview.top(reports, 3, overview.revenue)
     amounts = sorted((p["amounts"][0] for p in plan.values()), reverse=True)[:3]
     assert [reports[c].figures["fiscal_revenue"].value for c in top] == amounts
+
+
+def test_an_overview_from_a_shelf_keeps_the_figures_not_the_rows(tmp_path):
+    data, params, _ = fictional_bureaus(tmp_path, 6, seed=7)
+    ledgers = load_ledgers(data)
+    codes = list_bureaus(params)
+    whole = prepare_all(ledgers, params, 2023, codes)
+    slim = prepare_all(ledgers.shelve(), params, 2023, codes, keep_rows=False)
+    assert list(slim) == list(whole)
+    for code, rep in slim.items():
+        full = whole[code]
+        assert not isinstance(rep, Exception) and not isinstance(full, Exception)
+        assert rep.figures.to_dict() == full.figures.to_dict()  # the same figures, sources and warnings
+        assert [f.message for f in rep.findings] == [f.message for f in full.findings]
+        assert rep.scope.activities == [] and rep.scope.ledgers is None  # the rows are let go
+        assert full.scope.activities  # kept by default

@@ -8,7 +8,7 @@ report definition (:mod:`toolkit.report.definitions`) lists which specs a report
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -162,6 +162,11 @@ class Scope:
         scope = cls.from_records(params, year, mine("activities"), mine("problems"), mine("finance"), signed_on)
         scope.ledgers = ledgers
         return scope
+
+    def without_rows(self) -> Scope:
+        """This bureau-year's scope holding no rows: for a report kept once its figures are made
+        (an overview of a province keeps a thousand); nothing may be computed from it."""
+        return replace(self, activities=[], problems=[], finance={}, ledgers=None, _kinds={}, _rows={})
 
     def rows(self, table: Table) -> list[Row]:
         """The year's rows of any table, base or added, earliest first (ties in ledger order)."""

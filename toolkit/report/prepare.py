@@ -150,19 +150,27 @@ def _require_bureau(ledgers: Ledgers | Shelf, bureau: str) -> None:
 
 
 def prepare_all(
-    ledgers: Ledgers | Shelf, params_dir: Path, year: int, codes: list[str], report: str = DEFAULT_REPORT
+    ledgers: Ledgers | Shelf,
+    params_dir: Path,
+    year: int,
+    codes: list[str],
+    report: str = DEFAULT_REPORT,
+    *,
+    keep_rows: bool = True,
 ) -> dict[str, Report | ZongjieError]:
     """Every bureau's report for one year; a bureau that cannot be computed maps to its error.
 
     From a :class:`~toolkit.data.ledgers.Shelf` each bureau's rows are read in turn (its own
-    copy, as its notebook reads it), so all of them are never in memory at once.
+    copy, as its notebook reads it); with ``keep_rows=False`` each report keeps its figures
+    and findings, not the rows they came from, so an overview of a province never holds
+    every bureau's rows at once.
     """
     out: dict[str, Report | ZongjieError] = {}
     for code in codes:
         try:
             rep = out[code] = prepare(ledgers, params_dir, code, year, report=report)
-            if isinstance(ledgers, Shelf):
-                rep.scope.ledgers = None  # the bureau's copy goes; its rows of the year and figures stay
+            if not keep_rows:
+                rep.scope = rep.scope.without_rows()
         except ZongjieError as err:
             out[code] = err
     return out

@@ -257,7 +257,7 @@ def overview(
     else aggregated by figure with the bureaus that need attention first."""
 
     codes = [c for c in list_bureaus(Path(params)) if c in ledgers.bureaus]
-    reports = prepare_all(ledgers, Path(params), int(year), codes, report=report or DEFAULT_REPORT)
+    reports = prepare_all(ledgers, Path(params), int(year), codes, report=report or DEFAULT_REPORT, keep_rows=False)
     display(Markdown(f"**{year}年**：{len(codes)}个单位。"))
     if len(reports) <= ov.SIDE_BY_SIDE:
         display(HTML(present.overview_status(reports, _signoffs(Path(params), reports))))

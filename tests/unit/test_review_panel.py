@@ -322,6 +322,18 @@ def test_signoff_from_the_panel_and_its_withdrawal_by_a_correction(panel, params
     assert f"税收收入：{old}亿元→13亿元" in panel.signoff_state.value
 
 
+def test_a_report_is_not_finalised_while_the_ledgers_hold_unread_data(panel, monkeypatch):
+    from toolkit.data.problems import Notice
+
+    panel.signer.value = "王审核"
+    panel.mark_reviewed.click()
+    unread = Notice("旧台账.et", "不读取.et格式的文件", kind="ignored_file", unread=True)
+    monkeypatch.setattr(panel.ledgers, "notices", [*panel.ledgers.notices, unread])  # the session's ledgers stay
+    panel.mark_final.click()
+    assert "不能定稿" in panel.signoff_feedback.value and "旧台账.et" in panel.signoff_feedback.value
+    assert review.ERROR in panel.signoff_feedback.value and "已定稿" not in panel.signoff_state.value
+
+
 def test_the_panel_follows_the_chosen_report(sample_ledgers, params, tmp_path, config_home, monkeypatch):
     monkeypatch.chdir(tmp_path)
     folder = new_report("brief", tmp_path / "templates", title="工作简报")

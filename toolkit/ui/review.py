@@ -626,7 +626,16 @@ class ReviewPanel:
         return self._sign(final=False)
 
     def finalise(self) -> str:
-        """Mark the report on screen 已定稿 (it must be 已核对, with no figure missing)."""
+        """Mark the report on screen 已定稿 (it must be 已核对, with no figure missing, and the
+        ledgers must hold nothing that would refuse its final report: data left unread, rows
+        of the year under a code without a parameter file)."""
+        gate = self.current.gate()
+        if gate.unread or gate.codes:
+            sections = gate.ledger_sections()
+            shown = "；".join(
+                f"{heading}{items[0]}" + (f"等{len(items)}处" if len(items) > 1 else "") for heading, items in sections
+            )
+            raise Refusal(f"不能定稿：{shown}")
         return self._sign(final=True)
 
     def save_narrative(self) -> str:

@@ -60,7 +60,12 @@ def _port(text: str) -> int:
 
 def _common(p: argparse.ArgumentParser, *, bureau: bool, out: bool = True) -> None:
     p.add_argument(
-        "--data", type=Path, required=True, dest="data_dir", metavar="台账目录", help="台账所在目录（.xlsx / .csv）"
+        "--data",
+        type=Path,
+        required=True,
+        dest="data_dir",
+        metavar="台账目录",
+        help="台账所在目录（.xlsx、.xls、.ods 工作簿或 .csv）",
     )
     p.add_argument(
         "--params",
@@ -190,7 +195,9 @@ def _add_app_commands(sub: Any) -> None:
         p.add_argument("--no-browser", action="store_true", help="不自动打开浏览器")
 
     p = sub.add_parser("review", help="打开数据核对页面（无需编写代码，浏览器中选择单位和年度）")
-    p.add_argument("--data", type=Path, required=True, metavar="台账目录", help="台账所在目录（.xlsx / .csv）")
+    p.add_argument(
+        "--data", type=Path, required=True, metavar="台账目录", help="台账所在目录（.xlsx、.xls、.ods 工作簿或 .csv）"
+    )
     p.add_argument("--params", type=Path, default=Path("parameters"), metavar="参数目录", help="默认 parameters")
     p.add_argument(
         "--out", type=Path, default=Path("output"), metavar="输出目录", help="生成的报告放在这里，默认 output"

@@ -24,7 +24,7 @@ from toolkit.run.spec import RunSpec
 
 if TYPE_CHECKING:
     from toolkit.run import batch
-    from toolkit.run.execute import RunResult
+    from toolkit.run.result import RunResult
     from toolkit.ui import apps
 
 

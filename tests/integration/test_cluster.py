@@ -17,7 +17,7 @@ import pytest
 from conftest import ACTIVITIES, FINANCE, PARAMS, PROBLEMS, SAMPLE, descendants, own_template, write_csv, zongjie
 
 from toolkit.run.batch import read_summary
-from toolkit.run.execute import complete, recorded
+from toolkit.run.result import complete, recorded
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

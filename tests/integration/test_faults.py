@@ -15,7 +15,7 @@ import pytest
 from conftest import ACTIVITIES, FINANCE, PARAMS, PROBLEMS, SAMPLE, descendants, write_csv
 
 from toolkit.run.batch import read_summary
-from toolkit.run.execute import complete, recorded
+from toolkit.run.result import complete, recorded
 
 #: Enough bureaus that a one-worker batch (~0.3 s a notebook, 3 a second) is still running when the
 #: watcher (which walks /proc, slow on a busy machine) has seen it start and stops it.

@@ -198,7 +198,7 @@ def test_render_describes_a_report_as_run_does(minimal, tmp_path):
 
     from toolkit.data.validate import load_ledgers
     from toolkit.report.prepare import prepare
-    from toolkit.run.execute import RunResult
+    from toolkit.run.result import RunResult
 
     data, params = minimal
     write_csv(data / "财政指标.csv", [r for r in FINANCE if r["指标"] != "税收收入"])

@@ -55,12 +55,12 @@ from toolkit.report import signoff
 from toolkit.report.gate import FinalGate, ledger_gate
 from toolkit.report.prepare import prepare
 from toolkit.resources import DEFAULT_REPORT
-from toolkit.run import lifetime, worker
-from toolkit.run.execute import RunResult, clear, complete, record, recorded
+from toolkit.run import lifetime, slot
 from toolkit.run.inputs import fingerprints, report_name
 from toolkit.run.kernels import IPC_PREFIX
 from toolkit.run.lifetime import born_deaf_to_ctrl_c, remove_orphans
 from toolkit.run.pool import Workers, early_pool, pool_size
+from toolkit.run.result import RunResult, clear, complete, record, recorded
 from toolkit.run.spec import RunSpec
 
 if TYPE_CHECKING:  # Dask is imported only by a batch that runs on a cluster
@@ -316,9 +316,9 @@ def _in_pool(plan: Plan, outcome: Outcome, workers: Workers, on_result: OnResult
     try:
         with born_deaf_to_ctrl_c():  # the first submissions start the workers
             if plan.overview:  # first: the longest notebook, run beside the bureaus', not after them
-                futures[pool.submit(worker.run_overview, plan.spec)] = (OVERVIEW, plan.spec.year)
+                futures[pool.submit(slot.run_overview, plan.spec)] = (OVERVIEW, plan.spec.year)
             for job in plan.jobs:
-                futures[pool.submit(worker.run_bureau, job.spec, job.fingerprint)] = (job.spec.bureau, plan.spec.year)
+                futures[pool.submit(slot.run_bureau, job.spec, job.fingerprint)] = (job.spec.bureau, plan.spec.year)
         pending = set(futures)
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)

@@ -52,10 +52,10 @@ from toolkit.outputs import RESULT, atomic_write, previous_figures
 from toolkit.report.definitions import definition_files, definition_folder
 from toolkit.resources import DEFAULT_REPORT
 from toolkit.run import execute
-from toolkit.run.execute import RunResult
 from toolkit.run.inputs import OWN, SHARED, Inputs
 from toolkit.run.kernels import IPC_PREFIX, KernelResetFailed, KernelSlot, peak_kb
 from toolkit.run.lifetime import deferred_stop, private_folder, remove_orphans
+from toolkit.run.result import RunResult, clear, record
 from toolkit.run.spec import RunSpec
 
 #: Seconds to reach the scheduler, and to wait for its first worker.
@@ -130,7 +130,7 @@ def _previous(folder: Path) -> dict[str, Path]:
 
     The shown ``<name>`` when there is one, else the copy a run that did not write it left
     aside (``.previous.<name>``). A task carries it as ``<name>``: the worker's run moves it
-    aside itself (``execute.clear``), as a run in a pool worker does.
+    aside itself (``result.clear``), as a run in a pool worker does.
     """
     if not folder.is_dir():
         return {}
@@ -240,7 +240,7 @@ def outputs(folder: Path) -> dict[str, bytes]:
 def store(spec: RunSpec, returned: Returned) -> RunResult:
     """Write a worker's outputs into the bureau's folder here, then its ``result.json``.
 
-    The bureau's earlier outputs go first (``execute.clear``, which keeps its figures aside
+    The bureau's earlier outputs go first (``result.clear``, which keeps its figures aside
     for the next comparison), as a local run does. A file that cannot be written fails the
     bureau and keeps none of its files; a bureau without a record is redone next time.
     """
@@ -249,7 +249,7 @@ def store(spec: RunSpec, returned: Returned) -> RunResult:
     result.folder = str(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        execute.clear(folder)
+        clear(folder)
         for name, data in returned.files.items():
             if Path(name).name == name and not name.startswith(".") and name != RESULT:
                 atomic_write(folder / name, data)
@@ -257,9 +257,9 @@ def store(spec: RunSpec, returned: Returned) -> RunResult:
         failure = err if isinstance(err, WriteFailed) else WriteFailed(folder, err)
         result.ok, result.error = False, str(failure)
         with contextlib.suppress(OSError):
-            execute.clear(folder)
+            clear(folder)
     try:
-        execute.record(result, folder)
+        record(result, folder)
     except ZongjieError as err:  # no record: the bureau is redone next time
         result.ok, result.error = False, str(err)
     return result

@@ -10,7 +10,8 @@ from toolkit.data.params import list_bureaus
 from toolkit.data.validate import read_ledgers
 from toolkit.errors import ZongjieError
 from toolkit.report.gate import FinalGate, ledger_gate
-from toolkit.run.execute import RunResult, run_one
+from toolkit.run.execute import run_one
+from toolkit.run.result import RunResult
 from toolkit.run.spec import RunSpec
 
 

@@ -9,11 +9,14 @@ notebooks need while the worker imports papermill for its next task
 
 from __future__ import annotations
 
+import importlib
 import shutil
 from multiprocessing.util import Finalize
 
 from toolkit.run.kernels import IPC_PREFIX, KernelSlot
 from toolkit.run.lifetime import on_terminate, private_folder
+from toolkit.run.result import RunResult
+from toolkit.run.spec import RunSpec
 
 _KERNEL: KernelSlot | None = None
 
@@ -42,3 +45,18 @@ def warm() -> None:
         kernel().launch()
     except Exception:  # said by the first notebook, which tries again
         kernel().discard()
+
+
+# The batch submits these, not :mod:`toolkit.run.worker`'s functions themselves: naming a
+# function in a task imports its module where the task is made, and the batch's main
+# process would import papermill and nbconvert (~0.4 s) only to name them.
+def run_bureau(spec: RunSpec, fingerprint: str) -> RunResult:
+    """One bureau's notebook on this worker's kernel (:func:`toolkit.run.worker.run_bureau`)."""
+    result: RunResult = importlib.import_module("toolkit.run.worker").run_bureau(spec, fingerprint)
+    return result
+
+
+def run_overview(spec: RunSpec) -> RunResult:
+    """The overview notebook on this worker's kernel (:func:`toolkit.run.worker.run_overview`)."""
+    result: RunResult = importlib.import_module("toolkit.run.worker").run_overview(spec)
+    return result

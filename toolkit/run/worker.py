@@ -10,6 +10,7 @@ import resource
 
 from toolkit.run import execute
 from toolkit.run.kernels import peak_kb
+from toolkit.run.result import RunResult
 from toolkit.run.slot import kernel
 from toolkit.run.spec import RunSpec
 
@@ -20,16 +21,16 @@ def _memory() -> dict[str, float]:
     return {"worker": round(own / 1024, 1), "kernel": round(kernel().peak_kb() / 1024, 1)}
 
 
-def run_bureau(spec: RunSpec, fingerprint: str) -> execute.RunResult:
+def run_bureau(spec: RunSpec, fingerprint: str) -> RunResult:
     """One bureau in a worker process; every failure comes back as a value."""
     try:
         return execute.run_one(spec, kernel=kernel(), fingerprint=fingerprint, memory=_memory)
     except Exception as exc:  # isolation: a broken bureau must not stop the others
-        return execute.RunResult(spec.bureau, spec.year, ok=False, error=f"{type(exc).__name__}: {exc}")
+        return RunResult(spec.bureau, spec.year, ok=False, error=f"{type(exc).__name__}: {exc}")
 
 
-def run_overview(spec: RunSpec) -> execute.RunResult:
+def run_overview(spec: RunSpec) -> RunResult:
     try:
         return execute.run_overview(spec, kernel=kernel())
     except Exception as exc:  # the overview must not take the bureaus' results down with it
-        return execute.RunResult("overview", spec.year, ok=False, error=f"{type(exc).__name__}: {exc}")
+        return RunResult("overview", spec.year, ok=False, error=f"{type(exc).__name__}: {exc}")

@@ -9,6 +9,7 @@ import random
 import re
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 import zipfile
 from decimal import Decimal
@@ -360,6 +361,18 @@ def children() -> dict[int, int]:
                 continue
             found[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
     return found
+
+
+def wait_for(condition, seconds: float, what: str = "timed out", step: float = 0.1) -> None:
+    """Poll ``condition`` every ``step`` seconds until it holds; fail naming ``what`` after ``seconds``.
+
+    Tests wait on a condition, never on a fixed sleep, so a loaded machine only makes them slower.
+    """
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not within {seconds:.0f} s")
+        time.sleep(step)
 
 
 def descendants(root: int) -> set[int]:

@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from conftest import descendants
+from conftest import descendants, wait_for
 
 from toolkit.resources import notebook
 from toolkit.ui.apps import Launch, lab_launch, review_launch
@@ -126,14 +126,6 @@ class ReviewApp:
         return len(kernels_below(self.process.pid))
 
 
-def wait_until(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {timeout:.0f} s")
-        time.sleep(0.2)
-
-
 @pytest.fixture
 def review_app(lab_root: Path, tmp_path: Path) -> Iterator[ReviewApp]:
     """``zongjie review`` on a copy of the sample data, its own parameters and output folders, with a token."""
@@ -196,16 +188,16 @@ def time_to_usable(browser, app: ReviewApp, shot: Path) -> float:
 def test_review_app_is_usable_within_three_seconds_once_warm(review_app: ReviewApp, browser, request):
     folder = fresh_artifact_folder(request.node)
     # warm-up: the server's preheated kernel has run the review notebook and waits for a page
-    wait_until(lambda: review_app.waiting_kernels() >= 1, START_TIMEOUT, "no preheated kernel ready")
+    wait_for(lambda: review_app.waiting_kernels() >= 1, START_TIMEOUT, "no preheated kernel ready", step=0.2)
     first = time_to_usable(browser, review_app, folder / "first.png")
     assert "Using pre-heated kernel" in review_app.log.read_text(encoding="utf-8")
     # the pool is filled again behind it, and the next page is as quick
-    wait_until(lambda: review_app.waiting_kernels() >= 2, START_TIMEOUT, "the pool was not filled again")
+    wait_for(lambda: review_app.waiting_kernels() >= 2, START_TIMEOUT, "the pool was not filled again", step=0.2)
     second = time_to_usable(browser, review_app, folder / "second.png")
     (folder / "timing.txt").write_text(f"request to usable panel: {first:.2f} s, then {second:.2f} s\n")
     assert first < READY_WITHIN and second < READY_WITHIN, (first, second)
     # closed pages' kernels are shut down: only the pool's kernel stays alive
-    wait_until(lambda: review_app.kernels() <= review_app.pool, 60, "kernels of closed pages still alive")
+    wait_for(lambda: review_app.kernels() <= review_app.pool, 60, "kernels of closed pages still alive", step=0.2)
 
 
 def test_review_app_without_code(review_app: ReviewApp, browser, request):
@@ -439,7 +431,7 @@ def run_command(args: list[str], cwd: Path, home: Path) -> Command:
         found = re.search(r"在浏览器中打开[^：]*：(http://\S+)", text)
         return found.group(1) if found else ""
 
-    wait_until(printed, START_TIMEOUT, f"zongjie {args[0]} printed no address")
+    wait_for(printed, START_TIMEOUT, f"zongjie {args[0]} printed no address", step=0.2)
     return Command(process, output, printed(), tmp)
 
 
@@ -525,7 +517,7 @@ def review_command(lab_root: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         ["review", "--data", "data/sample", "--params", "parameters", "--out", str(out)], lab_root, home
     )
     try:
-        wait_until(lambda: len(command.kernels()) == 1, START_TIMEOUT, "no preheated kernel")
+        wait_for(lambda: len(command.kernels()) == 1, START_TIMEOUT, "no preheated kernel", step=0.2)
         yield command
     finally:
         end(command)
@@ -576,7 +568,7 @@ def test_review_refuses_a_foreign_host_and_a_cross_origin_websocket(review_comma
     )  # no _xsrf
     assert kernel in app.kernels()  # nothing shut it down
     assert answer(shutdown, method="POST", headers={"Origin": app.base, "Cookie": cookie}, form=form).status == 204
-    wait_until(lambda: kernel not in app.kernels(), 30, "the page's kernel was not shut down")
+    wait_for(lambda: kernel not in app.kernels(), 30, "the page's kernel was not shut down", step=0.2)
     assert "Traceback" not in app.output.read_text(encoding="utf-8")  # each refusal a page, not a crash
 
 
@@ -619,21 +611,21 @@ def test_idle_kernels_without_a_page_are_culled_and_the_pool_kept(lab_root: Path
     process = start(launch, env, f"http://127.0.0.1:{port}/voila/static/voila.js", log)
     context = browser.new_context(locale="zh-CN")
     try:
-        wait_until(lambda: len(kernels_below(process.pid)) == 1, START_TIMEOUT, "no preheated kernel")
+        wait_for(lambda: len(kernels_below(process.pid)) == 1, START_TIMEOUT, "no preheated kernel", step=0.2)
         left = page_kernel(answer(launch.url).body)  # asked for, never connected to
         page = context.new_page()
         page.goto(launch.url)
         page.locator(".zj-panel").wait_for(state="visible", timeout=120 * SECOND)
         kept = page_kernel(page.content())
         assert kept != left
-        wait_until(lambda: left not in kernels_below(process.pid), 60, "the left kernel was not culled")
+        wait_for(lambda: left not in kernels_below(process.pid), 60, "the left kernel was not culled", step=0.2)
         assert "Culling 'idle' kernel" in log.read_text(encoding="utf-8")
 
         def polls() -> int:
             return log.read_text(encoding="utf-8").count("Polling every 1 seconds for kernels idle > 4 seconds")
 
         after = polls()
-        wait_until(lambda: polls() >= after + 6, 60, "the culler stopped")  # > 4 s more: all idle long enough
+        wait_for(lambda: polls() >= after + 6, 60, "the culler stopped", step=0.2)  # > 4 s more: all idle long enough
         alive = kernels_below(process.pid)
         assert kept in alive and len(alive) == 2, alive  # the open page's kernel and one preheated kernel
     finally:
@@ -644,7 +636,7 @@ def test_idle_kernels_without_a_page_are_culled_and_the_pool_kept(lab_root: Path
 def assert_all_gone(command: Command, pids: set[int], asked: float) -> None:
     """Within 10 s of the signal: the command exited, none of its processes runs, its folders are gone."""
     command.process.wait(timeout=10)
-    wait_until(lambda: not any(map(running, pids)), max(0.1, asked + 10 - time.monotonic()), "processes left")
+    wait_for(lambda: not any(map(running, pids)), max(0.1, asked + 10 - time.monotonic()), "processes left", step=0.2)
     took = time.monotonic() - asked
     assert took < 10, took
     left = sorted(p.name for p in command.tmp.iterdir())
@@ -659,11 +651,11 @@ def test_sigterm_to_review_leaves_no_process_and_no_folder(lab_root: Path, tmp_p
         tmp_path,
     )
     try:
-        wait_until(lambda: len(command.kernels()) == 1, START_TIMEOUT, "no preheated kernel")
+        wait_for(lambda: len(command.kernels()) == 1, START_TIMEOUT, "no preheated kernel", step=0.2)
         (folder,) = command.tmp.glob(f"zongjie-review-{command.process.pid}-*")
         assert any(folder.glob("voila_*/kernel-*.json")) and (folder / "config" / "voila.json").is_file()
         assert answer(command.url).status == 200  # a page's kernel, and the pool filled again
-        wait_until(lambda: len(command.kernels()) == 2, START_TIMEOUT, "the pool was not filled again")
+        wait_for(lambda: len(command.kernels()) == 2, START_TIMEOUT, "the pool was not filled again", step=0.2)
         pids = descendants(command.process.pid)
         asked = time.monotonic()
         command.process.send_signal(signal.SIGTERM)
@@ -677,7 +669,7 @@ def test_lab_lets_in_only_its_token_and_ctrl_c_leaves_nothing(lab_root: Path, tm
     command = run_command(["lab", "--data", "data/sample", "--params", "parameters"], lab_root, tmp_path)
     try:
         status = f"{command.base}/api/status"
-        wait_until(lambda: answers(f"{status}?token={command.token}"), START_TIMEOUT, "lab did not answer")
+        wait_for(lambda: answers(f"{status}?token={command.token}"), START_TIMEOUT, "lab did not answer", step=0.2)
         assert answer(status).status == 403 and answer(f"{command.base}/api/kernels", method="POST").status == 403
         assert answer(f"{command.base}/lab").status in (302, 403)
         evil = {"Host": f"evil.example:{command.port}"}
@@ -686,7 +678,7 @@ def test_lab_lets_in_only_its_token_and_ctrl_c_leaves_nothing(lab_root: Path, tm
         created = answer(f"{command.base}/api/kernels", method="POST", headers=authorized)
         assert created.status == 201, created
         kernel = json.loads(created.body)["id"]
-        wait_until(lambda: kernel in command.kernels(), START_TIMEOUT, "the kernel did not start")
+        wait_for(lambda: kernel in command.kernels(), START_TIMEOUT, "the kernel did not start", step=0.2)
         channels = f"ws://127.0.0.1:{command.port}/api/kernels/{kernel}/channels"
         assert websocket_status(channels, command.port, Origin="http://evil.example") == 403
         rebound = f"ws://evil.example:{command.port}/api/kernels/{kernel}/channels?token={command.token}"

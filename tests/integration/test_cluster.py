@@ -10,11 +10,21 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
-from conftest import ACTIVITIES, FINANCE, PARAMS, PROBLEMS, SAMPLE, descendants, own_template, write_csv, zongjie
+from conftest import (
+    ACTIVITIES,
+    FINANCE,
+    PARAMS,
+    PROBLEMS,
+    SAMPLE,
+    descendants,
+    own_template,
+    wait_for,
+    write_csv,
+    zongjie,
+)
 
 from toolkit.run.batch import read_summary
 from toolkit.run.result import complete, recorded
@@ -25,14 +35,6 @@ YEAR = "2021"
 #: Columns of summary.csv that differ between two runs of the same inputs.
 TIMING = {"seconds"}
 DASK = Path(sys.executable).with_name("dask")
-
-
-def wait_for(condition, seconds: float = 600, step: float = 0.1) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(step)
 
 
 @pytest.fixture(scope="module")
@@ -204,7 +206,7 @@ def test_a_worker_killed_mid_run_still_yields_every_report(tmp_path, cluster):
         text=True,
     )
     try:
-        wait_for(lambda: any(out.glob(f"{YEAR}/*/result.json")) or process.poll() is not None)
+        wait_for(lambda: any(out.glob(f"{YEAR}/*/result.json")) or process.poll() is not None, seconds=600)
         assert process.poll() is None, "the batch ended before a worker could be killed"
         busy = [w for w, keys in client.processing().items() if keys]  # a worker in the middle of a notebook
         assert busy, "no worker had work left"
@@ -254,7 +256,7 @@ def test_a_scheduler_that_goes_away_ends_the_batch_with_its_summary(tmp_path):
             text=True,
             env=env,
         )
-        wait_for(lambda: any(out.glob(f"{YEAR}/*/result.json")) or process.poll() is not None)
+        wait_for(lambda: any(out.glob(f"{YEAR}/*/result.json")) or process.poll() is not None, seconds=600)
         assert process.poll() is None, "the batch ended before its scheduler could be stopped"
         scheduler.kill()
         stdout, stderr = process.communicate(timeout=300)

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ACTIVITIES, FINANCE, PARAMS, PROBLEMS, SAMPLE, descendants, write_csv
+from conftest import ACTIVITIES, FINANCE, PARAMS, PROBLEMS, SAMPLE, descendants, wait_for, write_csv
 
 from toolkit.run.batch import read_summary
 from toolkit.run.result import complete, recorded
@@ -73,14 +73,6 @@ def is_kernel(pid: int) -> bool:
         return False
 
 
-def wait_for(condition, seconds: float = 300, step: float = 0.2) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(step)
-
-
 def start(world, *extra: str) -> tuple[subprocess.Popen, set[int]]:
     """A batch with one worker, watched until one bureau has finished and the next kernel runs.
 
@@ -102,7 +94,7 @@ def start(world, *extra: str) -> tuple[subprocess.Popen, set[int]]:
         done = any(recorded(year / code) for code in world["codes"]) if year.is_dir() else False
         return done and any(is_kernel(pid) for pid in seen if alive(pid))
 
-    wait_for(running)
+    wait_for(running, seconds=300, step=0.2)
     return process, seen
 
 
@@ -141,7 +133,7 @@ def test_kill_9_leaves_no_process_and_the_next_batch_completes(world):
     def gone() -> bool:
         return not [pid for pid in seen | descendants(process.pid) if alive(pid)]
 
-    wait_for(gone, seconds=10)
+    wait_for(gone, seconds=10, step=0.2)
     year = world["out"] / "2021"
     for notebook in year.glob("*/report.ipynb"):  # written whole or not at all
         json.loads(notebook.read_text(encoding="utf-8"))
@@ -199,7 +191,7 @@ def test_ctrl_c_while_the_workers_start_shows_no_traceback(world):
         assert process.poll() is None, process.communicate()
         return any(b"multiprocessing" in _cmdline(pid) for pid in descendants(process.pid))
 
-    wait_for(starting, step=0.005)
+    wait_for(starting, seconds=300, step=0.005)
     time.sleep(0.05)  # the new worker is importing, long before it can ignore Ctrl-C itself
     os.killpg(process.pid, signal.SIGINT)
     out, err = process.communicate(timeout=60)

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, wait_for
 
 from toolkit.ui import server
 
@@ -59,14 +59,6 @@ def running(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def wait_for(condition, what: str, timeout: float = DEADLINE) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {timeout:.0f} s")
-        time.sleep(0.05)
-
-
 def start(tmp_path: Path, behaviour: str, grace: float = server.GRACE) -> tuple[subprocess.Popen, Path, Path]:
     fake = tmp_path / "fake_server.py"
     fake.write_text(textwrap.dedent(FAKE_SERVER), encoding="utf-8")
@@ -88,7 +80,7 @@ pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="re
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_a_stopped_command_leaves_no_server_no_kernel_and_no_folder(tmp_path, stop):
     command, ready, folder = start(tmp_path, "polite")
-    wait_for(ready.exists, "the server did not start")
+    wait_for(ready.exists, DEADLINE, "the server did not start", step=0.05)
     pids = [int(pid) for pid in ready.read_text().split()]
     assert all(map(running, pids))
 
@@ -102,7 +94,7 @@ def test_a_stopped_command_leaves_no_server_no_kernel_and_no_folder(tmp_path, st
 
 def test_a_server_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_path):
     command, ready, folder = start(tmp_path, "stubborn", grace=1.0)
-    wait_for(ready.exists, "the server did not start")
+    wait_for(ready.exists, DEADLINE, "the server did not start", step=0.05)
     pids = [int(pid) for pid in ready.read_text().split()]
     asked = time.monotonic()
     command.send_signal(signal.SIGTERM)
@@ -145,7 +137,7 @@ def test_the_browser_is_opened_on_the_address_once_the_server_answers(tmp_path, 
     )
     served = server.serve([sys.executable, "-c", listen], cwd=tmp_path, env=None, url=url, open_browser=True)
     assert served.status == 0
-    wait_for(lambda: opened, "the browser was not opened")
+    wait_for(lambda: opened, DEADLINE, "the browser was not opened", step=0.05)
     assert opened == [(url, True)]  # once, when the server answered
 
 

@@ -298,15 +298,13 @@ def cmd_lab(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from toolkit.data.validate import read_ledgers
     from toolkit.record import describe
     from toolkit.report import prepare as report
 
     spec = RunSpec.from_options(args)
     _check_out(spec.out_dir)
     _require_pdf(spec)
-    ledgers = read_ledgers(spec.data_dir, spec.params_dir)
-    rep = report.prepare(ledgers, spec.params_dir, spec.bureau, spec.year, spec.signed_on, report=spec.report)
+    rep = _prepared(spec)
     gate = rep.gate()  # what render, run and batch refuse a final report for
     if spec.final:
         gate.refuse()  # before anything is written
@@ -319,7 +317,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     found = rep.record()
     for line in describe(found.missing, found.warnings, [[head, *items] for head, items in gate.ledger_sections()]):
         print(line)
-    _notices_hint(ledgers.notices, unread_listed=True)
+    _notices_hint(rep.scope.ledgers.notices, unread_listed=True)  # the ledgers the report was computed from
     return _write_pdf(folder / files.docx) if spec.pdf else 0
 
 
@@ -559,7 +557,7 @@ def cmd_signoff(args: argparse.Namespace) -> int:
 
     spec = RunSpec.from_options(args)
     rep = _prepared(spec)
-    now = signoff.sign(spec.params_dir, rep.figures, args.by, final=spec.final)
+    now = signoff.sign(spec.params_dir, rep.figures, args.by, final=spec.final, gate=rep.gate())
     print(f"{rep.params.name}（{rep.bureau}）{rep.year}年：{now}")
     written = spec.folder / report_files(rep.name).figures
     if not written.is_file():
@@ -662,7 +660,7 @@ def cmd_reports(args: argparse.Namespace) -> int:
     from toolkit.data.contract_file import load_contract
     from toolkit.report.definitions import DefinitionError, describe, list_reports, load_definition
 
-    contract = load_contract(args.params_dir if args.params_dir.is_dir() else None)
+    contract = load_contract(args.params_dir)  # the base contract where the folder holds none
     status = 0
     for name in list_reports():
         try:

@@ -43,3 +43,14 @@ def test_signoff_of_a_rendered_report_says_nothing_more(minimal, tmp_path, capsy
     capsys.readouterr()
     assert main(["signoff", *_args(minimal, tmp_path, "--bureau", "demo", "--by", "王审核")]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_final_is_refused_while_the_ledgers_hold_unread_data(minimal, tmp_path, capsys):
+    data, _ = minimal
+    assert main(["signoff", *_args(minimal, tmp_path, "--bureau", "demo", "--by", "王审核")]) == 0
+    (data / "旧台账.et").write_bytes(b"\xd0\xcf\x11\xe0")  # a WPS workbook the loader cannot read
+    assert main(["signoff", *_args(minimal, tmp_path, "--bureau", "demo", "--by", "市局", "--final")]) == 1
+    err = capsys.readouterr().err
+    assert "不能定稿" in err and "旧台账.et" in err
+    assert main(["status", *_args(minimal, tmp_path)]) == 0
+    assert "已定稿" not in capsys.readouterr().out  # still 已核对

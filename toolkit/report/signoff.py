@@ -55,6 +55,7 @@ from toolkit.outputs import update_locked
 from toolkit.report.definitions import load_definition
 from toolkit.report.figures import Figure, Figures
 from toolkit.report.formatting import Form
+from toolkit.report.gate import FinalGate
 from toolkit.report.overrides import shown_at as shown_at  # where readers of sign-offs find it
 from toolkit.report.overrides import shown_path
 from toolkit.report.prepare import DEFAULT_DATE_NOTE
@@ -365,10 +366,13 @@ def sign(
     final: bool = False,
     report: str | None = None,
     now: datetime | None = None,
+    gate: FinalGate | None = None,
 ) -> SignOff:
     """Mark the report of these figures 已核对 (``final=False``) or 已定稿 by ``by``; return its new state.
 
-    已定稿 needs the current figures marked 已核对 and none missing. A new 已核对 after the
+    已定稿 needs the current figures marked 已核对 and none missing, and nothing in the ledgers
+    ``gate`` was made from that refuses a final report (data left unread, rows under a code
+    without a parameter file). A new 已核对 after the
     figures changed replaces the old marks (a 已定稿 of other figures no longer holds).
     Raise ParameterError (in Chinese, naming the file) when refused.
     """
@@ -381,6 +385,11 @@ def sign(
         raise ParameterError([Problem(shown, "请填写定稿人" if final else "请填写核对人")])
     if too_long := long_text(shown, "by", who, NAME_LIMIT):
         raise ParameterError([too_long])
+    if final and gate is not None and (sections := gate.ledger_sections()):
+        shown_items = "；".join(
+            f"{head}{items[0]}" + (f"等{len(items)}处" if len(items) > 1 else "") for head, items in sections
+        )
+        raise ParameterError([Problem(shown, f"不能定稿：{shown_items}")])
     mark = {"by": who, "at": (now or datetime.now()).isoformat(timespec="seconds")}
     updated: dict[str, Any] = {}
 

@@ -232,8 +232,13 @@ class Contract:
     @property
     def units(self) -> tuple[str, ...]:
         """Every unit the finance table's 计量单位 may hold under this contract."""
-        counted = sorted({k for _, k in self.indicators if k != AMOUNT}, key=INDICATOR_COUNT_UNITS.index)
-        return (*MONEY_UNITS, *counted)
+        return finance_units(self.indicators)
+
+
+def finance_units(indicators: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    """The units of money, then those the indicators are counted in (人, 个…), in a fixed order."""
+    counted = sorted({k for _, k in indicators if k != AMOUNT}, key=INDICATOR_COUNT_UNITS.index)
+    return (*MONEY_UNITS, *counted)
 
 
 #: The contract every office starts from (``docs/data-contract.md``).

@@ -40,6 +40,7 @@ from toolkit.data.contract import (
     ColumnType,
     Contract,
     Table,
+    finance_units,
     normalise_header,
 )
 from toolkit.data.problems import DataError, Problem
@@ -352,8 +353,7 @@ def _with_choices(table: Table, column: str, added: tuple[str, ...]) -> Table:
 def _finance_table(indicators: tuple[tuple[str, str], ...]) -> Table:
     """The finance table whose indicators and units follow the contract's indicators."""
     names = tuple(name for name, _ in indicators)
-    counted = sorted({k for _, k in indicators if k != AMOUNT}, key=INDICATOR_COUNT_UNITS.index)
-    units = (*MONEY_UNITS, *counted)
+    units = finance_units(indicators)
     columns = tuple(
         replace(c, choices=names) if c.name == "indicator" else replace(c, choices=units) if c.name == "unit" else c
         for c in FINANCE.columns

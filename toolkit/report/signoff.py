@@ -62,8 +62,6 @@ from toolkit.report.prepare import DEFAULT_DATE_NOTE
 from toolkit.resources import DEFAULT_REPORT
 
 PENDING, REVIEWED, FINAL = "待核对", "已核对", "已定稿"
-#: Every status a report can be in, in the order it passes through them.
-STATUSES = (PENDING, REVIEWED, FINAL)
 FOLDER = "signoffs"
 HEADER = "# 核对与定稿记录：由审核面板写入。删除本文件即撤销本单位本年度报告的核对和定稿。\n"
 #: A parsed ``figures.json`` (``bureau``, ``year``, ``figures``: each figure's ``to_dict()``).

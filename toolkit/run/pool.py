@@ -11,7 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 
 from toolkit.data.params import list_bureaus
 from toolkit.errors import ZongjieError
@@ -29,11 +29,10 @@ class Workers:
 
     def __init__(self, size: int, warm: int = 0) -> None:
         context = multiprocessing.get_context("spawn")  # no forked ZMQ or thread state in workers
-        self.size = size
         self.executor = ProcessPoolExecutor(size, mp_context=context, initializer=init_worker, initargs=(os.getpid(),))
-        self.warming: list[Future[None]] = []
         with born_deaf_to_ctrl_c():  # each submission starts a worker while none is idle
-            self.warming = [self.executor.submit(slot.warm) for _ in range(min(warm, size))]
+            for _ in range(min(warm, size)):
+                self.executor.submit(slot.warm)
 
     def close(self, *, stop: bool = False) -> None:
         """Let the workers leave (their kernels with them); ``stop`` ends them now.

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from datetime import datetime
 
 import pytest
 import yaml
-from conftest import PARAMS, expected_texts
+from conftest import PARAMS, SAMPLE, expected_texts
 
 from toolkit.data.problems import ParameterError
 from toolkit.data.validate import read_ledgers
@@ -364,6 +365,18 @@ def test_a_page_opened_later_reads_what_changed_meanwhile(sample_ledgers, params
     save_override(params, other.figures, "tax_revenue", "13", "以决算数为准", "李审核")
     assert waiting.refresh_if_stale()
     assert waiting.current.figures["tax_revenue"].text == "13"
+
+
+def test_a_ledger_open_in_excel_is_no_change_but_a_saved_one_is(sample_ledgers, params, tmp_path, config_home):
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    waiting = ReviewPanel(sample_ledgers, params, tmp_path / "out", bureau="qingshan", year=2021, data=data)
+    (data / "~$县级财政局台账.xlsx").write_bytes(b"\x00" * 165)  # Excel's lock file while a clerk has it open
+    assert not waiting.refresh_if_stale()
+    book = data / "县级财政局台账.xlsx"
+    book.write_bytes(book.read_bytes())  # saved again
+    os.utime(book, ns=(book.stat().st_atime_ns, book.stat().st_mtime_ns + 1_000_000_000))
+    assert waiting.refresh_if_stale()
 
 
 def test_reviewer_comes_from_the_setting_never_the_login(sample_ledgers, params, tmp_path, config_home, monkeypatch):

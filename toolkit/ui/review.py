@@ -30,6 +30,7 @@ import pandas as pd
 from docx import Document
 
 from toolkit.data.ledgers import Ledgers
+from toolkit.data.load import find_sources
 from toolkit.data.params import NARRATIVE_KEYS, list_bureaus, load_bureau, save_narrative
 from toolkit.data.problems import DataError, ParameterError, Problem
 from toolkit.data.validate import read_ledgers
@@ -257,15 +258,13 @@ def remember_reviewer(name: str) -> None:
 
 
 def _stamp(folder: Path | None) -> tuple[tuple[str, int, int], ...]:
-    """Every visible file under ``folder`` with its modification time and size (() for none)."""
+    """Every file the loader would look at under ``folder`` (:func:`~toolkit.data.load.find_sources`:
+    not hidden ones, not Office's ``~$`` lock files, so opening a ledger in Excel changes nothing
+    here), with its modification time and size; () for none."""
     if folder is None or not Path(folder).is_dir():
         return ()
-    found = []
-    for path in Path(folder).rglob("*"):
-        if not any(part.startswith(".") for part in path.relative_to(folder).parts) and path.is_file():
-            stat = path.stat()
-            found.append((path.as_posix(), stat.st_mtime_ns, stat.st_size))
-    return tuple(sorted(found))
+    stamps = ((path, path.stat()) for path in find_sources(Path(folder)))
+    return tuple((path.as_posix(), stat.st_mtime_ns, stat.st_size) for path, stat in stamps)
 
 
 class ReviewPanel:

@@ -9,7 +9,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import free_port
 
 try:
     from playwright.sync_api import expect
@@ -99,12 +99,6 @@ class LabServer:
                 self.api("DELETE", f"/api/kernels/{kernel['id']}", timeout=30)
         except (urllib.error.URLError, OSError):
             pass
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def copy_project(target: Path) -> Path:

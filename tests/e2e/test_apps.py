@@ -24,12 +24,12 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from conftest import descendants, wait_for
+from conftest import cmdline, descendants, free_port, running, wait_for
 
 from toolkit.resources import notebook
 from toolkit.ui.apps import Launch, lab_launch, review_launch
 
-from .conftest import ARTIFACTS, ROOT, free_port, fresh_artifact_folder
+from .conftest import ARTIFACTS, ROOT, fresh_artifact_folder
 
 SECOND = 1000
 START_TIMEOUT = 90.0
@@ -391,21 +391,6 @@ def kernels_below(root: int) -> dict[str, int]:
         if match and b"ipykernel" in cmdline(pid) and running(pid):
             found[match.group(1).decode()] = pid
     return found
-
-
-def cmdline(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return b""
-
-
-def running(pid: int) -> bool:
-    """Whether ``pid`` still runs (a zombie has ended; only its parent has not collected it)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except OSError:
-        return False
 
 
 def run_command(args: list[str], cwd: Path, home: Path) -> Command:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,7 +18,9 @@ from conftest import (
     PARAMS,
     PROBLEMS,
     SAMPLE,
+    cmdline,
     descendants,
+    free_port,
     own_template,
     wait_for,
     write_csv,
@@ -186,11 +187,8 @@ def kernels_under(pids: list[int]) -> set[int]:
     found = set()
     for pid in pids:
         for child in descendants(pid):
-            try:
-                if b"ipykernel" in Path(f"/proc/{child}/cmdline").read_bytes():
-                    found.add(child)
-            except OSError:
-                continue
+            if b"ipykernel" in cmdline(child):
+                found.add(child)
     return found
 
 
@@ -224,12 +222,6 @@ def test_a_worker_killed_mid_run_still_yields_every_report(tmp_path, cluster):
     client.wait_for_workers(2, timeout=120)
     workers = list(client.run(os.getpid).values())
     wait_for(lambda: not kernels_under(workers), seconds=60)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_a_scheduler_that_goes_away_ends_the_batch_with_its_summary(tmp_path):

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ACTIVITIES, FINANCE, PARAMS, PROBLEMS, SAMPLE, descendants, wait_for, write_csv
+from conftest import ACTIVITIES, FINANCE, PARAMS, PROBLEMS, SAMPLE, cmdline, descendants, running, wait_for, write_csv
 
 from toolkit.run.batch import read_summary
 from toolkit.run.result import complete, recorded
@@ -58,19 +58,8 @@ def batch_args(world, *extra: str) -> list[str]:
     ]
 
 
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 def is_kernel(pid: int) -> bool:
-    try:
-        return b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
+    return b"ipykernel" in cmdline(pid)
 
 
 def start(world, *extra: str) -> tuple[subprocess.Popen, set[int]]:
@@ -88,13 +77,13 @@ def start(world, *extra: str) -> tuple[subprocess.Popen, set[int]]:
     seen: set[int] = set()
     year = world["out"] / "2021"
 
-    def running() -> bool:
+    def under_way() -> bool:
         assert process.poll() is None, process.communicate()
         seen.update(descendants(process.pid))
         done = any(recorded(year / code) for code in world["codes"]) if year.is_dir() else False
-        return done and any(is_kernel(pid) for pid in seen if alive(pid))
+        return done and any(is_kernel(pid) for pid in seen if running(pid))
 
-    wait_for(running, seconds=300, step=0.2)
+    wait_for(under_way, seconds=300, step=0.2)
     return process, seen
 
 
@@ -112,7 +101,7 @@ def test_ctrl_c_stops_quickly_ends_kernels_and_summarises(world):
     assert took < 10, took
     assert "Traceback" not in out + err and "已中断" in err
     time.sleep(1)
-    assert [pid for pid in seen if alive(pid)] == []  # workers, kernels, resource tracker
+    assert [pid for pid in seen if running(pid)] == []  # workers, kernels, resource tracker
     assert not list(world["tmp"].iterdir())  # kernels' sockets and connection files
     rows = summary(world)
     assert sorted(rows) == world["codes"]
@@ -131,7 +120,7 @@ def test_kill_9_leaves_no_process_and_the_next_batch_completes(world):
     process.communicate(timeout=30)
 
     def gone() -> bool:
-        return not [pid for pid in seen | descendants(process.pid) if alive(pid)]
+        return not [pid for pid in seen | descendants(process.pid) if running(pid)]
 
     wait_for(gone, seconds=10, step=0.2)
     year = world["out"] / "2021"
@@ -166,7 +155,7 @@ def test_sigterm_stops_as_ctrl_c_does_even_with_ctrl_c_pressed_meanwhile(world):
     assert time.monotonic() - stopped < 10
     assert "Traceback" not in out + err and "已中断" in err
     time.sleep(1)
-    assert [pid for pid in seen if alive(pid)] == []
+    assert [pid for pid in seen if running(pid)] == []
     assert not list(world["tmp"].iterdir())
     rows = summary(world)
     assert sorted(rows) == world["codes"]
@@ -189,7 +178,7 @@ def test_ctrl_c_while_the_workers_start_shows_no_traceback(world):
 
     def starting() -> bool:
         assert process.poll() is None, process.communicate()
-        return any(b"multiprocessing" in _cmdline(pid) for pid in descendants(process.pid))
+        return any(b"multiprocessing" in cmdline(pid) for pid in descendants(process.pid))
 
     wait_for(starting, seconds=300, step=0.005)
     time.sleep(0.05)  # the new worker is importing, long before it can ignore Ctrl-C itself
@@ -197,13 +186,6 @@ def test_ctrl_c_while_the_workers_start_shows_no_traceback(world):
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     assert "Traceback" not in out + err and "Fatal Python error" not in err and "已中断" in err
-
-
-def _cmdline(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return b""
 
 
 def _mount_tmpfs(folder: Path, size: str) -> bool:

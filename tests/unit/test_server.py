@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, wait_for
+from conftest import ROOT, running, wait_for
 
 from toolkit.ui import server
 
@@ -48,15 +48,6 @@ print(served.status, served.stopped_by, flush=True)
 """
 
 DEADLINE = 60.0
-
-
-def running(pid: int) -> bool:
-    """Whether ``pid`` is a process that still runs (a zombie has ended)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state not in ("Z", "X")
 
 
 def start(tmp_path: Path, behaviour: str, grace: float = server.GRACE) -> tuple[subprocess.Popen, Path, Path]:

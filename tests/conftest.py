@@ -376,6 +376,17 @@ def wait_for(condition, seconds: float, what: str = "timed out", step: float = 0
         time.sleep(step)
 
 
+def add_bureaus(data: Path, params: Path, codes: list[str]) -> None:
+    """Invented bureaus ``codes``, each with the minimal ledger rows (under ``data/extra``) and a parameter file."""
+    for code in codes:
+        write_csv(data / "extra" / f"activities-{code}.csv", [dict(r, 单位代码=code) for r in ACTIVITIES])
+        write_csv(data / "extra" / f"problems-{code}.csv", [dict(r, 单位代码=code) for r in PROBLEMS])
+        write_csv(data / "extra" / f"finance-{code}.csv", [dict(r, 单位代码=code) for r in FINANCE])
+        (params / "bureaus" / f"{code}.yaml").write_text(
+            f"name: {code}财政局\noffice_director: 甲\nliaison: 乙\n", encoding="utf-8"
+        )
+
+
 def cmdline(pid: int) -> bytes:
     """The process's command line as /proc holds it (NUL-separated); b"" once it is gone."""
     try:

@@ -13,17 +13,14 @@ from pathlib import Path
 
 import pytest
 from conftest import (
-    ACTIVITIES,
-    FINANCE,
     PARAMS,
-    PROBLEMS,
     SAMPLE,
+    add_bureaus,
     cmdline,
     descendants,
     free_port,
     own_template,
     wait_for,
-    write_csv,
     zongjie,
 )
 
@@ -57,13 +54,7 @@ def world(root: Path, extra: int = 0) -> tuple[Path, Path, list[str]]:
     shutil.copytree(PARAMS, params)
     correct(params, "王五")
     codes = [f"extra-{n}" for n in range(extra)]
-    for code in codes:
-        write_csv(data / "extra" / f"activities-{code}.csv", [dict(r, 单位代码=code) for r in ACTIVITIES])
-        write_csv(data / "extra" / f"problems-{code}.csv", [dict(r, 单位代码=code) for r in PROBLEMS])
-        write_csv(data / "extra" / f"finance-{code}.csv", [dict(r, 单位代码=code) for r in FINANCE])
-        (params / "bureaus" / f"{code}.yaml").write_text(
-            f"name: {code}财政局\noffice_director: 甲\nliaison: 乙\n", encoding="utf-8"
-        )
+    add_bureaus(data, params, codes)
     return data, params, sorted([p.stem for p in (PARAMS / "bureaus").glob("*.yaml")] + codes)
 
 

@@ -12,7 +12,15 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ACTIVITIES, FINANCE, PARAMS, PROBLEMS, SAMPLE, cmdline, descendants, running, wait_for, write_csv
+from conftest import (
+    PARAMS,
+    SAMPLE,
+    add_bureaus,
+    cmdline,
+    descendants,
+    running,
+    wait_for,
+)
 
 from toolkit.run.batch import read_summary
 from toolkit.run.result import complete, recorded
@@ -28,13 +36,7 @@ def world(tmp_path):
     data, params = tmp_path / "data", tmp_path / "params"
     shutil.copytree(SAMPLE, data)
     shutil.copytree(PARAMS, params)
-    for code in EXTRA:
-        write_csv(data / "extra" / f"activities-{code}.csv", [dict(r, 单位代码=code) for r in ACTIVITIES])
-        write_csv(data / "extra" / f"problems-{code}.csv", [dict(r, 单位代码=code) for r in PROBLEMS])
-        write_csv(data / "extra" / f"finance-{code}.csv", [dict(r, 单位代码=code) for r in FINANCE])
-        (params / "bureaus" / f"{code}.yaml").write_text(
-            f"name: {code}财政局\noffice_director: 甲\nliaison: 乙\n", encoding="utf-8"
-        )
+    add_bureaus(data, params, EXTRA)
     codes = sorted([p.stem for p in (PARAMS / "bureaus").glob("*.yaml")] + EXTRA)
     (tmp_path / "tmp").mkdir()
     return {"data": data, "params": params, "out": tmp_path / "out", "codes": codes, "tmp": tmp_path / "tmp"}

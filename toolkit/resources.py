@@ -44,12 +44,30 @@ def report_roots() -> list[Path]:
     return roots or [templates_dir()]
 
 
+#: The files of a report's definition folder: its figures and its Word template.
+FIGURES_FILE = "figures.yaml"
+TEMPLATE_FILE = "template.docx"
+
+
 def report_root(name: str) -> Path:
     """The folder holding the definition ``name`` (the first of :func:`report_roots` that has it)."""
     for root in report_roots():
-        if (root / name / "figures.yaml").is_file():
+        if (root / name / FIGURES_FILE).is_file():
             return root
     return templates_dir()
+
+
+def definition_folder(name: str | Path = DEFAULT_REPORT) -> Path:
+    """Where a report's definition lives (not loaded: for listing its files as inputs)."""
+    if len(Path(name).parts) > 1 or Path(name).is_absolute():
+        return Path(name)
+    return report_root(str(name)) / str(name)
+
+
+def definition_files(name: str | Path = DEFAULT_REPORT) -> list[Path]:
+    """The files a report's definition consists of: figures.yaml and the Word template."""
+    folder = definition_folder(name)
+    return [folder / FIGURES_FILE, folder / TEMPLATE_FILE]
 
 
 def default_template() -> Path:

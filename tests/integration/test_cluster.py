@@ -134,7 +134,8 @@ def test_a_report_definition_and_a_bureaus_own_template_travel_with_the_task(tmp
 
 def test_a_task_carries_every_file_its_notebook_reads(tmp_path):
     """What a task packs here is laid out on a worker with the batch's own relative layout."""
-    from toolkit.run.cluster import pack, unpack
+    from toolkit.run.cluster import pack
+    from toolkit.run.remote import unpack
     from toolkit.run.spec import RunSpec
 
     data, params, _ = world(tmp_path)

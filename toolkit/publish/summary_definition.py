@@ -25,16 +25,9 @@ from toolkit.data.problems import Problem
 from toolkit.data.yamlfile import Mapping, read_yaml
 from toolkit.errors import NotFoundError
 from toolkit.report import formatting as fmt
-from toolkit.report.definitions import (
-    FIGURES_FILE,
-    DefinitionError,
-    ReportDefinition,
-    definition_folder,
-    load_definition,
-    parse_figures,
-)
+from toolkit.report.definitions import DefinitionError, ReportDefinition, load_definition, parse_figures
 from toolkit.report.figures import Result, Scope, Spec, sources_of
-from toolkit.resources import DEFAULT_REPORT
+from toolkit.resources import DEFAULT_REPORT, FIGURES_FILE, definition_folder
 
 SUMMARY_FILE = "summary.yaml"
 #: The rule of a column counting every activity no other activity column of the table counts.

@@ -27,10 +27,15 @@ from toolkit.report.builder import build_text
 from toolkit.report.figures import Spec
 from toolkit.report.rules import CHANGEABLE, MONEY_WRITTEN, RULES, Argument, Rule
 from toolkit.report.template import template_names
-from toolkit.resources import DEFAULT_REPORT, report_root, report_roots
+from toolkit.resources import (
+    DEFAULT_REPORT,
+    FIGURES_FILE,
+    TEMPLATE_FILE,
+    definition_folder,
+    report_root,
+    report_roots,
+)
 
-FIGURES_FILE = "figures.yaml"
-TEMPLATE_FILE = "template.docx"
 #: Names a template may use besides the figures: the bureau's own paragraphs.
 EXTRA_NAMES = frozenset({"narrative"})
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -449,19 +454,6 @@ def describe(definition: ReportDefinition) -> str:
     lines = [f"{definition.name}（{definition.title}）：{len(definition.specs)}个数据项"]
     lines += [f"  {spec.key}：{spec.label}——{spec.rule}" for spec in definition.specs]
     return "\n".join(lines)
-
-
-def definition_folder(name: str | Path = DEFAULT_REPORT) -> Path:
-    """Where a report's definition lives (not loaded: for listing its files as inputs)."""
-    if len(Path(name).parts) > 1 or Path(name).is_absolute():
-        return Path(name)
-    return report_root(str(name)) / str(name)
-
-
-def definition_files(name: str | Path = DEFAULT_REPORT) -> list[Path]:
-    """The files a report's definition consists of: figures.yaml and the Word template."""
-    folder = definition_folder(name)
-    return [folder / FIGURES_FILE, folder / TEMPLATE_FILE]
 
 
 def bureau_template_file(params_dir: Path, bureau: str, report: str | Path = DEFAULT_REPORT) -> list[Path]:

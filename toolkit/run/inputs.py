@@ -23,9 +23,9 @@ from typing import Any
 from toolkit.data.contract_file import contract_path
 from toolkit.data.ledgers import Ledgers
 from toolkit.data.params import bureau_file
-from toolkit.report.definitions import bureau_template_file, definition_files, definition_folder
+from toolkit.report.definitions import bureau_template_file
 from toolkit.report.overrides import overrides_path
-from toolkit.resources import PACKAGE, notebook
+from toolkit.resources import PACKAGE, definition_files, definition_folder, notebook
 from toolkit.run.spec import RunSpec
 
 Inputs = Callable[[RunSpec], list[Path]]

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import base64
 import html
+import importlib
 import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import IPython.display
 from IPython import get_ipython
@@ -22,7 +24,6 @@ from toolkit.data.dates import DATE_FORMS, UnreadableDate, read_date
 from toolkit.data.ledgers import Ledgers, Shelf, read_cached
 from toolkit.data.params import list_bureaus
 from toolkit.data.problems import DataError, Notice
-from toolkit.data.validate import read_ledgers
 from toolkit.errors import PdfError, ZongjieError
 from toolkit.outputs import HEADLESS, report_dir, report_files
 from toolkit.publish import pdf
@@ -33,7 +34,9 @@ from toolkit.report.prepare import Report, prepare, prepare_all, template_for
 from toolkit.resources import DEFAULT_REPORT
 from toolkit.ui import charts, present
 from toolkit.ui import overview as ov
-from toolkit.ui.review import ReviewPanel
+
+if TYPE_CHECKING:
+    from toolkit.ui.review import ReviewPanel
 
 #: IPython's display and its HTML and Markdown outputs, which IPython leaves unannotated,
 #: as this module calls them (a test replaces ``display`` to see what a step shows).
@@ -60,8 +63,11 @@ def load(data: str, ledger_cache: str = "", params: str = "") -> Ledgers | Shelf
         ledgers = _batch_ledgers(Path(ledger_cache))
         display(Markdown("台账已在批量运行开始时统一读取并校验，**未发现问题**。"))
     else:
+        # imported here: a batch's kernel reads the validated copy and never needs the
+        # readers and checks (pandera among them, a tenth of a second of its start)
+        validate = importlib.import_module("toolkit.data.validate")
         try:
-            ledgers = read_ledgers(Path(data), params or None)
+            ledgers = validate.read_ledgers(Path(data), params or None)
         except DataError as err:
             display(Markdown(f"**台账有{len(err.problems)}处问题，未生成报告。** 请按下表逐一修正："))
             display(HTML(present.problems_table(err.problems)))
@@ -242,7 +248,12 @@ def review(
         display({"text/plain": text, "text/html": page}, raw=True)
         return None
 
-    panel = ReviewPanel(ledgers, params, out, bureau=bureau, year=int(year), template=template or None, report=name)
+    # imported here: a headless kernel (every batch and run) never builds the panel, and
+    # ipywidgets is a tenth of a second of its start
+    review = importlib.import_module("toolkit.ui.review")
+    panel: ReviewPanel = review.ReviewPanel(
+        ledgers, params, out, bureau=bureau, year=int(year), template=template or None, report=name
+    )
     bundle = panel.widget._repr_mimebundle_()
     text, page = present.review_summary(panel.current)
     bundle.update({"text/plain": text, "text/html": page})

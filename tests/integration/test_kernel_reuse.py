@@ -47,3 +47,29 @@ def test_namespace_and_folder_are_reset_between_notebooks(tmp_path):
         assert (tmp_path / "a" / "out3.html").is_file()
     finally:
         slot.discard()
+
+
+def test_printed_output_keeps_its_place_among_displays(tmp_path):
+    """A batch kernel skips flushes with nothing written (toolkit.run.streams); what is written
+    still arrives whole and in order with the displays around it, from the main thread and others."""
+    cell = (
+        "import sys, threading, ipykernel.iostream as io\n"
+        "from IPython.display import display\n"
+        "print('一', getattr(io.OutStream.flush, 'zongjie', False))\n"
+        "display({'text/plain': '二'}, raw=True)\n"
+        "print('三', end='')\n"
+        "sys.stderr.write('四\\n')\n"
+        "display({'text/plain': '五'}, raw=True)\n"
+        "t = threading.Thread(target=print, args=('六',)); t.start(); t.join()\n"
+        "sys.stdout.flush()\n"
+        "display({'text/plain': '七'}, raw=True)"
+    )
+    source = _notebook(tmp_path / "streams.ipynb", cell)
+    slot = KernelSlot(tmp_path / "ipc")
+    (tmp_path / "ipc").mkdir()
+    try:
+        nb = execute(source, {}, tmp_path / "out.ipynb", kernel=slot)
+    finally:
+        slot.discard()
+    shown = [out.get("text") or out["data"]["text/plain"] for out in nb.cells[-1].outputs]
+    assert shown == ["一 True\n", "二", "三", "四\n", "五", "六\n", "七"]

@@ -454,7 +454,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     _check_out(spec.out_dir)
     _require_pdf(spec)
     # the workers start their kernels first, while this process imports the batch (~1 s)
-    early = None if args.cluster else pool.early_pool(spec, args.bureaus, args.jobs, args.force)
+    early = None if args.cluster else pool.early_pool(spec, args.bureaus, args.jobs, args.force, fork=True)
     try:
         from tqdm import tqdm
 

@@ -178,12 +178,13 @@ def test_ctrl_c_while_the_workers_start_shows_no_traceback(world):
         start_new_session=True,  # its own group, as a terminal's foreground job
     )
 
-    def starting() -> bool:
+    def starting() -> bool:  # a worker (forked by the command line, or spawned) and no kernel yet
         assert process.poll() is None, process.communicate()
-        return any(b"multiprocessing" in cmdline(pid) for pid in descendants(process.pid))
+        below = [cmdline(pid) for pid in descendants(process.pid)]
+        return bool(below) and not any(b"ipykernel" in line for line in below)
 
     wait_for(starting, seconds=300, step=0.005)
-    time.sleep(0.05)  # the new worker is importing, long before it can ignore Ctrl-C itself
+    time.sleep(0.05)  # the new worker is starting, before it can ignore Ctrl-C itself
     os.killpg(process.pid, signal.SIGINT)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err

@@ -217,3 +217,21 @@ def test_a_pdf_cut_short_is_a_temporary_file_the_bureaus_next_run_removes(tmp_pa
     written.write_bytes(b"%PDF half")
     clear(folder)
     assert not written.exists()
+
+
+def test_workers_are_forked_only_by_a_single_threaded_caller_that_may():
+    """The command line forks its early workers (they start sooner); anything later, or any
+    process with another thread, spawns them (a fork could copy a lock that thread holds)."""
+    import threading
+
+    alone = threading.active_count() == 1
+    assert pool.start_method(False) == "spawn"
+    assert pool.start_method(True) == ("fork" if alone else "spawn")
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert pool.start_method(True) == "spawn"
+    finally:
+        stop.set()
+        other.join()

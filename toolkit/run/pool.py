@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 
@@ -24,11 +25,25 @@ from toolkit.run.spec import RunSpec
 STOP_GRACE = 2.0
 
 
-class Workers:
-    """A spawn-context process pool whose first ``warm`` workers start their kernels at once."""
+def start_method(fork: bool) -> str:
+    """``fork`` when the caller may fork (the command line, first thing) and this process
+    has no other thread, else ``spawn``.
 
-    def __init__(self, size: int, warm: int = 0) -> None:
-        context = multiprocessing.get_context("spawn")  # no forked ZMQ or thread state in workers
+    A forked worker starts with the modules already loaded and launches its kernel sooner
+    than a spawned one, which first runs a new interpreter and re-imports the command's
+    modules; that start is the critical path of a county's batch. Later in a process
+    (threads of the summary table, a test's cluster, a kernel's ZMQ sockets) a fork could
+    copy a lock another thread holds, so workers are spawned.
+    """
+    alone = threading.active_count() == 1
+    return "fork" if fork and alone and "fork" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+class Workers:
+    """A process pool whose first ``warm`` workers start their kernels at once."""
+
+    def __init__(self, size: int, warm: int = 0, *, fork: bool = False) -> None:
+        context = multiprocessing.get_context(start_method(fork))
         self.executor = ProcessPoolExecutor(size, mp_context=context, initializer=init_worker, initargs=(os.getpid(),))
         with born_deaf_to_ctrl_c():  # each submission starts a worker while none is idle
             for _ in range(min(warm, size)):
@@ -79,12 +94,15 @@ def pool_size(jobs: int | None, count: int) -> int:
     return max(1, min(os.cpu_count() or 1, -(-count // NOTEBOOKS_PER_WORKER)))
 
 
-def early_pool(spec: RunSpec, bureaus: list[str] | None, jobs: int | None, force: bool) -> Workers | None:
+def early_pool(
+    spec: RunSpec, bureaus: list[str] | None, jobs: int | None, force: bool, *, fork: bool = False
+) -> Workers | None:
     """The workers, started before planning so that their kernels start while the ledgers are validated.
 
     As many as the bureaus asked for (and the overview) could use; only one starts its
     kernel at once when earlier results may be reused (more start on demand). ``None`` when
-    the parameters folder cannot be listed: planning then says why.
+    the parameters folder cannot be listed: planning then says why. ``fork``: the caller
+    has started no thread, ZMQ context or kernel yet (see :func:`start_method`).
     """
     spec = spec.resolved()
     try:
@@ -93,4 +111,4 @@ def early_pool(spec: RunSpec, bureaus: list[str] | None, jobs: int | None, force
         return None
     size = pool_size(jobs, asked + 1)
     fresh = force or not (spec.year_dir / SUMMARY_CSV).is_file()
-    return Workers(size, warm=size if fresh else 1)
+    return Workers(size, warm=size if fresh else 1, fork=fork)

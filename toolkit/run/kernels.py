@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import re
 import signal
 import tempfile
@@ -168,8 +169,43 @@ class KernelSlot:
         assert self.km is not None
         self.kc = self.km.client()
         self.kc.start_channels()
-        await self.kc.wait_for_ready(timeout=START_TIMEOUT)
+        await self._ready()
         self.kc.allow_stdin = False
+
+    async def _ready(self) -> None:
+        """Wait until the kernel answers a ``kernel_info`` request on both channels.
+
+        ``wait_for_ready`` of jupyter_client, but without its last step, waiting for 0.2 s
+        of silence on the broadcast (IOPub) channel, which a batch pays on its critical path
+        once per kernel. Here the request's reply on the shell channel and its ``idle``
+        status on IOPub (so IOPub is subscribed) are enough; a broadcast that still comes
+        belongs to an earlier request, and the reset and nbclient read only their own. A
+        status lost while IOPub was still connecting is asked for again.
+        """
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            msg_id = self.kc.kernel_info()
+            if await self._answer(self.kc.get_shell_msg, msg_id, "kernel_info_reply") and await self._answer(
+                self.kc.get_iopub_msg, msg_id, "status", "idle"
+            ):
+                return
+            if self.km is None or not await self.km.is_alive():
+                raise RuntimeError("内核在应答前已退出")
+        raise RuntimeError(f"内核在{START_TIMEOUT}秒内没有应答")
+
+    @staticmethod
+    async def _answer(get: Any, msg_id: str, msg_type: str, state: str = "") -> bool:
+        """Whether a message of ``msg_type`` (in ``state``) answering ``msg_id`` came within a second."""
+        until = time.monotonic() + 1.0
+        while (left := until - time.monotonic()) > 0:
+            try:
+                msg: dict[str, Any] = await get(timeout=left)
+            except queue.Empty:
+                return False
+            answers = msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == msg_type
+            if answers and (not state or msg["content"].get("execution_state") == state):
+                return True
+        return False
 
     async def _reset(self, folder: Path) -> None:
         """Run the reset and wait for its reply on the request channel (its broadcasts are not needed)."""

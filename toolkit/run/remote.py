@@ -193,8 +193,9 @@ class KernelPlugin(WorkerPlugin):
             executor.submit(self._warm)
 
     def _warm(self) -> None:
-        """Launch the kernel ahead of the first notebook: the batch registers its plugin as it
-        connects, so kernels start while the submitting machine reads and validates the ledgers.
+        """Make the kernel ready ahead of the first notebook (launched, papermill imported, the
+        kernel answering): the batch registers its plugin as it connects, so this happens while
+        the submitting machine reads and validates the ledgers.
         A kernel that fails to launch here is started again for the first notebook, which then
         reports the failure as its own."""
         assert self.lock is not None and self.slot is not None, "setup ran"
@@ -203,6 +204,8 @@ class KernelPlugin(WorkerPlugin):
                 return
             try:
                 self.slot.launch()
+                importlib.import_module("toolkit.run.execute").prime()  # while the kernel starts
+                self.slot.connect(self.root or self.slot.ipc_root)
             except Exception:  # said by the first notebook, which tries again
                 self.slot.discard()
 

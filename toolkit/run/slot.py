@@ -2,9 +2,9 @@
 
 A worker's first task is :func:`warm` (see :mod:`toolkit.run.pool`). Unpickling it imports
 this module only (jupyter_client, no papermill, nbconvert or pandas), so the kernel process
-is launched within a few hundred milliseconds of the worker's start; it imports what the
-notebooks need while the worker imports papermill for its next task
-(:mod:`toolkit.run.worker`).
+is launched within a few hundred milliseconds of the worker's start; while it imports what
+the notebooks need, the worker imports papermill and nbconvert and waits for it, so the
+first notebook, which comes once the batch has validated its ledgers, finds both ready.
 """
 
 from __future__ import annotations
@@ -36,13 +36,17 @@ def kernel() -> KernelSlot:
 
 
 def warm() -> None:
-    """Launch this worker's kernel ahead of its first notebook (while the batch validates the ledgers).
+    """Make this worker ready for its first notebook while the batch validates the ledgers:
+    launch its kernel, import what runs a notebook (papermill, nbconvert; :func:`execute.prime`)
+    and wait for the kernel to answer.
 
-    A kernel that fails to launch here is started again for the first notebook, which then
+    A kernel that fails to start here is started again for the first notebook, which then
     reports the failure as its own.
     """
     try:
         kernel().launch()
+        importlib.import_module("toolkit.run.execute").prime()
+        kernel().connect(kernel().ipc_root)
     except Exception:  # said by the first notebook, which tries again
         kernel().discard()
 

@@ -193,9 +193,9 @@ class KernelPlugin(WorkerPlugin):
             executor.submit(self._warm)
 
     def _warm(self) -> None:
-        """Make the kernel ready ahead of the first notebook (launched, papermill imported, the
-        kernel answering): the batch registers its plugin as it connects, so this happens while
-        the submitting machine reads and validates the ledgers.
+        """Launch the kernel and import papermill ahead of the first notebook: the batch registers
+        its plugin as it connects, so this happens while the submitting machine reads and
+        validates the ledgers.
         A kernel that fails to launch here is started again for the first notebook, which then
         reports the failure as its own."""
         assert self.lock is not None and self.slot is not None, "setup ran"
@@ -204,10 +204,13 @@ class KernelPlugin(WorkerPlugin):
                 return
             try:
                 self.slot.launch()
-                importlib.import_module("toolkit.run.execute").prime()  # while the kernel starts
-                self.slot.connect(self.root or self.slot.ipc_root)
             except Exception:  # said by the first notebook, which tries again
                 self.slot.discard()
+                return
+            # what runs a notebook, imported while the kernel starts; the kernel is connected to
+            # by the first notebook's task: Dask runs each task in a context of its own, and a
+            # client made here would belong to another event loop than the task's
+            importlib.import_module("toolkit.run.execute").prime()
 
     async def teardown(self, worker: Worker) -> None:
         self.closed = True

@@ -153,3 +153,24 @@ def test_layers_contract_is_kept():
     lint = Path(sys.executable).with_name("lint-imports")
     done = subprocess.run([str(lint)], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:]
+
+
+#: What each process of a batch imports first, and what it must not bring with it: a batch
+#: kernel reads validated rows and builds no widget; a Dask worker runs notebooks, never
+#: pandas; the batch's main process never runs a notebook itself.
+LIGHT = {
+    "toolkit.ui.notebook": ("pandera", "ipywidgets", "openpyxl", "python_calamine"),
+    "toolkit.run.remote": ("pandas", "papermill", "nbconvert"),
+    "toolkit.run.slot": ("pandas", "papermill", "nbconvert"),
+    "toolkit.run.batch": ("papermill", "nbconvert", "nbformat", "distributed"),
+}
+
+
+def test_each_process_of_a_batch_imports_only_what_it_uses():
+    # one interpreter per module: what one brings must not hide what another would
+    for module, heavy in LIGHT.items():
+        code = f"import sys; sys.modules.setdefault('rfc3987_syntax', None); import {module}; "
+        code += f"print(sorted(m for m in {list(heavy)!r} if m in sys.modules))"
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert done.stdout.strip() == "[]", (module, done.stdout)

@@ -162,7 +162,7 @@ LIGHT = {
     "toolkit.ui.notebook": ("pandera", "ipywidgets", "openpyxl", "python_calamine"),
     "toolkit.run.remote": ("pandas", "papermill", "nbconvert"),
     "toolkit.run.slot": ("pandas", "papermill", "nbconvert"),
-    "toolkit.run.batch": ("papermill", "nbconvert", "nbformat", "distributed"),
+    "toolkit.run.batch": ("papermill", "nbconvert", "nbformat", "distributed", "openpyxl"),
 }
 
 

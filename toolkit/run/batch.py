@@ -21,7 +21,7 @@ import io
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,8 +31,7 @@ from toolkit.codes import check_code
 from toolkit.data.contract_file import load_contract
 from toolkit.data.ledgers import Ledgers, Shelf
 from toolkit.data.params import list_bureaus, load_all
-from toolkit.data.problem_workbook import write_problem_workbook
-from toolkit.data.problems import CellProblem, Notice
+from toolkit.data.problems import CellProblem, Notice, Problem
 from toolkit.data.validate import check_codes, load_ledgers_per_bureau, read_ledgers
 from toolkit.errors import NotFoundError, ZongjieError
 from toolkit.outputs import (
@@ -448,14 +447,26 @@ def _summary_docx(plan: Plan) -> tuple[str, bool, Path | None]:
     return "", False, docx
 
 
+def _problem_workbook() -> Callable[[Sequence[Problem], Path | None, Path], Path]:
+    """:func:`toolkit.data.problem_workbook.write_problem_workbook`, imported by name."""
+    write: Callable[[Sequence[Problem], Path | None, Path], Path] = importlib.import_module(
+        "toolkit.data.problem_workbook"
+    ).write_problem_workbook
+    return write
+
+
 def write_problem_lists(plan: Plan) -> dict[str, RunResult]:
     """A failed result and ``问题清单.xlsx`` for each bureau whose rows are broken; the year's list.
 
     The bureau's earlier outputs are removed first, so no old report stands beside the failure.
     """
 
+    # imported when there is something to list: openpyxl is a tenth of a second of every
+    # batch's start, on its critical path, and most batches list nothing
+    write_problem_workbook = _problem_workbook() if plan.failed or plan.data_problems else None
     results = {}
     for code, problems in plan.failed.items():
+        assert write_problem_workbook is not None
         folder = report_dir(plan.spec.out_dir, plan.spec.year, code)
         folder.mkdir(parents=True, exist_ok=True)
         clear(folder)
@@ -471,6 +482,7 @@ def write_problem_lists(plan: Plan) -> dict[str, RunResult]:
         results[code] = result
     year_list = plan.year_dir / PROBLEM_LIST
     if plan.data_problems:
+        assert write_problem_workbook is not None
         write_problem_workbook(plan.data_problems, plan.spec.data_dir, year_list)
     else:
         year_list.unlink(missing_ok=True)

@@ -189,15 +189,17 @@ class KernelPlugin(WorkerPlugin):
         self.slot = WorkerSlot(self.root)
         self.lock = threading.Lock()  # one notebook at a time on the kernel, whatever --nthreads says
         executor = worker.executors.get("default")
-        if executor is not None:  # from the thread that will run the notebooks (it owns the kernel's client)
+        if executor is not None:  # the thread that runs the notebooks launches their kernel
             executor.submit(self._warm)
 
     def _warm(self) -> None:
         """Launch the kernel and import papermill ahead of the first notebook: the batch registers
         its plugin as it connects, so this happens while the submitting machine reads and
         validates the ledgers.
+
         A kernel that fails to launch here is started again for the first notebook, which then
-        reports the failure as its own."""
+        reports the failure as its own.
+        """
         assert self.lock is not None and self.slot is not None, "setup ran"
         with self.lock:
             if self.closed:

@@ -447,12 +447,14 @@ def _summary_docx(plan: Plan) -> tuple[str, bool, Path | None]:
     return "", False, docx
 
 
-def _problem_workbook() -> Callable[[Sequence[Problem], Path | None, Path], Path]:
-    """:func:`toolkit.data.problem_workbook.write_problem_workbook`, imported by name."""
-    write: Callable[[Sequence[Problem], Path | None, Path], Path] = importlib.import_module(
-        "toolkit.data.problem_workbook"
-    ).write_problem_workbook
-    return write
+def write_problem_workbook(problems: Sequence[Problem], data_dir: Path | None, out: Path) -> Path:
+    """:func:`toolkit.data.problem_workbook.write_problem_workbook`, imported when there is
+    something to list: openpyxl is a tenth of a second of every batch's start, on its
+    critical path, and most batches list nothing."""
+    written: Path = importlib.import_module("toolkit.data.problem_workbook").write_problem_workbook(
+        problems, data_dir, out
+    )
+    return written
 
 
 def write_problem_lists(plan: Plan) -> dict[str, RunResult]:
@@ -461,12 +463,8 @@ def write_problem_lists(plan: Plan) -> dict[str, RunResult]:
     The bureau's earlier outputs are removed first, so no old report stands beside the failure.
     """
 
-    # imported when there is something to list: openpyxl is a tenth of a second of every
-    # batch's start, on its critical path, and most batches list nothing
-    write_problem_workbook = _problem_workbook() if plan.failed or plan.data_problems else None
     results = {}
     for code, problems in plan.failed.items():
-        assert write_problem_workbook is not None
         folder = report_dir(plan.spec.out_dir, plan.spec.year, code)
         folder.mkdir(parents=True, exist_ok=True)
         clear(folder)
@@ -482,7 +480,6 @@ def write_problem_lists(plan: Plan) -> dict[str, RunResult]:
         results[code] = result
     year_list = plan.year_dir / PROBLEM_LIST
     if plan.data_problems:
-        assert write_problem_workbook is not None
         write_problem_workbook(plan.data_problems, plan.spec.data_dir, year_list)
     else:
         year_list.unlink(missing_ok=True)

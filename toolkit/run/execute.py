@@ -9,6 +9,7 @@ the executed notebook; the notebook and its HTML are written all the same, whole
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
 import time
@@ -60,9 +61,7 @@ def cell_failure(ename: str, evalue: str) -> CellFailed:
     return CellFailed(ename, evalue, message)
 
 
-_PRIMED: list[bool] = []
-
-
+@functools.cache
 def prime() -> None:
     """Pay now, once per process, what the first notebook would pay on its way out (~0.1 s):
     compiling the notebook format's validator and the reader's HTML templates.
@@ -71,9 +70,6 @@ def prime() -> None:
     while the kernel it launched ahead is still starting (on the other core), not after
     the first notebook.
     """
-    if _PRIMED:
-        return
-    _PRIMED.append(True)
     cell = nbformat.v4.new_code_cell("", outputs=[nbformat.v4.new_output("display_data", {"text/html": "<p></p>"})])  # type: ignore[no-untyped-call]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("#"), cell])  # type: ignore[no-untyped-call]
     nbformat.validate(nb)

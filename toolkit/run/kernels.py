@@ -11,6 +11,7 @@ import contextlib
 import os
 import queue
 import re
+import resource
 import signal
 import tempfile
 import time
@@ -124,15 +125,11 @@ class KernelSlot:
     def connect(self, folder: Path) -> tuple[IPCKernelManager, Any]:
         """The kernel manager and its connected client for the next notebook, reset and in ``folder``.
 
-        A new client has to wait for the kernel's broadcast channel to connect (about
-        0.2 s) before it may be used; the slot keeps one client for its kernel's whole
-        life, so only the first notebook waits.
+        A new client has to wait until the kernel answers on both channels before it may
+        be used; the slot keeps one client for its kernel's whole life, so only the first
+        notebook waits.
         """
-        if self.km is not None and self.kc is None and run_sync(self.km.is_alive)():
-            try:  # launched ahead (:meth:`launch`): wait until it answers, then as any reused kernel
-                run_sync(self._attach)()
-            except Exception:  # replaced below, like a kernel that cannot be reset
-                self.discard()
+        self.attach()
         if self.km is not None and self.kc is not None and run_sync(self.km.is_alive)():
             try:
                 run_sync(self._reset)(folder)
@@ -148,6 +145,15 @@ class KernelSlot:
             raise
         assert self.km is not None
         return self.km, self.kc
+
+    def attach(self) -> None:
+        """Wait until a kernel launched ahead (:meth:`launch`) answers; one that does not, or
+        has died, is discarded (:meth:`connect` then starts another)."""
+        if self.km is not None and self.kc is None and run_sync(self.km.is_alive)():
+            try:
+                run_sync(self._attach)()
+            except Exception:  # replaced by connect, like a kernel that cannot be reset
+                self.discard()
 
     def launch(self) -> None:
         """Start this slot's kernel process now, without waiting for it, if it has none yet.
@@ -225,6 +231,11 @@ class KernelSlot:
     def pid(self) -> int | None:
         process = getattr(getattr(self.km, "provisioner", None), "process", None)
         return getattr(process, "pid", None)
+
+    def memory_mb(self) -> dict[str, float]:
+        """Peak resident memory of this process (the worker) and of this slot's kernels so far, in MB."""
+        own = peak_kb("self") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return {"worker": round(own / 1024, 1), "kernel": round(self.peak_kb() / 1024, 1)}
 
     def peak_kb(self) -> int:
         """The peak resident memory (VmHWM) of this slot's kernels so far, 0 when unknown."""

@@ -3,8 +3,8 @@
 The worker's side of :mod:`toolkit.run.cluster`, kept apart so that a worker imports only
 this (no pandas, no client): unpickling the batch's :class:`KernelPlugin` as it registers
 imports this module, and the plugin launches the worker's kernel at once, while the
-submitting machine still reads the ledgers. papermill and nbconvert are imported with the
-first notebook (:func:`KernelPlugin.run`).
+submitting machine still reads the ledgers; papermill and nbconvert are imported meanwhile
+(``KernelPlugin._warm``).
 
 A :class:`Task` carries every file its notebook reads, by its place in a private folder
 (:func:`unpack`); the notebook runs there on the kernel the worker process keeps for the
@@ -26,11 +26,10 @@ from distributed import Worker, WorkerPlugin, get_worker
 
 from toolkit import __version__
 from toolkit.errors import KernelDied
-from toolkit.outputs import RESULT
 from toolkit.resources import DEFAULT_REPORT, definition_folder
-from toolkit.run.kernels import IPC_PREFIX, KernelResetFailed, KernelSlot, peak_kb
+from toolkit.run.kernels import IPC_PREFIX, KernelResetFailed, KernelSlot
 from toolkit.run.lifetime import private_folder, remove_orphans
-from toolkit.run.result import RunResult
+from toolkit.run.result import RunResult, output_files
 from toolkit.run.spec import RunSpec
 
 #: Seconds for a worker to end its kernel when the batch ends.
@@ -134,11 +133,7 @@ def outputs(folder: Path) -> dict[str, bytes]:
     """The output files of a bureau's folder (not its record, not hidden files), by name."""
     if not folder.is_dir():
         return {}
-    return {
-        p.name: p.read_bytes()
-        for p in sorted(folder.iterdir())
-        if p.is_file() and p.name != RESULT and not p.name.startswith(".")
-    }
+    return {p.name: p.read_bytes() for p in output_files(folder)}
 
 
 # --- a worker: one kernel per process, kept across notebooks ------------------------------
@@ -229,11 +224,6 @@ class KernelPlugin(WorkerPlugin):
             shutil.rmtree(self.root, ignore_errors=True)
         remove_orphans(TASK_PREFIX)
 
-    def memory(self) -> dict[str, float]:
-        """Peak resident memory of this worker process and of its kernels so far, in MB."""
-        kernel = self.slot.peak_kb() if self.slot is not None else 0
-        return {"worker": round(peak_kb("self") / 1024, 1), "kernel": round(kernel / 1024, 1)}
-
     def run(self, task: Task) -> Returned:
         """One bureau's notebook in a private folder on this worker; every failure comes back as a value."""
         spec = task.spec
@@ -250,7 +240,7 @@ class KernelPlugin(WorkerPlugin):
             try:
                 here = unpack(task, root)
                 result = importlib.import_module("toolkit.run.execute").run_one(
-                    here, kernel=self.slot, fingerprint=task.fingerprint, memory=self.memory
+                    here, kernel=self.slot, fingerprint=task.fingerprint, memory=self.slot.memory_mb
                 )
                 return Returned(_home(result, here, spec), outputs(here.folder))
             except Exception as exc:  # isolation: a broken bureau must not stop the others

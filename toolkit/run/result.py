@@ -86,13 +86,14 @@ def clear(folder: Path) -> None:
             path.unlink(missing_ok=True)
 
 
+def output_files(folder: Path) -> list[Path]:
+    """A bureau folder's outputs, by name: every file but its record and the hidden ones."""
+    return [p for p in sorted(folder.iterdir()) if p.is_file() and p.name != RESULT and not p.name.startswith(".")]
+
+
 def record(result: RunResult, folder: Path) -> None:
     """Write ``result.json`` last, with the size and SHA-256 of every other output in ``folder``."""
-    result.files = {
-        path.name: file_digest(path)
-        for path in sorted(folder.iterdir())
-        if path.is_file() and path.name != RESULT and not path.name.startswith(".")
-    }
+    result.files = {path.name: file_digest(path) for path in output_files(folder)}
     atomic_write(folder / RESULT, json.dumps(result.to_dict(), ensure_ascii=False, indent=2).encode("utf-8"))
 
 

@@ -46,9 +46,10 @@ def warm() -> None:
     try:
         kernel().launch()
         importlib.import_module("toolkit.run.execute").prime()
-        kernel().connect(kernel().ipc_root)
     except Exception:  # said by the first notebook, which tries again
         kernel().discard()
+        return
+    kernel().attach()  # a kernel that does not answer is discarded; the first notebook starts another
 
 
 # The batch submits these, not :mod:`toolkit.run.worker`'s functions themselves: naming a

@@ -6,25 +6,16 @@ Kept apart from ``batch`` so a worker imports only what executing a notebook nee
 
 from __future__ import annotations
 
-import resource
-
 from toolkit.run import execute
-from toolkit.run.kernels import peak_kb
 from toolkit.run.result import RunResult
 from toolkit.run.slot import kernel
 from toolkit.run.spec import RunSpec
 
 
-def _memory() -> dict[str, float]:
-    """Peak resident memory of this worker and of its kernels so far, in MB."""
-    own = peak_kb("self") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"worker": round(own / 1024, 1), "kernel": round(kernel().peak_kb() / 1024, 1)}
-
-
 def run_bureau(spec: RunSpec, fingerprint: str) -> RunResult:
     """One bureau in a worker process; every failure comes back as a value."""
     try:
-        return execute.run_one(spec, kernel=kernel(), fingerprint=fingerprint, memory=_memory)
+        return execute.run_one(spec, kernel=kernel(), fingerprint=fingerprint, memory=kernel().memory_mb)
     except Exception as exc:  # isolation: a broken bureau must not stop the others
         return RunResult(spec.bureau, spec.year, ok=False, error=f"{type(exc).__name__}: {exc}")
 

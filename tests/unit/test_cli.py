@@ -141,8 +141,8 @@ def unread(monkeypatch):
     notice = Notice("台账2021.et", "WPS表格文件，未读取，请另存为 .xlsx", kind="ignored_file", unread=True)
     load_tables = validate.load_tables
 
-    def loader(data_dir, notices, contract):
-        tables = load_tables(data_dir, notices, contract)
+    def loader(data_dir, notices, contract, mapper=map):
+        tables = load_tables(data_dir, notices, contract, mapper)
         notices.append(notice)
         return tables
 

@@ -21,9 +21,10 @@ from conftest import ACTIVITIES, FINANCE, PROBLEMS, write_csv
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from toolkit.data.books import NotANumber, UncachedFormula
 from toolkit.data.contract import ACTIVITIES as ACTIVITY_TABLE
 from toolkit.data.contract import ACTIVITY_KINDS, META_COLUMNS
-from toolkit.data.load import NotANumber, RawTable, UncachedFormula
+from toolkit.data.load import RawTable
 from toolkit.data.problems import CellProblem, DataError
 from toolkit.data.validate import check_codes, load_ledgers, load_ledgers_per_bureau, validate_tables
 from toolkit.errors import NotFoundError
@@ -493,7 +494,7 @@ def test_validate_report_lists_every_problem_and_marks_the_cells(minimal, tmp_pa
     ],
 )
 def test_what_is_a_table_name(name, table, resembles):
-    from toolkit.data.load import classify_name
+    from toolkit.data.sources import classify_name
 
     found, like = classify_name(name)
     assert (found.name if found else None, like) == (table, resembles)

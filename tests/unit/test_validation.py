@@ -9,8 +9,9 @@ from decimal import Decimal
 import pytest
 from conftest import ACTIVITIES, FINANCE, PROBLEMS, write_csv
 
+from toolkit.data.cells import parse_date, parse_decimal
 from toolkit.data.problems import DataError
-from toolkit.data.validate import load_ledgers, parse_date, parse_decimal
+from toolkit.data.validate import load_ledgers
 
 
 @pytest.mark.parametrize(
@@ -242,7 +243,7 @@ def test_a_problem_may_take_years_to_close(minimal):
 
 
 def test_dates_later_than_next_year_are_refused():
-    from toolkit.data.validate import latest_date
+    from toolkit.data.cells import latest_date
 
     assert latest_date(date(2024, 5, 1)) == date(2025, 12, 31)
 
@@ -287,10 +288,10 @@ def test_numbers_as_offices_type_them_still_read(text, value):
 
 @pytest.mark.parametrize("value", [float("inf"), float("-inf"), Decimal("Infinity"), Decimal("NaN")])
 def test_infinite_numbers_are_a_problem_not_an_overflow(value):
-    from toolkit.data.validate import _Bad, _whole
+    from toolkit.data.cells import BadCell, whole
 
-    with pytest.raises(_Bad):
-        _whole(value)
+    with pytest.raises(BadCell):
+        whole(value)
 
 
 def test_an_infinite_cell_in_a_hostile_xlsx_is_a_cell_problem(tmp_path):

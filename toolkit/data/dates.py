@@ -1,6 +1,6 @@
 """Dates as people type them: every form the data contract lists for ledger dates.
 
-One reader for ledger cells (:func:`toolkit.data.validate.parse_date`), the signature
+One reader for ledger cells (:func:`toolkit.data.cells.parse_date`), the signature
 date of a bureau's parameter file and the command line's ``--date``, so a date written
 one way in a ledger is read the same way everywhere. Kept free of pandas: the run and
 parameter modules import it.

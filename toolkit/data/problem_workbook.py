@@ -23,8 +23,8 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from toolkit.data.limits import column_letters
-from toolkit.data.load import read_rows
 from toolkit.data.problems import Problem
+from toolkit.data.sources import read_rows
 from toolkit.outputs import atomic_write
 
 LIST_SHEET = "问题清单"

@@ -7,158 +7,26 @@ cross-column rules. Problems from both passes are raised together.
 
 from __future__ import annotations
 
-import math
 import re
-import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
 
+from toolkit.data.books import ExcelErrorValue, UncachedFormula
 from toolkit.data.bureau_codes import check_codes as check_codes  # where validate's callers look
-from toolkit.data.contract import BASE, META_COLUMNS, MONEY_UNITS, Column, Contract, Table
+from toolkit.data.cells import expected_text, parse_block
+from toolkit.data.contract import BASE, META_COLUMNS, MONEY_UNITS, Contract, Table
 from toolkit.data.contract_file import load_contract
-from toolkit.data.dates import DATE_FORMS, UnreadableDate, date_from_text, from_serial
 from toolkit.data.ledgers import Ledgers
-from toolkit.data.load import ExcelErrorValue, NotANumber, RawTable, UncachedFormula, load_tables
+from toolkit.data.load import Mapper, RawTable, load_tables
 from toolkit.data.problems import CellProblem, DataError, Notice
 
-#: A number as the contract allows it: ASCII digits (full-width ones are folded first), an
-#: optional sign, thousands commas in groups of three, a decimal point. Nothing else that
-#: ``Decimal()`` would take: exponents (1e5), underscores (1_000), other scripts' digits,
-#: inf, nan, and no European ``1.234,56``.
-_NUMBER = re.compile(r"[+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)", re.ASCII)
-#: No ledger records anything before this day.
-EARLIEST_DATE = date(2000, 1, 1)
 _BUREAU_CODE = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
-_EXCEL_ERRORS = frozenset(
-    ("#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!", "#GETTING_DATA")
-)
-_EXPECTED = {
-    "date": f"日期，如{DATE_FORMS}",
-    "int": "不小于0的整数",
-    "number": "数字，如1234.5或1,234.5（可带千位分隔逗号，不用科学计数法）",
-    "amount": "不小于0的金额，如1234.5或1,234.5（可带千位分隔逗号，不用科学计数法）",
-    "year": "四位数的年份",
-    "month": "1至12的整数（空白表示12）",
-}
-
-
-class _Bad(Exception):
-    """A cell that cannot be read as its column's type."""
-
-    def __init__(self, message: str):
-        self.message = message
-
-
-def _text(value: object) -> str | None:
-    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
-        return None
-    if isinstance(value, bool):
-        raise _Bad("是Excel逻辑值（TRUE/FALSE），不是文字")
-    if isinstance(value, float) and math.isinf(value):
-        raise _Bad("是无穷大，不是有效的值")
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # a code typed as a number comes back as 1001.0
-    text = str(value).strip()
-    return text or None
-
-
-def latest_date(today: date | None = None) -> date:
-    """The last day a ledger may record: the end of next year (plans are entered ahead)."""
-    return date((today or date.today()).year + 1, 12, 31)
-
-
-def parse_date(value: object) -> date | None:
-    """A date from an Excel date cell, an Excel date serial, or any text form the contract lists."""
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if value != value:
-            return None
-        if not math.isfinite(value):
-            raise _Bad("无法识别的日期")
-        try:
-            return from_serial(value)
-        except UnreadableDate as exc:
-            raise _Bad(exc.message) from None
-    text = _text(value)
-    if text is None:
-        return None
-    try:
-        return date_from_text(text)
-    except UnreadableDate as exc:
-        raise _Bad(exc.message) from None
-
-
-def _ledger_date(value: object) -> date | None:
-    """A date a ledger may hold: from 2000 to the end of next year."""
-    day = parse_date(value)
-    if day is not None and not EARLIEST_DATE <= day <= latest_date():
-        raise _Bad(f"日期不在合理范围内（应在{EARLIEST_DATE.isoformat()}至{latest_date().isoformat()}之间）")
-    return day
-
-
-def parse_decimal(value: object) -> Decimal | None:
-    """A number from an Excel number or text with thousands commas and spaces, exactly."""
-    if isinstance(value, bool):
-        raise _Bad("不是数字")
-    if isinstance(value, float) and value != value:
-        return None  # a blank cell as pandas gives it
-    if isinstance(value, (int, float, Decimal)):
-        if isinstance(value, int):
-            return Decimal(value)
-        if not value.is_finite() if isinstance(value, Decimal) else not math.isfinite(value):
-            raise _Bad("不是有限的数字（无穷大或非数字）")
-        return Decimal(repr(value)) if isinstance(value, float) else value
-    text = _text(value)
-    if text is None:
-        return None
-    text = re.sub(r"\s", "", unicodedata.normalize("NFKC", text))  # ，and full-width digits fold to ASCII
-    if not _NUMBER.fullmatch(text):
-        raise _Bad("不是数字（应写作如1234.5或1,234.5：阿拉伯数字，千位分隔用逗号，不用科学计数法）")
-    return Decimal(text.replace(",", ""))
-
-
-def _whole(value: object) -> int | None:
-    number = parse_decimal(value)
-    if number is None:
-        return None
-    if number != number.to_integral_value():
-        raise _Bad("不是整数")
-    return int(number)
-
-
-def _year(value: object) -> int | None:
-    text = _text(value)
-    if text is not None and text.endswith("年"):
-        value = text[:-1]
-    year = _whole(value)
-    if year is not None and not EARLIEST_DATE.year <= year <= latest_date().year:
-        raise _Bad(f"年份超出范围（应在{EARLIEST_DATE.year}至{latest_date().year}之间）")
-    return year
-
-
-_PARSERS = {
-    "bureau": _text,
-    "text": _text,
-    "enum": _text,
-    "date": _ledger_date,
-    "int": _whole,
-    "number": parse_decimal,
-    "amount": parse_decimal,
-    "year": _year,
-    "month": _whole,
-}
 
 
 @dataclass
@@ -186,71 +54,19 @@ class _Context:
         self.problems.append((problem, row.name))
 
 
-def _expected(column: Column) -> str:
-    if column.choices:
-        return "以下之一：" + "、".join(column.choices)
-    return column.expected or _EXPECTED.get(column.type, "")
-
-
-def _parse_cell(parse: Callable[[object], object], value: object) -> object:
-    if isinstance(value, UncachedFormula):
-        raise _Bad("公式没有已计算的结果（文件由程序写出、未在Excel中打开保存过），读不到数值")
-    if isinstance(value, ExcelErrorValue) or (isinstance(value, str) and value.strip() in _EXCEL_ERRORS):
-        raise _Bad("单元格是Excel错误值")
-    if isinstance(value, NotANumber):
-        raise _Bad("文件中的数值是无穷大或非数字（NaN），不是有效的值")
-    return parse(value)
-
-
 def _parse_cells(ctx: _Context) -> tuple[pd.DataFrame, set[tuple[int, str]]]:
-    """Typed cells, and the (index, column) of those that could not be read."""
-    frame = ctx.raw.frame
+    """Typed cells, and the (index, column) of those that could not be read, each reported."""
+    frame, table = ctx.raw.frame, ctx.raw.table
+    block = parse_block(table, {c.name: frame[c.name].tolist() for c in table.columns})
     typed = frame[list(META_COLUMNS)].copy()
-    unparsed: set[tuple[int, str]] = set()
-    for column in ctx.raw.table.columns:
-        parse = _PARSERS[column.type]
-        values = []
-        for index, raw_value in frame[column.name].items():
-            try:
-                values.append(_parse_cell(parse, raw_value))
-            except _Bad as bad:
-                expected = _expected(column)
-                if isinstance(raw_value, UncachedFormula):
-                    expected = "在Excel中打开并保存一次（让公式算出结果），或直接填写" + expected
-                ctx.problem(frame.loc[index], column.name, bad.message, raw_value, expected)
-                unparsed.add((index, column.name))
-                values.append(None)
-        typed[column.name] = pd.Series(values, index=frame.index, dtype=object)
-    _dates_near_the_year(ctx, typed, unparsed)
-    return typed, unparsed
-
-
-def _row_year(value: object) -> int | None:
-    if isinstance(value, date):
-        return value.year
-    return value if isinstance(value, int) else None
-
-
-def _dates_near_the_year(ctx: _Context, typed: pd.DataFrame, unparsed: set[tuple[int, str]]) -> None:
-    """Every other date of a row near the row's own year (its 日期, 收集日期 or 年度; see ``Column.span``):
-    an end date typed as 2121 or 9999 is a problem, never a row that silently leaves its year."""
-    table = ctx.raw.table
-    anchor = table.year_column
     for column in table.columns:
-        if column.type != "date" or column.name == anchor.name:
-            continue
-        for index, day in typed[column.name].items():
-            year = _row_year(typed.at[index, anchor.name])
-            if not isinstance(day, date) or year is None or -1 <= day.year - year <= column.span:
-                continue
-            after = "一年" if column.span == 1 else f"{column.span}年"
-            expected = (
-                f"{year - 1}-01-01至{year + column.span}-12-31之间的日期（不早于{anchor.zh}前一年，不晚于其后{after}）"
-            )
-            message = f"日期与本行的{anchor.zh}（{year}年）相差过大"
-            ctx.problem(typed.loc[index], column.name, message, ctx.raw.frame.at[index, column.name], expected)
-            unparsed.add((index, column.name))
-            typed.at[index, column.name] = None
+        typed[column.name] = pd.Series(block.values[column.name], index=frame.index, dtype=object)
+    unparsed: set[tuple[int, str]] = set()
+    for column, position, message, expected in block.bad + block.far:
+        index = frame.index[position]
+        ctx.problem(frame.loc[index], column, message, frame.at[index, column], expected)
+        unparsed.add((index, column))
+    return typed, unparsed
 
 
 def _schema(table: Table, contract: Contract) -> pa.DataFrameSchema:
@@ -369,7 +185,7 @@ def _schema_problems(
             spec = table.column(column)
             value = row[column]
             message = "必填内容为空" if check == "not_nullable" else "取值不符合要求"
-            expected = _expected(spec)
+            expected = expected_text(spec)
         if key in seen:
             continue
         seen.add(key)
@@ -442,12 +258,10 @@ def _validate(
 ) -> tuple[dict[str, pd.DataFrame], dict[str, dict[int, str | None]], list[CellProblem]]:
     """Typed frames, each row's bureau (canonical spelling) by index, and every problem."""
     known = set(known_codes)
-    contexts: dict[str, _Context] = {}
-    typed: dict[str, pd.DataFrame] = {}
-    unparsed: dict[str, set[tuple[int, str]]] = {}
-    for name, table in raw.items():
-        contexts[name] = _Context(table, [], contract)
-        typed[name], unparsed[name] = _parse_cells(contexts[name])
+    contexts = {name: _Context(table, [], contract) for name, table in raw.items()}
+    parsed = {name: _parse_cells(ctx) for name, ctx in contexts.items()}
+    typed = {name: frame for name, (frame, _) in parsed.items()}
+    unparsed = {name: cells for name, (_, cells) in parsed.items()}
     canonical = _canonical_codes(typed, known)
     for name, ctx in contexts.items():
         _case_problems(ctx, typed[name], canonical, known)
@@ -537,16 +351,17 @@ class BureauLedgers:
 
 
 def load_ledgers_per_bureau(
-    data_dir: Path | str, known_codes: Iterable[str] = (), contract: Contract = BASE
+    data_dir: Path | str, known_codes: Iterable[str] = (), contract: Contract = BASE, mapper: Mapper = map
 ) -> BureauLedgers:
     """Like :func:`load_ledgers`, but a problem in rows of one bureau fails that bureau only.
 
     Problems that belong to no bureau (a missing column, an unreadable file, a row whose
-    bureau code cannot be read) still raise, with every problem listed.
+    bureau code cannot be read) still raise, with every problem listed. ``mapper``: how
+    the files of a large data folder are read (see :func:`toolkit.data.load.load_tables`).
     """
 
     notices: list[Notice] = []
-    raw = load_tables(data_dir, notices, contract)
+    raw = load_tables(data_dir, notices, contract, mapper)
     typed, owners, problems = _validate(raw, known_codes, contract)
     failed: dict[str, list[CellProblem]] = {}
     for p in problems:

@@ -151,13 +151,21 @@ def reusable(folder: Path, fingerprint: str) -> RunResult | None:
     return result
 
 
-def plan(spec: RunSpec, *, bureaus: list[str] | None = None, force: bool = False, reviewed_only: bool = False) -> Plan:
+def plan(
+    spec: RunSpec,
+    *,
+    bureaus: list[str] | None = None,
+    force: bool = False,
+    reviewed_only: bool = False,
+    pool: Workers | None = None,
+) -> Plan:
     """Validate the ledgers once, cache them for the notebooks, and decide what to run.
 
     Problems in rows of one bureau fail that bureau only (its rows are left out of the
     cache); problems that concern a whole file still raise before anything runs. With
     ``reviewed_only`` (and a final report) a bureau whose current figures are not marked
-    已核对 or 已定稿 is held back, not rendered.
+    已核对 or 已定稿 is held back, not rendered. ``pool``: workers started ahead, which
+    read a large ledger's cells while their kernels wait for the plan.
     """
 
     spec = spec.resolved()
@@ -167,7 +175,8 @@ def plan(spec: RunSpec, *, bureaus: list[str] | None = None, force: bool = False
     if unknown:
         raise NotFoundError(f"参数目录中没有这些单位：{'、'.join(unknown)}。已有的单位：{'、'.join(known)}。")
     contract = load_contract(spec.params_dir)
-    split = load_ledgers_per_bureau(spec.data_dir, known, contract)  # once per batch; whole-file problems raise
+    mapper = pool.map if pool is not None else map
+    split = load_ledgers_per_bureau(spec.data_dir, known, contract, mapper)  # once a batch; whole-file problems raise
     ledgers = split.ledgers
     if not split.failed:
         ledgers.require_year(spec.year)  # a year without any data stops the batch before it starts
@@ -546,7 +555,7 @@ def run_all(
     if pool is None and executor is None:  # started now, so its kernels start while the ledgers are validated
         pool = early_pool(spec, bureaus, jobs, force)
     try:
-        planned = plan(spec, bureaus=bureaus, force=force, reviewed_only=reviewed_only)
+        planned = plan(spec, bureaus=bureaus, force=force, reviewed_only=reviewed_only, pool=pool)
         if on_plan is not None:
             on_plan(planned)
         outcome = run(planned, jobs=jobs, on_result=on_result, cluster=executor, pool=pool)

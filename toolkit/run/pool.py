@@ -12,7 +12,9 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
 
 from toolkit.data.params import list_bureaus
 from toolkit.errors import ZongjieError
@@ -20,6 +22,8 @@ from toolkit.outputs import SUMMARY_CSV
 from toolkit.run import slot
 from toolkit.run.lifetime import born_deaf_to_ctrl_c, deferred_stop, init_worker
 from toolkit.run.spec import RunSpec
+
+T = TypeVar("T")
 
 #: Seconds a worker gets to end its kernel after SIGTERM before it is killed.
 STOP_GRACE = 2.0
@@ -48,6 +52,10 @@ class Workers:
         with born_deaf_to_ctrl_c():  # each submission starts a worker while none is idle
             for _ in range(min(warm, size)):
                 self.executor.submit(slot.warm)
+
+    def map(self, fn: Callable[..., T], *iterables: Iterable[object]) -> Iterator[T]:
+        """``fn`` over ``iterables`` in the workers, results in order (``Executor.map``)."""
+        return self.executor.map(fn, *iterables)
 
     def close(self, *, stop: bool = False) -> None:
         """Let the workers leave (their kernels with them); ``stop`` ends them now.

@@ -30,9 +30,9 @@ import pandas as pd
 from docx import Document
 
 from toolkit.data.ledgers import Ledgers
-from toolkit.data.load import find_sources
 from toolkit.data.params import NARRATIVE_KEYS, list_bureaus, load_bureau, save_narrative
 from toolkit.data.problems import DataError, ParameterError, Problem
+from toolkit.data.sources import find_sources
 from toolkit.data.validate import read_ledgers
 from toolkit.errors import ZongjieError
 from toolkit.outputs import report_files
@@ -258,7 +258,7 @@ def remember_reviewer(name: str) -> None:
 
 
 def _stamp(folder: Path | None) -> tuple[tuple[str, int, int], ...]:
-    """Every file the loader would look at under ``folder`` (:func:`~toolkit.data.load.find_sources`:
+    """Every file the loader would look at under ``folder`` (:func:`~toolkit.data.sources.find_sources`:
     not hidden ones, not Office's ``~$`` lock files, so opening a ledger in Excel changes nothing
     here), with its modification time and size; () for none."""
     if folder is None or not Path(folder).is_dir():

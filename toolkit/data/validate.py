@@ -59,13 +59,13 @@ def _parse_cells(ctx: _Context) -> tuple[pd.DataFrame, set[tuple[int, str]]]:
     frame, table = ctx.raw.frame, ctx.raw.table
     block = parse_block(table, {c.name: frame[c.name].tolist() for c in table.columns})
     typed = frame[list(META_COLUMNS)].copy()
-    for column in table.columns:
-        typed[column.name] = pd.Series(block.values[column.name], index=frame.index, dtype=object)
+    for name, values in block.values.items():
+        typed[name] = pd.Series(values, index=frame.index, dtype=object)
     unparsed: set[tuple[int, str]] = set()
-    for column, position, message, expected in block.bad + block.far:
+    for name, position, message, expected in block.bad + block.far:
         index = frame.index[position]
-        ctx.problem(frame.loc[index], column, message, frame.at[index, column], expected)
-        unparsed.add((index, column))
+        ctx.problem(frame.loc[index], name, message, frame.at[index, name], expected)
+        unparsed.add((index, name))
     return typed, unparsed
 
 

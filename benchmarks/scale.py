@@ -9,7 +9,7 @@ Builds N bureaus (default 1,000) from the sample ledgers under new codes and nam
   first tenth of the bureaus against the end (flat memory across notebooks in one kernel);
 - the same per-report figures for the papermill loop, and the ratio between them.
 
-Run: .venv/bin/python benchmarks/scale.py [--bureaus 1000] [--sequential 100] [--jobs N]
+Run: .venv/bin/python benchmarks/scale.py [--bureaus 1000] [--sequential 100] [--jobs N] [--layout bureaus]
 Goals (issue 11, 2 cores): 1,000 bureau-years in under 5 minutes, ≤ 0.6 s CPU a report,
 < 300 MB a worker and its kernel, ≥ 10× the papermill loop per report.
 """
@@ -50,8 +50,29 @@ def timed_with_peak(cmd: list[str]) -> tuple[float, float, int, float]:
     return time.perf_counter() - wall, children_cpu() - cpu, process.returncode, peak / 1024
 
 
-def build(n: int, target: Path) -> tuple[Path, Path, list[str]]:
-    """``n`` bureaus cycling through the sample bureaus' ledgers, one CSV per table."""
+def per_bureau_books(frames: dict[str, object], codes: list[str], data: Path) -> None:
+    """One workbook a bureau, as a province collects them: its rows of every table, a sheet each."""
+    from openpyxl import Workbook
+
+    from toolkit.data.contract import BASE
+
+    groups = {name: dict(tuple(frame.groupby("bureau"))) for name, frame in frames.items()}
+    for code in codes:
+        book = Workbook(write_only=True)
+        for name in frames:
+            table = BASE.by_name[name]
+            sheet = book.create_sheet(table.zh)
+            columns = list(frames[name].columns)
+            sheet.append([table.column(c).zh for c in columns])
+            rows = groups[name].get(code)
+            for row in [] if rows is None else rows.itertuples(index=False, name=None):
+                sheet.append([None if v != v else v for v in row])
+        book.save(data / f"{code}台账.xlsx")
+
+
+def build(n: int, target: Path, layout: str = "tables") -> tuple[Path, Path, list[str]]:
+    """``n`` bureaus cycling through the sample bureaus' ledgers: one CSV per table, or
+    (``layout="bureaus"``) one workbook per bureau."""
     import pandas as pd
 
     from toolkit.data.load import load_tables
@@ -63,6 +84,7 @@ def build(n: int, target: Path) -> tuple[Path, Path, list[str]]:
     samples = sorted(p.stem for p in (ROOT / "parameters" / "bureaus").glob("*.yaml"))
     codes = [f"b{i:04d}" for i in range(n)]
     source_of = {code: samples[i % len(samples)] for i, code in enumerate(codes)}
+    frames = {}
     for name, table in raw.items():
         frame = table.frame.drop(columns=[c for c in ("_file", "_sheet", "_row") if c in table.frame.columns])
         groups = {code: rows for code, rows in frame.groupby("bureau")}
@@ -71,7 +93,12 @@ def build(n: int, target: Path) -> tuple[Path, Path, list[str]]:
             rows = groups.get(source_of[code])
             if rows is not None:
                 parts.append(rows.assign(bureau=code))
-        pd.concat(parts).to_csv(data / f"{name}.csv", index=False)
+        frames[name] = pd.concat(parts)
+    if layout == "bureaus":
+        per_bureau_books(frames, codes, data)
+    else:
+        for name, frame in frames.items():
+            frame.to_csv(data / f"{name}.csv", index=False)
     for i, code in enumerate(codes):
         text = (ROOT / "parameters" / "bureaus" / f"{source_of[code]}.yaml").read_text(encoding="utf-8")
         lines = [f"name: 第{i + 1}县财政局" if line.startswith("name:") else line for line in text.splitlines()]
@@ -85,13 +112,20 @@ def main() -> None:
     parser.add_argument("--sequential", type=int, default=100, help="papermill CLI calls in the comparison loop")
     parser.add_argument("--jobs", type=int, default=None, help="batch workers (default: one per core)")
     parser.add_argument("--keep", type=Path, default=None, help="build in this folder and keep it")
+    parser.add_argument(
+        "--layout",
+        choices=("tables", "bureaus"),
+        default="tables",
+        help="one CSV per table (default), or one workbook per bureau (the files read in the workers)",
+    )
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="zongjie-scale-")) if args.keep is None else args.keep
     try:
         start = time.perf_counter()
-        data, params, codes = build(args.bureaus, tmp)
-        print(f"built {len(codes)} bureau-years of {YEAR} in {time.perf_counter() - start:.1f} s")
+        data, params, codes = build(args.bureaus, tmp, args.layout)
+        files = len(list(data.iterdir()))
+        print(f"built {len(codes)} bureau-years of {YEAR} in {files} files in {time.perf_counter() - start:.1f} s")
         out = tmp / "batch"
         batch = [str(BIN / "zongjie"), "batch", "--data", str(data), "--params", str(params)]
         batch += ["--year", str(YEAR), "--out", str(out), "--force"]

@@ -64,6 +64,12 @@ def definition_folder(name: str | Path = DEFAULT_REPORT) -> Path:
     return report_root(str(name)) / str(name)
 
 
+def definition_name(name: str | Path = DEFAULT_REPORT) -> str:
+    """A report definition's name, the name of its folder (:func:`definition_folder`), known
+    without looking: a batch asks it thousands of times."""
+    return Path(name).name
+
+
 def definition_files(name: str | Path = DEFAULT_REPORT) -> list[Path]:
     """The files a report's definition consists of: figures.yaml and the Word template."""
     folder = definition_folder(name)

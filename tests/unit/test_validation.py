@@ -185,6 +185,16 @@ def test_every_problem_is_reported_not_just_the_first(minimal):
     }
 
 
+def test_the_same_wrong_text_in_many_rows_is_named_in_every_row(minimal):
+    data, _ = minimal
+    rows = [dict(r) for r in ACTIVITIES]
+    for i in (0, 2, 3):
+        rows[i]["日期"] = "2021-13-01"
+    write_csv(data / "活动台账.csv", rows)
+    problems = _problems(data)
+    assert sorted(p.row for p in problems if p.column == "日期") == [2, 4, 5]
+
+
 # --- dates that would silently move a row out of its year ---------------------------------
 
 

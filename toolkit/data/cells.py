@@ -205,34 +205,54 @@ def parse_block(table: Table, cells: dict[str, Sequence[object]]) -> Block:
     """
     block = Block({})
     for column in table.columns:
-        parse = PARSERS[column.type]
-        out: list[object] = []
-        for position, value in enumerate(cells[column.name]):
-            if value is None:
-                out.append(None)
-                continue
-            try:
-                out.append(parse_cell(parse, value))
-            except BadCell as bad:
-                expected = expected_text(column)
-                if isinstance(value, UncachedFormula):
-                    expected = "在Excel中打开并保存一次（让公式算出结果），或直接填写" + expected
-                block.bad.append((column.name, position, bad.message, expected))
-                out.append(None)
-        block.values[column.name] = out
+        block.values[column.name] = _read_column(column, cells[column.name], block.bad)
     anchor = table.year_column
     years = [_row_year(v) for v in block.values[anchor.name]]
     for column in table.columns:
-        if column.type != "date" or column.name == anchor.name:
-            continue
-        days = block.values[column.name]
-        for position, (day, year) in enumerate(zip(days, years)):
-            if not isinstance(day, date) or year is None or -1 <= day.year - year <= column.span:
-                continue
-            after = "一年" if column.span == 1 else f"{column.span}年"
-            expected = (
-                f"{year - 1}-01-01至{year + column.span}-12-31之间的日期（不早于{anchor.zh}前一年，不晚于其后{after}）"
-            )
-            block.far.append((column.name, position, f"日期与本行的{anchor.zh}（{year}年）相差过大", expected))
-            days[position] = None
+        if column.type == "date" and column.name != anchor.name:
+            _dates_near(column, anchor, block.values[column.name], years, block.far)
     return block
+
+
+def _read_column(column: Column, cells: Sequence[object], bad: list[tuple[str, int, str, str]]) -> list[object]:
+    """One column's cells read as its type; each one that cannot be is added to ``bad``."""
+    parse = PARSERS[column.type]
+    seen: dict[str, object] = {}  # text read before in this column: codes, choices and dates repeat
+    out: list[object] = []
+    for position, value in enumerate(cells):
+        if value is None:
+            out.append(None)
+            continue
+        text = value if type(value) is str else None
+        if text is not None and text in seen:
+            got = seen[text]
+        else:
+            try:
+                got = parse_cell(parse, value)
+            except BadCell as refused:
+                got = refused
+            if text is not None:
+                seen[text] = got
+        if isinstance(got, BadCell):
+            expected = expected_text(column)
+            if isinstance(value, UncachedFormula):
+                expected = "在Excel中打开并保存一次（让公式算出结果），或直接填写" + expected
+            bad.append((column.name, position, got.message, expected))
+            got = None
+        out.append(got)
+    return out
+
+
+def _dates_near(
+    column: Column, anchor: Column, days: list[object], years: list[int | None], far: list[tuple[str, int, str, str]]
+) -> None:
+    """Blank out (and add to ``far``) the dates of ``column`` too far from their row's year."""
+    for position, (day, year) in enumerate(zip(days, years)):
+        if not isinstance(day, date) or year is None or -1 <= day.year - year <= column.span:
+            continue
+        after = "一年" if column.span == 1 else f"{column.span}年"
+        expected = (
+            f"{year - 1}-01-01至{year + column.span}-12-31之间的日期（不早于{anchor.zh}前一年，不晚于其后{after}）"
+        )
+        far.append((column.name, position, f"日期与本行的{anchor.zh}（{year}年）相差过大", expected))
+        days[position] = None

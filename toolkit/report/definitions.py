@@ -31,7 +31,7 @@ from toolkit.resources import (
     DEFAULT_REPORT,
     FIGURES_FILE,
     TEMPLATE_FILE,
-    definition_folder,
+    definition_name,
     report_root,
     report_roots,
 )
@@ -464,7 +464,7 @@ def bureau_template_file(params_dir: Path, bureau: str, report: str | Path = DEF
     except (DataError, NotFoundError):
         return []
     own = params.values.get("templates")
-    name = definition_folder(report).name
+    name = definition_name(report)
     return [Path(params_dir) / str(own[name])] if isinstance(own, dict) and own.get(name) else []
 
 

@@ -53,9 +53,9 @@ from toolkit.publish.summary_table import SummaryMissingError
 from toolkit.report import signoff
 from toolkit.report.gate import FinalGate, ledger_gate
 from toolkit.report.prepare import prepare
-from toolkit.resources import DEFAULT_REPORT
+from toolkit.resources import DEFAULT_REPORT, definition_name
 from toolkit.run import lifetime, slot
-from toolkit.run.inputs import fingerprints, report_name
+from toolkit.run.inputs import fingerprints
 from toolkit.run.kernels import IPC_PREFIX
 from toolkit.run.lifetime import born_deaf_to_ctrl_c, remove_orphans
 from toolkit.run.pool import Workers, early_pool, pool_size
@@ -256,8 +256,8 @@ def own_rows(spec: RunSpec, ledgers: Ledgers, shelf: Shelf | None = None) -> Run
     path.parent.mkdir(exist_ok=True)
     if shelf is None:
         ledgers.of(spec.bureau).save(path)
-    else:  # the bytes already made for the shelf
-        atomic_write(path, shelf.parts[spec.bureau])
+    else:  # the bytes already made for the shelf; written anew by every batch, so not synced
+        atomic_write(path, shelf.parts[spec.bureau], durable=False)
     return spec.with_(ledger_cache=path)
 
 
@@ -394,7 +394,7 @@ def summarise(plan: Plan, outcome: Outcome, seconds: float = 0.0) -> BatchSummar
             summary.problems.append(table_problem)
     # ---
     plan.reserve.unlink(missing_ok=True)  # its space is for these two files
-    problem = _try(lambda: write_summary(listed, names, report_name(plan.spec.report)))
+    problem = _try(lambda: write_summary(listed, names, definition_name(plan.spec.report)))
     if problem:
         summary.problems.append(problem)
     return summary
@@ -571,7 +571,7 @@ def run_all(
 
 def _signoff_states(spec: RunSpec, results: list[RunResult]) -> None:
     """Each result's sign-off state, read against the figures its report was written with."""
-    name = report_name(spec.report)
+    name = definition_name(spec.report)
     json_name = report_files(name).figures
     for result in results:
         written = report_dir(spec.out_dir, spec.year, result.bureau) / json_name

@@ -51,7 +51,7 @@ from distributed.comm.registry import backends
 
 from toolkit.errors import WriteFailed, ZongjieError
 from toolkit.outputs import RESULT, atomic_write, previous_figures
-from toolkit.resources import DEFAULT_REPORT, definition_files, definition_folder
+from toolkit.resources import DEFAULT_REPORT, definition_files, definition_name
 from toolkit.run import execute
 from toolkit.run.inputs import OWN, SHARED, Inputs
 from toolkit.run.kernels import IPC_PREFIX, KernelSlot
@@ -146,7 +146,7 @@ def pack(spec: RunSpec, fingerprint: str, plugin: str, shared: dict[str, bytes] 
     if spec.template is not None and Path(spec.template).is_file():
         files[f"{TEMPLATE}/{Path(spec.template).name}"] = Path(spec.template).read_bytes()
     if spec.report != DEFAULT_REPORT:
-        name = definition_folder(spec.report).name
+        name = definition_name(spec.report)
         for path in definition_files(spec.report):
             if path.is_file():
                 files[f"{REPORT}/{name}/{path.name}"] = path.read_bytes()

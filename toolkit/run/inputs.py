@@ -25,14 +25,10 @@ from toolkit.data.ledgers import Ledgers
 from toolkit.data.params import bureau_file
 from toolkit.report.definitions import bureau_template_file
 from toolkit.report.overrides import overrides_path
-from toolkit.resources import PACKAGE, definition_files, definition_folder, notebook
+from toolkit.resources import PACKAGE, definition_files, definition_name, notebook
 from toolkit.run.spec import RunSpec
 
 Inputs = Callable[[RunSpec], list[Path]]
-
-
-def report_name(report: str) -> str:
-    return definition_folder(report).name
 
 
 def _code(spec: RunSpec) -> list[Path]:
@@ -53,8 +49,8 @@ SHARED: dict[str, Inputs] = {
 OWN: dict[str, Inputs] = {
     "parameters": lambda spec: [bureau_file(spec.params_dir, spec.bureau)],
     "overrides": lambda spec: [
-        overrides_path(spec.params_dir, spec.bureau, spec.year, report_name(spec.report)),
-        overrides_path(spec.params_dir, spec.bureau, spec.year - 1, report_name(spec.report)),
+        overrides_path(spec.params_dir, spec.bureau, spec.year, definition_name(spec.report)),
+        overrides_path(spec.params_dir, spec.bureau, spec.year - 1, definition_name(spec.report)),
     ],
     "own template": lambda spec: (
         [] if spec.template else bureau_template_file(spec.params_dir, spec.bureau, spec.report)

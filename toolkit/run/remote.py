@@ -26,7 +26,7 @@ from distributed import Worker, WorkerPlugin, get_worker
 
 from toolkit import __version__
 from toolkit.errors import KernelDied
-from toolkit.resources import DEFAULT_REPORT, definition_folder
+from toolkit.resources import DEFAULT_REPORT, definition_name
 from toolkit.run.kernels import IPC_PREFIX, KernelResetFailed, KernelSlot
 from toolkit.run.lifetime import private_folder, remove_orphans
 from toolkit.run.result import RunResult, output_files
@@ -100,7 +100,7 @@ def unpack(task: Task, root: Path) -> RunSpec:
     if spec.template is not None:
         changes["template"] = root / TEMPLATE / Path(spec.template).name
     if spec.report != DEFAULT_REPORT:
-        changes["report"] = str(root / REPORT / definition_folder(spec.report).name)
+        changes["report"] = str(root / REPORT / definition_name(spec.report))
     return spec.with_(**changes)
 
 

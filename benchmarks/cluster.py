@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from batch import children_cpu  # (the same process-tree timing as the batch benchmark)
+from batch import children_cpu, machine_speed  # (the same process-tree timing as the batch benchmark)
 from scale import BIN, YEAR, build  # (the same invented bureaus as the scale benchmark)
 
 
@@ -52,6 +52,7 @@ def main() -> None:
 
     from distributed import Client, LocalCluster
 
+    print(machine_speed())
     tmp = Path(tempfile.mkdtemp(prefix="zongjie-cluster-")) if args.keep is None else args.keep
     try:
         data, params, codes = build(args.bureaus, tmp)
@@ -91,6 +92,7 @@ def main() -> None:
             f"({pool_wall / len(codes):.3f} / {dask_wall / len(codes):.3f} s a report); "
             f"cluster / pool = {dask_wall / pool_wall:.2f} (first batch on new workers: {first / pool_wall:.2f})"
         )
+        print(machine_speed())
     finally:
         if args.keep is None:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -28,7 +28,7 @@ DATA, PARAMS = ROOT / "data" / "sample", ROOT / "parameters"
 BUREAU = "qingshan"
 
 sys.path.insert(0, str(Path(__file__).parent))
-from batch import papermill_run, timed  # noqa: E402  (wall and CPU of the whole process tree)
+from batch import machine_speed, papermill_run, timed  # noqa: E402  (wall and CPU of the whole process tree)
 
 
 def batch(out: Path, year: int) -> list[str]:
@@ -52,6 +52,7 @@ def main() -> None:
     parser.add_argument("--year", type=int, default=2021)
     args = parser.parse_args()
 
+    print(machine_speed())
     tmp = Path(tempfile.mkdtemp(prefix="zongjie-county-"))
     runs: dict[str, list[tuple[float, float]]] = {"batch": [], "papermill": [], "render": []}
     try:
@@ -75,6 +76,7 @@ def main() -> None:
         print(f"{label:52s} wall median {median[name]:5.2f} s  cpu {cpu[name]:5.2f} s  (runs: {walls})")
     ratio = median["batch"] / median["papermill"]
     print(f"batch / papermill (wall medians): {ratio:.2f}   (goal ≤ 0.6; batch < 5 s; render < 3 s)")
+    print(machine_speed())
 
 
 if __name__ == "__main__":

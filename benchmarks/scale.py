@@ -31,7 +31,7 @@ BIN = Path(sys.executable).parent
 YEAR = 2021
 
 sys.path.insert(0, str(Path(__file__).parent))
-from batch import children_cpu, papermill_run, timed  # noqa: E402  (the same process-tree timing as the batch benchmark)
+from batch import children_cpu, machine_speed, papermill_run, timed  # noqa: E402  (the same process-tree timing as the batch benchmark)
 
 
 def timed_with_peak(cmd: list[str]) -> tuple[float, float, int, float]:
@@ -120,6 +120,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
+    print(machine_speed())
     tmp = Path(tempfile.mkdtemp(prefix="zongjie-scale-")) if args.keep is None else args.keep
     try:
         start = time.perf_counter()
@@ -171,6 +172,7 @@ def main() -> None:
         print(f"  kernel peak after the first {tenth} reports {early:.0f} MB, after all {kernel:.0f} MB")
     m = len(loop)
     if not m:
+        print(machine_speed())
         return
     print(
         f"sequential papermill CLI loop ({m} reports)       wall {seq_wall:7.1f} s   cpu {seq_cpu:7.1f} s   "
@@ -181,6 +183,7 @@ def main() -> None:
         f"cpu {seq_cpu / m / (cpu / n):5.1f}×   (goal ≥ 10×)"
     )
     print(f"projected for 1,000 bureau-years at this rate: {wall / n * 1000 / 60:.1f} min (goal < 5 min)")
+    print(machine_speed())
 
 
 if __name__ == "__main__":

@@ -155,6 +155,44 @@ def write_csv(path: Path, rows: list[dict], encoding: str = "utf-8") -> Path:
     return path
 
 
+_LEDGERS = {"活动台账": ACTIVITIES, "问题台账": PROBLEMS, "财政指标": FINANCE}
+
+
+def bureau_book(path: Path, code: str, *, title: bool = False, total: bool = False, hidden: bool = False) -> None:
+    """One bureau's workbook as an office sends it: its three ledgers, one sheet each."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for name, rows in _LEDGERS.items():
+        sheet = book.create_sheet(name)
+        headers = list(dict.fromkeys(k for r in rows for k in r))
+        if title and name == "活动台账":
+            sheet.append([f"{code}活动台账（2021年）"])
+        sheet.append([*headers, "附件说明"] if name == "活动台账" else headers)
+        for row in rows:
+            sheet.append([code if h == "单位代码" else row.get(h) or None for h in headers])
+        if total and name == "财政指标":
+            sheet.append(["合计", None, None, None, "9999"])
+    if hidden:
+        book.create_sheet("旧活动台账").sheet_state = "hidden"
+    book.save(path)
+
+
+def office_folder(root: Path, n: int) -> Path:
+    """``n`` bureaus' workbooks, and what else offices leave in such a folder."""
+    data = root / "data"
+    (data / "各县").mkdir(parents=True)
+    for i in range(n):
+        bureau_book(
+            data / "各县" / f"b{i:03d}台账.xlsx", f"b{i:03d}", title=i % 3 == 0, total=i % 4 == 0, hidden=i == 5
+        )
+    write_csv(data / "活动台账-备份.csv", ACTIVITIES)  # a copy: listed, not read
+    (data / "台账2021.et").write_bytes(b"\xd0\xcf\x11\xe0 not a table")  # WPS: listed as unread
+    (data / "说明.txt").write_text("各县台账汇总", encoding="utf-8")
+    return data
+
+
 def minimal_folder(root: Path, year: int = 2021, signed_on: str = "") -> tuple[Path, Path]:
     """The minimal ledger set moved to ``year``, with parameters for bureau ``demo``
     (``signed_on`` a line or block of YAML, or none); returns (data, params)."""

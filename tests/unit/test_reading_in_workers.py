@@ -5,51 +5,19 @@ problems in the same order, and a problem in any file still refuses the whole fo
 from __future__ import annotations
 
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ACTIVITIES, FINANCE, PROBLEMS, write_csv
+from conftest import ACTIVITIES, office_folder, write_csv
 from openpyxl import Workbook
 
+from toolkit.data import load
 from toolkit.data.load import PARALLEL_FILES, load_tables
 from toolkit.data.problems import DataError
-
-HEADERS = {"活动台账": ACTIVITIES, "问题台账": PROBLEMS, "财政指标": FINANCE}
-
-
-def _bureau_book(path: Path, code: str, *, title: bool = False, total: bool = False, hidden: bool = False) -> None:
-    """One bureau's workbook as an office sends it: its three ledgers, one sheet each."""
-    book = Workbook()
-    book.remove(book.active)
-    for name, rows in HEADERS.items():
-        sheet = book.create_sheet(name)
-        headers = list(dict.fromkeys(k for r in rows for k in r))
-        if title and name == "活动台账":
-            sheet.append([f"{code}活动台账（2021年）"])
-        sheet.append([*headers, "附件说明"] if name == "活动台账" else headers)
-        for row in rows:
-            sheet.append([code if h == "单位代码" else row.get(h) or None for h in headers])
-        if total and name == "财政指标":
-            sheet.append(["合计", None, None, None, "9999"])
-    if hidden:
-        book.create_sheet("旧活动台账").sheet_state = "hidden"
-    book.save(path)
-
-
-def _office_folder(root: Path, n: int) -> Path:
-    """``n`` bureaus' workbooks, and what else offices leave in such a folder."""
-    data = root / "data"
-    (data / "各县").mkdir(parents=True)
-    for i in range(n):
-        _bureau_book(
-            data / "各县" / f"b{i:03d}台账.xlsx", f"b{i:03d}", title=i % 3 == 0, total=i % 4 == 0, hidden=i == 5
-        )
-    write_csv(data / "活动台账-备份.csv", ACTIVITIES)  # a copy: listed, not read
-    (data / "台账2021.et").write_bytes(b"\xd0\xcf\x11\xe0 not a table")  # WPS: listed as unread
-    (data / "说明.txt").write_text("各县台账汇总", encoding="utf-8")
-    return data
+from toolkit.data.sources import read_source
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +37,7 @@ def _read(data: Path, mapper=map):
 
 
 def test_a_folder_of_many_workbooks_reads_the_same_in_workers(tmp_path, workers):
-    data = _office_folder(tmp_path, PARALLEL_FILES + 4)
+    data = office_folder(tmp_path, PARALLEL_FILES + 4)
     here, notices_here, problems_here = _read(data)
     there, notices_there, problems_there = _read(data, workers.map)
     assert not problems_here and not problems_there
@@ -86,7 +54,7 @@ def test_a_folder_of_many_workbooks_reads_the_same_in_workers(tmp_path, workers)
 
 
 def test_problems_in_several_files_are_all_reported_in_order_from_workers(tmp_path, workers):
-    data = _office_folder(tmp_path, PARALLEL_FILES + 2)
+    data = office_folder(tmp_path, PARALLEL_FILES + 2)
     broken = Workbook()
     broken.active.title = "活动台账"
     broken.active.append(["单位代码", "活动类型"])  # no 日期 column
@@ -101,8 +69,32 @@ def test_problems_in_several_files_are_all_reported_in_order_from_workers(tmp_pa
     assert {"各县/b001台账.xlsx", "各县/b007台账.xlsx", "活动台账.csv"} <= files
 
 
+def dies_reading_b003(path, data_dir, tables):
+    """``read_source``, except that a worker process reading ``b003`` dies (as one the kernel kills for memory)."""
+    if multiprocessing.parent_process() is not None and "b003" in path.name:
+        os._exit(1)
+    return read_source(path, data_dir, tables)
+
+
+def test_a_worker_dying_while_reading_leaves_the_files_read_here(tmp_path, monkeypatch):
+    from toolkit.run.pool import Workers
+
+    data = office_folder(tmp_path, PARALLEL_FILES)
+    here, notices_here, _ = _read(data)
+    monkeypatch.setattr(load, "read_source", dies_reading_b003)
+    workers = Workers(2)
+    try:
+        there, notices_there, problems = _read(data, workers.map)
+    finally:
+        workers.close(stop=True)
+    assert workers.broken and not problems
+    assert notices_there == notices_here
+    for name, table in here.items():
+        pd.testing.assert_frame_equal(there[name].frame, table.frame)
+
+
 def test_a_few_files_are_read_here_whatever_the_mapper(tmp_path):
-    data = _office_folder(tmp_path, 2)
+    data = office_folder(tmp_path, 2)
 
     def refuse(*args):
         raise AssertionError("a small folder is read in this process")
@@ -116,7 +108,7 @@ def test_a_batch_reads_a_large_folder_in_its_workers(tmp_path):
     from toolkit.run.spec import RunSpec
 
     n = PARALLEL_FILES + 1
-    data = _office_folder(tmp_path, n)
+    data = office_folder(tmp_path, n)
     params = tmp_path / "params" / "bureaus"
     params.mkdir(parents=True)
     for i in range(n):

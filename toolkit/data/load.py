@@ -9,6 +9,7 @@ is reported at once, every problem of every file.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
@@ -70,8 +71,11 @@ def load_tables(
     data_dir = Path(data_dir)
     notices = notices if notices is not None else []
     paths = find_sources(data_dir)
-    read = mapper if len(paths) >= PARALLEL_FILES else map
-    sources = list(read(read_source, paths, repeat(data_dir), repeat(contract.tables)))
+    try:
+        read = mapper if len(paths) >= PARALLEL_FILES else map
+        sources = list(read(read_source, paths, repeat(data_dir), repeat(contract.tables)))
+    except BrokenExecutor:  # a process reading died (killed, out of memory): read here, as a small folder is
+        sources = list(map(read_source, paths, repeat(data_dir), repeat(contract.tables)))
     problems: list[Problem] = [p for source in sources for p in source.problems]
     notices += [n for source in sources for n in source.notices]
     problems += [p for source in sources for p in source.row_problems]

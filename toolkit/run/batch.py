@@ -303,6 +303,9 @@ def run(
     if cluster is not None:
         _on_cluster(plan, outcome, cluster, on_result)
     else:
+        if pool is not None and pool.broken:  # a worker died reading the ledgers: the others go too
+            pool.close(stop=True)
+            pool = None
         _in_pool(plan, outcome, pool or Workers(pool_size(jobs, count)), on_result)
     return outcome
 

@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 from typing import TypeVar
 
 from toolkit.data.params import list_bureaus
@@ -49,13 +49,20 @@ class Workers:
     def __init__(self, size: int, warm: int = 0, *, fork: bool = False) -> None:
         context = multiprocessing.get_context(start_method(fork))
         self.executor = ProcessPoolExecutor(size, mp_context=context, initializer=init_worker, initargs=(os.getpid(),))
+        #: a worker died while the pool did other work for the batch (reading the ledgers)
+        self.broken = False
         with born_deaf_to_ctrl_c():  # each submission starts a worker while none is idle
             for _ in range(min(warm, size)):
                 self.executor.submit(slot.warm)
 
     def map(self, fn: Callable[..., T], *iterables: Iterable[object]) -> Iterator[T]:
-        """``fn`` over ``iterables`` in the workers, results in order (``Executor.map``)."""
-        return self.executor.map(fn, *iterables)
+        """``fn`` over ``iterables`` in the workers, results in order (``Executor.map``);
+        a worker that dies meanwhile (killed, out of memory) marks the pool :attr:`broken`."""
+        try:
+            yield from self.executor.map(fn, *iterables)
+        except BrokenExecutor:
+            self.broken = True
+            raise
 
     def close(self, *, stop: bool = False) -> None:
         """Let the workers leave (their kernels with them); ``stop`` ends them now.

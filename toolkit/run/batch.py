@@ -165,7 +165,7 @@ def plan(
     cache); problems that concern a whole file still raise before anything runs. With
     ``reviewed_only`` (and a final report) a bureau whose current figures are not marked
     已核对 or 已定稿 is held back, not rendered. ``pool``: workers started ahead, which
-    read a large ledger's cells while their kernels wait for the plan.
+    read the files of a large data folder while their kernels wait for the plan.
     """
 
     spec = spec.resolved()

@@ -30,7 +30,7 @@ EARLIEST_DATE = date(2000, 1, 1)
 _EXCEL_ERRORS = frozenset(
     ("#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!", "#GETTING_DATA")
 )
-EXPECTED = {
+_EXPECTED = {
     "date": f"日期，如{DATE_FORMS}",
     "int": "不小于0的整数",
     "number": "数字，如1234.5或1,234.5（可带千位分隔逗号，不用科学计数法）",
@@ -145,7 +145,7 @@ def year_of_cell(value: object) -> int | None:
 
 
 #: How each column type is read.
-PARSERS: dict[str, Callable[[object], object]] = {
+_PARSERS: dict[str, Callable[[object], object]] = {
     "bureau": cell_text,
     "text": cell_text,
     "enum": cell_text,
@@ -162,7 +162,7 @@ def expected_text(column: Column) -> str:
     """What a cell of ``column`` should hold, as a message says it."""
     if column.choices:
         return "以下之一：" + "、".join(column.choices)
-    return column.expected or EXPECTED.get(column.type, "")
+    return column.expected or _EXPECTED.get(column.type, "")
 
 
 def parse_cell(parse: Callable[[object], object], value: object) -> object:
@@ -216,7 +216,7 @@ def parse_block(table: Table, cells: dict[str, Sequence[object]]) -> Block:
 
 def _read_column(column: Column, cells: Sequence[object], bad: list[tuple[str, int, str, str]]) -> list[object]:
     """One column's cells read as its type; each one that cannot be is added to ``bad``."""
-    parse = PARSERS[column.type]
+    parse = _PARSERS[column.type]
     seen: dict[str, object] = {}  # text read before in this column: codes, choices and dates repeat
     out: list[object] = []
     for position, value in enumerate(cells):

@@ -1,4 +1,4 @@
-"""Read one ledger cell as its column's type, and the cells of a block of rows.
+"""Read one ledger cell as its column's type, and every cell of a table's rows.
 
 The first pass of validation (:mod:`toolkit.data.validate`): dates, numbers, codes and
 years in every form the data contract allows, each refusal with its reason in Chinese.
@@ -79,8 +79,6 @@ def parse_date(value: object) -> date | None:
     if isinstance(value, date):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if value != value:
-            return None
         if not math.isfinite(value):
             raise BadCell("无法识别的日期")
         try:
@@ -182,36 +180,35 @@ def _row_year(value: object) -> int | None:
 
 
 @dataclass
-class Block:
-    """A block of rows read as their columns' types.
+class Parsed:
+    """A table's rows read as their columns' types.
 
     ``values``: each column's typed cells (None where blank or unreadable); ``bad``: every
-    cell that could not be read, as (column, position in the block, reason, expected),
-    cell by cell within each column, columns in the table's order; ``far``: dates too far
-    from their row's year (see :func:`parse_block`), in the same form, after the others.
+    cell that could not be read, as (column, row position, reason, expected): column by
+    column in the table's order, row by row within each, then the dates too far from their
+    row's year (see :func:`parse_columns`) in the same order.
     """
 
     values: dict[str, list[object]]
     bad: list[tuple[str, int, str, str]] = field(default_factory=list)
-    far: list[tuple[str, int, str, str]] = field(default_factory=list)
 
 
-def parse_block(table: Table, cells: dict[str, Sequence[object]]) -> Block:
-    """Read a block of ``table``'s rows (each column's raw cells, all of one length).
+def parse_columns(table: Table, cells: dict[str, Sequence[object]]) -> Parsed:
+    """Read ``table``'s rows, given as each column's raw cells (all of one length).
 
     Every other date of a row must lie near the row's own year (its 日期, 收集日期 or
     年度; see ``Column.span``): an end date typed as 2121 or 9999 is refused, never a row
     that silently leaves its year.
     """
-    block = Block({})
+    parsed = Parsed({})
     for column in table.columns:
-        block.values[column.name] = _read_column(column, cells[column.name], block.bad)
+        parsed.values[column.name] = _read_column(column, cells[column.name], parsed.bad)
     anchor = table.year_column
-    years = [_row_year(v) for v in block.values[anchor.name]]
+    years = [_row_year(v) for v in parsed.values[anchor.name]]
     for column in table.columns:
         if column.type == "date" and column.name != anchor.name:
-            _dates_near(column, anchor, block.values[column.name], years, block.far)
-    return block
+            _dates_near(column, anchor, parsed.values[column.name], years, parsed.bad)
+    return parsed
 
 
 def _read_column(column: Column, cells: Sequence[object], bad: list[tuple[str, int, str, str]]) -> list[object]:
@@ -244,9 +241,9 @@ def _read_column(column: Column, cells: Sequence[object], bad: list[tuple[str, i
 
 
 def _dates_near(
-    column: Column, anchor: Column, days: list[object], years: list[int | None], far: list[tuple[str, int, str, str]]
+    column: Column, anchor: Column, days: list[object], years: list[int | None], bad: list[tuple[str, int, str, str]]
 ) -> None:
-    """Blank out (and add to ``far``) the dates of ``column`` too far from their row's year."""
+    """Blank out (and add to ``bad``) the dates of ``column`` too far from their row's year."""
     for position, (day, year) in enumerate(zip(days, years)):
         if not isinstance(day, date) or year is None or -1 <= day.year - year <= column.span:
             continue
@@ -254,5 +251,5 @@ def _dates_near(
         expected = (
             f"{year - 1}-01-01至{year + column.span}-12-31之间的日期（不早于{anchor.zh}前一年，不晚于其后{after}）"
         )
-        far.append((column.name, position, f"日期与本行的{anchor.zh}（{year}年）相差过大", expected))
+        bad.append((column.name, position, f"日期与本行的{anchor.zh}（{year}年）相差过大", expected))
         days[position] = None

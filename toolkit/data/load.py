@@ -71,11 +71,14 @@ def load_tables(
     data_dir = Path(data_dir)
     notices = notices if notices is not None else []
     paths = find_sources(data_dir)
+
+    def read(by: Mapper) -> list[Source]:
+        return list(by(read_source, paths, repeat(data_dir), repeat(contract.tables)))
+
     try:
-        read = mapper if len(paths) >= PARALLEL_FILES else map
-        sources = list(read(read_source, paths, repeat(data_dir), repeat(contract.tables)))
+        sources = read(mapper if len(paths) >= PARALLEL_FILES else map)
     except BrokenExecutor:  # a process reading died (killed, out of memory): read here, as a small folder is
-        sources = list(map(read_source, paths, repeat(data_dir), repeat(contract.tables)))
+        sources = read(map)
     problems: list[Problem] = [p for source in sources for p in source.problems]
     notices += [n for source in sources for n in source.notices]
     problems += [p for source in sources for p in source.row_problems]

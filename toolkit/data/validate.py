@@ -19,7 +19,7 @@ import pandera.pandas as pa
 
 from toolkit.data.books import ExcelErrorValue, UncachedFormula
 from toolkit.data.bureau_codes import check_codes as check_codes  # where validate's callers look
-from toolkit.data.cells import expected_text, parse_block
+from toolkit.data.cells import expected_text, parse_columns
 from toolkit.data.contract import BASE, META_COLUMNS, MONEY_UNITS, Contract, Table
 from toolkit.data.contract_file import load_contract
 from toolkit.data.ledgers import Ledgers
@@ -57,12 +57,12 @@ class _Context:
 def _parse_cells(ctx: _Context) -> tuple[pd.DataFrame, set[tuple[int, str]]]:
     """Typed cells, and the (index, column) of those that could not be read, each reported."""
     frame, table = ctx.raw.frame, ctx.raw.table
-    block = parse_block(table, {c.name: frame[c.name].tolist() for c in table.columns})
+    parsed = parse_columns(table, {c.name: frame[c.name].tolist() for c in table.columns})
     typed = frame[list(META_COLUMNS)].copy()
-    for name, values in block.values.items():
+    for name, values in parsed.values.items():
         typed[name] = pd.Series(values, index=frame.index, dtype=object)
     unparsed: set[tuple[int, str]] = set()
-    for name, position, message, expected in block.bad + block.far:
+    for name, position, message, expected in parsed.bad:
         index = frame.index[position]
         ctx.problem(frame.loc[index], name, message, frame.at[index, name], expected)
         unparsed.add((index, name))

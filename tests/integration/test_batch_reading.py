@@ -4,24 +4,13 @@ replaced, and every bureau's report is written."""
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-
-from conftest import office_folder
+from conftest import dies_reading_b003, office_folder
 
 from toolkit.data import load
 from toolkit.data.load import PARALLEL_FILES
-from toolkit.data.sources import read_source
 from toolkit.run.batch import read_summary, run_all
 from toolkit.run.pool import Workers
 from toolkit.run.spec import RunSpec
-
-
-def dies_reading_b003(path, data_dir, tables):
-    """``read_source``, except that a worker process reading ``b003`` dies (as one killed for memory)."""
-    if multiprocessing.parent_process() is not None and "b003" in path.name:
-        os._exit(1)
-    return read_source(path, data_dir, tables)
 
 
 def test_a_worker_dying_while_the_ledgers_are_read_costs_no_report(tmp_path, monkeypatch):

@@ -5,19 +5,17 @@ problems in the same order, and a problem in any file still refuses the whole fo
 from __future__ import annotations
 
 import multiprocessing
-import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ACTIVITIES, office_folder, write_csv
+from conftest import ACTIVITIES, dies_reading_b003, office_folder, write_csv
 from openpyxl import Workbook
 
 from toolkit.data import load
 from toolkit.data.load import PARALLEL_FILES, load_tables
 from toolkit.data.problems import DataError
-from toolkit.data.sources import read_source
 
 
 @pytest.fixture(scope="module")
@@ -67,13 +65,6 @@ def test_problems_in_several_files_are_all_reported_in_order_from_workers(tmp_pa
     assert notices_there == notices_here
     files = {p.file for p in problems_here}
     assert {"各县/b001台账.xlsx", "各县/b007台账.xlsx", "活动台账.csv"} <= files
-
-
-def dies_reading_b003(path, data_dir, tables):
-    """``read_source``, except that a worker process reading ``b003`` dies (as one the kernel kills for memory)."""
-    if multiprocessing.parent_process() is not None and "b003" in path.name:
-        os._exit(1)
-    return read_source(path, data_dir, tables)
 
 
 def test_a_worker_dying_while_reading_leaves_the_files_read_here(tmp_path, monkeypatch):

@@ -103,6 +103,24 @@ def test_build_is_deterministic() -> None:
     assert build.build_bytes() == build.build_bytes()
 
 
+def test_template_carries_only_the_styles_it_uses() -> None:
+    """Word's built-in styles nothing refers to are left out: each render parses, writes and
+    compresses what the template holds."""
+    from toolkit.report import styles as style_ids
+
+    styles = _part("word/styles.xml")
+    ids = {s.get(_w("styleId")) for s in styles.iterchildren(_w("style"))}
+    with zipfile.ZipFile(TEMPLATE) as docx:
+        others = b"".join(docx.read(n) for n in docx.namelist() if n.endswith(".xml") and n != "word/styles.xml")
+    referred = {i for i in ids if f'w:val="{i}"'.encode() in others}
+    defaults = set(styles.xpath('w:style[@w:default="1"]/@w:styleId', namespaces=NS))
+    based = set(styles.xpath("w:style/w:basedOn/@w:val | w:style/w:link/@w:val | w:style/w:next/@w:val", namespaces=NS))
+    assert set(style_ids.ALL) <= ids
+    assert ids <= referred | defaults | set(style_ids.ALL) | based
+    assert not {"Heading1", "Title", "Quote", "TableGrid"} & ids
+    assert len(etree.tostring(styles)) < 60_000
+
+
 def test_page_geometry_and_grid() -> None:
     sect_pr = _one(_part("word/document.xml"), "w:body/w:sectPr")
     pg_sz = _one(sect_pr, "w:pgSz")

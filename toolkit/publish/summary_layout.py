@@ -40,6 +40,7 @@ from toolkit.report.builder import (
     NOT_BOLD,
     deterministic_zip,
     drop_styles_with_effects,
+    drop_unused_styles,
     font_size,
     run_fonts,
     set_core_properties,
@@ -413,6 +414,7 @@ def template_bytes(summary: SummaryDefinition) -> bytes:
     add_body(doc, summary)
     setup_settings(doc)
     drop_styles_with_effects(doc)
+    drop_unused_styles(doc)
     set_core_properties(doc, CORE_TITLE)
     buffer = io.BytesIO()
     doc.save(buffer)

@@ -449,6 +449,39 @@ def drop_styles_with_effects(doc: DocumentObject) -> None:
             part.drop_rel(r_id)
 
 
+_STYLE_REFERENCES = re.compile(rb'<w:(?:pStyle|rStyle|tblStyle|numStyle|styleLink) w:val="([^"]+)"')
+
+
+def drop_unused_styles(doc: DocumentObject) -> None:
+    """Remove the styles of python-docx's default template that nothing uses.
+
+    That template carries Word's 160 built-in styles, 330 KB of XML which every render
+    would parse, write and compress again (two thirds of a render's time). Kept: the
+    styles any part refers to, the defaults, the toolkit's own, and what they are based
+    on, linked to or followed by. Word, WPS and LibreOffice still offer every built-in
+    style and add its definition when a user applies it.
+    """
+    element = doc.styles.element
+    by_id = {s.get(qn("w:styleId")): s for s in element.iterchildren(qn("w:style"))}
+    wanted = {s for s, style in by_id.items() if style.get(qn("w:default")) in ("1", "true")}
+    wanted |= set(styles.ALL)
+    for part in doc.part.package.iter_parts():
+        if part.content_type.endswith("+xml") and getattr(part, "element", None) is not element:
+            wanted |= {m.decode("utf-8") for m in _STYLE_REFERENCES.findall(part.blob)}
+    todo = list(wanted)
+    while todo:
+        style = by_id.get(todo.pop())
+        for tag in ("w:basedOn", "w:link", "w:next") if style is not None else ():
+            ref = style.find(qn(tag))
+            name = None if ref is None else ref.get(qn("w:val"))
+            if name is not None and name not in wanted:
+                wanted.add(name)
+                todo.append(name)
+    for style_id, style in by_id.items():
+        if style_id not in wanted:
+            element.remove(style)
+
+
 def set_core_properties(doc: DocumentObject, title: str = CORE_TITLE) -> None:
     """Fixed metadata."""
     props = doc.core_properties
@@ -494,6 +527,7 @@ def build_text(text: str) -> bytes:
     setup_footers(doc)
     setup_settings(doc)
     drop_styles_with_effects(doc)
+    drop_unused_styles(doc)
     set_core_properties(doc)
     buffer = io.BytesIO()
     doc.save(buffer)

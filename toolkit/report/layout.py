@@ -23,6 +23,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.shared import Length
+from docx.text.font import Font
 
 from toolkit.report import styles
 
@@ -150,6 +151,17 @@ def _text_of(paragraph: BaseOxmlElement) -> str:
     return "".join(t.text for t in _texts(paragraph))
 
 
+def _style(document: Document, style_id: str) -> BaseOxmlElement | None:
+    """The ``w:style`` of that id, found without building an object for every style of the template."""
+    return document.styles.element.get_by_id(style_id)
+
+
+def _font_size(style: BaseOxmlElement | None) -> float | None:
+    """The font size (points) a style names, if it names one."""
+    size = None if style is None else Font(style).size
+    return None if size is None else size.pt
+
+
 def _title_width(document: Document) -> float:
     """The text block's width in title characters."""
     section = document.sections[-1]
@@ -157,11 +169,8 @@ def _title_width(document: Document) -> float:
     if page is None or left is None or right is None:
         raise TypeError("the last section names no page width or side margins")
     points: float = Length(page - left - right).pt
-    size: float = TITLE_SIZE_PT
-    for style in document.styles:
-        if style.style_id == TITLE_STYLE and style.font.size is not None:
-            size = style.font.size.pt
-    return points / size
+    size = _font_size(_style(document, TITLE_STYLE))
+    return points / (TITLE_SIZE_PT if size is None else size)
 
 
 def _break_after(paragraph: BaseOxmlElement, offsets: list[int]) -> None:
@@ -268,18 +277,14 @@ def body_width(text: str, size: float, spacing: float = 0.0) -> float:
 
 def _body_metrics(document: Document) -> tuple[float, float]:
     """The body's font size and character spacing in points (the ``Normal`` style's)."""
-    size, spacing = BODY_SIZE_PT, 0.0
-    for style in document.styles:
-        if style.style_id != "Normal":
-            continue
-        if style.font.size is not None:
-            size = style.font.size.pt
-        element = style.element.find(f"{qn('w:rPr')}/{qn('w:spacing')}")
-        if element is not None:
-            try:
-                spacing = int(element.get(qn("w:val"))) / 20
-            except (TypeError, ValueError):
-                spacing = 0.0
+    style = _style(document, "Normal")
+    size, spacing = _font_size(style) or BODY_SIZE_PT, 0.0
+    element = None if style is None else style.find(f"{qn('w:rPr')}/{qn('w:spacing')}")
+    if element is not None:
+        try:
+            spacing = int(element.get(qn("w:val"))) / 20
+        except (TypeError, ValueError):
+            spacing = 0.0
     return size, spacing
 
 

@@ -15,5 +15,6 @@ SIGNATURE_NAME = "ZJSignatureName"  # issuing bureau under the body
 SIGNATURE_DATE = "ZJSignatureDate"  # date under the bureau name
 PAGE_NUMBER = "ZJPageNumber"  # footer page number, 宋体 14pt
 
+ALL = (BODY, TITLE, HEADING1, HEADING2, RUN_IN_KAI, SIGNATURE_NAME, SIGNATURE_DATE, PAGE_NUMBER)
 HEADINGS = (HEADING1, HEADING2)
 SIGNATURES = (SIGNATURE_NAME, SIGNATURE_DATE)

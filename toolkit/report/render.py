@@ -8,6 +8,7 @@ show as highlighted ``【待补充：…】`` in a draft; a final render refuses
 from __future__ import annotations
 
 import copy
+import functools
 import io
 import json
 import re
@@ -128,12 +129,17 @@ def figure_context(figures: Figures, marks: _Marks) -> dict[str, str]:
     }
 
 
+@functools.lru_cache(maxsize=16)  # the same template's bytes (one object) for a whole batch
+def _template_text(template: bytes) -> str:
+    """The text of every part of a template."""
+    with zipfile.ZipFile(io.BytesIO(template)) as docx:
+        names = [n for n in docx.namelist() if n.endswith(".xml") or n.endswith(".rels")]
+        return "\n".join(docx.read(name).decode("utf-8", "replace") for name in names)
+
+
 def _given_texts(figures: Figures, story: Story, template: bytes) -> Iterator[str]:
     """Every text a render is given: the template's parts, the figures' and the narrative's."""
-    with zipfile.ZipFile(io.BytesIO(template)) as docx:
-        for name in docx.namelist():
-            if name.endswith(".xml") or name.endswith(".rels"):
-                yield docx.read(name).decode("utf-8", "replace")
+    yield _template_text(template)
     for f in figures.values():
         yield f.label
         yield f.text or ""

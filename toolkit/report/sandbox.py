@@ -143,7 +143,7 @@ class BoundedEnvironment(SandboxedEnvironment):
         self._budget = _Budget()
         self._options = repr((args, sorted(kwargs.items())))
         self.globals["range"] = self._range
-        self.filters = {name: self._guard_filter(f) for name, f in self.filters.items()}
+        self.filters = {name: _guard_filter(f) for name, f in self.filters.items()}
 
     def compile(
         self,
@@ -235,18 +235,19 @@ class BoundedEnvironment(SandboxedEnvironment):
             _argument(value)
         return range(*args)
 
-    def _guard_filter(self, func: Any) -> Any:
-        @functools.wraps(func)
-        def guarded(*args: Any, **kwargs: Any) -> Any:
-            for value in (*args, *kwargs.values()):
-                if isinstance(value, (int, str)):
-                    _argument(value)
-            try:
-                return func(*args, **kwargs)
-            except (OverflowError, MemoryError):
-                raise TemplateLimitError("运算结果过大") from None
+@functools.cache  # one wrapper per filter for the process, not per render's environment
+def _guard_filter(func: Any) -> Any:
+    @functools.wraps(func)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        for value in (*args, *kwargs.values()):
+            if isinstance(value, (int, str)):
+                _argument(value)
+        try:
+            return func(*args, **kwargs)
+        except (OverflowError, MemoryError):
+            raise TemplateLimitError("运算结果过大") from None
 
-        return guarded
+    return guarded
 
 
 def _power(base: Any, exponent: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from functools import cache
 from pathlib import Path
@@ -12,6 +13,7 @@ from nbconvert import HTMLExporter
 from nbconvert.exporters import TemplateExporter
 from nbconvert.filters import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+from jinja2 import pass_context
 from nbformat import NotebookNode
 
 from toolkit.errors import ZongjieError
@@ -62,6 +64,14 @@ def _exporter() -> HTMLExporter:
             page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
             return _accessible(page), resources
 
+        @pass_context
+        def markdown2html(self, context: Any, source: str) -> str:
+            """nbconvert's markdown filter, remembered per text: a report's markdown cells
+            are the same in every bureau's notebook."""
+            if context.get("cell", {}).get("attachments"):
+                return str(super().markdown2html(context, source))
+            return _markdown(self, source, context.get("resources", {}).get("metadata", {}).get("path", ""))
+
     return Exporter(  # type: ignore[no-untyped-call]
         template_name="offline",
         extra_template_basedirs=[str(Path(__file__).resolve().parent / "nbtemplates")],
@@ -70,6 +80,18 @@ def _exporter() -> HTMLExporter:
         exclude_output_prompt=True,
         embed_images=True,
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _markdown(exporter: HTMLExporter, source: str, path: str) -> str:
+    return str(HTMLExporter.markdown2html(exporter, {"resources": {"metadata": {"path": path}}}, source))
+
+
+class _Copy(NotebookNode):  # type: ignore[misc]  # nbformat is untyped
+    """A notebook made for one export: nbconvert's defensive deep copy of it is not needed."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Copy:
+        return self
 
 
 _IMAGE_WITHOUT_ALT = re.compile(r"<img(?![^>]*\balt=)")
@@ -134,7 +156,8 @@ def for_reading(nb: Any) -> Any:
 def notebook_html(nb: Any, name: str) -> bytes:
     """The executed notebook as an offline HTML page (the batch's result record left out)."""
 
-    shown = nbformat.from_dict({**nb, "cells": [_without_record(cell) for cell in nb.cells]})  # type: ignore[no-untyped-call]
+    # a copy of its own (new dicts and lists throughout), which the exporter's preprocessors may change
+    shown = _Copy(nbformat.from_dict({**nb, "cells": [_without_record(cell) for cell in nb.cells]}))  # type: ignore[no-untyped-call]
     body, _ = _exporter().from_notebook_node(shown, resources={"metadata": {"name": name}})
     body = body.replace('<html lang="en">', '<html lang="zh-CN">')
     if _online(body):

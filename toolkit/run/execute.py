@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import nbformat
-import papermill
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
@@ -35,7 +34,8 @@ from toolkit.outputs import NOTEBOOK, OVERVIEW_NOTEBOOK, atomic_write
 from toolkit.publish.html import for_reading, notebook_html
 from toolkit.record import NotebookRecord
 from toolkit.resources import notebook
-from toolkit.run.engine import ENGINE, LANGUAGE, Deadline, ensure_registered
+from toolkit.run.engine import Deadline
+from toolkit.run.engine import execute_notebook as run_notebook
 from toolkit.run.kernels import IPC_PREFIX, KernelSlot, ipc_kernel_manager
 from toolkit.run.lifetime import private_folder
 from toolkit.run.result import RunResult, clear, record
@@ -91,7 +91,6 @@ def execute(
     :class:`NotebookError` (with ``.notebook`` set when there is one) after writing both files.
     """
 
-    ensure_registered()
     prime()
     executed: list[Any] = []
     own_ipc = None if kernel is not None else private_folder(IPC_PREFIX)
@@ -102,15 +101,10 @@ def execute(
     )
     error: NotebookError | None = None
     try:
-        papermill.execute_notebook(
-            str(source),
-            None,  # written below, once and whole
-            parameters=parameters,
-            kernel_name="python3",
-            language=LANGUAGE,
-            progress_bar=False,
-            cwd=str(output.parent),
-            engine_name=ENGINE,
+        run_notebook(
+            source,
+            parameters,
+            output.parent,
             execution_timeout=timeout,
             timeout_func=Deadline(timeout),
             sink=executed.append,

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import functools
 import re
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 import nbformat
+from jinja2 import pass_context
 from nbconvert import HTMLExporter
 from nbconvert.exporters import TemplateExporter
 from nbconvert.filters import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
-from jinja2 import pass_context
 from nbformat import NotebookNode
 
 from toolkit.errors import ZongjieError
@@ -82,12 +81,12 @@ def _exporter() -> HTMLExporter:
     )
 
 
-@functools.lru_cache(maxsize=256)
+@lru_cache(maxsize=256)
 def _markdown(exporter: HTMLExporter, source: str, path: str) -> str:
     return str(HTMLExporter.markdown2html(exporter, {"resources": {"metadata": {"path": path}}}, source))
 
 
-class _Copy(NotebookNode):  # type: ignore[misc]  # nbformat is untyped
+class _Copy(NotebookNode):
     """A notebook made for one export: nbconvert's defensive deep copy of it is not needed."""
 
     def __deepcopy__(self, memo: dict[int, Any]) -> _Copy:

@@ -471,7 +471,9 @@ def drop_unused_styles(doc: DocumentObject) -> None:
     todo = list(wanted)
     while todo:
         style = by_id.get(todo.pop())
-        for tag in ("w:basedOn", "w:link", "w:next") if style is not None else ():
+        if style is None:
+            continue
+        for tag in ("w:basedOn", "w:link", "w:next"):
             ref = style.find(qn(tag))
             name = None if ref is None else ref.get(qn("w:val"))
             if name is not None and name not in wanted:

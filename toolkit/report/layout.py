@@ -153,7 +153,8 @@ def _text_of(paragraph: BaseOxmlElement) -> str:
 
 def _style(document: Document, style_id: str) -> BaseOxmlElement | None:
     """The ``w:style`` of that id, found without building an object for every style of the template."""
-    return document.styles.element.get_by_id(style_id)
+    style: BaseOxmlElement | None = document.styles.element.get_by_id(style_id)
+    return style
 
 
 def _font_size(style: BaseOxmlElement | None) -> float | None:

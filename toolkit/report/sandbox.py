@@ -235,6 +235,7 @@ class BoundedEnvironment(SandboxedEnvironment):
             _argument(value)
         return range(*args)
 
+
 @functools.cache  # one wrapper per filter for the process, not per render's environment
 def _guard_filter(func: Any) -> Any:
     @functools.wraps(func)

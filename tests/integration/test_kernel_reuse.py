@@ -73,3 +73,19 @@ def test_printed_output_keeps_its_place_among_displays(tmp_path):
         slot.discard()
     shown = [out.get("text") or out["data"]["text/plain"] for out in nb.cells[-1].outputs]
     assert shown == ["一 True\n", "二", "三", "四\n", "五", "六\n", "七"]
+
+
+def test_executed_notebook_keeps_what_papermill_records(tmp_path):
+    """Run through papermill's own steps: parameters injected in a tagged cell after the
+    notebook's, recorded in the metadata with each cell's execution, nothing marked failed."""
+    source = _notebook(tmp_path / "source.ipynb", "print(bureau, year)")
+    (tmp_path / "out").mkdir()
+    nb = execute(source, {"bureau": "青山", "year": 2021}, tmp_path / "out" / "done.ipynb")
+    injected = nb.cells[1]
+    assert injected.metadata.tags == ["injected-parameters"]
+    assert "bureau = '青山'" in injected.source  # readable Chinese, not \u escapes
+    assert nb.metadata.papermill.parameters == {"bureau": "青山", "year": 2021}
+    assert nb.metadata.papermill.exception is None and nb.metadata.papermill.duration > 0
+    assert all(c.metadata.papermill.status == "completed" for c in nb.cells)
+    assert nb.cells[-1].outputs[0]["text"] == "青山 2021\n"
+    assert nbformat.read(tmp_path / "out" / "done.ipynb", 4) == nb

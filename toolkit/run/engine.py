@@ -64,8 +64,8 @@ def execute_notebook(source: Path, parameters: dict[str, Any], cwd: Path, **engi
 
     papermill's own function ends by writing the executed notebook to its output path, and
     with none (the caller writes it, once and whole, after making it fit for reading) it
-    still serialised and validated the whole notebook for nothing, 5 ms of a notebook's
-    20 ms of bookkeeping. Here every other step is papermill's, in papermill's order.
+    still serialised and validated the whole notebook for nothing (5 ms a notebook). Here
+    every other step is papermill's, in papermill's order.
     """
     ensure_registered()
     nb = load_notebook_node(str(source))

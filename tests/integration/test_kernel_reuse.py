@@ -89,3 +89,17 @@ def test_executed_notebook_keeps_what_papermill_records(tmp_path):
     assert all(c.metadata.papermill.status == "completed" for c in nb.cells)
     assert nb.cells[-1].outputs[0]["text"] == "青山 2021\n"
     assert nbformat.read(tmp_path / "out" / "done.ipynb", 4) == nb
+
+
+def test_batch_kernel_makes_no_debug_records_it_would_drop(tmp_path):
+    source = _notebook(
+        tmp_path / "log.ipynb",
+        "log = get_ipython().kernel.log\nprint(log.isEnabledFor(10), min(h.level for h in log.handlers) > 10)",
+    )
+    slot = KernelSlot(tmp_path / "ipc")
+    (tmp_path / "ipc").mkdir()
+    try:
+        nb = execute(source, {}, tmp_path / "out.ipynb", kernel=slot)
+    finally:
+        slot.discard()
+    assert nb.cells[-1].outputs[0]["text"] == "False True\n"

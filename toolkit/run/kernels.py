@@ -72,11 +72,13 @@ __import__("gc").freeze()
 #: report notebook imports first, so a kernel started ahead (while the ledgers are validated
 #: and its worker imports papermill) has it done; ``rfc3987_syntax`` is left out as in this
 #: package (see ``toolkit/run/__init__.py``); empty flushes of its output streams made free
-#: (:mod:`toolkit.run.streams`). The names go with the first reset, the modules
-#: stay. A failure here is only logged; the notebook's own cell then fails and says why.
+#: (:mod:`toolkit.run.streams`); the kernel's own logger set to the level its handler shows
+#: (traitlets leaves it at DEBUG: ~55 debug records a notebook made and thrown away). The
+#: names go with the first reset, the modules stay. A failure here is only logged; the
+#: notebook's own cell then fails and says why.
 PRELOAD = (
     'import sys; sys.modules.setdefault("rfc3987_syntax", None); import toolkit.ui.notebook; '
-    "import toolkit.run.streams; toolkit.run.streams.install()"
+    "import toolkit.run.streams; toolkit.run.streams.install(); toolkit.run.streams.log_only_shown()"
 )
 
 #: Seconds a new kernel may take to answer, and a reset to finish.

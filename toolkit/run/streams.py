@@ -1,4 +1,4 @@
-"""A batch kernel's stdout and stderr: flushed only when something was written.
+"""A batch kernel's stdout and stderr, flushed only when something was written; its log.
 
 ipykernel sends what a cell prints from its IOPub thread. Before every display and after
 every cell it flushes ``sys.stdout`` and ``sys.stderr`` by handing the flush to that
@@ -11,10 +11,12 @@ is flushed as before, in the same order.
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any
 
 from ipykernel.iostream import OutStream
+from IPython import get_ipython
 
 #: What an ``OutStream`` must have for the shortcut to be safe (ipykernel 6.x–7.x).
 _STATE = ("_buffers", "_flush_pending", "_subprocess_flush_pending")
@@ -37,3 +39,13 @@ def install() -> bool:
     quick_flush.zongjie = True  # type: ignore[attr-defined]
     OutStream.flush = quick_flush  # type: ignore[method-assign]
     return True
+
+
+def log_only_shown() -> None:
+    """Set the kernel's logger to the level its handlers show: traitlets leaves the logger at
+    DEBUG and filters in the handler, so each request's debug lines (~55 a notebook) were
+    made into records only to be dropped."""
+    shell = get_ipython()
+    log = getattr(getattr(shell, "kernel", None), "log", None)
+    if isinstance(log, logging.Logger) and log.handlers:
+        log.setLevel(min(h.level for h in log.handlers))

@@ -18,6 +18,17 @@ def _notebook(path, *sources):
     return path
 
 
+def _in_batch_kernel(tmp_path, code):
+    """``code`` run as a notebook's cell in a kernel of a batch worker's kind (discarded after)."""
+    source = _notebook(tmp_path / "cell.ipynb", code)
+    slot = KernelSlot(tmp_path / "ipc")
+    (tmp_path / "ipc").mkdir()
+    try:
+        return execute(source, {}, tmp_path / "out.ipynb", kernel=slot)
+    finally:
+        slot.discard()
+
+
 def test_namespace_and_folder_are_reset_between_notebooks(tmp_path):
     first = _notebook(tmp_path / "first.ipynb", "secret = 42\nimport os\npid = os.getpid()\nprint(pid)")
     second = _notebook(
@@ -64,13 +75,7 @@ def test_printed_output_keeps_its_place_among_displays(tmp_path):
         "sys.stdout.flush()\n"
         "display({'text/plain': '七'}, raw=True)"
     )
-    source = _notebook(tmp_path / "streams.ipynb", cell)
-    slot = KernelSlot(tmp_path / "ipc")
-    (tmp_path / "ipc").mkdir()
-    try:
-        nb = execute(source, {}, tmp_path / "out.ipynb", kernel=slot)
-    finally:
-        slot.discard()
+    nb = _in_batch_kernel(tmp_path, cell)
     shown = [out.get("text") or out["data"]["text/plain"] for out in nb.cells[-1].outputs]
     assert shown == ["一 True\n", "二", "三", "四\n", "五", "六\n", "七"]
 
@@ -92,14 +97,6 @@ def test_executed_notebook_keeps_what_papermill_records(tmp_path):
 
 
 def test_batch_kernel_makes_no_debug_records_it_would_drop(tmp_path):
-    source = _notebook(
-        tmp_path / "log.ipynb",
-        "log = get_ipython().kernel.log\nprint(log.isEnabledFor(10), min(h.level for h in log.handlers) > 10)",
-    )
-    slot = KernelSlot(tmp_path / "ipc")
-    (tmp_path / "ipc").mkdir()
-    try:
-        nb = execute(source, {}, tmp_path / "out.ipynb", kernel=slot)
-    finally:
-        slot.discard()
+    code = "log = get_ipython().kernel.log\nprint(log.isEnabledFor(10), min(h.level for h in log.handlers) > 10)"
+    nb = _in_batch_kernel(tmp_path, code)
     assert nb.cells[-1].outputs[0]["text"] == "False True\n"

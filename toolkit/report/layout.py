@@ -279,7 +279,8 @@ def body_width(text: str, size: float, spacing: float = 0.0) -> float:
 def _body_metrics(document: Document) -> tuple[float, float]:
     """The body's font size and character spacing in points (the ``Normal`` style's)."""
     style = _style(document, "Normal")
-    size, spacing = _font_size(style) or BODY_SIZE_PT, 0.0
+    named, spacing = _font_size(style), 0.0
+    size = BODY_SIZE_PT if named is None else named
     element = None if style is None else style.find(f"{qn('w:rPr')}/{qn('w:spacing')}")
     if element is not None:
         try:
